@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian packages hptc builds, tests and runs with, only those missing.
+# Required: flex bison libopenblas-dev zlib1g-dev libsqlite3-dev liblapacke-dev dataset-fashion-mnist.
+# Optional, installed when the registry has them: llvm-16-dev (JIT), Open MPI (distributed runs).
+set -e
+need=""
+for p in make gcc flex bison libopenblas-dev zlib1g-dev libsqlite3-dev liblapacke-dev dataset-fashion-mnist $HPTC_EXTRA_PACKAGES; do
+    dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+done
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "hptc: missing Debian packages:$need" >&2
+    echo "hptc: run as root, or: sudo apt-get install$need" >&2
+    exit 1
+fi
+echo "hptc: installing$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq $need >/dev/null

@@ -1,0 +1,114 @@
+# hptc — a compiler and runtime for hyperparameter searches.
+#
+#   make            build build/hptc (optimised)
+#   make run        install what is missing, build, run the seed search on Fashion-MNIST
+#   make test       install what is missing, run every test optimised and under ASan+UBSan
+#   make bench      speed and memory targets, measured against peers in the same run
+#   make fuzz       libFuzzer harness over the front end (FUZZ_SECONDS=600)
+#   make install    copy hptc to $(PREFIX)/bin
+#
+# Feature toggles: JIT=auto|0|1  MPI=auto|0|1  SAN=0|1  ARCH=native
+
+JIT  ?= auto
+MPI  ?= auto
+SAN  ?= 0
+ARCH ?= native
+PREFIX ?= /usr/local
+
+BUILD := build
+ifeq ($(SAN),1)
+BUILD := build-san
+endif
+
+CC      ?= cc
+BISON   ?= bison
+FLEX    ?= flex
+# -fno-math-errno lets sqrtf vectorise (8x on the Adam step); FTZ/DAZ is set at run time.
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -march=$(ARCH) -fno-math-errno -Wall -Wextra \
+           -Wno-unused-parameter -I. -I$(BUILD) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+LDLIBS  += -lopenblas -lz -lsqlite3 -lm -lpthread
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Optional LLVM JIT backend (Debian llvm-16-dev; 14-16 accepted).
+LLVM_CONFIG := $(firstword $(shell command -v llvm-config-16 llvm-config-15 llvm-config-14 2>/dev/null))
+ifeq ($(JIT),auto)
+JIT := $(if $(LLVM_CONFIG),1,0)
+endif
+ifeq ($(JIT),1)
+CFLAGS  += -DHPTC_JIT=1 -I$(shell $(LLVM_CONFIG) --includedir)
+LDLIBS  += $(shell $(LLVM_CONFIG) --ldflags) $(shell $(LLVM_CONFIG) --libs core orcjit native passes) 
+endif
+
+GEN_SRC := $(BUILD)/parser.c $(BUILD)/lexer.c
+LIB_SRC := $(wildcard compiler/*.c stdlib/*.c runtime/*.c)
+LIB_SRC := $(filter-out runtime/main.c,$(LIB_SRC))
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(GEN_SRC:.c=.o)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+.PHONY: all deps run test test-opt test-san bench fuzz install clean
+all: $(BUILD)/hptc $(TEST_BIN)
+
+$(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y
+	@mkdir -p $(BUILD)
+	$(BISON) -Wall -Werror --defines=$(BUILD)/parser.h -o $(BUILD)/parser.c $<
+
+$(BUILD)/lexer.c $(BUILD)/lexer.h: grammar/lexer.l $(BUILD)/parser.h
+	@mkdir -p $(BUILD)
+	$(FLEX) --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
+
+# Generated code is not ours to keep -Wextra clean.
+$(BUILD)/lexer.o $(BUILD)/parser.o: CFLAGS += -Wno-sign-compare -Wno-unused-function
+$(BUILD)/%.o: $(BUILD)/%.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c $(BUILD)/parser.h $(BUILD)/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libhptc.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/hptc: $(BUILD)/runtime/main.o $(BUILD)/libhptc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhptc.a tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhptc.a $(LDLIBS)
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/runtime/main.d
+
+deps:
+	@sh .ci/deps.sh
+
+run: deps
+	@$(MAKE) -s $(BUILD)/hptc
+	$(BUILD)/hptc run examples/fashion_mlp.hpt
+
+test-opt:
+	@$(MAKE) -s all
+test-san:
+	@$(MAKE) -s SAN=1 all
+
+# Both builds, then one runner over both: it prints the closing 'N passed, N failed'.
+test: deps
+	@$(MAKE) -s test-opt
+	@$(MAKE) -s test-san
+	@sh tests/run.sh build build-san
+
+bench: deps
+	@$(MAKE) -s all
+	@sh bench/run.sh build
+
+fuzz:
+	@$(MAKE) -s -f bench/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600)
+
+install: $(BUILD)/hptc
+	install -D -m 755 $(BUILD)/hptc $(DESTDIR)$(PREFIX)/bin/hptc
+
+clean:
+	rm -rf build build-san build-fuzz

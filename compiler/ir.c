@@ -1,0 +1,438 @@
+/* ir.c: evaluating, querying and printing the IR.
+ *
+ * Evaluation follows Python: int op int stays int except '/', which gives a
+ * float; comparisons between numbers ignore int/float; `and`/`or` need
+ * bools.  The printer is the documented, golden-tested text form: it must
+ * stay byte-stable (see docs/ir.md), so every number goes through
+ * value_format and every call lists every argument in catalogue order. */
+#include "compiler/ir.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int eval_fail(char *why, size_t n, const char *msg)
+{
+    if (why && n) snprintf(why, n, "%s", msg);
+    return -1;
+}
+
+static int eval_binary(ir_xop op, hpt_value x, hpt_value y, hpt_value *out, char *why, size_t n)
+{
+    if (op == X_EQ || op == X_NE) {
+        bool eq = value_equal(x, y);
+        *out = value_bool(op == X_EQ ? eq : !eq);
+        return 0;
+    }
+    if (op == X_AND || op == X_OR) {
+        if (x.type != V_BOOL || y.type != V_BOOL) return eval_fail(why, n, "'and'/'or' need booleans");
+        *out = value_bool(op == X_AND ? (x.u.b && y.u.b) : (x.u.b || y.u.b));
+        return 0;
+    }
+    if (op == X_ADD && x.type == V_STRING && y.type == V_STRING)
+        return eval_fail(why, n, "strings cannot be added; use an f-string");
+    bool nx = value_is_number(x) || x.type == V_BOOL, ny = value_is_number(y) || y.type == V_BOOL;
+    if (!nx || !ny) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "arithmetic on %s and %s", value_type_name(x.type), value_type_name(y.type));
+        return eval_fail(why, n, msg);
+    }
+    double a = value_as_double(x), b = value_as_double(y);
+    bool ints = x.type != V_FLOAT && y.type != V_FLOAT;
+    switch (op) {
+    case X_LT: *out = value_bool(a < b); return 0;
+    case X_LE: *out = value_bool(a <= b); return 0;
+    case X_GT: *out = value_bool(a > b); return 0;
+    case X_GE: *out = value_bool(a >= b); return 0;
+    case X_ADD: *out = ints ? value_int((int64_t)a + (int64_t)b) : value_float(a + b); return 0;
+    case X_SUB: *out = ints ? value_int((int64_t)a - (int64_t)b) : value_float(a - b); return 0;
+    case X_MUL: *out = ints ? value_int((int64_t)a * (int64_t)b) : value_float(a * b); return 0;
+    case X_POW: *out = ints && b >= 0 ? value_int((int64_t)pow(a, b)) : value_float(pow(a, b)); return 0;
+    case X_DIV:
+        if (b == 0) return eval_fail(why, n, "division by zero");
+        *out = value_float(a / b);
+        return 0;
+    case X_FLOORDIV:
+    case X_MOD:
+        if (b == 0) return eval_fail(why, n, "division by zero");
+        if (ints) {
+            /* Python floors toward negative infinity. */
+            int64_t p = (int64_t)a, q = (int64_t)b, d = p / q, m = p % q;
+            if (m != 0 && ((m < 0) != (q < 0))) d--, m += q;
+            *out = value_int(op == X_FLOORDIV ? d : m);
+        } else {
+            double d = floor(a / b);
+            *out = value_float(op == X_FLOORDIV ? d : a - d * b);
+        }
+        return 0;
+    default: return eval_fail(why, n, "bad operator");
+    }
+}
+
+int ir_eval(const ir_program *p, const ir_expr *e, const ir_assignment *as, arena *scratch,
+            hpt_value *out, char *why, size_t n)
+{
+    hpt_value x, y;
+    switch (e->op) {
+    case X_CONST: *out = e->value; return 0;
+    case X_HP:
+        if (!as || e->hp >= as->n) return eval_fail(why, n, "hyperparameter without a value");
+        *out = as->values[e->hp];
+        if (out->type == V_NONE && p->hps[e->hp].kind != HP_FIXED) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "hyperparameter '%s' is inactive here", p->hps[e->hp].name);
+            return eval_fail(why, n, msg);
+        }
+        return 0;
+    case X_LIST:
+    case X_OBJECT: {
+        hpt_value *items = ARENA_ARRAY(scratch, hpt_value, e->n_items ? e->n_items : 1);
+        if (!items) return eval_fail(why, n, "out of memory");
+        for (int k = 0; k < e->n_items; k++)
+            if (ir_eval(p, e->items[k], as, scratch, &items[k], why, n)) return -1;
+        if (e->op == X_LIST) {
+            *out = (hpt_value){ .type = V_LIST, .tuple = e->tuple, .u.list = { items, e->n_items } };
+        } else {
+            *out = (hpt_value){ .type = V_OBJECT, .u.object = { e->entry, items } };
+        }
+        return 0;
+    }
+    case X_NEG:
+        if (ir_eval(p, e->a, as, scratch, &x, why, n)) return -1;
+        if (x.type == V_INT) *out = value_int(-x.u.i);
+        else if (x.type == V_FLOAT) *out = value_float(-x.u.f);
+        else return eval_fail(why, n, "'-' needs a number");
+        return 0;
+    case X_NOT:
+        if (ir_eval(p, e->a, as, scratch, &x, why, n)) return -1;
+        if (x.type != V_BOOL) return eval_fail(why, n, "'not' needs a boolean");
+        *out = value_bool(!x.u.b);
+        return 0;
+    case X_AND:
+    case X_OR:
+        /* Short-circuit, so `n > 2 and hp_only_active_when_n_gt_2` is fine. */
+        if (ir_eval(p, e->a, as, scratch, &x, why, n)) return -1;
+        if (x.type != V_BOOL) return eval_fail(why, n, "'and'/'or' need booleans");
+        if (x.u.b == (e->op == X_OR)) { *out = x; return 0; }
+        if (ir_eval(p, e->b, as, scratch, &y, why, n)) return -1;
+        return eval_binary(e->op, x, y, out, why, n);
+    default:
+        if (ir_eval(p, e->a, as, scratch, &x, why, n)) return -1;
+        if (ir_eval(p, e->b, as, scratch, &y, why, n)) return -1;
+        return eval_binary(e->op, x, y, out, why, n);
+    }
+}
+
+bool ir_holds(const ir_program *p, const ir_expr *cond, const ir_assignment *a)
+{
+    if (!cond) return true;
+    hpt_value v;
+    arena scratch = { 0 };
+    int rc = ir_eval(p, cond, a, &scratch, &v, NULL, 0);
+    arena_free(&scratch);
+    return rc == 0 && v.type == V_BOOL && v.u.b;
+}
+
+int ir_eval_call(const ir_program *p, const ir_call *c, const ir_assignment *a, arena *scratch,
+                 hpt_value *args_out, char *why, size_t n)
+{
+    for (int k = 0; k < c->entry->n_args; k++)
+        if (ir_eval(p, c->args[k], a, scratch, &args_out[k], why, n)) return -1;
+    return 0;
+}
+
+void ir_deactivate(const ir_program *p, hpt_value *values)
+{
+    ir_assignment a = { values, p->n_hps };
+    for (int k = 0; k < p->n_hps; k++)
+        if (!ir_holds(p, p->hps[k].condition, &a)) values[k] = value_none();
+}
+
+void ir_default_assignment(const ir_program *p, hpt_value *values)
+{
+    for (int k = 0; k < p->n_hps; k++) values[k] = p->hps[k].default_value;
+    ir_deactivate(p, values);
+}
+
+int ir_find_hp(const ir_program *p, const char *name)
+{
+    for (int k = 0; k < p->n_hps; k++)
+        if (strcmp(p->hps[k].name, name) == 0) return k;
+    return -1;
+}
+
+static bool near_multiple(double x, double base, double step)
+{
+    double k = (x - base) / step;
+    return fabs(k - round(k)) < 1e-9 * fmax(1.0, fabs(k));
+}
+
+bool ir_hp_admits(const ir_hp *h, hpt_value v)
+{
+    switch (h->kind) {
+    case HP_BOOLEAN: return v.type == V_BOOL;
+    case HP_FIXED: return value_equal(v, h->values[0]);
+    case HP_CHOICE:
+        for (int k = 0; k < h->n_values; k++)
+            if (value_equal(v, h->values[k]) && (v.type == V_STRING) == (h->values[k].type == V_STRING)) return true;
+        return false;
+    case HP_INT:
+    case HP_FLOAT: {
+        if (h->kind == HP_INT && v.type != V_INT) return false;
+        if (!value_is_number(v)) return false;
+        double x = value_as_double(v), lo = value_as_double(h->min), hi = value_as_double(h->max);
+        if (x < lo - 1e-12 * fabs(lo) || x > hi + 1e-12 * fabs(hi)) return false;
+        if (h->step.type == V_NONE) return true;
+        double st = value_as_double(h->step);
+        if (h->sampling == SAMPLING_LOG) return near_multiple(log(x), log(lo), log(st));
+        return near_multiple(x, lo, st);
+    }
+    }
+    return false;
+}
+
+long ir_hp_cardinality(const ir_hp *h)
+{
+    switch (h->kind) {
+    case HP_BOOLEAN: return 2;
+    case HP_FIXED: return 1;
+    case HP_CHOICE: return h->n_values;
+    case HP_INT:
+    case HP_FLOAT: {
+        double lo = value_as_double(h->min), hi = value_as_double(h->max);
+        double st = h->step.type == V_NONE ? (h->kind == HP_INT ? 1 : 0) : value_as_double(h->step);
+        if (st <= 0) return -1;
+        if (h->sampling == SAMPLING_LOG && h->step.type != V_NONE)
+            return (long)floor(log(hi / lo) / log(st) + 1e-9) + 1;
+        return (long)floor((hi - lo) / st + 1e-9) + 1;
+    }
+    }
+    return -1;
+}
+
+int ir_hp_values(const ir_hp *h, hpt_value *out, int cap)
+{
+    long n = ir_hp_cardinality(h);
+    int count = 0;
+    switch (h->kind) {
+    case HP_BOOLEAN:
+        /* Keras Tuner's grid tries False first. */
+        if (cap > 0) out[count++] = value_bool(false);
+        if (cap > 1) out[count++] = value_bool(true);
+        return count;
+    case HP_FIXED:
+    case HP_CHOICE:
+        for (int k = 0; k < h->n_values && k < cap; k++) out[count++] = h->values[k];
+        return count;
+    case HP_INT:
+    case HP_FLOAT: {
+        double lo = value_as_double(h->min), hi = value_as_double(h->max);
+        bool log_steps = h->sampling == SAMPLING_LOG;
+        if (n < 0) {
+            /* A Float without step: ten evenly spaced values (geometric under log). */
+            for (int k = 0; k < 10 && k < cap; k++) {
+                double t = k / 9.0;
+                double x = log_steps ? lo * pow(hi / lo, t) : lo + (hi - lo) * t;
+                out[count++] = value_float(x);
+            }
+            return count;
+        }
+        double st = h->step.type == V_NONE ? 1 : value_as_double(h->step);
+        for (long k = 0; k < n && count < cap; k++) {
+            double x = log_steps ? lo * pow(st, (double)k) : lo + st * (double)k;
+            if (h->kind == HP_INT) out[count++] = value_int((int64_t)llround(x));
+            else out[count++] = value_float(x);
+        }
+        return count;
+    }
+    }
+    return 0;
+}
+
+int ir_parse_hp_value(const ir_program *p, int hp, const char *text, hpt_value *out, char *why, size_t n)
+{
+    const ir_hp *h = &p->hps[hp];
+    char *end;
+    hpt_value v;
+    if (h->kind == HP_BOOLEAN || !strcmp(text, "True") || !strcmp(text, "False") ||
+        !strcmp(text, "true") || !strcmp(text, "false")) {
+        v = value_bool(text[0] == 'T' || text[0] == 't');
+    } else {
+        long long i = strtoll(text, &end, 10);
+        if (*text && !*end) {
+            v = value_int(i);
+        } else {
+            double f = strtod(text, &end);
+            if (*text && !*end) v = value_float(f);
+            else v = value_string(text);
+        }
+    }
+    /* An int written for a Float, or 1e-3 for a Choice of floats, is fine. */
+    if (h->kind == HP_FLOAT && v.type == V_INT) v = value_float((double)v.u.i);
+    if (h->kind == HP_CHOICE || h->kind == HP_FIXED)
+        for (int k = 0; k < h->n_values; k++)
+            if (value_equal(v, h->values[k])) v = h->values[k];
+    if (!ir_hp_admits(h, v)) {
+        snprintf(why, n, "'%s' is not a value hyperparameter '%s' can take", text, h->name);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int ir_line_of(const ir_program *p, uint32_t offset)
+{
+    int line = 1;
+    for (uint32_t k = 0; k < offset && k < p->source_len; k++) line += p->source[k] == '\n';
+    return line;
+}
+
+uint64_t ir_hash_bytes(const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t k = 0; k < n; k++) h = (h ^ b[k]) * 0x100000001b3ull;
+    return h;
+}
+
+void ir_free(ir_program *p)
+{
+    if (!p) return;
+    arena a = p->arena;     /* the program lives in its own arena */
+    arena_free(&a);
+}
+
+/* ---- the text form ---------------------------------------------------- */
+
+static const char *const op_text[] = {
+    [X_NEG] = "-", [X_NOT] = "not ", [X_ADD] = "+", [X_SUB] = "-", [X_MUL] = "*", [X_DIV] = "/",
+    [X_FLOORDIV] = "//", [X_MOD] = "%", [X_POW] = "**", [X_EQ] = "==", [X_NE] = "!=", [X_LT] = "<",
+    [X_LE] = "<=", [X_GT] = ">", [X_GE] = ">=", [X_AND] = "and", [X_OR] = "or",
+};
+
+static void print_value(hpt_value v, FILE *out)
+{
+    char small[256];
+    size_t n = value_format(small, sizeof small, v);
+    if (n < sizeof small) {
+        fputs(small, out);
+        return;
+    }
+    char *big = malloc(n + 1);
+    if (!big) return;
+    value_format(big, n + 1, v);
+    fputs(big, out);
+    free(big);
+}
+
+static void print_args(const ir_program *p, const st_entry *e, ir_expr *const *args, FILE *out)
+{
+    fprintf(out, "%s(", e->name);
+    for (int k = 0; k < e->n_args; k++) {
+        fprintf(out, "%s%s = ", k ? ", " : "", e->args[k].name);
+        ir_print_expr(p, args[k], out);
+    }
+    fputc(')', out);
+}
+
+/* Binary operations print fully parenthesised: the IR is read by tools, not
+ * people, and this way no precedence table is part of the format. */
+void ir_print_expr(const ir_program *p, const ir_expr *e, FILE *out)
+{
+    switch (e->op) {
+    case X_CONST: print_value(e->value, out); break;
+    case X_HP: fprintf(out, "%%%s", p->hps[e->hp].name); break;
+    case X_LIST:
+        fputc(e->tuple ? '(' : '[', out);
+        for (int k = 0; k < e->n_items; k++) {
+            if (k) fputs(", ", out);
+            ir_print_expr(p, e->items[k], out);
+        }
+        if (e->tuple && e->n_items == 1) fputc(',', out);
+        fputc(e->tuple ? ')' : ']', out);
+        break;
+    case X_OBJECT: print_args(p, e->entry, e->items, out); break;
+    case X_NEG:
+    case X_NOT:
+        fprintf(out, "(%s", op_text[e->op]);
+        ir_print_expr(p, e->a, out);
+        fputc(')', out);
+        break;
+    default:
+        fputc('(', out);
+        ir_print_expr(p, e->a, out);
+        fprintf(out, " %s ", op_text[e->op]);
+        ir_print_expr(p, e->b, out);
+        fputc(')', out);
+    }
+}
+
+static const char *const hp_kind_name[] = { "int", "float", "choice", "boolean", "fixed" };
+static const char *const sampling_name[] = { "linear", "log", "reverse_log" };
+
+static void print_hp(const ir_program *p, const ir_hp *h, FILE *out)
+{
+    fprintf(out, "  %%%s = %s", h->name, hp_kind_name[h->kind]);
+    if (h->kind == HP_INT || h->kind == HP_FLOAT) {
+        fputs(" [", out);
+        print_value(h->min, out);
+        fputs(", ", out);
+        print_value(h->max, out);
+        fputc(']', out);
+        if (h->step.type != V_NONE) {
+            fputs(" step ", out);
+            print_value(h->step, out);
+        }
+        fprintf(out, " %s", sampling_name[h->sampling]);
+    } else if (h->kind == HP_CHOICE || h->kind == HP_FIXED) {
+        fputs(" [", out);
+        for (int k = 0; k < h->n_values; k++) {
+            if (k) fputs(", ", out);
+            print_value(h->values[k], out);
+        }
+        fputc(']', out);
+        if (h->kind == HP_CHOICE) fputs(h->ordered ? " ordered" : " unordered", out);
+    }
+    fputs(" default ", out);
+    print_value(h->default_value, out);
+    if (h->condition) {
+        fputs(" when ", out);
+        ir_print_expr(p, h->condition, out);
+    }
+    fprintf(out, "    ; line %d\n", ir_line_of(p, h->span.start));
+}
+
+static void print_call(const ir_program *p, const char *lhs, const ir_call *c, FILE *out)
+{
+    if (!c->entry) return;
+    if (lhs) fprintf(out, "%s = ", lhs);
+    print_args(p, c->entry, c->args, out);
+    fputc('\n', out);
+}
+
+void ir_print(const ir_program *p, FILE *out)
+{
+    fprintf(out, "; hptc IR version %d\n", p->version);
+    fprintf(out, "; spec %016llx, %d hyperparameters, %d layers\n",
+            (unsigned long long)p->spec_hash, p->n_hps, p->n_layers);
+    fputs("space {\n", out);
+    for (int k = 0; k < p->n_hps; k++) print_hp(p, &p->hps[k], out);
+    fputs("}\n", out);
+    print_call(p, "data", &p->data, out);
+    fputs("model {\n", out);
+    for (int k = 0; k < p->n_layers; k++) {
+        const ir_call *c = &p->layers[k];
+        fprintf(out, "  %s = ", c->name);
+        print_args(p, c->entry, c->args, out);
+        if (c->guard) {
+            fputs(" when ", out);
+            ir_print_expr(p, c->guard, out);
+        }
+        fprintf(out, "    ; line %d\n", ir_line_of(p, c->span.start));
+    }
+    fputs("}\n", out);
+    print_call(p, NULL, &p->compile, out);
+    print_call(p, NULL, &p->search, out);
+    print_call(p, "tuner", &p->tuner, out);
+}

@@ -1,0 +1,124 @@
+/* ir.h: the IR — the only contract between the compiler and the runtime.
+ *
+ * A checked spec lowers to an ir_program: the search space (hyperparameters
+ * with their conditions), a graph template (a flat list of layers, each with
+ * an optional guard), and the data, compile, search and tuner calls.  Every
+ * argument of every call is present (defaults filled in by the compiler) as an
+ * expression over constants and hyperparameters; `for` loops are unrolled and
+ * `if`s became guards, so expanding a trial is: evaluate each guard and each
+ * argument under one assignment.  Nothing here points into the AST; all memory
+ * belongs to the program's arena.  The text form is documented in docs/ir.md. */
+#ifndef HPTC_IR_H
+#define HPTC_IR_H
+#include <stdint.h>
+#include <stdio.h>
+#include "compiler/arena.h"
+#include "stdlib/catalogue.h"
+#include "stdlib/value.h"
+
+#define IR_VERSION 1
+
+/* A byte range of the spec, for messages at run time ("layer dense_2 (line 9)"). */
+typedef struct ir_span { uint32_t start, end; } ir_span;
+
+typedef enum {
+    X_CONST, X_HP, X_LIST, X_OBJECT,
+    X_NEG, X_NOT,
+    X_ADD, X_SUB, X_MUL, X_DIV, X_FLOORDIV, X_MOD, X_POW,
+    X_EQ, X_NE, X_LT, X_LE, X_GT, X_GE, X_AND, X_OR,
+} ir_xop;
+
+typedef struct ir_expr ir_expr;
+struct ir_expr {
+    ir_xop op;
+    bool tuple;                 /* X_LIST written as (a, b) */
+    hpt_value value;            /* X_CONST */
+    int hp;                     /* X_HP: index into program->hps */
+    ir_expr *a, *b;             /* operands */
+    ir_expr **items;            /* X_LIST items; X_OBJECT arguments (entry->n_args) */
+    int n_items;
+    const st_entry *entry;      /* X_OBJECT */
+};
+
+typedef enum { HP_INT, HP_FLOAT, HP_CHOICE, HP_BOOLEAN, HP_FIXED } ir_hp_kind;
+typedef enum { SAMPLING_LINEAR, SAMPLING_LOG, SAMPLING_REVERSE_LOG } ir_sampling;
+
+typedef struct ir_hp {
+    const char *name;
+    ir_hp_kind kind;
+    hpt_value min, max, step;   /* HP_INT / HP_FLOAT; step V_NONE when not given */
+    ir_sampling sampling;
+    hpt_value *values;          /* HP_CHOICE: the values; HP_FIXED: one value */
+    int n_values;
+    bool ordered;               /* HP_CHOICE */
+    hpt_value default_value;
+    ir_expr *condition;         /* active only when true; NULL = always active */
+    ir_span span;               /* first definition */
+} ir_hp;
+
+/* One use of a catalogue entry: a layer, or the data/compile/search/tuner call. */
+typedef struct ir_call {
+    const st_entry *entry;
+    ir_expr **args;             /* entry->n_args, never NULL: defaults filled in */
+    ir_expr *guard;             /* layers: present only when true; NULL = always */
+    const char *name;           /* layers: Keras-style unique name, "dense_1" */
+    ir_span span;
+} ir_call;
+
+typedef struct ir_program {
+    int version;
+    const char *file;           /* as given on the command line */
+    const char *source;         /* the spec's text, kept for the store and messages */
+    size_t source_len;
+    uint64_t spec_hash;         /* FNV-1a 64 of the source text */
+    ir_hp *hps;
+    int n_hps;
+    ir_call *layers;            /* in order; layers[0] is the Input */
+    int n_layers;
+    ir_call data, compile, search, tuner;
+    arena arena;                /* owns everything above */
+} ir_program;
+
+/* An assignment: one value per hyperparameter, in program->hps order.
+ * Inactive hyperparameters hold V_NONE. */
+typedef struct ir_assignment {
+    hpt_value *values;
+    int n;
+} ir_assignment;
+
+/* Evaluate e under an assignment.  Lists and objects are built in `scratch`.
+ * Returns -1 with a sentence in why on a type error or division by zero. */
+int ir_eval(const ir_program *p, const ir_expr *e, const ir_assignment *a, arena *scratch,
+            hpt_value *out, char *why, size_t why_len);
+/* Evaluate a guard or condition: NULL is true; errors count as false. */
+bool ir_holds(const ir_program *p, const ir_expr *cond, const ir_assignment *a);
+/* Evaluate every argument of a call. */
+int ir_eval_call(const ir_program *p, const ir_call *c, const ir_assignment *a, arena *scratch,
+                 hpt_value *args_out, char *why, size_t why_len);
+
+/* The default assignment (every active hyperparameter at its default), filling
+ * values[] in place; inactive ones become V_NONE.  values has n_hps slots. */
+void ir_default_assignment(const ir_program *p, hpt_value *values);
+/* Clear the hyperparameters that are inactive under the rest of the assignment
+ * (conditions are evaluated in definition order, parents first). */
+void ir_deactivate(const ir_program *p, hpt_value *values);
+/* Index of a hyperparameter by name, or -1. */
+int ir_find_hp(const ir_program *p, const char *name);
+/* Parse "units=256" style text for hyperparameter `hp` (used by --set). */
+int ir_parse_hp_value(const ir_program *p, int hp, const char *text, hpt_value *out, char *why, size_t why_len);
+/* Is v one of the values the hyperparameter can take (range, step, choices)? */
+bool ir_hp_admits(const ir_hp *h, hpt_value v);
+/* The hyperparameter's finite list of values (grid order); -1 when it is a
+ * continuous Float without step (then n_out = 0).  Fills up to cap values. */
+long ir_hp_cardinality(const ir_hp *h);
+int ir_hp_values(const ir_hp *h, hpt_value *out, int cap);
+
+/* Line (1-based) of a byte offset, for messages at run time. */
+int ir_line_of(const ir_program *p, uint32_t offset);
+/* The stable text form (docs/ir.md). */
+void ir_print(const ir_program *p, FILE *out);
+void ir_print_expr(const ir_program *p, const ir_expr *e, FILE *out);
+void ir_free(ir_program *p);
+uint64_t ir_hash_bytes(const void *data, size_t n);
+
+#endif

@@ -1,0 +1,332 @@
+/* cli_train.c: `hptc train` and `hptc eval` — one configuration, no tuner.
+ *
+ * train: compile, take every hyperparameter's default unless --set, load the
+ * data once, expand the trial, print its summary and cost, fit with Keras's
+ * epoch lines (a progress bar on a terminal, plain lines when piped), then
+ * report test accuracy and optionally save the weights.  eval: the same
+ * trial from a weights file, evaluated on the test split. */
+#include "runtime/blas.h"
+#include "runtime/cli.h"
+#include "runtime/rng.h"
+#include "runtime/source.h"
+#include "runtime/train.h"
+#include "runtime/weights.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* --set name=value for every hyperparameter named; the rest keep defaults. */
+int cli_apply_sets(const ir_program *p, hpt_value *values, char **sets, int n_sets)
+{
+    ir_default_assignment(p, values);
+    for (int k = 0; k < p->n_hps; k++)
+        if (values[k].type == V_NONE) values[k] = p->hps[k].default_value;
+    for (int s = 0; s < n_sets; s++) {
+        char *eq = strchr(sets[s], '=');
+        if (!eq) {
+            fprintf(stderr, "hptc: --set wants name=value, not '%s'\n", sets[s]);
+            return -1;
+        }
+        *eq = 0;
+        int k = ir_find_hp(p, sets[s]);
+        if (k < 0) {
+            fprintf(stderr, "hptc: %s has no hyperparameter '%s'\n", p->file, sets[s]);
+            const char *names[256];
+            int n = 0;
+            for (; n < p->n_hps && n < 255; n++) names[n] = p->hps[n].name;
+            names[n] = NULL;
+            const char *near = st_suggest(ST_KIND_COUNT, sets[s], names);
+            if (near) fprintf(stderr, "hptc: did you mean '%s'?\n", near);
+            *eq = '=';
+            return -1;
+        }
+        char why[300];
+        if (ir_parse_hp_value(p, k, eq + 1, &values[k], why, sizeof why)) {
+            fprintf(stderr, "hptc: --set %s=%s: %s\n", sets[s], eq + 1, why);
+            *eq = '=';
+            return -1;
+        }
+        *eq = '=';
+    }
+    /* Deactivate what the chosen values switch off (num_layers=1 drops units_1). */
+    hpt_value *active = malloc(sizeof *active * ((size_t)p->n_hps + 1));
+    if (!active) return -1;
+    memcpy(active, values, sizeof *values * (size_t)p->n_hps);
+    ir_deactivate(p, active);
+    memcpy(values, active, sizeof *values * (size_t)p->n_hps);
+    free(active);
+    return 0;
+}
+
+void cli_describe_values(const ir_program *p, const hpt_value *values, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; k < p->n_hps && len + 1 < n; k++) {
+        if (values[k].type == V_NONE) continue;
+        char v[80];
+        value_format(v, sizeof v, values[k]);
+        len += (size_t)snprintf(buf + len, n - len, "%s%s=%s", len ? ", " : "", p->hps[k].name, v);
+    }
+}
+
+/* EarlyStopping from search(callbacks = [...]), in train_config's terms. */
+void cli_early_stopping(const trial *t, train_config *cfg)
+{
+    cfg->patience = -1;
+    snprintf(cfg->monitor, sizeof cfg->monitor, "val_loss");
+    hpt_value cbs = trial_search_args(t)[search_callbacks];
+    for (int k = 0; cbs.type == V_LIST && k < cbs.u.list.n; k++) {
+        hpt_value cb = cbs.u.list.items[k];
+        if (cb.type != V_OBJECT || cb.u.object.entry->id != ST_EarlyStopping) continue;
+        const hpt_value *a = cb.u.object.args;
+        snprintf(cfg->monitor, sizeof cfg->monitor, "%s", a[EarlyStopping_monitor].u.s);
+        cfg->patience = (int)a[EarlyStopping_patience].u.i;
+        cfg->min_delta = fabs(value_as_double(a[EarlyStopping_min_delta]));
+        const char *mode = a[EarlyStopping_mode].u.s;
+        cfg->maximize = !strcmp(mode, "max") || (!strcmp(mode, "auto") && strstr(cfg->monitor, "acc"));
+        cfg->restore_best = a[EarlyStopping_restore_best_weights].u.b;
+    }
+}
+
+typedef struct progress {
+    int tty, epochs;
+    double start;
+} progress;
+
+static void on_batch(void *user, int epoch, int batch, int n_batches, double loss, double accuracy)
+{
+    progress *pr = user;
+    if (!pr->tty) return;
+    int width = 30, done = (int)((long)width * batch / n_batches);
+    char bar[64];
+    for (int k = 0; k < width; k++) bar[k] = k < done ? '=' : k == done ? '>' : '.';
+    bar[width] = 0;
+    fprintf(stderr, "\r%5d/%d [%s] - loss: %.4f - accuracy: %.4f", batch, n_batches, bar, loss, accuracy);
+    (void)epoch;
+}
+
+static int on_epoch(void *user, const train_epoch *m, trial *t, const train_state *s)
+{
+    progress *pr = user;
+    if (pr->tty) fprintf(stderr, "\r\033[K");
+    printf("Epoch %d/%d - %.2fs - loss: %.4f - accuracy: %.4f", m->epoch + 1, pr->epochs, m->seconds, m->loss,
+           m->accuracy);
+    if (m->has_val) printf(" - val_loss: %.4f - val_accuracy: %.4f", m->val_loss, m->val_accuracy);
+    putchar('\n');
+    if (s->stopped == 1) printf("%s (best epoch %d)\n", s->reason, s->best_epoch + 1);
+    fflush(stdout);
+    (void)t;
+    return 0;
+}
+
+typedef struct train_opts {
+    char *sets[64];
+    int n_sets, epochs, threads, limit;
+    const char *save, *weights, *file;
+} train_opts;
+
+static int parse_opts(const char *cmd, int argc, char **argv, train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+    for (int k = 0; k < argc; k++) {
+        const char *a = argv[k];
+        int more = k + 1 < argc;
+        if (!strcmp(a, "--set") && more && o->n_sets < 64) o->sets[o->n_sets++] = argv[++k];
+        else if (!strncmp(a, "--set=", 6) && o->n_sets < 64) o->sets[o->n_sets++] = argv[k] + 6;
+        else if (!strcmp(a, "--epochs") && more) o->epochs = atoi(argv[++k]);
+        else if (!strcmp(a, "--threads") && more) o->threads = atoi(argv[++k]);
+        else if (!strcmp(a, "--limit") && more) o->limit = atoi(argv[++k]);
+        else if (!strcmp(a, "--save") && more) o->save = argv[++k];
+        else if (!strcmp(a, "--weights") && more) o->weights = argv[++k];
+        else if (a[0] == '-' && a[1]) return cli_usage(cmd);
+        else if (!o->file) o->file = a;
+        else return cli_usage(cmd);
+    }
+    if (!o->file || o->threads < 1) return cli_usage(cmd);
+    return 0;
+}
+
+static int report_test(trial *t, const source_data *d, float scale, int batch)
+{
+    if (d->test.n == 0) {
+        printf("no test split: nothing to evaluate\n");
+        return 0;
+    }
+    uint32_t *rows = malloc(sizeof *rows * (size_t)d->test.n);
+    if (!rows) return 1;
+    for (int i = 0; i < d->test.n; i++) rows[i] = (uint32_t)i;
+    double loss, acc;
+    hpt_error e;
+    int rc = train_evaluate(t, &d->test, rows, d->test.n, scale, batch, &loss, &acc, &e);
+    free(rows);
+    if (rc) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        return 1;
+    }
+    printf("test_loss: %.4f - test_accuracy: %.4f\n", loss, acc);
+    return 0;
+}
+
+int cli_train(int argc, char **argv)
+{
+    train_opts o;
+    int rc = parse_opts("train", argc, argv, &o);
+    if (rc) return rc;
+    blas_set_threads(o.threads);
+    blas_flush_denormals();
+    ir_program *p = cli_compile(o.file, 0);
+    if (!p) return 1;
+    hpt_value *values = calloc((size_t)p->n_hps + 1, sizeof *values);
+    source_data d = { 0 };
+    trial *t = NULL;
+    uint32_t *rows = NULL;
+    float *best = NULL;
+    hpt_error e;
+    rc = 1;
+    if (!values || cli_apply_sets(p, values, o.sets, o.n_sets)) goto out;
+    if (source_load(p, &d, &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    if (o.limit > 0 && o.limit < d.train.n) d.train.n = o.limit;
+    /* The batch size may itself be a hyperparameter: expand once to read it. */
+    hpt_value batch_v;
+    arena scratch = { 0 };
+    char why[200];
+    ir_assignment as = { values, p->n_hps };
+    int batch = 32;
+    if (ir_eval(p, p->search.args[search_batch_size], &as, &scratch, &batch_v, why, sizeof why) == 0) batch = (int)batch_v.u.i;
+    arena_free(&scratch);
+    uint64_t seed = rng_key(0, 0);
+    t = trial_expand(p, values, batch, seed, &e);
+    if (!t) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    char desc[1024];
+    cli_describe_values(p, values, desc, sizeof desc);
+    if (trial_input_size(t) != d.train.sample_size) {
+        fprintf(stderr, "hptc: %s: the model's input has %zu values per sample, but %s has %zu\n", p->file,
+                trial_input_size(t), d.train.source, d.train.sample_size);
+        goto out;
+    }
+    if (source_check_classes(&d, trial_output_size(t), &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    printf("hyperparameters: %s\n", *desc ? desc : "(none)");
+    trial_summary(t, stdout);
+    const hpt_value *sa = trial_search_args(t);
+    train_config cfg = { .epochs = o.epochs > 0 ? o.epochs : (int)sa[search_epochs].u.i, .batch = batch,
+                         .shuffle = sa[search_shuffle].u.b, .seed = seed };
+    cli_early_stopping(t, &cfg);
+    int n_train, n_val = 0;
+    rows = malloc(sizeof *rows * (size_t)(d.train.n + 1));
+    if (!rows) goto out;
+    for (int i = 0; i < d.train.n; i++) rows[i] = (uint32_t)i;
+    train_data td = { .set = &d.train, .train_rows = rows, .n_train = d.train.n, .val_set = &d.train, .scale = source_scale(p, values) };
+    if (d.validation.n > 0) {
+        uint32_t *vrows = malloc(sizeof *vrows * (size_t)d.validation.n);
+        /* validation rows are the validation set's own; allocate alongside */
+        for (int i = 0; vrows && i < d.validation.n; i++) vrows[i] = (uint32_t)i;
+        td.val_set = &d.validation, td.val_rows = vrows, td.n_val = vrows ? d.validation.n : 0;
+    } else {
+        n_val = train_split(d.train.n, value_as_double(sa[search_validation_split]), &n_train);
+        td.n_train = n_train, td.val_rows = rows + n_train, td.n_val = n_val;
+    }
+    printf("training on %d samples, validating on %d, batch %d, %d epochs\n", td.n_train, td.n_val, batch, cfg.epochs);
+    size_t n_weights;
+    trial_weights(t, &n_weights);
+    best = malloc(sizeof(float) * (n_weights + 1));
+    progress pr = { isatty(2) && !getenv("NO_COLOR") ? 1 : isatty(2), cfg.epochs, 0 };
+    train_state s;
+    train_state_init(&s, &cfg);
+    if (train_fit(t, &td, &cfg, &s, best, on_epoch, on_batch, &pr, &e)) {
+        if (pr.tty) fprintf(stderr, "\r\033[K");
+        fprintf(stderr, "hptc: %s: trial (%s): %s\n", p->file, *desc ? desc : "defaults", e.message);
+        if (td.val_set != &d.train) free((void *)td.val_rows);
+        goto out;
+    }
+    if (td.val_set != &d.train) free((void *)td.val_rows);
+    rc = report_test(t, &d, td.scale, batch);
+    if (rc == 0 && o.save) {
+        float *w = trial_weights(t, &n_weights);
+        if (weights_save(o.save, p, values, w, n_weights, &e)) {
+            fprintf(stderr, "hptc: %s\n", e.message);
+            rc = 1;
+        } else {
+            printf("saved %zu weights to %s\n", n_weights, o.save);
+        }
+    }
+out:
+    free(best);
+    free(rows);
+    trial_free(t);
+    source_free(&d);
+    free(values);
+    ir_free(p);
+    return rc;
+}
+
+int cli_eval(int argc, char **argv)
+{
+    train_opts o;
+    int rc = parse_opts("eval", argc, argv, &o);
+    if (rc) return rc;
+    if (!o.weights) return cli_usage("eval");
+    blas_set_threads(o.threads);
+    blas_flush_denormals();
+    ir_program *p = cli_compile(o.file, 1);
+    if (!p) return 1;
+    hpt_value *values = calloc((size_t)p->n_hps + 1, sizeof *values);
+    source_data d = { 0 };
+    trial *t = NULL;
+    float *w = NULL;
+    size_t n = 0, n_weights;
+    hpt_error e;
+    arena a = { 0 };
+    rc = 1;
+    if (!values) goto out;
+    if (weights_load(o.weights, p, &a, values, &w, &n, &e) || source_load(p, &d, &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    t = trial_expand(p, values, 256, 0, &e);
+    if (!t) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    float *dst = trial_weights(t, &n_weights);
+    if (n_weights != n) {
+        fprintf(stderr, "hptc: %s holds %zu weights, but the model has %zu\n", o.weights, n, n_weights);
+        goto out;
+    }
+    memcpy(dst, w, n * sizeof(float));
+    char desc[1024];
+    cli_describe_values(p, values, desc, sizeof desc);
+    printf("hyperparameters: %s\n", *desc ? desc : "(none)");
+    rc = report_test(t, &d, source_scale(p, values), 256);
+out:
+    free(w);
+    arena_free(&a);
+    trial_free(t);
+    source_free(&d);
+    free(values);
+    ir_free(p);
+    return rc;
+}
+
+const char cli_train_usage[] =
+    "hptc train FILE.hpt [--set NAME=VALUE]... [--epochs N] [--save WEIGHTS] [--threads N] [--limit N]\n"
+    "  Train the configuration made of every hyperparameter's default, changed by --set,\n"
+    "  printing Keras's epoch lines, then the test split's accuracy.  --epochs overrides\n"
+    "  search(epochs); --limit trains on the first N rows only; --save writes the weights\n"
+    "  (docs/weights.md).  Exit 1 when the loss becomes NaN or infinite.";
+const char cli_eval_usage[] =
+    "hptc eval FILE.hpt --weights WEIGHTS\n"
+    "  Rebuild the model the weights were trained with (hyperparameters are in the file)\n"
+    "  and report loss and accuracy on the test split.";

@@ -1,0 +1,73 @@
+/* data.h: datasets held in memory, and the batch gather of the training loop.
+ *
+ * A data_set is n samples of one shape plus one integer class label each.
+ * Images stay bytes (u8) and are turned into floats only a batch at a time by
+ * data_gather; CSV and float .npy features are stored as f32.  Exactly one of
+ * u8 / f32 is non-NULL.  Every array is one allocation; data_free releases
+ * them all and zeroes the struct.  Loaders leave *d zeroed on failure. */
+#ifndef HPTC_DATA_H
+#define HPTC_DATA_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/err.h"
+
+typedef struct data_set {
+    int n;                /* samples */
+    int rank;             /* of one sample: 1..3 */
+    int shape[3];         /* of one sample, e.g. {28, 28} or {F} */
+    size_t sample_size;   /* product of shape */
+    uint8_t *u8;          /* (n, sample_size) bytes, or NULL */
+    float *f32;           /* (n, sample_size) floats, or NULL */
+    int32_t *labels;      /* (n) class ids in [0, n_classes) */
+    int n_classes;        /* max label + 1 */
+    char **class_names;   /* (n_classes) when labels were strings, else NULL */
+    char source[512];     /* the file the samples came from, for messages */
+} data_set;
+
+/* Load an IDX pair: images with magic 0x00000803 (uint8, count x rows x
+ * cols) and labels with magic 0x00000801 (uint8, count).  Either file may be
+ * gzip-compressed or plain.  Fails naming the file on a missing file, a bad
+ * magic or dtype byte, truncated data, trailing bytes, a corrupt gzip stream
+ * or differing counts.  Any byte is a valid label here (n_classes = max + 1);
+ * data_check_labels or data_load_builtin hold them to a class count. */
+int data_load_idx(data_set *d, const char *images_path, const char *labels_path, hpt_error *e);
+
+/* Find the directory holding the four IDX files of the built-in dataset
+ * `name` ("fashion_mnist" or "mnist"), each plain or .gz: the first of
+ * $HPT_DATA/<dir>, ./data/<dir>, /usr/share/datasets/<dir> that has all four,
+ * <dir> being fashion-mnist or fashion_mnist, or mnist.  Writes it to
+ * dir (dir_size bytes).  The error lists every place looked. */
+int data_find_builtin(const char *name, char *dir, size_t dir_size, hpt_error *e);
+
+/* Load the training and test splits of a built-in dataset (see
+ * data_find_builtin); both have 10 classes, and a label >= 10 is an error. */
+int data_load_builtin(const char *name, data_set *train, data_set *test, hpt_error *e);
+
+/* Load a CSV file with a header row.  label_column names the label column
+ * (NULL: the last one); every other column is a numeric feature (float).
+ * Labels are integer class ids >= 0, or else strings, numbered in order of
+ * first appearance and kept in class_names.  Quoted fields ("a,b", "") and
+ * CRLF line ends are understood.  Errors give file and line. */
+int data_load_csv(data_set *d, const char *path, const char *label_column, hpt_error *e);
+
+/* Load NumPy .npy files (format 1.0, 2.0, 3.0; C order, little-endian):
+ * x of dtype |u1 (kept as bytes), <f4 or <f8 (stored as float), shape
+ * (n, ...) with 1..3 sample dims; y of dtype <i4, <i8 or |u1, shape (n,) or
+ * (n, 1). */
+int data_load_npy(data_set *d, const char *x_path, const char *y_path, hpt_error *e);
+
+/* Fail when a label is outside [0, n_classes), e.g. against the number of
+ * outputs of a model; on success d->n_classes becomes n_classes. */
+int data_check_labels(data_set *d, int n_classes, hpt_error *e);
+
+/* Fill one batch: x[i] = scale * sample rows[i] as float, y[i] = its label
+ * (y may be NULL).  Bytes are converted on the fly; floats are copied
+ * (scale 1: a plain copy).  No allocation; rows must be < d->n. */
+void data_gather(const data_set *d, const uint32_t *rows, int count, float scale,
+                 float *x /* (count, sample_size) */, int32_t *y /* (count) */);
+
+/* Release every array of d and zero it; safe on a zeroed or freed set. */
+void data_free(data_set *d);
+
+#endif

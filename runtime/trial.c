@@ -1,0 +1,581 @@
+/* trial.c: expanding a trial and running its steps (see trial.h).
+ *
+ * Layer 0 is always the Input, whose output is the input buffer.  A layer's
+ * `out` pointer is set by each forward: its own buffer, or the input's for
+ * layers that are views (Flatten always, Dropout at inference), so a view
+ * costs nothing.  Backward walks from the loss down, ping-ponging the
+ * gradient between two buffers sized for the largest activation; kernels
+ * that may work in place (activation, dropout, flatten) leave it where it is.
+ *
+ * Softmax + cross-entropy are fused: when the last layer ends in a softmax,
+ * the loss reads its pre-softmax values and backward starts with the logits'
+ * gradient, as Keras's TensorFlow backend does.  A cross-entropy on a last
+ * layer without activation reads its outputs as logits (what from_logits =
+ * True says in Keras); docs/language.md states this. */
+#include "runtime/trial.h"
+#include "runtime/rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct trial_layer {
+    const ir_call *call;
+    int id;                     /* ST_Dense, ... */
+    int in[3], in_rank, outs[3], out_rank;
+    size_t in_size, out_size;   /* per sample */
+    kern_act act;
+    float rate, momentum, epsilon;
+    int kh, kw, sh, sw, same;   /* Conv2D and pooling */
+    size_t w, b, n_w, n_b;      /* offsets into params; n_b 0 without bias */
+    size_t stats;               /* BatchNormalization: moving mean, then variance */
+    float *y, *z;               /* (max_batch, out_size); z only when needed */
+    float *out;                 /* this forward's output: y, or a view */
+    float *scratch;             /* im2col block / BN state */
+    int32_t *argmax;
+    double flops;               /* forward, per sample */
+};
+
+struct trial {
+    const ir_program *p;
+    hpt_value *values;
+    arena arena;
+    trial_layer *layers;
+    int n;
+    hpt_value *search_args, *compile_args;
+    int max_batch;
+    size_t n_params, n_stats, n_opt, n_arena;
+    float *params, *grads, *opt_state, *block;
+    float *input, *grad_a, *grad_b, *target;
+    optim_config opt;
+    trial_loss_kind loss;
+    int K;
+    int fused;                  /* last layer's softmax fused into the loss */
+    int probs;                  /* cross-entropy from probabilities */
+    uint64_t seed;
+    int last_B;
+};
+
+static kern_act act_of(hpt_value v)
+{
+    if (v.type != V_STRING) return KERN_LINEAR;
+    const st_entry *e = st_find(ST_ACTIVATION, v.u.s);
+    switch (e ? e->id : ST_linear) {
+    case ST_relu: return KERN_RELU;
+    case ST_tanh: return KERN_TANH;
+    case ST_sigmoid: return KERN_SIGMOID;
+    case ST_gelu: return KERN_GELU;
+    case ST_softmax: return KERN_SOFTMAX;
+    default: return KERN_LINEAR;
+    }
+}
+
+static void *aligned_floats(size_t n)
+{
+    size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p) memset(p, 0, bytes ? bytes : 64);
+    return p;
+}
+
+/* Optimizer settings from compile(optimizer = ...): an object or a name. */
+static void optimizer_of(hpt_value v, optim_config *cfg)
+{
+    const st_entry *e = v.type == V_OBJECT ? v.u.object.entry : st_find(ST_OPTIMIZER, v.type == V_STRING ? v.u.s : "rmsprop");
+    const hpt_value *a = v.type == V_OBJECT ? v.u.object.args : NULL;
+#define ARG(name, dflt) (a ? (float)value_as_double(a[name]) : (dflt))
+    switch (e ? e->id : ST_RMSprop) {
+    case ST_SGD:
+        optim_defaults(cfg, OPTIM_SGD);
+        cfg->learning_rate = ARG(SGD_learning_rate, 0.01f);
+        cfg->momentum = ARG(SGD_momentum, 0.0f);
+        cfg->nesterov = a ? a[SGD_nesterov].u.b : 0;
+        break;
+    case ST_Adam:
+        optim_defaults(cfg, OPTIM_ADAM);
+        cfg->learning_rate = ARG(Adam_learning_rate, 1e-3f);
+        cfg->beta_1 = ARG(Adam_beta_1, 0.9f);
+        cfg->beta_2 = ARG(Adam_beta_2, 0.999f);
+        cfg->epsilon = ARG(Adam_epsilon, 1e-7f);
+        break;
+    case ST_AdamW:
+        optim_defaults(cfg, OPTIM_ADAMW);
+        cfg->learning_rate = ARG(AdamW_learning_rate, 1e-3f);
+        cfg->weight_decay = ARG(AdamW_weight_decay, 0.004f);
+        cfg->beta_1 = ARG(AdamW_beta_1, 0.9f);
+        cfg->beta_2 = ARG(AdamW_beta_2, 0.999f);
+        cfg->epsilon = ARG(AdamW_epsilon, 1e-7f);
+        break;
+    default:
+        optim_defaults(cfg, OPTIM_RMSPROP);
+        cfg->learning_rate = ARG(RMSprop_learning_rate, 1e-3f);
+        cfg->rho = ARG(RMSprop_rho, 0.9f);
+        cfg->momentum = ARG(RMSprop_momentum, 0.0f);
+        cfg->epsilon = ARG(RMSprop_epsilon, 1e-7f);
+    }
+#undef ARG
+}
+
+static const st_entry *loss_entry(hpt_value v, int *from_logits)
+{
+    *from_logits = 0;
+    if (v.type == V_OBJECT) {
+        const st_entry *e = v.u.object.entry;
+        if (e->id != ST_MeanSquaredError) *from_logits = v.u.object.args[0].u.b;
+        return e;
+    }
+    return st_find(ST_LOSS, v.type == V_STRING ? v.u.s : "");
+}
+
+/* Keras's initialisers; normal ones are truncated at two standard deviations. */
+static void init_kernel(float *w, size_t n, int fan_in, int fan_out, const char *how, uint64_t key)
+{
+    if (!strcmp(how, "glorot_uniform")) {
+        kern_glorot_uniform(w, n, fan_in, fan_out, key);
+        return;
+    }
+    if (!strcmp(how, "he_uniform")) {
+        double limit = sqrt(6.0 / fan_in);
+        for (size_t i = 0; i < n; i++) w[i] = (float)((2.0 * ((rng_at(key, i) >> 11) * 0x1p-53) - 1.0) * limit);
+        return;
+    }
+    double var = !strcmp(how, "glorot_normal") ? 2.0 / (fan_in + fan_out) : !strcmp(how, "he_normal") ? 2.0 / fan_in : 1.0 / fan_in;
+    double stddev = sqrt(var) / 0.87962566103423978;   /* Keras's correction for the truncation */
+    rng r = rng_stream(key);
+    for (size_t i = 0; i < n; i++) {
+        double x;
+        do x = rng_normal(&r);
+        while (fabs(x) > 2.0);
+        w[i] = (float)(x * stddev);
+    }
+}
+
+static int plan_layer(trial *t, trial_layer *L, const hpt_value *args, hpt_error *e)
+{
+    const char *name = L->call->name;
+    switch (L->id) {
+    case ST_Dense:
+        L->act = act_of(args[Dense_activation]);
+        L->n_w = L->in_size * L->out_size;
+        L->n_b = args[Dense_use_bias].u.b ? L->out_size : 0;
+        L->flops = 2.0 * (double)L->n_w;
+        break;
+    case ST_Conv2D: {
+        L->act = act_of(args[Conv2D_activation]);
+        st_pair(args[Conv2D_kernel_size], &L->kh, &L->kw);
+        st_pair(args[Conv2D_strides], &L->sh, &L->sw);
+        L->same = !strcmp(args[Conv2D_padding].u.s, "same");
+        int C = L->in_rank == 3 ? L->in[2] : 1;
+        L->n_w = (size_t)L->kh * L->kw * C * L->outs[2];
+        L->n_b = args[Conv2D_use_bias].u.b ? (size_t)L->outs[2] : 0;
+        L->flops = 2.0 * L->outs[0] * L->outs[1] * (double)L->n_w;
+        break;
+    }
+    case ST_MaxPooling2D:
+    case ST_AveragePooling2D:
+        st_pair(args[MaxPooling2D_pool_size], &L->kh, &L->kw);
+        if (args[MaxPooling2D_strides].type == V_NONE) L->sh = L->kh, L->sw = L->kw;
+        else st_pair(args[MaxPooling2D_strides], &L->sh, &L->sw);
+        L->same = !strcmp(args[MaxPooling2D_padding].u.s, "same");
+        L->flops = (double)L->out_size * L->kh * L->kw;
+        break;
+    case ST_BatchNormalization: {
+        int C = L->in[L->in_rank - 1];
+        L->momentum = (float)value_as_double(args[BatchNormalization_momentum]);
+        L->epsilon = (float)value_as_double(args[BatchNormalization_epsilon]);
+        L->n_w = L->n_b = (size_t)C;    /* gamma, beta */
+        L->flops = 4.0 * (double)L->out_size;
+        break;
+    }
+    case ST_Dropout:
+        L->rate = (float)value_as_double(args[Dropout_rate]);
+        break;
+    case ST_Activation:
+        L->act = act_of(args[Activation_activation]);
+        L->flops = (double)L->out_size;
+        break;
+    case ST_Flatten:
+    case ST_Input:
+        break;
+    default:
+        return hpt_fail(e, "layer %s: %s has no kernels in this runtime", name, L->call->entry->name);
+    }
+    (void)t;
+    return 0;
+}
+
+trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch, uint64_t seed, hpt_error *e)
+{
+    trial *t = calloc(1, sizeof *t);
+    if (!t) return hpt_fail(e, "out of memory expanding a trial"), NULL;
+    t->p = p;
+    t->seed = seed;
+    t->max_batch = max_batch;
+    t->values = calloc((size_t)p->n_hps + 1, sizeof *t->values);
+    t->layers = calloc((size_t)p->n_layers + 1, sizeof *t->layers);
+    if (!t->values || !t->layers) goto oom;
+    memcpy(t->values, values, sizeof *values * (size_t)p->n_hps);
+    ir_assignment a = { t->values, p->n_hps };
+    char why[300];
+    hpt_value *args = ARENA_ARRAY(&t->arena, hpt_value, 32);
+    t->search_args = ARENA_ARRAY(&t->arena, hpt_value, search_nargs);
+    t->compile_args = ARENA_ARRAY(&t->arena, hpt_value, compile_nargs);
+    if (!args || !t->search_args || !t->compile_args) goto oom;
+    if (ir_eval_call(p, &p->search, &a, &t->arena, t->search_args, why, sizeof why) ||
+        ir_eval_call(p, &p->compile, &a, &t->arena, t->compile_args, why, sizeof why)) {
+        hpt_fail(e, "%s: %s", p->file, why);
+        goto fail;
+    }
+
+    /* Shapes and sizes of every present layer. */
+    int in[3] = { 0 }, in_rank = 0;
+    for (int k = 0; k < p->n_layers; k++) {
+        const ir_call *c = &p->layers[k];
+        if (!ir_holds(p, c->guard, &a)) continue;
+        trial_layer *L = &t->layers[t->n];
+        L->call = c;
+        L->id = c->entry->id;
+        if (ir_eval_call(p, c, &a, &t->arena, args, why, sizeof why)) {
+            hpt_fail(e, "%s: layer %s (line %d): %s", p->file, c->name, ir_line_of(p, c->span.start), why);
+            goto fail;
+        }
+        int out[4], out_rank;
+        if (c->entry->shape(args, in, in_rank, out, &out_rank, why, sizeof why)) {
+            hpt_fail(e, "%s: layer %s (line %d): %s", p->file, c->name, ir_line_of(p, c->span.start), why);
+            goto fail;
+        }
+        memcpy(L->in, in, sizeof L->in);
+        L->in_rank = in_rank;
+        memcpy(L->outs, out, sizeof L->outs);
+        L->out_rank = out_rank;
+        L->in_size = L->out_size = 1;
+        for (int j = 0; j < in_rank; j++) L->in_size *= (size_t)in[j];
+        for (int j = 0; j < out_rank; j++) L->out_size *= (size_t)out[j];
+        if (plan_layer(t, L, args, e)) goto fail;
+        memcpy(in, out, sizeof in);
+        in_rank = out_rank;
+        t->n++;
+    }
+    trial_layer *last = &t->layers[t->n - 1];
+    t->K = (int)last->out_size;
+
+    /* The loss, and whether the last softmax fuses into it. */
+    int from_logits;
+    const st_entry *loss = loss_entry(t->compile_args[compile_loss], &from_logits);
+    t->loss = !loss || loss->id == ST_SparseCategoricalCrossentropy ? LOSS_SPARSE_CE
+            : loss->id == ST_CategoricalCrossentropy ? LOSS_CE : LOSS_MSE;
+    if (t->loss != LOSS_MSE && !from_logits) {
+        if (last->act == KERN_SOFTMAX) t->fused = 1;
+        else if (last->act != KERN_LINEAR || last->id == ST_Activation) t->probs = last->act != KERN_LINEAR;
+    }
+    optimizer_of(t->compile_args[compile_optimizer], &t->opt);
+
+    /* Parameters: every trainable tensor, then the moving statistics. */
+    size_t off = 0;
+    for (int k = 0; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        L->w = off, off += L->n_w;
+        L->b = off, off += L->n_b;
+    }
+    t->n_params = off;
+    for (int k = 0; k < t->n; k++)
+        if (t->layers[k].id == ST_BatchNormalization) t->layers[k].stats = off, off += 2 * t->layers[k].n_w;
+    t->n_stats = off - t->n_params;
+    t->n_opt = optim_state_floats(&t->opt, t->n_params);
+
+    /* The activation arena: input, every y (and z), two gradient buffers, scratch. */
+    size_t B = (size_t)max_batch, max_act = t->layers[0].out_size, need = 0;
+    size_t in_floats = B * t->layers[0].out_size;
+    need += (in_floats + 15) & ~(size_t)15;
+    for (int k = 1; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        if (L->out_size > max_act) max_act = L->out_size;
+        size_t act = (B * L->out_size + 15) & ~(size_t)15;
+        if (L->id != ST_Flatten) need += act;
+        if (kern_act_needs_z(L->act) || (k == t->n - 1 && t->fused && L->id != ST_Activation)) need += act;
+        if (L->id == ST_Conv2D) {
+            kern_geom g;
+            kern_conv_geom(&g, max_batch, L->in[0], L->in[1], L->in_rank == 3 ? L->in[2] : 1, L->outs[2], L->kh, L->kw, L->sh, L->sw, L->same);
+            need += (kern_conv2d_scratch_floats(&g) + 15) & ~(size_t)15;
+        }
+        if (L->id == ST_MaxPooling2D) need += (B * L->out_size + 15) & ~(size_t)15;
+        if (L->id == ST_BatchNormalization) need += (kern_batchnorm_scratch_floats((int)L->n_w) + 15) & ~(size_t)15;
+    }
+    size_t grad = (B * max_act + 15) & ~(size_t)15;
+    need += 2 * grad + ((B * (size_t)t->K + 15) & ~(size_t)15);
+    t->n_arena = need;
+
+    t->params = aligned_floats(t->n_params + t->n_stats);
+    t->grads = aligned_floats(t->n_params);
+    t->opt_state = aligned_floats(t->n_opt);
+    t->block = aligned_floats(need);
+    if (!t->params || !t->grads || !t->opt_state || !t->block) {
+        hpt_fail(e, "%s: cannot allocate %.1f MB for the trial", p->file,
+                 (double)(2 * t->n_params + t->n_stats + t->n_opt + need) * 4 / 1e6);
+        goto fail;
+    }
+    float *cur = t->block;
+#define TAKE(n) (cur += (((n) + 15) & ~(size_t)15), cur - (((n) + 15) & ~(size_t)15))
+    t->input = TAKE(in_floats);
+    t->layers[0].y = t->layers[0].out = t->input;
+    for (int k = 1; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        if (L->id != ST_Flatten) L->y = TAKE(B * L->out_size);
+        if (kern_act_needs_z(L->act) || (k == t->n - 1 && t->fused && L->id != ST_Activation)) L->z = TAKE(B * L->out_size);
+        if (L->id == ST_Conv2D) {
+            kern_geom g;
+            kern_conv_geom(&g, max_batch, L->in[0], L->in[1], L->in_rank == 3 ? L->in[2] : 1, L->outs[2], L->kh, L->kw, L->sh, L->sw, L->same);
+            L->scratch = TAKE(kern_conv2d_scratch_floats(&g));
+        }
+        if (L->id == ST_MaxPooling2D) L->argmax = (int32_t *)TAKE(B * L->out_size);
+        if (L->id == ST_BatchNormalization) L->scratch = TAKE(kern_batchnorm_scratch_floats((int)L->n_w));
+    }
+    t->grad_a = TAKE(B * max_act);
+    t->grad_b = TAKE(B * max_act);
+    t->target = TAKE(B * (size_t)t->K);
+#undef TAKE
+
+    /* Keras's initial weights: glorot_uniform kernels, zero biases, BN gamma 1 and variance 1. */
+    uint64_t init_key = rng_key(seed, RNG_INIT);
+    for (int k = 1; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        if (L->id == ST_Dense || L->id == ST_Conv2D) {
+            /* Dense (in, out); Conv2D (kh, kw, C, F): fan_in = kh*kw*C, fan_out = kh*kw*F. */
+            int fan_in = L->id == ST_Conv2D ? (int)(L->n_w / (size_t)L->outs[2]) : (int)L->in_size;
+            int fan_out = L->id == ST_Conv2D ? L->kh * L->kw * L->outs[2] : (int)L->out_size;
+            hpt_value how_v = value_string("glorot_uniform");
+            ir_eval(p, L->call->args[L->id == ST_Dense ? Dense_kernel_initializer : Conv2D_kernel_initializer],
+                    &a, &t->arena, &how_v, why, sizeof why);
+            init_kernel(t->params + L->w, L->n_w, fan_in, fan_out, how_v.u.s, rng_key(init_key, (uint64_t)k));
+        } else if (L->id == ST_BatchNormalization) {
+            kern_ones(t->params + L->w, L->n_w);
+            kern_ones(t->params + L->stats + L->n_w, L->n_w);
+        }
+    }
+    return t;
+oom:
+    hpt_fail(e, "out of memory expanding a trial");
+fail:
+    trial_free(t);
+    return NULL;
+}
+
+void trial_free(trial *t)
+{
+    if (!t) return;
+    free(t->params), free(t->grads), free(t->opt_state), free(t->block);
+    free(t->values), free(t->layers);
+    arena_free(&t->arena);
+    free(t);
+}
+
+trial_cost trial_get_cost(const trial *t)
+{
+    trial_cost c = { t->n_params, t->n_stats, 0, 0 };
+    c.bytes = (2 * t->n_params + t->n_stats + t->n_opt + t->n_arena) * sizeof(float);
+    for (int k = 0; k < t->n; k++) c.flops_per_sample += t->layers[k].flops;
+    return c;
+}
+
+size_t trial_input_size(const trial *t) { return t->layers[0].out_size; }
+int trial_output_size(const trial *t) { return t->K; }
+const hpt_value *trial_search_args(const trial *t) { return t->search_args; }
+int trial_batch_size(const trial *t) { return (int)t->search_args[search_batch_size].u.i; }
+float *trial_input(trial *t) { return t->input; }
+
+float *trial_weights(trial *t, size_t *n)
+{
+    *n = t->n_params + t->n_stats;
+    return t->params;
+}
+
+float *trial_optimizer_state(trial *t, size_t *n)
+{
+    *n = t->n_opt;
+    return t->opt_state;
+}
+
+void trial_reset_optimizer(trial *t) { memset(t->opt_state, 0, t->n_opt * sizeof(float)); }
+
+void trial_summary(const trial *t, FILE *out)
+{
+    fprintf(out, "%-22s %-20s %-18s %10s\n", "layer", "type", "output shape", "params");
+    for (int k = 0; k < t->n; k++) {
+        const trial_layer *L = &t->layers[k];
+        char shape[64] = "(None";
+        for (int j = 0; j < L->out_rank; j++) snprintf(shape + strlen(shape), sizeof shape - strlen(shape), ", %d", L->outs[j]);
+        strcat(shape, ")");
+        fprintf(out, "%-22s %-20s %-18s %10zu\n", L->call->name, L->call->entry->name, shape,
+                L->n_w + L->n_b + (L->id == ST_BatchNormalization ? 2 * L->n_w : 0));
+    }
+    trial_cost c = trial_get_cost(t);
+    fprintf(out, "trainable params %zu, non-trainable %zu, memory %.1f MB, %.1f MFLOP per sample (forward)\n",
+            c.params, c.nontrainable, (double)c.bytes / 1e6, c.flops_per_sample / 1e6);
+}
+
+static void geom_of(const trial_layer *L, int B, kern_geom *g)
+{
+    int C = L->in_rank == 3 ? L->in[2] : 1;
+    if (L->id == ST_Conv2D) kern_conv_geom(g, B, L->in[0], L->in[1], C, L->outs[2], L->kh, L->kw, L->sh, L->sw, L->same);
+    else kern_pool_geom(g, B, L->in[0], L->in[1], C, L->kh, L->kw, L->sh, L->sw, L->same);
+}
+
+/* Softmax normalises the last axis; the other activations are elementwise. */
+static int act_cols(const trial_layer *L)
+{
+    return L->act == KERN_SOFTMAX ? L->outs[L->out_rank - 1] : (int)L->out_size;
+}
+
+static uint64_t dropout_key(const trial *t, long step, int layer)
+{
+    return rng_key(rng_key(t->seed, RNG_DROPOUT), (uint64_t)step * 1024 + (uint64_t)layer);
+}
+
+const float *trial_forward(trial *t, int B, int training, long step)
+{
+    t->last_B = B;
+    for (int k = 1; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        const float *x = t->layers[k - 1].out;
+        float *P = t->params;
+        kern_geom g;
+        L->out = L->y;
+        switch (L->id) {
+        case ST_Flatten:
+            L->out = (float *)x;
+            break;
+        case ST_Dense:
+            kern_dense_forward(x, P + L->w, L->n_b ? P + L->b : NULL, L->y, L->z, B, (int)L->in_size,
+                               (int)L->out_size, L->act);
+            break;
+        case ST_Conv2D:
+            geom_of(L, B, &g);
+            kern_conv2d_forward(&g, x, P + L->w, L->n_b ? P + L->b : NULL, L->y, L->z, L->act, L->scratch);
+            break;
+        case ST_MaxPooling2D:
+            geom_of(L, B, &g);
+            kern_maxpool2d_forward(&g, x, L->y, L->argmax);
+            break;
+        case ST_AveragePooling2D:
+            geom_of(L, B, &g);
+            kern_avgpool2d_forward(&g, x, L->y);
+            break;
+        case ST_BatchNormalization: {
+            size_t N = (size_t)B * (L->out_size / L->n_w);
+            if (training)
+                kern_batchnorm_forward_train(x, L->y, P + L->w, P + L->b, P + L->stats, P + L->stats + L->n_w, N,
+                                             (int)L->n_w, L->momentum, L->epsilon, L->scratch);
+            else
+                kern_batchnorm_forward_infer(x, L->y, P + L->w, P + L->b, P + L->stats, P + L->stats + L->n_w, N,
+                                             (int)L->n_w, L->epsilon);
+            break;
+        }
+        case ST_Dropout:
+            if (training && L->rate > 0) kern_dropout_forward(x, L->y, (size_t)B * L->out_size, L->rate, dropout_key(t, step, k));
+            else L->out = (float *)x;
+            break;
+        case ST_Activation: {
+            int cols = act_cols(L);
+            kern_act_forward(x, L->y, (size_t)B * (L->out_size / (size_t)cols), cols, L->act);
+            break;
+        }
+        }
+    }
+    return t->layers[t->n - 1].out;
+}
+
+/* The loss of the last forward; with dlogits non-NULL its gradient, and in
+ * *start the layer backward starts at and whether to skip its activation. */
+static double loss_of(trial *t, const int32_t *labels, int B, int *correct, float *grad, int *start, int *skip_act)
+{
+    trial_layer *last = &t->layers[t->n - 1];
+    const float *scores = last->out;
+    const float *logits = scores;
+    *start = t->n - 1;
+    *skip_act = 0;
+    if (t->fused) {
+        if (last->id == ST_Activation) logits = t->layers[t->n - 2].out, *start = t->n - 2;
+        else logits = last->z, *skip_act = 1;
+    }
+    double loss;
+    int K = t->K;
+    if (t->loss == LOSS_MSE) {
+        memset(t->target, 0, sizeof(float) * (size_t)B * K);
+        for (int i = 0; i < B; i++)
+            if (labels[i] >= 0 && labels[i] < K) t->target[(size_t)i * K + labels[i]] = 1;
+        loss = kern_mse(scores, t->target, grad, B, K);
+    } else if (t->probs) {
+        loss = kern_sparse_ce_probs(scores, labels, grad, B, K);
+    } else {
+        loss = kern_sparse_softmax_ce(logits, labels, grad, B, K);
+    }
+    if (correct) *correct = kern_accuracy_sparse(scores, labels, B, K);
+    return loss;
+}
+
+double trial_loss(trial *t, const int32_t *labels, int B, int *correct)
+{
+    int start, skip;
+    return loss_of(t, labels, B, correct, NULL, &start, &skip);
+}
+
+double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *correct)
+{
+    trial_forward(t, B, 1, step);
+    int start, skip_act;
+    float *cur = t->grad_a, *other = t->grad_b;
+    double loss = loss_of(t, labels, B, correct, cur, &start, &skip_act);
+    if (!isfinite(loss)) return loss;
+    memset(t->grads, 0, sizeof(float) * t->n_params);
+    float *P = t->params, *G = t->grads;
+    for (int k = start; k >= 1; k--) {
+        trial_layer *L = &t->layers[k];
+        const float *x = t->layers[k - 1].out;
+        /* The input needs no gradient: skip the first layer's dx. */
+        float *dx = k > 1 ? other : NULL;
+        kern_act act = k == start && skip_act ? KERN_LINEAR : L->act;
+        kern_geom g;
+        int swap = 1;
+        switch (L->id) {
+        case ST_Flatten:
+            swap = 0;
+            break;
+        case ST_Dense:
+            kern_dense_backward(x, P + L->w, L->out, L->z, cur, dx, G + L->w, L->n_b ? G + L->b : NULL, B,
+                                (int)L->in_size, (int)L->out_size, act);
+            break;
+        case ST_Conv2D:
+            geom_of(L, B, &g);
+            kern_conv2d_backward(&g, x, P + L->w, L->out, L->z, cur, dx, G + L->w, L->n_b ? G + L->b : NULL, act,
+                                 L->scratch);
+            break;
+        case ST_MaxPooling2D:
+            geom_of(L, B, &g);
+            if (dx) kern_maxpool2d_backward(&g, cur, dx, L->argmax);
+            break;
+        case ST_AveragePooling2D:
+            geom_of(L, B, &g);
+            if (dx) kern_avgpool2d_backward(&g, cur, dx);
+            break;
+        case ST_BatchNormalization:
+            kern_batchnorm_backward(x, cur, dx, P + L->w, G + L->w, G + L->b, (size_t)B * (L->out_size / L->n_w),
+                                    (int)L->n_w, L->scratch);
+            break;
+        case ST_Dropout:
+            if (L->rate > 0) kern_dropout_backward(cur, cur, (size_t)B * L->out_size, L->rate, dropout_key(t, step, k));
+            swap = 0;
+            break;
+        case ST_Activation:
+            kern_act_backward(x, L->out, cur, cur, (size_t)B * (L->out_size / (size_t)act_cols(L)), act_cols(L), act);
+            swap = 0;
+            break;
+        }
+        if (swap) {
+            float *tmp = cur;
+            cur = other;
+            other = tmp;
+        }
+    }
+    optim_step(&t->opt, t->params, t->grads, t->opt_state, t->n_params, step + 1);
+    return loss;
+}

@@ -1,0 +1,70 @@
+/* trial.h: one concrete network, expanded from the IR for one assignment of
+ * the hyperparameters, with all its memory planned up front.
+ *
+ * Expansion evaluates every guard and argument, infers shapes with the same
+ * stdlib rules the checker used, and sizes four buffers: parameters (all
+ * trainable tensors, contiguous, so the optimizer is one flat loop),
+ * gradients (same layout), optimizer state, and an activation arena for the
+ * largest batch.  Non-trainable state (BatchNormalization's moving
+ * statistics) follows the trainable parameters in the same buffer, outside
+ * the optimizer's range.  Nothing allocates after trial_expand. */
+#ifndef HPTC_TRIAL_H
+#define HPTC_TRIAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "compiler/ir.h"
+#include "runtime/err.h"
+#include "runtime/kernels.h"
+#include "runtime/optim.h"
+
+typedef enum { LOSS_SPARSE_CE, LOSS_CE, LOSS_MSE } trial_loss_kind;
+
+typedef struct trial_layer trial_layer;
+typedef struct trial trial;
+
+/* What a trial costs, reported before it runs. */
+typedef struct trial_cost {
+    size_t params;              /* trainable */
+    size_t nontrainable;        /* BatchNormalization moving statistics */
+    size_t bytes;               /* every buffer of the trial, at its batch size */
+    double flops_per_sample;    /* forward pass; a training step costs about 3x */
+} trial_cost;
+
+/* Expand the program under the assignment (values[] has p->n_hps slots,
+ * inactive ones V_NONE) for batches of up to max_batch samples.  `seed` keys
+ * every random draw of the trial (initial weights, dropout).  Returns NULL
+ * with e filled when an argument fails to evaluate or memory is short. */
+trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch, uint64_t seed, hpt_error *e);
+void trial_free(trial *t);
+
+trial_cost trial_get_cost(const trial *t);
+/* Elements of one input sample and number of outputs. */
+size_t trial_input_size(const trial *t);
+int trial_output_size(const trial *t);
+/* The evaluated search(...) and compile(...) arguments (batch_size may be a hyperparameter). */
+const hpt_value *trial_search_args(const trial *t);
+int trial_batch_size(const trial *t);
+/* A one-line summary per layer ("dense_1  Dense  (None, 512)  401920"), Keras's model.summary(). */
+void trial_summary(const trial *t, FILE *out);
+
+/* The input buffer (max_batch, input_size) the caller fills before a step. */
+float *trial_input(trial *t);
+
+/* Forward the first B samples of trial_input.  training selects dropout and
+ * batch statistics; step keys the dropout masks.  Returns the output (B, K). */
+const float *trial_forward(trial *t, int B, int training, long step);
+/* Loss of the last forward against labels (and, when training, backward into
+ * the gradients and one optimizer step).  *correct gets the number of rows
+ * whose arg-max matched.  Returns the mean loss over the batch. */
+double trial_loss(trial *t, const int32_t *labels, int B, int *correct);
+double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *correct);
+
+/* The whole state as one flat float vector: parameters then non-trainable
+ * statistics (what a checkpoint or weights file stores), and the optimizer
+ * state separately (for resuming mid-trial). */
+float *trial_weights(trial *t, size_t *n);
+float *trial_optimizer_state(trial *t, size_t *n);
+/* Reset the optimizer (a Hyperband promotion starts a fresh one, as Keras Tuner does). */
+void trial_reset_optimizer(trial *t);
+
+#endif

@@ -1,0 +1,116 @@
+/* catalogue.c: the table itself, generated from the rows in catalogue.h,
+ * and the look-ups the checker uses (by name or alias, with suggestions). */
+#include "stdlib/catalogue.h"
+
+#include <string.h>
+
+#define ARG_ROW(E, nm, ty, dflt, lo, hi, ch, fl, dc) \
+    { .name = #nm, .type = ty, .default_value = dflt, .min = lo, .max = hi, .choices = ch, .flags = fl, .doc = dc },
+/* One sentinel row so entries without arguments still have an array. */
+#define ENTRY_ARGS(ID, ...) static const st_arg args_##ID[] = { ST_ARGS_##ID(ARG_ROW) { .name = NULL } };
+ST_ENTRIES(ENTRY_ARGS)
+
+#define ENTRY_ROW(ID, knd, al, rule, dc) \
+    [ST_##ID] = { .id = ST_##ID, .kind = knd, .name = #ID, .aliases = al, .args = args_##ID, \
+                  .n_args = ID##_nargs, .shape = rule, .doc = dc },
+const st_entry st_catalogue[ST_COUNT] = { ST_ENTRIES(ENTRY_ROW) };
+
+/* Does `name` equal one of the '|'-separated words of `list`? */
+int st_choice_ok(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && memcmp(p, name, n) == 0) return 1;
+        p = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+const st_entry *st_find(int kind, const char *name)
+{
+    for (int k = 0; k < ST_COUNT; k++) {
+        const st_entry *e = &st_catalogue[k];
+        if (kind >= 0 && (int)e->kind != kind) continue;
+        if (strcmp(e->name, name) == 0 || st_choice_ok(e->aliases, name)) return e;
+    }
+    return NULL;
+}
+
+int st_arg_index(const st_entry *e, const char *name)
+{
+    for (int k = 0; k < e->n_args; k++)
+        if (strcmp(e->args[k].name, name) == 0) return k;
+    return -1;
+}
+
+int st_edit_distance(const char *a, const char *b, int limit)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return limit + 1;
+    int row[65];
+    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0], best = row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            /* Case-only differences are the commonest slip ("dense"): cost them nothing. */
+            int ca = a[i - 1] | 32, cb = b[j - 1] | 32;
+            int cost = ca == cb ? 0 : 1;
+            int v = diag + cost;
+            if (up + 1 < v) v = up + 1;
+            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+            row[j] = v;
+            diag = up;
+            if (v < best) best = v;
+        }
+        if (best > limit) return limit + 1;
+    }
+    return row[lb];
+}
+
+static void consider(const char *cand, size_t len, const char *name, const char **best, int *best_d, char *buf)
+{
+    char tmp[128];
+    if (len >= sizeof tmp) return;
+    memcpy(tmp, cand, len);
+    tmp[len] = 0;
+    int d = st_edit_distance(name, tmp, 2);
+    /* Allow distance 2 only for names long enough that it is not a different word. */
+    int limit = strlen(name) > 4 ? 2 : 1;
+    if (d <= limit && d < *best_d) {
+        *best_d = d;
+        memcpy(buf, tmp, len + 1);
+        *best = buf;
+    }
+}
+
+const char *st_suggest(int kind, const char *name, const char *const *extra)
+{
+    static _Thread_local char buf[128];
+    const char *best = NULL;
+    int best_d = 3;
+    for (int k = 0; k < ST_COUNT; k++) {
+        const st_entry *e = &st_catalogue[k];
+        if (kind >= 0 && (int)e->kind != kind) continue;
+        consider(e->name, strlen(e->name), name, &best, &best_d, buf);
+        for (const char *p = e->aliases; p && *p;) {
+            const char *bar = strchr(p, '|');
+            size_t len = bar ? (size_t)(bar - p) : strlen(p);
+            consider(p, len, name, &best, &best_d, buf);
+            p = bar ? bar + 1 : NULL;
+        }
+    }
+    for (; extra && *extra; extra++) consider(*extra, strlen(*extra), name, &best, &best_d, buf);
+    return best;
+}
+
+const char *st_kind_name(st_kind k)
+{
+    static const char *const names[ST_KIND_COUNT] = {
+        "layer", "activation", "optimizer", "loss", "metric", "callback",
+        "tuner", "data source", "compile", "search", "splitter",
+    };
+    return names[k];
+}

@@ -1,0 +1,315 @@
+/* catalogue.h: the stdlib — every layer, activation, optimizer, loss, metric,
+ * callback, tuner and data source hptc knows, as one declarative table.
+ *
+ * Each entry is one X-macro row naming its Keras spelling and its arguments
+ * (type, default, valid range, flags, one line of doc).  The checker validates
+ * calls against it, the formatter and `hptc --help` read it, docs/language.md
+ * is generated from it (`hptc doc`), and the runtime indexes evaluated
+ * arguments with the enums it generates (args[Dense_units]).  Adding a layer
+ * is one ST_ENTRIES row, one ST_ARGS_ row list, a shape rule and its kernels. */
+#ifndef HPTC_CATALOGUE_H
+#define HPTC_CATALOGUE_H
+#include <math.h>
+#include "stdlib/value.h"
+
+typedef enum {
+    ST_LAYER, ST_ACTIVATION, ST_OPTIMIZER, ST_LOSS, ST_METRIC, ST_CALLBACK,
+    ST_TUNER, ST_DATA, ST_COMPILE, ST_SEARCH, ST_SPLITTER, ST_KIND_COUNT
+} st_kind;
+
+typedef enum {
+    T_INT,          /* integer */
+    T_FLOAT,        /* number (an int is accepted) */
+    T_BOOL,
+    T_STRING,       /* free text, or one of `choices` when given */
+    T_SHAPE,        /* list or tuple of positive ints, e.g. [28, 28] */
+    T_INT_PAIR,     /* int, or a pair of ints: kernel_size = 3 or (3, 5) */
+    T_ACTIVATION,   /* name of an ST_ACTIVATION entry */
+    T_OPTIMIZER,    /* ST_OPTIMIZER object, or its string shortcut "adam" */
+    T_LOSS,         /* ST_LOSS object or its string name */
+    T_METRICS,      /* list of ST_METRIC names */
+    T_CALLBACKS,    /* list of ST_CALLBACK objects */
+    T_DATA,         /* ST_DATA object */
+    T_SPLITTER,     /* int k, or StratifiedKFold(...) */
+} st_type;
+
+enum {
+    A_REQ = 1 << 0,     /* no default: must be given */
+    A_SHAPE = 1 << 1,   /* changes tensor shapes: checked over the whole space */
+    A_CONST = 1 << 2,   /* must not depend on a hyperparameter */
+    A_HI_OPEN = 1 << 3, /* the upper bound is exclusive */
+    A_NONE_OK = 1 << 4, /* None is accepted besides the type */
+};
+
+typedef struct st_arg {
+    const char *name;
+    st_type type;
+    hpt_value default_value;    /* V_NONE when A_REQ or when None is the default */
+    double min, max;            /* inclusive numeric range; NAN = unbounded */
+    const char *choices;        /* "valid|same" for enumerated strings, else NULL */
+    unsigned flags;
+    const char *doc;
+} st_arg;
+
+/* A layer's shape rule: given the evaluated arguments and the input shape of one
+ * sample (no batch axis), write the output shape; on failure write a sentence
+ * into why (e.g. "needs an input of at least 7x7, but the input is 5x5") and
+ * return -1.  Rules are pure so the checker can run them over the whole space. */
+typedef int (*st_shape_rule)(const hpt_value *args, const int *in, int in_rank,
+                             int *out, int *out_rank, char *why, size_t why_len);
+
+typedef struct st_entry {
+    int id;
+    st_kind kind;
+    const char *name;           /* Keras spelling: "Dense", "relu", "EarlyStopping" */
+    const char *aliases;        /* other accepted spellings, '|'-separated: "adam" */
+    const st_arg *args;
+    int n_args;
+    st_shape_rule shape;        /* layers only */
+    const char *doc;
+} st_entry;
+
+#define REQUIRED { .type = V_NONE }
+#define DNONE { .type = V_NONE }
+#define DINT(x) { .type = V_INT, .u.i = (x) }
+#define DFLT(x) { .type = V_FLOAT, .u.f = (x) }
+#define DBOOL(x) { .type = V_BOOL, .u.b = (x) }
+#define DSTR(x) { .type = V_STRING, .u.s = (x) }
+#define DLIST0 { .type = V_LIST }
+#define NB NAN
+
+/* Arguments every layer accepts: Keras lets the first layer stand in for Input(). */
+#define LAYER_COMMON(X, E) \
+    X(E, input_shape, T_SHAPE, DNONE, NB, NB, NULL, A_SHAPE | A_CONST | A_NONE_OK, "shape of one sample; on the first layer, stands in for Input()")
+
+#define ST_ARGS_Input(X) \
+    X(Input, shape, T_SHAPE, REQUIRED, NB, NB, NULL, A_REQ | A_SHAPE | A_CONST, "shape of one sample, without the batch axis")
+#define ST_ARGS_Flatten(X) LAYER_COMMON(X, Flatten)
+#define ST_ARGS_Dense(X) \
+    X(Dense, units, T_INT, REQUIRED, 1, 1e7, NULL, A_REQ | A_SHAPE, "dimensionality of the output") \
+    X(Dense, activation, T_ACTIVATION, DSTR("linear"), NB, NB, NULL, 0, "activation applied to the output") \
+    X(Dense, use_bias, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add a bias vector") \
+    X(Dense, kernel_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", 0, "initialiser of the kernel (biases start at zero)") \
+    LAYER_COMMON(X, Dense)
+#define ST_ARGS_Dropout(X) \
+    X(Dropout, rate, T_FLOAT, REQUIRED, 0, 1, NULL, A_REQ | A_HI_OPEN, "fraction of the inputs to drop while training") \
+    LAYER_COMMON(X, Dropout)
+#define ST_ARGS_Conv2D(X) \
+    X(Conv2D, filters, T_INT, REQUIRED, 1, 1e6, NULL, A_REQ | A_SHAPE, "number of output channels") \
+    X(Conv2D, kernel_size, T_INT_PAIR, REQUIRED, 1, 1e4, NULL, A_REQ | A_SHAPE, "height and width of the window") \
+    X(Conv2D, strides, T_INT_PAIR, DINT(1), 1, 1e4, NULL, A_SHAPE, "step of the window") \
+    X(Conv2D, padding, T_STRING, DSTR("valid"), NB, NB, "valid|same", A_SHAPE, "\"valid\" (no padding) or \"same\" (output size = ceil(input/stride))") \
+    X(Conv2D, activation, T_ACTIVATION, DSTR("linear"), NB, NB, NULL, 0, "activation applied to the output") \
+    X(Conv2D, use_bias, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add a bias per filter") \
+    X(Conv2D, kernel_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", 0, "initialiser of the kernel") \
+    LAYER_COMMON(X, Conv2D)
+#define POOL_ARGS(X, E) \
+    X(E, pool_size, T_INT_PAIR, DINT(2), 1, 1e4, NULL, A_SHAPE, "height and width of the window") \
+    X(E, strides, T_INT_PAIR, DNONE, 1, 1e4, NULL, A_SHAPE | A_NONE_OK, "step of the window; None means pool_size") \
+    X(E, padding, T_STRING, DSTR("valid"), NB, NB, "valid|same", A_SHAPE, "\"valid\" or \"same\"") \
+    LAYER_COMMON(X, E)
+#define ST_ARGS_MaxPooling2D(X) POOL_ARGS(X, MaxPooling2D)
+#define ST_ARGS_AveragePooling2D(X) POOL_ARGS(X, AveragePooling2D)
+#define ST_ARGS_BatchNormalization(X) \
+    X(BatchNormalization, momentum, T_FLOAT, DFLT(0.99), 0, 1, NULL, 0, "momentum of the moving mean and variance") \
+    X(BatchNormalization, epsilon, T_FLOAT, DFLT(1e-3), 0, 1, NULL, 0, "added to the variance before the square root") \
+    LAYER_COMMON(X, BatchNormalization)
+#define ST_ARGS_Activation(X) \
+    X(Activation, activation, T_ACTIVATION, REQUIRED, NB, NB, NULL, A_REQ, "the activation to apply") \
+    LAYER_COMMON(X, Activation)
+
+#define ST_ARGS_relu(X)
+#define ST_ARGS_tanh(X)
+#define ST_ARGS_sigmoid(X)
+#define ST_ARGS_gelu(X)
+#define ST_ARGS_softmax(X)
+#define ST_ARGS_linear(X)
+
+#define ST_ARGS_SGD(X) \
+    X(SGD, learning_rate, T_FLOAT, DFLT(0.01), 0, NB, NULL, 0, "step size") \
+    X(SGD, momentum, T_FLOAT, DFLT(0.0), 0, 1, NULL, 0, "accelerates along persistent directions; 0 is plain SGD") \
+    X(SGD, nesterov, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "Nesterov momentum")
+#define ADAM_ARGS(X, E) \
+    X(E, beta_1, T_FLOAT, DFLT(0.9), 0, 1, NULL, A_HI_OPEN, "decay of the first-moment estimate") \
+    X(E, beta_2, T_FLOAT, DFLT(0.999), 0, 1, NULL, A_HI_OPEN, "decay of the second-moment estimate") \
+    X(E, epsilon, T_FLOAT, DFLT(1e-7), 0, NB, NULL, 0, "added to the denominator for stability")
+#define ST_ARGS_Adam(X) \
+    X(Adam, learning_rate, T_FLOAT, DFLT(0.001), 0, NB, NULL, 0, "step size") \
+    ADAM_ARGS(X, Adam)
+#define ST_ARGS_AdamW(X) \
+    X(AdamW, learning_rate, T_FLOAT, DFLT(0.001), 0, NB, NULL, 0, "step size") \
+    X(AdamW, weight_decay, T_FLOAT, DFLT(0.004), 0, NB, NULL, 0, "decoupled weight decay") \
+    ADAM_ARGS(X, AdamW)
+#define ST_ARGS_RMSprop(X) \
+    X(RMSprop, learning_rate, T_FLOAT, DFLT(0.001), 0, NB, NULL, 0, "step size") \
+    X(RMSprop, rho, T_FLOAT, DFLT(0.9), 0, 1, NULL, 0, "decay of the squared-gradient average") \
+    X(RMSprop, momentum, T_FLOAT, DFLT(0.0), 0, 1, NULL, 0, "momentum") \
+    X(RMSprop, epsilon, T_FLOAT, DFLT(1e-7), 0, NB, NULL, 0, "added to the denominator for stability")
+
+#define ST_ARGS_SparseCategoricalCrossentropy(X) \
+    X(SparseCategoricalCrossentropy, from_logits, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "the model outputs logits, not probabilities")
+#define ST_ARGS_CategoricalCrossentropy(X) \
+    X(CategoricalCrossentropy, from_logits, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "the model outputs logits, not probabilities")
+#define ST_ARGS_MeanSquaredError(X)
+#define ST_ARGS_accuracy(X)
+
+#define ST_ARGS_EarlyStopping(X) \
+    X(EarlyStopping, monitor, T_STRING, DSTR("val_loss"), NB, NB, NULL, 0, "metric watched: loss, accuracy, val_loss, val_accuracy") \
+    X(EarlyStopping, min_delta, T_FLOAT, DFLT(0.0), 0, NB, NULL, 0, "smallest change that counts as an improvement") \
+    X(EarlyStopping, patience, T_INT, DINT(0), 0, 1e9, NULL, 0, "epochs without improvement before stopping") \
+    X(EarlyStopping, mode, T_STRING, DSTR("auto"), NB, NB, "auto|min|max", 0, "whether the monitor should fall or rise; auto infers it from the name") \
+    X(EarlyStopping, restore_best_weights, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "end with the weights of the best epoch")
+
+/* Arguments every tuner takes, as in Keras Tuner's Tuner and Oracle. */
+#define TUNER_COMMON(X, E) \
+    X(E, objective, T_STRING, DSTR("val_loss"), NB, NB, NULL, A_CONST, "metric to optimise; val_* and *loss are minimised, the rest maximised") \
+    X(E, seed, T_INT, DNONE, 0, 9.2e18, NULL, A_CONST | A_NONE_OK, "random seed of the search (0 is a seed; None means 0 too, so runs repeat)") \
+    X(E, executions_per_trial, T_INT, DINT(1), 1, 1000, NULL, A_CONST, "trainings per trial; the score is their mean") \
+    X(E, max_retries_per_trial, T_INT, DINT(0), 0, 1000, NULL, A_CONST, "retries of a failed trial") \
+    X(E, max_consecutive_failed_trials, T_INT, DINT(3), 1, 1e6, NULL, A_CONST, "stop the search after this many failures in a row") \
+    X(E, overwrite, T_BOOL, DBOOL(0), NB, NB, NULL, A_CONST, "start afresh instead of resuming the project") \
+    X(E, directory, T_STRING, DSTR("."), NB, NB, NULL, A_CONST, "where the project's folder is made") \
+    X(E, project_name, T_STRING, DSTR("untitled_project"), NB, NB, NULL, A_CONST, "folder (under directory) holding hptc.db")
+#define ST_ARGS_RandomSearch(X) \
+    X(RandomSearch, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run (fewer if the space is smaller)") \
+    TUNER_COMMON(X, RandomSearch)
+#define ST_ARGS_GridSearch(X) \
+    X(GridSearch, max_trials, T_INT, DNONE, 1, 1e9, NULL, A_CONST | A_NONE_OK, "stop after this many trials; None runs the whole grid") \
+    TUNER_COMMON(X, GridSearch)
+#define ST_ARGS_BayesianOptimization(X) \
+    X(BayesianOptimization, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run") \
+    X(BayesianOptimization, num_initial_points, T_INT, DNONE, 1, 1e9, NULL, A_CONST | A_NONE_OK, "random trials before the Gaussian process; None means 3 x dimensions") \
+    X(BayesianOptimization, alpha, T_FLOAT, DFLT(1e-4), 0, NB, NULL, A_CONST, "noise variance added to the kernel's diagonal") \
+    X(BayesianOptimization, beta, T_FLOAT, DFLT(2.6), 0, NB, NULL, A_CONST, "exploration weight of the confidence bound") \
+    TUNER_COMMON(X, BayesianOptimization)
+#define HYPERBAND_ARGS(X, E) \
+    X(E, max_epochs, T_INT, DINT(100), 1, 1e6, NULL, A_CONST, "epochs of the longest-trained trials") \
+    X(E, factor, T_INT, DINT(3), 2, 1e3, NULL, A_CONST, "reduction factor between rounds of a bracket") \
+    X(E, hyperband_iterations, T_INT, DINT(1), 1, 1e4, NULL, A_CONST, "times the whole set of brackets is run")
+#define ST_ARGS_Hyperband(X) HYPERBAND_ARGS(X, Hyperband) TUNER_COMMON(X, Hyperband)
+#define ST_ARGS_BOHB(X) HYPERBAND_ARGS(X, BOHB) TUNER_COMMON(X, BOHB)
+#define ST_ARGS_TPE(X) \
+    X(TPE, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run") \
+    X(TPE, n_startup_trials, T_INT, DINT(10), 0, 1e9, NULL, A_CONST, "random trials before the model (Optuna's default 10)") \
+    TUNER_COMMON(X, TPE)
+
+#define DATA_COMMON(X, E) \
+    X(E, scale, T_FLOAT, DFLT(1.0), NB, NB, NULL, 0, "every feature is multiplied by this (1/255 for images)")
+#define ST_ARGS_fashion_mnist(X) DATA_COMMON(X, fashion_mnist)
+#define ST_ARGS_mnist(X) DATA_COMMON(X, mnist)
+#define ST_ARGS_idx(X) \
+    X(idx, train_images, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, "IDX file of training samples (.gz or plain)") \
+    X(idx, train_labels, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, "IDX file of training labels") \
+    X(idx, test_images, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "IDX file of test samples") \
+    X(idx, test_labels, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "IDX file of test labels") \
+    DATA_COMMON(X, idx)
+#define ST_ARGS_csv(X) \
+    X(csv, path, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, "CSV file with a header row") \
+    X(csv, label, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "name of the label column; None means the last") \
+    X(csv, test, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "CSV file of the test split, same columns") \
+    DATA_COMMON(X, csv)
+#define ST_ARGS_npy(X) \
+    X(npy, x, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, ".npy file of samples") \
+    X(npy, y, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, ".npy file of labels") \
+    X(npy, test_x, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, ".npy file of test samples") \
+    X(npy, test_y, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, ".npy file of test labels") \
+    DATA_COMMON(X, npy)
+
+#define ST_ARGS_compile(X) \
+    X(compile, optimizer, T_OPTIMIZER, DSTR("rmsprop"), NB, NB, NULL, 0, "optimizer object or name") \
+    X(compile, loss, T_LOSS, REQUIRED, NB, NB, NULL, A_REQ, "loss object or name") \
+    X(compile, metrics, T_METRICS, DLIST0, NB, NB, NULL, 0, "metrics reported each epoch")
+#define ST_ARGS_search(X) \
+    X(search, epochs, T_INT, DINT(1), 1, 1e6, NULL, 0, "epochs per trial (Hyperband and BOHB set their own)") \
+    X(search, validation_split, T_FLOAT, DFLT(0.0), 0, 1, NULL, A_HI_OPEN, "last fraction of the training data held out for validation") \
+    X(search, validation_data, T_DATA, DNONE, NB, NB, NULL, A_NONE_OK | A_CONST, "separate validation data (overrides validation_split)") \
+    X(search, batch_size, T_INT, DINT(32), 1, 1e6, NULL, 0, "samples per gradient step") \
+    X(search, shuffle, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "reshuffle the training data every epoch") \
+    X(search, callbacks, T_CALLBACKS, DLIST0, NB, NB, NULL, 0, "callbacks such as EarlyStopping") \
+    X(search, cv, T_SPLITTER, DNONE, 2, 1e4, NULL, A_NONE_OK | A_CONST, "k-fold cross-validation: an int k or StratifiedKFold(...)")
+#define ST_ARGS_StratifiedKFold(X) \
+    X(StratifiedKFold, n_splits, T_INT, DINT(5), 2, 1e4, NULL, A_CONST, "number of folds") \
+    X(StratifiedKFold, shuffle, T_BOOL, DBOOL(0), NB, NB, NULL, A_CONST, "shuffle each class before splitting") \
+    X(StratifiedKFold, seed, T_INT, DNONE, 0, 9.2e18, NULL, A_CONST | A_NONE_OK, "seed of the shuffle")
+
+/* X(ID, kind, aliases, shape rule, doc).  Order is the documentation's order. */
+#define ST_ENTRIES(X) \
+    X(Input, ST_LAYER, NULL, st_shape_input, "declares the shape of one sample") \
+    X(Flatten, ST_LAYER, NULL, st_shape_flatten, "reshapes each sample to one axis") \
+    X(Dense, ST_LAYER, NULL, st_shape_dense, "fully connected layer: activation(x . kernel + bias)") \
+    X(Dropout, ST_LAYER, NULL, st_shape_same, "zeroes a random fraction of inputs while training (inverted scaling)") \
+    X(Conv2D, ST_LAYER, NULL, st_shape_conv2d, "2-D convolution over (height, width, channels) samples") \
+    X(MaxPooling2D, ST_LAYER, NULL, st_shape_maxpool2d, "maximum over each window") \
+    X(AveragePooling2D, ST_LAYER, NULL, st_shape_avgpool2d, "mean over each window") \
+    X(BatchNormalization, ST_LAYER, NULL, st_shape_same, "normalises the last axis with batch statistics (moving statistics at inference)") \
+    X(Activation, ST_LAYER, NULL, st_shape_same, "applies an activation") \
+    X(relu, ST_ACTIVATION, NULL, NULL, "max(x, 0)") \
+    X(tanh, ST_ACTIVATION, NULL, NULL, "hyperbolic tangent") \
+    X(sigmoid, ST_ACTIVATION, NULL, NULL, "1 / (1 + exp(-x))") \
+    X(gelu, ST_ACTIVATION, NULL, NULL, "x * Phi(x), the exact (erf) form") \
+    X(softmax, ST_ACTIVATION, NULL, NULL, "exp(x) / sum(exp(x)) over the last axis") \
+    X(linear, ST_ACTIVATION, "None", NULL, "identity") \
+    X(SGD, ST_OPTIMIZER, "sgd", NULL, "stochastic gradient descent, with optional (Nesterov) momentum") \
+    X(Adam, ST_OPTIMIZER, "adam", NULL, "Adam (Keras's formulation and defaults)") \
+    X(AdamW, ST_OPTIMIZER, "adamw", NULL, "Adam with decoupled weight decay") \
+    X(RMSprop, ST_OPTIMIZER, "rmsprop", NULL, "RMSprop") \
+    X(SparseCategoricalCrossentropy, ST_LOSS, "sparse_categorical_crossentropy", NULL, "cross-entropy against integer class labels") \
+    X(CategoricalCrossentropy, ST_LOSS, "categorical_crossentropy", NULL, "cross-entropy against one-hot labels") \
+    X(MeanSquaredError, ST_LOSS, "mse|mean_squared_error", NULL, "mean squared error") \
+    X(accuracy, ST_METRIC, "acc", NULL, "fraction of samples whose arg-max output is the label") \
+    X(EarlyStopping, ST_CALLBACK, NULL, NULL, "stops a trial when a monitored metric stops improving") \
+    X(RandomSearch, ST_TUNER, NULL, NULL, "samples configurations at random, without repeats") \
+    X(GridSearch, ST_TUNER, NULL, NULL, "every configuration, in Keras Tuner's order") \
+    X(BayesianOptimization, ST_TUNER, NULL, NULL, "Gaussian process (Matern 5/2) with a lower-confidence-bound acquisition") \
+    X(Hyperband, ST_TUNER, NULL, NULL, "successive halving over brackets (Li et al.), Keras Tuner's schedule") \
+    X(TPE, ST_TUNER, NULL, NULL, "tree-structured Parzen estimator, Optuna's default sampler") \
+    X(BOHB, ST_TUNER, NULL, NULL, "Hyperband brackets with a TPE model proposing configurations") \
+    X(fashion_mnist, ST_DATA, "datasets.fashion_mnist", NULL, "Fashion-MNIST (60k train, 10k test, 28x28, 10 classes)") \
+    X(mnist, ST_DATA, "datasets.mnist", NULL, "MNIST digits (60k train, 10k test, 28x28, 10 classes)") \
+    X(idx, ST_DATA, NULL, NULL, "IDX files (the MNIST format), plain or gzipped") \
+    X(csv, ST_DATA, NULL, NULL, "a CSV file with a header row and a label column") \
+    X(npy, ST_DATA, NULL, NULL, "NumPy .npy arrays") \
+    X(compile, ST_COMPILE, NULL, NULL, "the training set-up, as model.compile") \
+    X(search, ST_SEARCH, NULL, NULL, "how each trial trains, as tuner.search / model.fit") \
+    X(StratifiedKFold, ST_SPLITTER, NULL, NULL, "k folds with each class spread evenly")
+
+/* ST_Dense, ST_relu, ... : the entry ids. */
+#define ST_ID_ENUM(ID, ...) ST_##ID,
+enum st_id { ST_ENTRIES(ST_ID_ENUM) ST_COUNT };
+#undef ST_ID_ENUM
+
+/* Dense_units, Dense_activation, ... : argument positions, and Dense_nargs. */
+#define ST_ARG_ENUM(E, name, ...) E##_##name,
+#define ST_ENTRY_ARG_ENUM(ID, ...) enum { ST_ARGS_##ID(ST_ARG_ENUM) ID##_nargs };
+ST_ENTRIES(ST_ENTRY_ARG_ENUM)
+#undef ST_ENTRY_ARG_ENUM
+
+extern const st_entry st_catalogue[ST_COUNT];
+
+/* Look a name up among entries of `kind` (-1 = any), by name or alias. */
+const st_entry *st_find(int kind, const char *name);
+/* Index of an argument by name, or -1. */
+int st_arg_index(const st_entry *e, const char *name);
+/* The closest name of that kind within edit distance 2 (for "did you mean"), or NULL.
+ * `extra` is an optional NULL-terminated list of further candidates. */
+const char *st_suggest(int kind, const char *name, const char *const *extra);
+/* Levenshtein distance, capped at limit+1. */
+int st_edit_distance(const char *a, const char *b, int limit);
+const char *st_kind_name(st_kind k);
+/* Whether `s` is one of the '|'-separated words of `choices`. */
+int st_choice_ok(const char *choices, const char *s);
+
+/* Shape rules (stdlib/shape_rules.c). */
+int st_shape_input(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+int st_shape_flatten(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+int st_shape_dense(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+int st_shape_same(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+int st_shape_conv2d(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+int st_shape_maxpool2d(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+int st_shape_avgpool2d(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+/* An int-or-pair argument as (h, w). */
+void st_pair(hpt_value v, int *h, int *w);
+/* Output size of one spatial axis: "valid" or "same" padding, as Keras. */
+int st_conv_out(int in, int k, int stride, int same);
+
+#endif
