@@ -72,25 +72,6 @@ void cli_describe_values(const ir_program *p, const hpt_value *values, char *buf
     }
 }
 
-/* EarlyStopping from search(callbacks = [...]), in train_config's terms. */
-void cli_early_stopping(const trial *t, train_config *cfg)
-{
-    cfg->patience = -1;
-    snprintf(cfg->monitor, sizeof cfg->monitor, "val_loss");
-    hpt_value cbs = trial_search_args(t)[search_callbacks];
-    for (int k = 0; cbs.type == V_LIST && k < cbs.u.list.n; k++) {
-        hpt_value cb = cbs.u.list.items[k];
-        if (cb.type != V_OBJECT || cb.u.object.entry->id != ST_EarlyStopping) continue;
-        const hpt_value *a = cb.u.object.args;
-        snprintf(cfg->monitor, sizeof cfg->monitor, "%s", a[EarlyStopping_monitor].u.s);
-        cfg->patience = (int)a[EarlyStopping_patience].u.i;
-        cfg->min_delta = fabs(value_as_double(a[EarlyStopping_min_delta]));
-        const char *mode = a[EarlyStopping_mode].u.s;
-        cfg->maximize = !strcmp(mode, "max") || (!strcmp(mode, "auto") && strstr(cfg->monitor, "acc"));
-        cfg->restore_best = a[EarlyStopping_restore_best_weights].u.b;
-    }
-}
-
 typedef struct progress {
     int tty, epochs;
     double start;
@@ -223,7 +204,7 @@ int cli_train(int argc, char **argv)
     const hpt_value *sa = trial_search_args(t);
     train_config cfg = { .epochs = o.epochs > 0 ? o.epochs : (int)sa[search_epochs].u.i, .batch = batch,
                          .shuffle = sa[search_shuffle].u.b, .seed = seed };
-    cli_early_stopping(t, &cfg);
+    train_early_stopping(trial_search_args(t), &cfg);
     int n_train, n_val = 0;
     rows = malloc(sizeof *rows * (size_t)(d.train.n + 1));
     if (!rows) goto out;

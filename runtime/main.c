@@ -252,6 +252,8 @@ static void print_help(FILE *out)
                  "\nA spec is a .hpt file: see docs/language.md.\n");
 }
 
+const char *cli_version(void) { return HPTC_VERSION; }
+
 static void print_version(void)
 {
     char blas[256];

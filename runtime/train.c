@@ -5,6 +5,7 @@
 #include "runtime/rng.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -147,4 +148,22 @@ out:
     free(order);
     free(labels);
     return rc;
+}
+
+void train_early_stopping(const hpt_value *search_args, train_config *cfg)
+{
+    cfg->patience = -1;
+    snprintf(cfg->monitor, sizeof cfg->monitor, "val_loss");
+    hpt_value cbs = search_args[search_callbacks];
+    for (int k = 0; cbs.type == V_LIST && k < cbs.u.list.n; k++) {
+        hpt_value cb = cbs.u.list.items[k];
+        if (cb.type != V_OBJECT || cb.u.object.entry->id != ST_EarlyStopping) continue;
+        const hpt_value *a = cb.u.object.args;
+        snprintf(cfg->monitor, sizeof cfg->monitor, "%s", a[EarlyStopping_monitor].u.s);
+        cfg->patience = (int)a[EarlyStopping_patience].u.i;
+        cfg->min_delta = fabs(value_as_double(a[EarlyStopping_min_delta]));
+        const char *mode = a[EarlyStopping_mode].u.s;
+        cfg->maximize = !strcmp(mode, "max") || (!strcmp(mode, "auto") && strstr(cfg->monitor, "acc"));
+        cfg->restore_best = a[EarlyStopping_restore_best_weights].u.b;
+    }
 }

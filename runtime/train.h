@@ -73,6 +73,10 @@ void train_state_init(train_state *s, const train_config *cfg);
 int train_fit(trial *t, const train_data *d, const train_config *cfg, train_state *s, float *best_weights,
               train_epoch_fn on_epoch, train_batch_fn on_batch, void *user, hpt_error *e);
 
+/* EarlyStopping from the evaluated search(callbacks = [...]) into cfg
+ * (patience -1 when there is none).  mode "auto" maximises names with "acc". */
+void train_early_stopping(const hpt_value *search_args, train_config *cfg);
+
 /* Loss and accuracy of the trial in inference mode over rows of a set. */
 int train_evaluate(trial *t, const data_set *set, const uint32_t *rows, int n, float scale, int batch,
                    double *loss, double *accuracy, hpt_error *e);

@@ -521,6 +521,19 @@ double trial_loss(trial *t, const int32_t *labels, int B, int *correct)
 
 double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *correct)
 {
+    double loss = trial_compute_gradients(t, labels, B, step, correct);
+    if (isfinite(loss)) optim_step(&t->opt, t->params, t->grads, t->opt_state, t->n_params, step + 1);
+    return loss;
+}
+
+float *trial_gradients(trial *t, size_t *n)
+{
+    *n = t->n_params;
+    return t->grads;
+}
+
+double trial_compute_gradients(trial *t, const int32_t *labels, int B, long step, int *correct)
+{
     trial_forward(t, B, 1, step);
     int start, skip_act;
     float *cur = t->grad_a, *other = t->grad_b;
@@ -576,6 +589,5 @@ double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *
             other = tmp;
         }
     }
-    optim_step(&t->opt, t->params, t->grads, t->opt_state, t->n_params, step + 1);
     return loss;
 }

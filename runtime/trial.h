@@ -58,6 +58,10 @@ const float *trial_forward(trial *t, int B, int training, long step);
  * whose arg-max matched.  Returns the mean loss over the batch. */
 double trial_loss(trial *t, const int32_t *labels, int B, int *correct);
 double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *correct);
+/* The step without the optimizer: forward in training mode, loss, and the
+ * gradients of every trainable parameter (trial_gradients, the params' layout). */
+double trial_compute_gradients(trial *t, const int32_t *labels, int B, long step, int *correct);
+float *trial_gradients(trial *t, size_t *n);
 
 /* The whole state as one flat float vector: parameters then non-trainable
  * statistics (what a checkpoint or weights file stores), and the optimizer

@@ -1,0 +1,20 @@
+#!/bin/sh
+# make bench: every benchmark section, each printing its figures and its ratio
+# against a peer measured in the same run (never an absolute target: these
+# machines are noisy).  Usage: bench/run.sh BUILD_DIR [SECTION...]
+# Sections: train (issue 3), check (issue 2), search (issue 4); default all.
+cd "$(dirname "$0")/.." || exit 2
+build=${1:-build}
+shift 2>/dev/null
+sections=${*:-"check train search"}
+export HPTC="$PWD/$build/hptc" BUILD="$build"
+status=0
+for s in $sections; do
+    if [ -f "bench/$s.sh" ]; then
+        echo "== bench/$s.sh"
+        sh "bench/$s.sh" || status=1
+    else
+        echo "== bench/$s.sh: missing" && status=1
+    fi
+done
+exit $status

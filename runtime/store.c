@@ -1,0 +1,458 @@
+/* store.c: see store.h.  Schema version 1:
+ *
+ *   meta(key PRIMARY KEY, value)
+ *   trials(id PRIMARY KEY, status, hps, seed, parent, bracket, round, epochs,
+ *          initial_epoch, score, best_epoch, reason, started, finished)
+ *   epochs(trial, execution, epoch, loss, accuracy, val_loss, val_accuracy,
+ *          seconds, PRIMARY KEY(trial, execution, epoch))
+ *   checkpoints(trial, execution, kind, epoch, weights, optimizer, state,
+ *               PRIMARY KEY(trial, execution, kind))
+ *
+ * synchronous=NORMAL in WAL mode keeps every committed epoch across a
+ * process kill (only a power loss can take the last transactions back). */
+#include "runtime/store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct store {
+    sqlite3 *db;
+    char path[1024];
+};
+
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS trials(id INTEGER PRIMARY KEY, status TEXT NOT NULL, hps TEXT NOT NULL,"
+    " seed INTEGER, parent INTEGER, bracket INTEGER, round INTEGER, epochs INTEGER, initial_epoch INTEGER,"
+    " score REAL, best_epoch INTEGER, reason TEXT, started REAL, finished REAL);"
+    "CREATE TABLE IF NOT EXISTS epochs(trial INTEGER, execution INTEGER, epoch INTEGER, loss REAL,"
+    " accuracy REAL, val_loss REAL, val_accuracy REAL, seconds REAL, PRIMARY KEY(trial, execution, epoch));"
+    "CREATE TABLE IF NOT EXISTS checkpoints(trial INTEGER, execution INTEGER, kind TEXT, epoch INTEGER,"
+    " weights BLOB, optimizer BLOB, state BLOB, PRIMARY KEY(trial, execution, kind));";
+
+static int db_fail(store *s, hpt_error *e, const char *what)
+{
+    return hpt_fail(e, "%s/hptc.db: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static int exec(store *s, const char *sql, hpt_error *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        hpt_fail(e, "%s/hptc.db: %s", s->path, msg ? msg : "error");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+static store *open_db(const char *path, int flags, hpt_error *e)
+{
+    store *s = calloc(1, sizeof *s);
+    if (!s) return hpt_fail(e, "out of memory"), NULL;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    char file[1100];
+    snprintf(file, sizeof file, "%s/hptc.db", path);
+    if (sqlite3_open_v2(file, &s->db, flags, NULL) != SQLITE_OK) {
+        hpt_fail(e, "%s: cannot open: %s", file, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        store_close(s);
+        return NULL;
+    }
+    /* Readers wait rather than fail while a search commits an epoch. */
+    sqlite3_busy_timeout(s->db, 10000);
+    return s;
+}
+
+store *store_open(const char *path, uint64_t spec_hash, const char *spec, const char *spec_file, int overwrite,
+                  hpt_error *e)
+{
+    if (mkdirs(path)) return hpt_fail(e, "%s: cannot create the project directory: %s", path, strerror(errno)), NULL;
+    char file[1100];
+    if (overwrite) {
+        const char *suffix[] = { "", "-wal", "-shm" };
+        for (int k = 0; k < 3; k++) {
+            snprintf(file, sizeof file, "%s/hptc.db%s", path, suffix[k]);
+            unlink(file);
+        }
+    }
+    store *s = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, e);
+    if (!s) return NULL;
+    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", e) || exec(s, SCHEMA, e)) {
+        store_close(s);
+        return NULL;
+    }
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)spec_hash);
+    char *old = store_meta_get(s, "spec_hash");
+    if (old && strcmp(old, hash)) {
+        char *old_file = store_meta_get(s, "spec_file");
+        hpt_fail(e, "%s holds a search of another spec (%s, hash %s; this spec %s, hash %s): "
+                    "run with --overwrite to start afresh, or change project_name",
+                 path, old_file ? old_file : "?", old, spec_file, hash);
+        free(old_file);
+        free(old);
+        store_close(s);
+        return NULL;
+    }
+    free(old);
+    if (store_meta_set(s, "schema_version", "1", e) || store_meta_set(s, "spec_hash", hash, e) ||
+        store_meta_set(s, "spec", spec, e) || store_meta_set(s, "spec_file", spec_file, e)) {
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+store *store_open_readonly(const char *path, hpt_error *e)
+{
+    char file[1100];
+    snprintf(file, sizeof file, "%s/hptc.db", path);
+    if (access(file, R_OK)) return hpt_fail(e, "%s: no hptc.db here (is it directory/project_name?)", path), NULL;
+    return open_db(path, SQLITE_OPEN_READONLY, e);
+}
+
+void store_close(store *s)
+{
+    if (!s) return;
+    sqlite3_close(s->db);
+    free(s);
+}
+
+int store_meta_set(store *s, const char *key, const char *value, hpt_error *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &st, NULL))
+        return db_fail(s, e, "meta");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "meta");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+char *store_meta_get(store *s, const char *key)
+{
+    sqlite3_stmt *st;
+    char *value = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL)) return NULL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) value = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return value;
+}
+
+int store_trial_begin(store *s, const store_trial *t, hpt_error *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO trials(id, status, hps, seed, parent, bracket, round, epochs,"
+                           " initial_epoch, started) VALUES(?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL))
+        return db_fail(s, e, "trial");
+    sqlite3_bind_int(st, 1, t->id);
+    sqlite3_bind_text(st, 2, t->hps_json, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)t->seed);
+    sqlite3_bind_int(st, 4, t->parent);
+    sqlite3_bind_int(st, 5, t->bracket);
+    sqlite3_bind_int(st, 6, t->round);
+    sqlite3_bind_int(st, 7, t->epochs);
+    sqlite3_bind_int(st, 8, t->initial_epoch);
+    sqlite3_bind_double(st, 9, t->started);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "trial");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int put_checkpoint(store *s, int trial, int execution, const char *kind, int epoch, store_blob w,
+                          const store_blob *opt, const store_blob *state, hpt_error *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO checkpoints(trial, execution, kind, epoch, weights, optimizer, state)"
+                           " VALUES(?, ?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL))
+        return db_fail(s, e, "checkpoint");
+    sqlite3_bind_int(st, 1, trial);
+    sqlite3_bind_int(st, 2, execution);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, epoch);
+    sqlite3_bind_blob64(st, 5, w.data, w.size, SQLITE_STATIC);
+    if (opt) sqlite3_bind_blob64(st, 6, opt->data, opt->size, SQLITE_STATIC);
+    if (state) sqlite3_bind_blob64(st, 7, state->data, state->size, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "checkpoint");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_epoch(store *s, const store_epoch_row *row, store_blob weights, store_blob optimizer, store_blob state,
+                const store_blob *best_weights, hpt_error *e)
+{
+    if (exec(s, "BEGIN IMMEDIATE", e)) return -1;
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO epochs(trial, execution, epoch, loss, accuracy, val_loss,"
+                           " val_accuracy, seconds) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL)) {
+        db_fail(s, e, "epoch");
+        goto out;
+    }
+    sqlite3_bind_int(st, 1, row->trial);
+    sqlite3_bind_int(st, 2, row->execution);
+    sqlite3_bind_int(st, 3, row->epoch);
+    double v[] = { row->loss, row->accuracy, row->val_loss, row->val_accuracy, row->seconds };
+    for (int k = 0; k < 5; k++) {
+        if (isnan(v[k])) sqlite3_bind_null(st, 4 + k);
+        else sqlite3_bind_double(st, 4 + k, v[k]);
+    }
+    int ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (!ok) {
+        db_fail(s, e, "epoch");
+        goto out;
+    }
+    if (put_checkpoint(s, row->trial, row->execution, "last", row->epoch, weights, &optimizer, &state, e)) goto out;
+    if (best_weights && put_checkpoint(s, row->trial, row->execution, "best", row->epoch, *best_weights, NULL, NULL, e))
+        goto out;
+    rc = exec(s, "COMMIT", e);
+out:
+    if (rc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int store_trial_end(store *s, int trial, const char *status, double score, int best_epoch, const char *reason,
+                    hpt_error *e)
+{
+    if (exec(s, "BEGIN IMMEDIATE", e)) return -1;
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE trials SET status = ?, score = ?, best_epoch = ?, reason = ?,"
+                           " finished = strftime('%s','now') WHERE id = ?",
+                           -1, &st, NULL)) {
+        db_fail(s, e, "trial end");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    if (isnan(score)) sqlite3_bind_null(st, 2);
+    else sqlite3_bind_double(st, 2, score);
+    sqlite3_bind_int(st, 3, best_epoch);
+    sqlite3_bind_text(st, 4, reason ? reason : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 5, trial);
+    int ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (!ok) {
+        db_fail(s, e, "trial end");
+        goto out;
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM checkpoints WHERE trial = %d AND kind = 'last'", trial);
+    if (exec(s, sql, e)) goto out;
+    rc = exec(s, "COMMIT", e);
+out:
+    if (rc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int store_trial_reset(store *s, int trial, hpt_error *e)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "BEGIN IMMEDIATE; DELETE FROM epochs WHERE trial = %d; DELETE FROM checkpoints WHERE trial = %d; COMMIT;",
+             trial, trial);
+    return exec(s, sql, e);
+}
+
+static char *column_dup(sqlite3_stmt *st, int k)
+{
+    const unsigned char *t = sqlite3_column_text(st, k);
+    return strdup(t ? (const char *)t : "");
+}
+
+static double column_double(sqlite3_stmt *st, int k)
+{
+    return sqlite3_column_type(st, k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, k);
+}
+
+int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch, score,"
+                           " best_epoch, reason, started, finished FROM trials ORDER BY id",
+                           -1, &st, NULL))
+        return db_fail(s, e, "trials");
+    int cap = 64, count = 0, rc = 0;
+    store_trial *t = malloc(sizeof *t * (size_t)cap);
+    while (t && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            store_trial *grown = realloc(t, sizeof *t * (size_t)(cap *= 2));
+            if (!grown) break;
+            t = grown;
+        }
+        store_trial *r = &t[count++];
+        memset(r, 0, sizeof *r);
+        r->id = sqlite3_column_int(st, 0);
+        snprintf(r->status, sizeof r->status, "%s", sqlite3_column_text(st, 1));
+        r->hps_json = column_dup(st, 2);
+        r->seed = (uint64_t)sqlite3_column_int64(st, 3);
+        r->parent = sqlite3_column_int(st, 4);
+        r->bracket = sqlite3_column_int(st, 5);
+        r->round = sqlite3_column_int(st, 6);
+        r->epochs = sqlite3_column_int(st, 7);
+        r->initial_epoch = sqlite3_column_int(st, 8);
+        r->score = column_double(st, 9);
+        r->best_epoch = sqlite3_column_int(st, 10);
+        r->reason = column_dup(st, 11);
+        r->started = column_double(st, 12);
+        r->finished = column_double(st, 13);
+    }
+    sqlite3_finalize(st);
+    if (!t || rc != SQLITE_DONE) {
+        store_free_trials(t, count);
+        return db_fail(s, e, "trials");
+    }
+    *out = t;
+    *n = count;
+    return 0;
+}
+
+void store_free_trials(store_trial *t, int n)
+{
+    for (int k = 0; t && k < n; k++) free(t[k].hps_json), free(t[k].reason);
+    free(t);
+}
+
+int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_error *e)
+{
+    sqlite3_stmt *st;
+    const char *sql = trial >= 0 ? "SELECT trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds"
+                                   " FROM epochs WHERE trial = ? ORDER BY trial, execution, epoch"
+                                 : "SELECT trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds"
+                                   " FROM epochs ORDER BY trial, execution, epoch";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) return db_fail(s, e, "epochs");
+    if (trial >= 0) sqlite3_bind_int(st, 1, trial);
+    int cap = 64, count = 0, rc = 0;
+    store_epoch_row *r = malloc(sizeof *r * (size_t)cap);
+    while (r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            store_epoch_row *grown = realloc(r, sizeof *r * (size_t)(cap *= 2));
+            if (!grown) break;
+            r = grown;
+        }
+        store_epoch_row *x = &r[count++];
+        x->trial = sqlite3_column_int(st, 0);
+        x->execution = sqlite3_column_int(st, 1);
+        x->epoch = sqlite3_column_int(st, 2);
+        x->loss = column_double(st, 3);
+        x->accuracy = column_double(st, 4);
+        x->val_loss = column_double(st, 5);
+        x->val_accuracy = column_double(st, 6);
+        x->seconds = column_double(st, 7);
+    }
+    sqlite3_finalize(st);
+    if (!r || rc != SQLITE_DONE) {
+        free(r);
+        return db_fail(s, e, "epochs");
+    }
+    *out = r;
+    *n = count;
+    return 0;
+}
+
+static void *blob_dup(sqlite3_stmt *st, int k, size_t *size)
+{
+    *size = (size_t)sqlite3_column_bytes(st, k);
+    const void *b = sqlite3_column_blob(st, k);
+    void *copy = malloc(*size ? *size : 1);
+    if (copy && b) memcpy(copy, b, *size);
+    return copy;
+}
+
+int store_load_checkpoint(store *s, int trial, int execution, const char *kind, void **weights, size_t *weights_size,
+                          void **optimizer, size_t *optimizer_size, void **state, size_t *state_size, int *epoch,
+                          hpt_error *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT epoch, weights, optimizer, state FROM checkpoints WHERE trial = ? AND execution = ?"
+                           " AND kind = ?",
+                           -1, &st, NULL))
+        return db_fail(s, e, "checkpoint");
+    sqlite3_bind_int(st, 1, trial);
+    sqlite3_bind_int(st, 2, execution);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    int found = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        found = 1;
+        if (epoch) *epoch = sqlite3_column_int(st, 0);
+        *weights = blob_dup(st, 1, weights_size);
+        if (optimizer) *optimizer = blob_dup(st, 2, optimizer_size);
+        if (state) *state = blob_dup(st, 3, state_size);
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+int store_prune(store *s, int (*keep)(void *user, int trial), void *user, hpt_error *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT trial FROM checkpoints WHERE kind = 'best'", -1, &st, NULL))
+        return db_fail(s, e, "prune");
+    int cap = 256, n = 0;
+    int *drop = malloc(sizeof *drop * (size_t)cap);
+    while (drop && sqlite3_step(st) == SQLITE_ROW) {
+        int trial = sqlite3_column_int(st, 0);
+        if (keep(user, trial)) continue;
+        if (n == cap) {
+            int *grown = realloc(drop, sizeof *drop * (size_t)(cap *= 2));
+            if (!grown) break;
+            drop = grown;
+        }
+        drop[n++] = trial;
+    }
+    sqlite3_finalize(st);
+    int rc = exec(s, "BEGIN IMMEDIATE", e);
+    for (int k = 0; rc == 0 && drop && k < n; k++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DELETE FROM checkpoints WHERE trial = %d AND kind = 'best'", drop[k]);
+        rc = exec(s, sql, e);
+    }
+    if (rc == 0) rc = exec(s, "COMMIT", e);
+    else sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    free(drop);
+    return rc;
+}
+
+long long store_checkpoint_bytes(store *s)
+{
+    sqlite3_stmt *st;
+    long long bytes = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT COALESCE(SUM(LENGTH(weights) + COALESCE(LENGTH(optimizer), 0) +"
+                           " COALESCE(LENGTH(state), 0)), 0) FROM checkpoints",
+                           -1, &st, NULL))
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) bytes = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return bytes;
+}

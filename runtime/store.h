@@ -1,0 +1,87 @@
+/* store.h: the experiment store — one SQLite database per project
+ * (directory/project_name/hptc.db, WAL mode).
+ *
+ * It holds the spec (text, hash, git commit and whether the work tree was
+ * modified), hptc's version and backend, every trial (hyperparameters as
+ * JSON, status, reason, seed, timings, bracket/round, parent), every epoch's
+ * metrics, and checkpoints: each running trial's last epoch (weights,
+ * optimizer state, training state: enough to resume bit for bit) and each
+ * trial's best epoch (weights, for Hyperband promotions and export).  Every
+ * epoch is committed in one transaction with its checkpoint, so a kill at
+ * any moment loses at most the epoch in flight.  Last checkpoints are
+ * deleted when a trial ends; best ones are pruned once nothing can need
+ * them (store_prune).
+ *
+ * A store is used from one thread at a time; the scheduler serialises. */
+#ifndef HPTC_STORE_H
+#define HPTC_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "runtime/err.h"
+
+typedef struct store store;
+
+typedef struct store_trial {
+    int id;
+    char status[16];        /* "running", "completed", "failed" */
+    char *hps_json;         /* {"units": 512, "learning_rate": 0.001} */
+    uint64_t seed;
+    int parent, bracket, round, epochs, initial_epoch;
+    double score;           /* NAN until completed */
+    int best_epoch;
+    char *reason;           /* why it failed or stopped early; may be "" */
+    double started, finished;   /* unix seconds */
+} store_trial;
+
+typedef struct store_epoch_row {
+    int trial, execution, epoch;
+    double loss, accuracy, val_loss, val_accuracy, seconds;
+} store_epoch_row;
+
+/* A checkpoint: raw bytes of the weights, optimizer state and training state. */
+typedef struct store_blob { const void *data; size_t size; } store_blob;
+
+/* Open or create path/hptc.db (path is directory/project_name, created as
+ * needed).  spec_hash and spec text identify the search: an existing store of
+ * another spec is refused unless overwrite, which starts it afresh. */
+store *store_open(const char *path, uint64_t spec_hash, const char *spec, const char *spec_file, int overwrite,
+                  hpt_error *e);
+/* Open an existing store read-only (summary, best, export, report); works
+ * while a search is writing to it. */
+store *store_open_readonly(const char *path, hpt_error *e);
+void store_close(store *s);
+
+int store_meta_set(store *s, const char *key, const char *value, hpt_error *e);
+/* malloc'd value, or NULL when absent. */
+char *store_meta_get(store *s, const char *key);
+
+/* Insert a trial row as "running" (kept as it is when it already exists). */
+int store_trial_begin(store *s, const store_trial *t, hpt_error *e);
+/* Record one epoch and its checkpoint in one transaction: the metrics row, the
+ * trial's last checkpoint (weights, optimizer, state) and, when best_weights is
+ * non-NULL, its best checkpoint. */
+int store_epoch(store *s, const store_epoch_row *row, store_blob weights, store_blob optimizer, store_blob state,
+                const store_blob *best_weights, hpt_error *e);
+/* Close a trial: status, score, best epoch, reason; drops its last checkpoints. */
+int store_trial_end(store *s, int trial, const char *status, double score, int best_epoch, const char *reason,
+                    hpt_error *e);
+/* Drop a trial's epochs and last checkpoints of one execution (a retry starts over). */
+int store_trial_reset(store *s, int trial, hpt_error *e);
+
+/* Every trial in id order; free with store_free_trials. */
+int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e);
+void store_free_trials(store_trial *t, int n);
+/* Every epoch row of a trial (or of all trials when trial < 0), in order. */
+int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_error *e);
+
+/* Load a checkpoint of kind "last" or "best" into malloc'd blobs (optimizer
+ * and state may be NULL for "best").  Returns 1 when found, 0 when absent. */
+int store_load_checkpoint(store *s, int trial, int execution, const char *kind, void **weights, size_t *weights_size,
+                          void **optimizer, size_t *optimizer_size, void **state, size_t *state_size, int *epoch,
+                          hpt_error *e);
+/* Delete the best checkpoints of trials for which keep(user, id) is 0. */
+int store_prune(store *s, int (*keep)(void *user, int trial), void *user, hpt_error *e);
+/* Bytes of checkpoints held, for the summary. */
+long long store_checkpoint_bytes(store *s);
+
+#endif

@@ -1,0 +1,41 @@
+/* tuner.h: the search — `hptc run`.
+ *
+ * Drives an oracle (runtime/oracle.h) with N worker threads, each training
+ * one trial at a time on one BLAS thread, and records everything in the
+ * experiment store (runtime/store.h).  Running the same command again
+ * resumes: stored trials are replayed through the oracle (so it reaches the
+ * same state), finished ones are never redone, and an interrupted trial
+ * continues from its last committed epoch.  Results are the same for any
+ * number of jobs and after any resume: every trial's seed derives from the
+ * tuner's seed and the trial id, and the oracle decides in a fixed order. */
+#ifndef HPTC_TUNER_H
+#define HPTC_TUNER_H
+#include <signal.h>
+#include <stdio.h>
+#include "compiler/ir.h"
+#include "runtime/err.h"
+
+typedef struct tune_options {
+    int jobs;                   /* parallel trials (>= 1) */
+    int overwrite;              /* start the project afresh */
+    int limit;                  /* train on the first N rows only (0: all) */
+    int live;                   /* redraw a status line (a terminal) */
+    FILE *out;                  /* progress and the final summary */
+    volatile sig_atomic_t *interrupted;     /* set by SIGINT: stop after the epoch in flight */
+    const char *backend;        /* recorded in the store */
+    const char *version;
+} tune_options;
+
+/* Run or resume the search.  Returns 0 when the search is complete, 1 when it
+ * was interrupted (resumable), -1 with e filled on an error that stops it
+ * (data, store, too many consecutive failed trials). */
+int tune_run(const ir_program *p, const tune_options *o, hpt_error *e);
+
+/* directory/project_name of the spec's tuner, into buf. */
+void tune_project_path(const ir_program *p, char *buf, size_t n);
+/* The hyperparameters' active values as JSON, {"units": 512, ...}. */
+void tune_values_json(const ir_program *p, const hpt_value *values, char *buf, size_t n);
+/* Does the objective rise (accuracy) rather than fall (loss)? */
+int tune_maximize(const char *objective);
+
+#endif
