@@ -136,8 +136,11 @@ int cli_summary(int argc, char **argv)
         json_string(out, dir);
         fprintf(out, ", \"objective\": {\"name\": ");
         json_string(out, objective);
-        fprintf(out, ", \"direction\": \"%s\"}, \"best_trial\": %d, \"trials\": [", maximize ? "max" : "min",
-                m ? t[order[0]].id : -1);
+        store_epoch_row *rows;
+        int n_rows = 0;
+        if (store_load_epochs(s, -1, &rows, &n_rows, &e) == 0) free(rows);
+        fprintf(out, ", \"direction\": \"%s\"}, \"best_trial\": %d, \"epochs_trained\": %d, \"trials\": [",
+                maximize ? "max" : "min", m ? t[order[0]].id : -1, n_rows);
         for (int k = 0; k < n; k++) {
             fprintf(out, "%s\n  {\"id\": %d, \"status\": \"%s\", \"score\": ", k ? "," : "", t[k].id, t[k].status);
             json_number(out, t[k].score);
@@ -150,7 +153,25 @@ int cli_summary(int argc, char **argv)
             json_number(out, t[k].started);
             fprintf(out, ", \"finished\": ");
             json_number(out, t[k].finished);
-            fputc('}', out);
+            /* Learning curves: [epoch, loss, accuracy, val_loss, val_accuracy] per epoch of execution 0. */
+            fprintf(out, ", \"history\": [");
+            store_epoch_row *h;
+            int nh = 0;
+            if (store_load_epochs(s, t[k].id, &h, &nh, &e) == 0) {
+                int first = 1;
+                for (int r = 0; r < nh; r++) {
+                    if (h[r].execution) continue;
+                    fprintf(out, "%s[%d, ", first ? "" : ", ", h[r].epoch);
+                    double v[4] = { h[r].loss, h[r].accuracy, h[r].val_loss, h[r].val_accuracy };
+                    for (int c = 0; c < 4; c++) {
+                        json_number(out, v[c]);
+                        fputs(c < 3 ? ", " : "]", out);
+                    }
+                    first = 0;
+                }
+                free(h);
+            }
+            fputs("]}", out);
         }
         fprintf(out, "\n]}\n");
     } else if (csv) {
