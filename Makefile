@@ -53,17 +53,18 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 .PHONY: all deps run test test-opt test-san bench fuzz install clean
 all: $(BUILD)/hptc $(TEST_BIN)
 
-$(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y
+# Grouped targets (&:): one bison/flex run makes both files, even under -j.
+$(BUILD)/parser.c $(BUILD)/parser.h &: grammar/parser.y
 	@mkdir -p $(BUILD)
 	$(BISON) -Wall -Werror --defines=$(BUILD)/parser.h -o $(BUILD)/parser.c $<
 
-$(BUILD)/lexer.c $(BUILD)/lexer.h: grammar/lexer.l $(BUILD)/parser.h
+$(BUILD)/lexer.c $(BUILD)/lexer.h &: grammar/lexer.l $(BUILD)/parser.h
 	@mkdir -p $(BUILD)
 	$(FLEX) --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
 
 # Generated code is not ours to keep -Wextra clean.
 $(BUILD)/lexer.o $(BUILD)/parser.o: CFLAGS += -Wno-sign-compare -Wno-unused-function
-$(BUILD)/%.o: $(BUILD)/%.c
+$(BUILD)/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.c $(BUILD)/parser.h $(BUILD)/lexer.h

@@ -26,6 +26,7 @@ typedef enum {
     AST_IF,         /* if a { children } else b (b: AST_BLOCK or AST_IF) */
     AST_BLOCK,      /* { children } */
     AST_PROGRAM,
+    AST_ERROR,      /* a literal the lexer already reported (bad number, broken string) */
 } ast_kind;
 
 typedef struct ast ast;

@@ -18,6 +18,53 @@ static int eval_fail(char *why, size_t n, const char *msg)
     return -1;
 }
 
+/* Integer arithmetic as Python's, within 64 bits: what does not fit is an error,
+ * never a wrapped value (nor undefined behaviour in C). */
+static int int_binary(ir_xop op, int64_t a, int64_t b, hpt_value *out, char *why, size_t n)
+{
+    int64_t r;
+    switch (op) {
+    case X_LT: *out = value_bool(a < b); return 0;
+    case X_LE: *out = value_bool(a <= b); return 0;
+    case X_GT: *out = value_bool(a > b); return 0;
+    case X_GE: *out = value_bool(a >= b); return 0;
+    case X_ADD: if (__builtin_add_overflow(a, b, &r)) goto overflow; break;
+    case X_SUB: if (__builtin_sub_overflow(a, b, &r)) goto overflow; break;
+    case X_MUL: if (__builtin_mul_overflow(a, b, &r)) goto overflow; break;
+    case X_POW:
+        if (b < 0) {
+            *out = value_float(pow((double)a, (double)b));
+            return 0;
+        }
+        /* By squaring: the base squared is needed only while bits remain, and then the
+         * result is at least that large, so an overflow there is the result's own. */
+        for (r = 1; b > 0;) {
+            if ((b & 1) && __builtin_mul_overflow(r, a, &r)) goto overflow;
+            b >>= 1;
+            if (b > 0 && __builtin_mul_overflow(a, a, &a)) goto overflow;
+        }
+        break;
+    case X_FLOORDIV:
+    case X_MOD: {
+        if (b == 0) return eval_fail(why, n, "division by zero");
+        if (a == INT64_MIN && b == -1) {
+            if (op == X_MOD) { *out = value_int(0); return 0; }
+            goto overflow;
+        }
+        /* Python floors toward negative infinity. */
+        int64_t d = a / b, m = a % b;
+        if (m != 0 && ((m < 0) != (b < 0))) d--, m += b;
+        r = op == X_FLOORDIV ? d : m;
+        break;
+    }
+    default: return eval_fail(why, n, "bad operator");
+    }
+    *out = value_int(r);
+    return 0;
+overflow:
+    return eval_fail(why, n, "integer overflow: the result does not fit in 64 bits");
+}
+
 static int eval_binary(ir_xop op, hpt_value x, hpt_value y, hpt_value *out, char *why, size_t n)
 {
     if (op == X_EQ || op == X_NE) {
@@ -38,34 +85,29 @@ static int eval_binary(ir_xop op, hpt_value x, hpt_value y, hpt_value *out, char
         snprintf(msg, sizeof msg, "arithmetic on %s and %s", value_type_name(x.type), value_type_name(y.type));
         return eval_fail(why, n, msg);
     }
-    double a = value_as_double(x), b = value_as_double(y);
     bool ints = x.type != V_FLOAT && y.type != V_FLOAT;
+    if (ints && op != X_DIV) return int_binary(op, x.type == V_INT ? x.u.i : x.u.b, y.type == V_INT ? y.u.i : y.u.b, out, why, n);
+    double a = value_as_double(x), b = value_as_double(y);
     switch (op) {
     case X_LT: *out = value_bool(a < b); return 0;
     case X_LE: *out = value_bool(a <= b); return 0;
     case X_GT: *out = value_bool(a > b); return 0;
     case X_GE: *out = value_bool(a >= b); return 0;
-    case X_ADD: *out = ints ? value_int((int64_t)a + (int64_t)b) : value_float(a + b); return 0;
-    case X_SUB: *out = ints ? value_int((int64_t)a - (int64_t)b) : value_float(a - b); return 0;
-    case X_MUL: *out = ints ? value_int((int64_t)a * (int64_t)b) : value_float(a * b); return 0;
-    case X_POW: *out = ints && b >= 0 ? value_int((int64_t)pow(a, b)) : value_float(pow(a, b)); return 0;
+    case X_ADD: *out = value_float(a + b); return 0;
+    case X_SUB: *out = value_float(a - b); return 0;
+    case X_MUL: *out = value_float(a * b); return 0;
+    case X_POW: *out = value_float(pow(a, b)); return 0;
     case X_DIV:
         if (b == 0) return eval_fail(why, n, "division by zero");
         *out = value_float(a / b);
         return 0;
     case X_FLOORDIV:
-    case X_MOD:
+    case X_MOD: {
         if (b == 0) return eval_fail(why, n, "division by zero");
-        if (ints) {
-            /* Python floors toward negative infinity. */
-            int64_t p = (int64_t)a, q = (int64_t)b, d = p / q, m = p % q;
-            if (m != 0 && ((m < 0) != (q < 0))) d--, m += q;
-            *out = value_int(op == X_FLOORDIV ? d : m);
-        } else {
-            double d = floor(a / b);
-            *out = value_float(op == X_FLOORDIV ? d : a - d * b);
-        }
+        double d = floor(a / b);
+        *out = value_float(op == X_FLOORDIV ? d : a - d * b);
         return 0;
+    }
     default: return eval_fail(why, n, "bad operator");
     }
 }
@@ -100,6 +142,7 @@ int ir_eval(const ir_program *p, const ir_expr *e, const ir_assignment *as, aren
     }
     case X_NEG:
         if (ir_eval(p, e->a, as, scratch, &x, why, n)) return -1;
+        if (x.type == V_INT && x.u.i == INT64_MIN) return eval_fail(why, n, "integer overflow: the result does not fit in 64 bits");
         if (x.type == V_INT) *out = value_int(-x.u.i);
         else if (x.type == V_FLOAT) *out = value_float(-x.u.f);
         else return eval_fail(why, n, "'-' needs a number");
@@ -142,11 +185,22 @@ int ir_eval_call(const ir_program *p, const ir_call *c, const ir_assignment *a, 
     return 0;
 }
 
+/* A condition may name a hyperparameter defined after its own (one used
+ * under two guards), so one pass in definition order can read a parent not
+ * yet cleared: repeat until nothing changes.  Clearing only ever makes
+ * conditions fail (an inactive operand is an evaluation error), so this ends,
+ * in one pass for the usual parents-first spaces. */
 void ir_deactivate(const ir_program *p, hpt_value *values)
 {
     ir_assignment a = { values, p->n_hps };
-    for (int k = 0; k < p->n_hps; k++)
-        if (!ir_holds(p, p->hps[k].condition, &a)) values[k] = value_none();
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int k = 0; k < p->n_hps; k++)
+            if (p->hps[k].condition && values[k].type != V_NONE && !ir_holds(p, p->hps[k].condition, &a)) {
+                values[k] = value_none();
+                changed = true;
+            }
+    }
 }
 
 void ir_default_assignment(const ir_program *p, hpt_value *values)
@@ -211,6 +265,23 @@ long ir_hp_cardinality(const ir_hp *h)
     return -1;
 }
 
+hpt_value ir_hp_value_at(const ir_hp *h, long k)
+{
+    switch (h->kind) {
+    case HP_BOOLEAN: return value_bool(k != 0);
+    case HP_FIXED:
+    case HP_CHOICE: return h->values[k];
+    case HP_INT:
+    case HP_FLOAT: {
+        double lo = value_as_double(h->min);
+        double st = h->step.type == V_NONE ? 1 : value_as_double(h->step);
+        double x = h->sampling == SAMPLING_LOG ? lo * pow(st, (double)k) : lo + st * (double)k;
+        return h->kind == HP_INT ? value_int((int64_t)llround(x)) : value_float(x);
+    }
+    }
+    return value_none();
+}
+
 int ir_hp_values(const ir_hp *h, hpt_value *out, int cap)
 {
     long n = ir_hp_cardinality(h);
@@ -238,12 +309,7 @@ int ir_hp_values(const ir_hp *h, hpt_value *out, int cap)
             }
             return count;
         }
-        double st = h->step.type == V_NONE ? 1 : value_as_double(h->step);
-        for (long k = 0; k < n && count < cap; k++) {
-            double x = log_steps ? lo * pow(st, (double)k) : lo + st * (double)k;
-            if (h->kind == HP_INT) out[count++] = value_int((int64_t)llround(x));
-            else out[count++] = value_float(x);
-        }
+        for (long k = 0; k < n && count < cap; k++) out[count++] = ir_hp_value_at(h, k);
         return count;
     }
     }
@@ -414,8 +480,8 @@ static void print_call(const ir_program *p, const char *lhs, const ir_call *c, F
 void ir_print(const ir_program *p, FILE *out)
 {
     fprintf(out, "; hptc IR version %d\n", p->version);
-    fprintf(out, "; spec %016llx, %d hyperparameters, %d layers\n",
-            (unsigned long long)p->spec_hash, p->n_hps, p->n_layers);
+    fprintf(out, "; spec %016llx, %d hyperparameter%s, %d layer%s\n", (unsigned long long)p->spec_hash,
+            p->n_hps, p->n_hps == 1 ? "" : "s", p->n_layers, p->n_layers == 1 ? "" : "s");
     fputs("space {\n", out);
     for (int k = 0; k < p->n_hps; k++) print_hp(p, &p->hps[k], out);
     fputs("}\n", out);

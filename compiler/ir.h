@@ -112,6 +112,8 @@ bool ir_hp_admits(const ir_hp *h, hpt_value v);
  * continuous Float without step (then n_out = 0).  Fills up to cap values. */
 long ir_hp_cardinality(const ir_hp *h);
 int ir_hp_values(const ir_hp *h, hpt_value *out, int cap);
+/* The k-th of those values (0 <= k < cardinality), without listing the others. */
+hpt_value ir_hp_value_at(const ir_hp *h, long k);
 
 /* Line (1-based) of a byte offset, for messages at run time. */
 int ir_line_of(const ir_program *p, uint32_t offset);

@@ -26,6 +26,9 @@ typedef struct parse_ctx {
     int n_open;
     int last_token;             /* the previous token, to name blocks */
     int too_deep;               /* nesting error already reported */
+    int syntax_errors;          /* reported by the parser so far */
+    int since_lex_error;        /* tokens since the lexer's last error: a syntax
+                                   error right after one is its echo, not news */
 } parse_ctx;
 
 /* Parse src into ctx->root (an AST_PROGRAM, possibly partial after errors,

@@ -4,7 +4,10 @@
  *   - s->guard is the condition under which the current model item exists
  *     (NULL = always): `if` conjoins its test, each unrolled `for` iteration
  *     conjoins `bound > i`.  Every hyperparameter defined or referenced under a
- *     guard collects that guard; its condition is the disjunction of them.
+ *     guard collects that guard; its condition is the disjunction of them,
+ *     without the guards that imply one already there (a loop's later
+ *     iterations), so it stays small.  Hyperparameters of constants count only
+ *     where the constant is used; those of unused constants are dropped.
  *   - An expression is lowered once, constant-folded where its operands are
  *     constant, and then checked against the catalogue argument it feeds by
  *     evaluating it over the values of the hyperparameters it depends on, so a
@@ -36,6 +39,7 @@ typedef struct hp_info {
     const ast *def;             /* the hp.X(...) call that first defined it */
     ir_expr *condition;         /* disjunction of the guards seen so far */
     bool always;                /* referenced at least once unguarded */
+    int terms;                  /* guards in condition */
 } hp_info;
 
 typedef struct sema {
@@ -46,6 +50,8 @@ typedef struct sema {
     loopvar *loops;
     ir_hp *hps;
     hp_info *info;
+    hpt_value *values;          /* cap_hps slots, all None between uses: the scratch assignment */
+    int *by_name, name_cap;     /* hash of hp names: index + 1, 0 = empty; name_cap a power of 2 */
     int n_hps, cap_hps;
     ir_call *layers;
     int n_layers, cap_layers;
@@ -54,10 +60,13 @@ typedef struct sema {
     const ast *model, *data, *compile, *search, *tuner;
     const ast *search_args[search_nargs];   /* where each search() argument was written */
     long unrolled;              /* layers produced by unrolling, to stop runaway specs */
+    long iterations;            /* loop iterations unrolled, likewise */
+    bool no_input;              /* the first layer had no input shape (reported) */
+    bool defining;              /* lowering a constant: its hps are not used yet */
     int syntax_errors;
 } sema;
 
-enum { ENUM_CAP = 4096, MAX_UNROLLED = 100000, MAX_LOOP = 1000 };
+enum { ENUM_CAP = 4096, MAX_UNROLLED = 20000, MAX_LOOP = 1000 };
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -126,14 +135,23 @@ static bool const_value(sema *s, const ir_expr *e, hpt_value *out)
     return true;
 }
 
-void sema_collect_hps(const ir_expr *e, char *set)
+/* Append the distinct hyperparameters e reads to list[0..*n), at most cap. */
+static void collect(const ir_expr *e, int *list, int *n, int cap)
 {
     if (!e) return;
-    if (e->op == X_HP) set[e->hp] = 1;
-    sema_collect_hps(e->a, set);
-    sema_collect_hps(e->b, set);
-    for (int k = 0; k < e->n_items; k++) sema_collect_hps(e->items[k], set);
+    if (e->op == X_HP) {
+        for (int k = 0; k < *n; k++)
+            if (list[k] == e->hp) return;
+        if (*n < cap) list[(*n)++] = e->hp;
+        return;
+    }
+    collect(e->a, list, n, cap);
+    collect(e->b, list, n, cap);
+    for (int k = 0; k < e->n_items; k++) collect(e->items[k], list, n, cap);
 }
+
+/* Note every hyperparameter e reads as used under the current guard. */
+static void use_hps(sema *s, const ir_expr *e);
 
 static bool depends_on_hp(const ir_expr *e)
 {
@@ -145,13 +163,18 @@ static bool depends_on_hp(const ir_expr *e)
     return false;
 }
 
-/* "'units' = 32, 'pool' = True" for the hyperparameters in set. */
-static void describe_assignment(const ir_program *p, const char *set, const hpt_value *values, char *buf, size_t n)
+/* "'units' = 32, 'pool' = True" for the hyperparameters in hps[0..m), in definition order. */
+static void describe_assignment(const ir_program *p, const int *hps, int m, const hpt_value *values, char *buf, size_t n)
 {
     size_t len = 0;
     buf[0] = 0;
-    for (int k = 0; k < p->n_hps && len + 1 < n; k++) {
-        if (!set[k] || values[k].type == V_NONE) continue;
+    for (int last = -1;;) {
+        int k = INT32_MAX;
+        for (int j = 0; j < m; j++)
+            if (hps[j] > last && hps[j] < k) k = hps[j];
+        if (k == INT32_MAX || len + 1 >= n) break;
+        last = k;
+        if (values[k].type == V_NONE) continue;
         char v[64];
         value_format(v, sizeof v, values[k]);
         len += (size_t)snprintf(buf + len, n - len, "%s'%s' = %s", len ? ", " : "", p->hps[k].name, v);
@@ -185,7 +208,11 @@ static int enum_rec(enum_state *st, int k)
     return 0;
 }
 
-int sema_enumerate(const ir_program *p, const int *hps, int n, hpt_value *values, long cap,
+/* Enumerate assignments of the hyperparameters hps[0..n) over their grid values
+ * (continuous ones by their two ends), at most `cap` of them, calling fn on
+ * each until it returns non-zero.  Other slots of values[] are left as they are.
+ * Returns 1 when the enumeration was complete, 0 when capped or cornered. */
+static int sema_enumerate(const ir_program *p, const int *hps, int n, hpt_value *values, long cap,
                    int (*fn)(void *, hpt_value *), void *user)
 {
     hpt_value *choices_store = malloc(sizeof(hpt_value) * 64 * (size_t)(n ? n : 1));
@@ -240,6 +267,21 @@ int sema_enumerate(const ir_program *p, const int *hps, int n, hpt_value *values
 
 static bool is_int(hpt_value v) { return v.type == V_INT; }
 
+/* A value as a message names it: the string "10", the float 2.5, True, a list. */
+static void describe_value(hpt_value v, char *buf, size_t n)
+{
+    char text[80];
+    switch (v.type) {
+    case V_NONE: snprintf(buf, n, "None"); return;
+    case V_BOOL: snprintf(buf, n, "%s", v.u.b ? "True" : "False"); return;
+    case V_LIST: snprintf(buf, n, "a %s", v.tuple ? "tuple" : "list"); return;
+    case V_OBJECT: snprintf(buf, n, "%s(...)", v.u.object.entry->name); return;
+    default:
+        value_format(text, sizeof text, v);
+        snprintf(buf, n, "the %s %s", value_type_name(v.type), text);
+    }
+}
+
 static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
 {
     if (v.type == V_NONE && (arg->flags & A_NONE_OK)) return 0;
@@ -278,11 +320,14 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
                 snprintf(why, n, "must be an int or a pair of ints");
                 return -1;
             }
-            for (int k = 0; k < 2; k++)
-                if (v.u.list.items[k].u.i < arg->min || v.u.list.items[k].u.i > arg->max) {
-                    snprintf(why, n, "must be at least %g, not %lld", arg->min, (long long)v.u.list.items[k].u.i);
+            for (int k = 0; k < 2; k++) {
+                long long x = (long long)v.u.list.items[k].u.i;
+                if (x < arg->min || x > arg->max) {
+                    snprintf(why, n, "must be %s %g, but one of its sizes is %lld", x < arg->min ? "at least" : "at most",
+                             x < arg->min ? arg->min : arg->max, x);
                     return -1;
                 }
+            }
             return 0;
         }
         if (!is_int(v)) goto wrong_type;
@@ -293,7 +338,7 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
         if (!st_find(ST_ACTIVATION, v.u.s)) {
             const char *near = st_suggest(ST_ACTIVATION, v.u.s, NULL);
             if (near) snprintf(why, n, "names no activation: \"%s\" (did you mean \"%s\"?)", v.u.s, near);
-            else snprintf(why, n, "names no activation: \"%s\"", v.u.s);
+            else snprintf(why, n, "names no activation: \"%s\" (they are relu, tanh, sigmoid, gelu, softmax, linear)", v.u.s);
             return -1;
         }
         return 0;
@@ -345,12 +390,14 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
     }
     /* Numbers: the range. */
     double x = value_as_double(v);
+    char text[64];
+    value_format(text, sizeof text, v);
     if (!isnan(arg->min) && x < arg->min) {
-        snprintf(why, n, "must be at least %g, not %g", arg->min, x);
+        snprintf(why, n, "must be at least %g, but it is %s", arg->min, text);
         return -1;
     }
     if (!isnan(arg->max) && ((arg->flags & A_HI_OPEN) ? x >= arg->max : x > arg->max)) {
-        snprintf(why, n, "must be %s %g, not %g", (arg->flags & A_HI_OPEN) ? "below" : "at most", arg->max, x);
+        snprintf(why, n, "must be %s %g, but it is %s", (arg->flags & A_HI_OPEN) ? "less than" : "at most", arg->max, text);
         return -1;
     }
     return 0;
@@ -362,8 +409,9 @@ wrong_type:;
         [T_CALLBACKS] = "a list of callbacks", [T_DATA] = "a data source", [T_SPLITTER] = "a number of folds",
         [T_OPTIMIZER] = "an optimizer", [T_LOSS] = "a loss",
     };
-    snprintf(why, n, "must be %s, not %s", type_words[arg->type],
-             v.type == V_OBJECT ? v.u.object.entry->name : value_type_name(v.type));
+    char what[120];
+    describe_value(v, what, sizeof what);
+    snprintf(why, n, "must be %s, not %s", type_words[arg->type], what);
     return -1;
 }
 
@@ -373,7 +421,8 @@ typedef struct arg_check {
     const st_arg *arg;
     const ir_expr *e;
     const ast *node;
-    const char *set;
+    const int *hps;         /* the hyperparameters e reads */
+    int n_hps;
     int failed;
 } arg_check;
 
@@ -390,9 +439,9 @@ static int arg_check_one(void *user, hpt_value *values)
     else
         bad = 1;
     if (bad) {
-        describe_assignment(c->s->p, c->set, values, with, sizeof with);
+        describe_assignment(c->s->p, c->hps, c->n_hps, values, with, sizeof with);
         diag_error(c->s->d, c->node->start, c->node->end, "%s argument '%s' %s%s%s", c->entry->name, c->arg->name,
-                   why, *with ? ", with " : "", with);
+                   why, *with ? " when " : "", with);
         c->failed = 1;
     }
     arena_free(&scratch);
@@ -407,22 +456,18 @@ static void check_arg(sema *s, const st_entry *entry, int k, const ir_expr *e, c
     if ((arg->flags & A_CONST) && depends_on_hp(e)) {
         diag_error(s->d, node->start, node->end, "%s argument '%s' must be a constant, not a hyperparameter",
                    entry->name, arg->name);
+        diag_hint(s->d, "%s", entry->kind == ST_TUNER ? "the tuner's settings hold for the whole search; search over the model, compile and search(...) instead"
+                                                        : "this setting is fixed before any trial runs");
         return;
     }
-    char *set = calloc((size_t)s->n_hps + 1, 1);
-    int *list = malloc(sizeof(int) * ((size_t)s->n_hps + 1));
-    hpt_value *values = calloc((size_t)s->n_hps + 1, sizeof *values);
-    if (set && list && values) {
-        sema_collect_hps(e, set);
-        int n = 0;
-        for (int j = 0; j < s->n_hps; j++)
-            if (set[j]) list[n++] = j;
-        s->p->n_hps = s->n_hps;  /* the evaluator reads names through p */
-        s->p->hps = s->hps;
-        arg_check c = { s, entry, arg, e, node, set, 0 };
-        sema_enumerate(s->p, list, n, values, ENUM_CAP, arg_check_one, &c);
-    }
-    free(set), free(list), free(values);
+    /* Only the hyperparameters e reads vary; the scratch assignment is None elsewhere. */
+    int list[64], n = 0;
+    collect(e, list, &n, 64);
+    s->p->n_hps = s->n_hps;  /* the evaluator reads names through p */
+    s->p->hps = s->hps;
+    arg_check c = { s, entry, arg, e, node, list, n, 0 };
+    sema_enumerate(s->p, list, n, s->values, ENUM_CAP, arg_check_one, &c);
+    for (int j = 0; j < n; j++) s->values[list[j]] = value_none();
 }
 
 /* ---- hyperparameters ---------------------------------------------------- */
@@ -447,19 +492,180 @@ static bool same_definition(const ir_hp *x, const ir_hp *y)
     return true;
 }
 
+/* How a redefinition differs from the first definition, by the first field
+ * that differs: "with max_value = 256, but its first definition has 512". */
+static void hp_difference(const ir_hp *now, const ir_hp *first, char *buf, size_t n)
+{
+    static const char *const kinds[] = { "an hp.Int", "an hp.Float", "an hp.Choice", "an hp.Boolean", "an hp.Fixed" };
+    static const char *const samplings[] = { "\"linear\"", "\"log\"", "\"reverse_log\"" };
+    char x[128] = "", y[128] = "";
+    const char *field = NULL;
+    if (now->kind != first->kind) {
+        snprintf(buf, n, "as %s, but its first definition is %s", kinds[now->kind], kinds[first->kind]);
+        return;
+    }
+    if (!value_equal(now->min, first->min) || now->min.type != first->min.type) {
+        field = "min_value";
+        value_format(x, sizeof x, now->min), value_format(y, sizeof y, first->min);
+    } else if (!value_equal(now->max, first->max) || now->max.type != first->max.type) {
+        field = "max_value";
+        value_format(x, sizeof x, now->max), value_format(y, sizeof y, first->max);
+    } else if (!value_equal(now->step, first->step) || now->step.type != first->step.type) {
+        field = "step";
+        value_format(x, sizeof x, now->step), value_format(y, sizeof y, first->step);
+    } else if (now->sampling != first->sampling) {
+        field = "sampling";
+        snprintf(x, sizeof x, "%s", samplings[now->sampling]), snprintf(y, sizeof y, "%s", samplings[first->sampling]);
+    } else if (now->n_values != first->n_values || !value_equal(
+                   (hpt_value){ .type = V_LIST, .u.list = { now->values, now->n_values } },
+                   (hpt_value){ .type = V_LIST, .u.list = { first->values, first->n_values } })) {
+        field = now->kind == HP_FIXED ? "value" : "values";
+        hpt_value a = { .type = V_LIST, .u.list = { now->values, now->n_values } };
+        hpt_value b = { .type = V_LIST, .u.list = { first->values, first->n_values } };
+        value_format(x, sizeof x, now->kind == HP_FIXED ? now->values[0] : a);
+        value_format(y, sizeof y, first->kind == HP_FIXED ? first->values[0] : b);
+    } else if (now->ordered != first->ordered) {
+        field = "ordered";
+        snprintf(x, sizeof x, "%s", now->ordered ? "True" : "False"), snprintf(y, sizeof y, "%s", first->ordered ? "True" : "False");
+    } else {
+        field = "default";
+        value_format(x, sizeof x, now->default_value), value_format(y, sizeof y, first->default_value);
+    }
+    snprintf(buf, n, "with %s = %s, but its first definition has %s = %s", field, x, field, y);
+}
+
+/* The values a hyperparameter takes, for hints: "32 .. 512 step 32", "[\"relu\", \"tanh\"]". */
+static void describe_domain(const ir_hp *h, char *buf, size_t n)
+{
+    char lo[48], hi[48], st[48];
+    if (h->kind == HP_INT || h->kind == HP_FLOAT) {
+        value_format(lo, sizeof lo, h->min), value_format(hi, sizeof hi, h->max);
+        if (h->step.type == V_NONE) snprintf(buf, n, "%s .. %s", lo, hi);
+        else {
+            value_format(st, sizeof st, h->step);
+            snprintf(buf, n, "%s .. %s step %s%s", lo, hi, h->sampling == SAMPLING_LOG ? "x" : "", st);
+        }
+    } else if (h->kind == HP_BOOLEAN) {
+        snprintf(buf, n, "True or False");
+    } else {
+        value_format(buf, n, (hpt_value){ .type = V_LIST, .u.list = { h->values, h->n_values } });
+    }
+}
+
 static ir_expr *lower_expr(sema *s, const ast *n);
+
+/* Is name a loop variable or a constant here? */
+static bool bound_name(sema *s, const char *name)
+{
+    for (loopvar *l = s->loops; l; l = l->outer)
+        if (!strcmp(l->name, name)) return true;
+    for (constant *c = s->constants; c; c = c->next)
+        if (!strcmp(c->name, name)) return true;
+    return false;
+}
+
+static bool expr_equal(const ir_expr *x, const ir_expr *y)
+{
+    if (x == y) return true;
+    if (!x || !y || x->op != y->op || x->n_items != y->n_items || x->tuple != y->tuple) return false;
+    if (x->op == X_CONST) return x->value.type == y->value.type && value_equal(x->value, y->value);
+    if (x->op == X_HP) return x->hp == y->hp;
+    if (x->op == X_OBJECT && x->entry != y->entry) return false;
+    for (int k = 0; k < x->n_items; k++)
+        if (!expr_equal(x->items[k], y->items[k])) return false;
+    return expr_equal(x->a, y->a) && expr_equal(x->b, y->b);
+}
+
+/* Does g imply d?  Sound, not complete: equal expressions, a conjunction and
+ * its terms, and n > i implying n > j for j <= i (likewise >=), which is how
+ * the guards of a loop's later iterations imply its first. */
+static bool implies(const ir_expr *g, const ir_expr *d)
+{
+    if (expr_equal(g, d)) return true;
+    if (d->op == X_AND) return implies(g, d->a) && implies(g, d->b);
+    if (g->op == X_AND) return implies(g->a, d) || implies(g->b, d);
+    if ((g->op == X_GT || g->op == X_GE) && g->op == d->op && expr_equal(g->a, d->a) && g->b->op == X_CONST &&
+        d->b->op == X_CONST && value_is_number(g->b->value) && value_is_number(d->b->value))
+        return value_as_double(g->b->value) >= value_as_double(d->b->value);
+    return false;
+}
+
+/* Is g already covered by the disjunction c: does it imply one of its terms? */
+static bool covered(const ir_expr *c, const ir_expr *g)
+{
+    for (; c && c->op == X_OR && !implies(g, c); c = c->a)
+        if (implies(g, c->b)) return true;
+    return c && implies(g, c);
+}
 
 /* Note that hyperparameter k is used under the current guard. */
 static void use_hp(sema *s, int k)
 {
     hp_info *info = &s->info[k];
-    if (info->always) return;
+    if (info->always || s->defining) return;
     if (!s->guard) {
         info->always = true;
         info->condition = NULL;
         return;
     }
+    if (info->condition && covered(info->condition, s->guard)) return;
+    /* Past this many distinct guards the condition costs more to evaluate than
+     * it saves: call the hyperparameter always active (sampling it unused is harmless). */
+    if (++info->terms > 64) {
+        info->always = true;
+        info->condition = NULL;
+        return;
+    }
     info->condition = info->condition ? binary(s, X_OR, info->condition, s->guard) : s->guard;
+}
+
+static void use_hps(sema *s, const ir_expr *e)
+{
+    if (!e) return;
+    if (e->op == X_HP) use_hp(s, e->hp);
+    use_hps(s, e->a);
+    use_hps(s, e->b);
+    for (int k = 0; k < e->n_items; k++) use_hps(s, e->items[k]);
+}
+
+/* ---- hyperparameters by name: open addressing over FNV-1a ---------------- */
+
+static uint32_t name_hash(const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (; *name; name++) h = (h ^ (unsigned char)*name) * 16777619u;
+    return h;
+}
+
+static int find_hp(sema *s, const char *name)
+{
+    if (!s->name_cap) return -1;
+    for (uint32_t j = name_hash(name) & (uint32_t)(s->name_cap - 1); s->by_name[j]; j = (j + 1) & (uint32_t)(s->name_cap - 1))
+        if (!strcmp(s->hps[s->by_name[j] - 1].name, name)) return s->by_name[j] - 1;
+    return -1;
+}
+
+/* Index hp k under name (s->hps[k] is about to hold it); false when out of memory. */
+static bool name_index_add(sema *s, const char *name, int k)
+{
+    if ((k + 1) * 2 > s->name_cap) {
+        int cap = s->name_cap ? s->name_cap * 2 : 64;
+        int *table = calloc((size_t)cap, sizeof *table);
+        if (!table) return false;
+        for (int j = 0; j < s->name_cap; j++) {
+            if (!s->by_name[j]) continue;
+            uint32_t at = name_hash(s->hps[s->by_name[j] - 1].name) & (uint32_t)(cap - 1);
+            while (table[at]) at = (at + 1) & (uint32_t)(cap - 1);
+            table[at] = s->by_name[j];
+        }
+        free(s->by_name);
+        s->by_name = table;
+        s->name_cap = cap;
+    }
+    uint32_t at = name_hash(name) & (uint32_t)(s->name_cap - 1);
+    while (s->by_name[at]) at = (at + 1) & (uint32_t)(s->name_cap - 1);
+    s->by_name[at] = k + 1;
+    return true;
 }
 
 /* hp.Int(...) and friends: bind arguments, validate, find or register. */
@@ -499,6 +705,9 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
                 diag_error(s->d, arg->start, arg->start + (uint32_t)strlen(arg->text),
                            "hp.%s has no argument '%s'", func, arg->text);
                 if (near) diag_hint(s->d, "did you mean '%s'?", near);
+                else if (kind == HP_INT || kind == HP_FLOAT)
+                    diag_hint(s->d, "hp.%s takes name, min_value, max_value, step, sampling and default", func);
+                else if (kind == HP_CHOICE) diag_hint(s->d, "hp.Choice takes name, values, ordered and default");
                 ok = false;
                 continue;
             }
@@ -521,6 +730,11 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
             continue;
         }
         where[slot] = value;
+        if (slot == 0 && value->kind == AST_NAME && !bound_name(s, value->text)) {
+            diag_error(s->d, value->start, value->end, "a hyperparameter's name must be a string, such as \"%s\"", value->text);
+            ok = false;
+            continue;
+        }
         ir_expr *e = lower_expr(s, value);
         if (!e) { ok = false; continue; }
         if (!const_value(s, e, &got[slot])) {
@@ -565,8 +779,10 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
             return NULL;
         }
         if (h.sampling != SAMPLING_LINEAR && lo <= 0) {
-            FAIL_AT(where[4] ? 4 : 1, "%s sampling needs min_value > 0, but min_value is %g",
-                    h.sampling == SAMPLING_LOG ? "log" : "reverse_log", lo);
+            diag_error(s->d, where[1]->start, where[1]->end, "%s sampling needs min_value > 0, but min_value is %g",
+                       h.sampling == SAMPLING_LOG ? "log" : "reverse_log", lo);
+            diag_hint(s->d, "log sampling spreads values evenly by ratio, so the range must lie above 0: min_value = 1e-4, say");
+            return NULL;
         }
         if (h.step.type != V_NONE) {
             double st = value_as_double(h.step);
@@ -616,15 +832,22 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
     int default_slot = kind == HP_CHOICE ? 3 : kind == HP_BOOLEAN ? 1 : 5;
     if (kind != HP_FIXED && !ir_hp_admits(&h, h.default_value)) {
         char text[64];
+        char domain[200];
         value_format(text, sizeof text, h.default_value);
-        FAIL_AT(default_slot, "default %s is not a value of hyperparameter '%s'", text, h.name);
+        describe_domain(&h, domain, sizeof domain);
+        diag_error(s->d, where[default_slot] ? where[default_slot]->start : call->start,
+                   where[default_slot] ? where[default_slot]->end : call->end,
+                   "default %s is not a value of hyperparameter '%s'", text, h.name);
+        diag_hint(s->d, "'%s' takes %s", h.name, domain);
+        return NULL;
     }
 #undef FAIL_AT
 
-    for (int k = 0; k < s->n_hps; k++) {
-        if (strcmp(s->hps[k].name, h.name)) continue;
+    for (int k = find_hp(s, h.name); k >= 0; k = -1) {
         if (!same_definition(&s->hps[k], &h)) {
-            diag_error(s->d, call->start, call->end, "hyperparameter '%s' is redefined differently", h.name);
+            char how[400];
+            hp_difference(&h, &s->hps[k], how, sizeof how);
+            diag_error(s->d, call->start, call->end, "hyperparameter '%s' is redefined %s", h.name, how);
             diag_note(s->d, s->info[k].def->start, s->info[k].def->end, "'%s' first defined here", h.name);
             diag_hint(s->d, "repeat the same definition to reuse it, or give this one another name");
             return NULL;
@@ -637,14 +860,21 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
     if (s->n_hps == s->cap_hps) {
         int cap = s->cap_hps ? s->cap_hps * 2 : 16;
         ir_hp *hps = realloc(s->hps, sizeof *hps * (size_t)cap);
-        hp_info *info = hps ? realloc(s->info, sizeof *info * (size_t)cap) : NULL;
         if (hps) s->hps = hps;
-        if (!info) {
+        hp_info *info = hps ? realloc(s->info, sizeof *info * (size_t)cap) : NULL;
+        if (info) s->info = info;
+        hpt_value *values = info ? realloc(s->values, sizeof *values * (size_t)cap) : NULL;
+        if (!values) {
             diag_error(s->d, call->start, call->end, "out of memory");
             return NULL;
         }
-        s->info = info;
+        for (int k = s->cap_hps; k < cap; k++) values[k] = value_none();
+        s->values = values;
         s->cap_hps = cap;
+    }
+    if (!name_index_add(s, h.name, s->n_hps)) {
+        diag_error(s->d, call->start, call->end, "out of memory");
+        return NULL;
     }
     s->hps[s->n_hps] = h;
     s->info[s->n_hps] = (hp_info){ .def = call };
@@ -753,15 +983,7 @@ static ir_expr *lower_expr(sema *s, const ast *n)
             if (!strcmp(c->name, n->text)) {
                 c->used = 1;
                 /* A constant holding a hyperparameter uses it here, under this guard. */
-                if (c->value) {
-                    char *set = calloc((size_t)s->n_hps + 1, 1);
-                    if (set) {
-                        sema_collect_hps(c->value, set);
-                        for (int k = 0; k < s->n_hps; k++)
-                            if (set[k]) use_hp(s, k);
-                    }
-                    free(set);
-                }
+                use_hps(s, c->value);
                 return c->value;
             }
         if (st_find(ST_ACTIVATION, n->text) || st_find(ST_METRIC, n->text)) {
@@ -772,6 +994,7 @@ static ir_expr *lower_expr(sema *s, const ast *n)
         diag_error(s->d, n->start, n->end, "unknown name '%s'", n->text);
         const char *near = st_suggest(-1, n->text, constant_names(s));
         if (near) diag_hint(s->d, "did you mean '%s'?", near);
+        else diag_hint(s->d, "a name is a loop variable or a constant assigned above it (%s = ...)", n->text);
         return NULL;
     }
     case AST_ATTR: {
@@ -840,6 +1063,8 @@ static ir_expr *lower_expr(sema *s, const ast *n)
     case AST_KWARG:
         diag_error(s->d, n->start, n->end, "'%s = ...' is only allowed inside a call's parentheses", n->text);
         return NULL;
+    case AST_ERROR:
+        return NULL;    /* reported by the lexer */
     default:
         diag_error(s->d, n->start, n->end, "expected a value");
         return NULL;
@@ -857,7 +1082,7 @@ static ir_expr *lower_call(sema *s, const ast *call, const st_entry *entry, ir_e
         free(where);
         return NULL;
     }
-    bool ok = true, seen_kw = false;
+    bool ok = true, seen_kw = false, misbound = false;
     int pos = 0;
     for (const ast *arg = call->first; arg; arg = arg->next) {
         int slot;
@@ -877,13 +1102,16 @@ static ir_expr *lower_call(sema *s, const ast *call, const st_entry *entry, ir_e
                 if (near) diag_hint(s->d, "did you mean '%s'?", near);
                 else if (n_args == 0) diag_hint(s->d, "%s takes no arguments", entry->name);
                 ok = false;
+                misbound = true;
                 lower_expr(s, value);   /* still check what is inside */
                 continue;
             }
         } else {
             if (seen_kw) {
                 diag_error(s->d, arg->start, arg->end, "positional argument after keyword arguments");
+                diag_hint(s->d, "put positional arguments first, or name this one: %s(name = value)", entry->name);
                 ok = false;
+                misbound = true;
                 continue;
             }
             slot = pos++;
@@ -893,6 +1121,7 @@ static ir_expr *lower_call(sema *s, const ast *call, const st_entry *entry, ir_e
                 diag_error(s->d, arg->start, arg->end, "%s takes %s%d positional argument%s", entry->name,
                            max ? "at most " : "", max, max == 1 ? "" : "s");
                 ok = false;
+                misbound = true;
                 continue;
             }
         }
@@ -909,10 +1138,13 @@ static ir_expr *lower_call(sema *s, const ast *call, const st_entry *entry, ir_e
     }
     for (int k = 0; k < n_args; k++) {
         if (where[k]) continue;
-        if (entry->args[k].flags & A_REQ) {
+        /* After a misspelt or misplaced argument, a missing one is most likely that one. */
+        if ((entry->args[k].flags & A_REQ) && !misbound) {
             diag_error(s->d, call->start, call->end, "%s is missing its required argument '%s'", entry->name,
                        entry->args[k].name);
-            diag_hint(s->d, "%s: %s", entry->args[k].name, entry->args[k].doc);
+            diag_hint(s->d, "add %s = ... (%s)", entry->args[k].name, entry->args[k].doc);
+            ok = false;
+        } else if (entry->args[k].flags & A_REQ) {
             ok = false;
         }
         args[k] = const_expr(s, entry->args[k].default_value);
@@ -960,9 +1192,16 @@ static void add_layer(sema *s, const ast *call, const st_entry *entry, ir_expr *
 }
 
 static void lower_items(sema *s, const ast *block);
+static void lower_statement(sema *s, const ast *n);
 
 static void lower_layer(sema *s, const ast *call)
 {
+    /* Every layer written counts, checked or not, so runaway loops stop cheaply. */
+    if (s->unrolled++ >= MAX_UNROLLED) {
+        if (s->unrolled == MAX_UNROLLED + 1)
+            diag_error(s->d, call->start, call->end, "the model unrolls to more than %d layers", MAX_UNROLLED);
+        return;
+    }
     const char *path = path_text(s, call->a);
     const st_entry *entry = path ? st_find(ST_LAYER, path) : NULL;
     if (!entry) {
@@ -982,17 +1221,14 @@ static void lower_layer(sema *s, const ast *call)
     ir_expr **args;
     const ast *where[32] = { 0 };
     if (!lower_call(s, call, entry, &args, where)) return;
-    if (s->unrolled++ > MAX_UNROLLED) {
-        if (s->unrolled == MAX_UNROLLED + 2)
-            diag_error(s->d, call->start, call->end, "the model unrolls to more than %d layers", MAX_UNROLLED);
-        return;
-    }
     bool first = s->n_layers == 0;
     if (first && entry->id != ST_Input) {
         /* Keras: input_shape on the first layer stands in for Input(). */
         int k = st_arg_index(entry, "input_shape");
         hpt_value shape;
+        if (s->no_input) return;    /* said once, for the first layer */
         if (k < 0 || !const_value(s, args[k], &shape) || shape.type == V_NONE) {
+            s->no_input = true;
             diag_error(s->d, call->start, call->end, "the model's first layer needs an input shape");
             diag_hint(s->d, "start the model with Input(shape = [28, 28]), or give input_shape = (28, 28) to this layer");
             return;
@@ -1011,6 +1247,9 @@ static void lower_layer(sema *s, const ast *call)
     } else if (!first) {
         if (entry->id == ST_Input) {
             diag_error(s->d, call->start, call->end, "Input(...) must be the model's first layer");
+            if (s->layers[0].span.start != call->start && s->n_layers > 0)
+                diag_note(s->d, s->layers[0].span.start, s->layers[0].span.end, "the model already starts here");
+            diag_hint(s->d, "declare the input once: Input(shape = ...) at the top, or input_shape = ... on the first layer");
             return;
         }
         int k = st_arg_index(entry, "input_shape");
@@ -1033,6 +1272,7 @@ static void lower_for(sema *s, const ast *n)
     if (!path || strcmp(path, "range") || it->n < 1 || it->n > 2 || it->first->kind == AST_KWARG ||
         (it->n == 2 && it->first->next->kind == AST_KWARG)) {
         diag_error(s->d, it ? it->start : n->start, it ? it->end : n->end, "a for loop runs over range(n) or range(start, stop)");
+        diag_hint(s->d, "for i in range(3) { ... } repeats its body; range(hp.Int(\"depth\", 1, 3)) searches the depth");
         return;
     }
     const ast *start_node = it->n == 2 ? it->first : NULL, *stop_node = it->n == 2 ? it->first->next : it->first;
@@ -1048,65 +1288,75 @@ static void lower_for(sema *s, const ast *n)
     }
     ir_expr *stop = lower_expr(s, stop_node);
     if (!stop) return;
-    /* The bound's largest value decides how far to unroll. */
-    char *set = calloc((size_t)s->n_hps + 1, 1);
-    int *list = malloc(sizeof(int) * ((size_t)s->n_hps + 1));
-    hpt_value *values = calloc((size_t)s->n_hps + 1, sizeof *values);
+    /* The bound's largest value decides how far to unroll: evaluate it for every
+     * combination of the hyperparameters it reads (bounds are small integer spaces). */
+    int list[16], m = 0;
+    collect(stop, list, &m, 16);
     int64_t lo = INT64_MAX, hi = INT64_MIN;
-    bool ok = set && list && values;
-    if (ok) {
-        sema_collect_hps(stop, set);
-        int m = 0;
-        for (int k = 0; k < s->n_hps; k++)
-            if (set[k]) {
-                list[m++] = k;
-                long card = ir_hp_cardinality(&s->hps[k]);
-                if (card < 0 || s->hps[k].kind == HP_FLOAT) ok = false;
-            }
-        if (!ok) {
+    const char *culprit = NULL;
+    bool ok = true;
+    long total = 1;
+    for (int k = 0; k < m; k++) {
+        long card = ir_hp_cardinality(&s->hps[list[k]]);
+        if (s->hps[list[k]].kind == HP_FLOAT) culprit = s->hps[list[k]].name;
+        if (card < 0 || s->hps[list[k]].kind == HP_FLOAT) ok = false;
+        else if (total <= 100000) total *= card;
+    }
+    if (!ok) {
+        if (culprit)
+            diag_error(s->d, stop_node->start, stop_node->end,
+                       "a for loop's bound must be an integer, but '%s' is an hp.Float", culprit);
+        else
             diag_error(s->d, stop_node->start, stop_node->end,
                        "a for loop's bound must be an integer constant or depend on integer hyperparameters");
-            diag_hint(s->d, "use hp.Int(\"num_layers\", 1, 3) or hp.Choice over integers");
-        } else {
-            s->p->hps = s->hps;
-            s->p->n_hps = s->n_hps;
-            long cap = 1;
-            for (int k = 0; k < m; k++) cap *= ir_hp_cardinality(&s->hps[list[k]]);
-            hpt_value *vals = values;
-            /* Walk every combination exhaustively: bounds are small integer spaces. */
-            long total = cap > 100000 ? 100000 : cap;
-            for (long idx = 0; idx < total && ok; idx++) {
-                long rest = idx;
-                for (int k = 0; k < m; k++) {
-                    hpt_value all[1024];
-                    int cnt = ir_hp_values(&s->hps[list[k]], all, 1024);
-                    vals[list[k]] = all[rest % cnt];
-                    rest /= cnt;
-                }
-                ir_assignment as = { vals, s->n_hps };
-                arena scratch = { 0 };
-                hpt_value v;
-                char why[160];
-                if (ir_eval(s->p, stop, &as, &scratch, &v, why, sizeof why) || v.type != V_INT) {
-                    diag_error(s->d, stop_node->start, stop_node->end, "a for loop's bound must be an integer");
-                    ok = false;
-                } else {
-                    if (v.u.i < lo) lo = v.u.i;
-                    if (v.u.i > hi) hi = v.u.i;
-                }
-                arena_free(&scratch);
-            }
-        }
+        diag_hint(s->d, "use hp.Int(\"num_layers\", 1, 3) or hp.Choice over integers");
+        return;
     }
-    free(set), free(list), free(values);
+    if (total > 100000 || m == 16) {
+        diag_error(s->d, stop_node->start, stop_node->end,
+                   "a for loop's bound takes too many values to unroll (more than 100000 combinations)");
+        diag_hint(s->d, "bound the loop by one hp.Int, such as range(hp.Int(\"num_layers\", 1, 3))");
+        return;
+    }
+    s->p->hps = s->hps;
+    s->p->n_hps = s->n_hps;
+    for (long idx = 0; idx < total && ok; idx++) {
+        long rest = idx;
+        for (int k = 0; k < m; k++) {
+            long card = ir_hp_cardinality(&s->hps[list[k]]);
+            s->values[list[k]] = ir_hp_value_at(&s->hps[list[k]], rest % card);
+            rest /= card;
+        }
+        ir_assignment as = { s->values, s->n_hps };
+        arena scratch = { 0 };
+        hpt_value v;
+        char why[160];
+        if (ir_eval(s->p, stop, &as, &scratch, &v, why, sizeof why) || v.type != V_INT) {
+            diag_error(s->d, stop_node->start, stop_node->end, "a for loop's bound must be an integer");
+            ok = false;
+        } else {
+            if (v.u.i < lo) lo = v.u.i;
+            if (v.u.i > hi) hi = v.u.i;
+        }
+        arena_free(&scratch);
+    }
+    for (int k = 0; k < m; k++) s->values[list[k]] = value_none();
     if (!ok) return;
-    if (hi - start > MAX_LOOP) {
-        diag_error(s->d, stop_node->start, stop_node->end, "a for loop may run at most %d times, but this one runs up to %lld",
-                   MAX_LOOP, (long long)(hi - start));
+    /* Unsigned: the difference of two int64 may not fit in one. */
+    if (hi > start && (uint64_t)hi - (uint64_t)start > (uint64_t)MAX_LOOP) {
+        diag_error(s->d, stop_node->start, stop_node->end, "a for loop may run at most %d times, but this one runs up to %llu",
+                   MAX_LOOP, (unsigned long long)((uint64_t)hi - (uint64_t)start));
         return;
     }
     ir_expr *outer = s->guard;
     for (int64_t i = start; i < hi; i++) {
+        /* Nested loops multiply: bound the total work, empty bodies included. */
+        if (s->iterations++ >= MAX_UNROLLED) {
+            if (s->iterations == MAX_UNROLLED + 1)
+                diag_error(s->d, stop_node->start, stop_node->end, "the model's loops run more than %d iterations in all",
+                           MAX_UNROLLED);
+            break;
+        }
         ir_expr *cond = NULL;
         if (i >= lo) cond = binary(s, X_GT, stop, const_expr(s, value_int(i)));  /* only some trials get here */
         s->guard = conjoin(s, outer, cond);
@@ -1118,6 +1368,61 @@ static void lower_for(sema *s, const ast *n)
     s->guard = outer;
 }
 
+typedef struct cond_check {
+    sema *s;
+    const ir_expr *e;
+    const int *hps;
+    int n_hps;
+    long truths, falses;
+    const ast *node;
+    bool failed;
+} cond_check;
+
+static int cond_one(void *user, hpt_value *values)
+{
+    cond_check *c = user;
+    ir_assignment as = { values, c->s->p->n_hps };
+    arena scratch = { 0 };
+    hpt_value v;
+    char why[300], with[300];
+    int rc = ir_eval(c->s->p, c->e, &as, &scratch, &v, why, sizeof why);
+    if (rc == 0 && v.type == V_BOOL) {
+        if (v.u.b) c->truths++;
+        else c->falses++;
+    } else {
+        if (rc == 0) {
+            char what[120];
+            describe_value(v, what, sizeof what);
+            snprintf(why, sizeof why, "an if condition must be True or False, not %s", what);
+        }
+        describe_assignment(c->s->p, c->hps, c->n_hps, values, with, sizeof with);
+        diag_error(c->s->d, c->node->start, c->node->end, "%s%s%s", why, *with ? " when " : "", with);
+        c->failed = true;
+    }
+    arena_free(&scratch);
+    return c->failed;
+}
+
+/* A condition over hyperparameters must be a bool for every value they take;
+ * one that is never (or always) true is worth a warning: a block never built. */
+static bool check_condition(sema *s, const ir_expr *cond, const ast *node)
+{
+    int list[64], n = 0;
+    collect(cond, list, &n, 64);
+    s->p->n_hps = s->n_hps;
+    s->p->hps = s->hps;
+    cond_check c = { s, cond, list, n, 0, 0, node, false };
+    int complete = sema_enumerate(s->p, list, n, s->values, ENUM_CAP, cond_one, &c);
+    for (int j = 0; j < n; j++) s->values[list[j]] = value_none();
+    if (c.failed) return false;
+    if (complete && (!c.truths || !c.falses)) {
+        diag_warning(s->d, node->start, node->end, "this condition is %s true, whatever the hyperparameters",
+                     c.truths ? "always" : "never");
+        diag_hint(s->d, "%s", c.truths ? "its else branch is never built" : "the block under it is never built");
+    }
+    return true;
+}
+
 /* if_item -> 'if' expr block [ 'else' (block | if_item) ] */
 static void lower_if(sema *s, const ast *n)
 {
@@ -1125,8 +1430,10 @@ static void lower_if(sema *s, const ast *n)
     if (!cond) return;
     if (cond->op == X_CONST) {
         if (cond->value.type != V_BOOL) {
-            diag_error(s->d, n->a->start, n->a->end, "an if condition must be True or False, not %s",
-                       value_type_name(cond->value.type));
+            char what[120];
+            describe_value(cond->value, what, sizeof what);
+            diag_error(s->d, n->a->start, n->a->end, "an if condition must be True or False, not %s", what);
+            diag_hint(s->d, "compare it, as in: if depth > 1 { ... }");
             return;
         }
         /* A constant condition: only the branch taken exists. */
@@ -1136,11 +1443,17 @@ static void lower_if(sema *s, const ast *n)
         return;
     }
     if (cond->op == X_HP && s->hps[cond->hp].kind != HP_BOOLEAN) {
+        const ir_hp *h = &s->hps[cond->hp];
         diag_error(s->d, n->a->start, n->a->end, "an if condition must be a boolean, but '%s' is not an hp.Boolean",
-                   s->hps[cond->hp].name);
-        diag_hint(s->d, "compare it: if hp.Choice(...) == \"cnn\" { ... }");
+                   h->name);
+        bool text = h->kind == HP_CHOICE || h->kind == HP_FIXED ? h->values[0].type == V_STRING : false;
+        if (text) diag_hint(s->d, "compare it: if hp.Choice(\"%s\", ...) == \"...\" { ... }", h->name);
+        else diag_hint(s->d, "compare it, as in: if hp.%s(\"%s\", ...) > 0 { ... }; or use hp.Boolean(\"%s\")",
+                       h->kind == HP_INT ? "Int" : h->kind == HP_FLOAT ? "Float" : h->kind == HP_CHOICE ? "Choice" : "Fixed",
+                       h->name, h->name);
         return;
     }
+    if (!check_condition(s, cond, n->a)) return;
     ir_expr *outer = s->guard;
     s->guard = conjoin(s, outer, cond);
     lower_items(s, n->first);
@@ -1160,6 +1473,13 @@ static void lower_items(sema *s, const ast *block)
         case AST_CALL: lower_layer(s, item); break;
         case AST_FOR: lower_for(s, item); break;
         case AST_IF: lower_if(s, item); break;
+        case AST_ASSIGN:
+            diag_error(s->d, item->start, item->start + (uint32_t)strlen(item->text),
+                       "constants are assigned outside the model block");
+            diag_hint(s->d, "move '%s = ...' above model { ... }", item->text);
+            /* Define it anyway (once), so its uses below are not errors too. */
+            if (!bound_name(s, item->text)) lower_statement(s, item);
+            break;
         default: diag_error(s->d, item->start, item->end, "expected a layer, a for loop or an if"); break;
         }
     }
@@ -1205,16 +1525,21 @@ static void lower_statement(sema *s, const ast *n)
                 *seen = n;
             return;
         }
+        /* After a syntax error, a statement out of place is most likely its echo (a lost brace). */
+        if (s->syntax_errors) return;
         if (entry && entry->kind == ST_LAYER) {
             diag_error(s->d, n->a->start, n->a->end, "layer %s outside the model block", entry->name);
             diag_hint(s->d, "layers go inside model { ... }");
             return;
         }
         diag_error(s->d, n->a->start, n->a->end, "'%s' is not a statement", path ? path : "this");
-        const char *extra[] = { "compile", "search", "model", NULL };
+        const char *extra[] = { "compile", "search", NULL };
         const char *near = path ? st_suggest(ST_KIND_COUNT, path, extra) : NULL;
         if (near) diag_hint(s->d, "did you mean '%s'?", near);
         else diag_hint(s->d, "a spec holds data = ..., model { ... }, compile(...), tuner = ... and search(...)");
+        /* The statement meant is there, misspelt: do not also call it missing. */
+        if (near && !strcmp(near, "compile") && !s->compile) s->compile = n;
+        if (near && !strcmp(near, "search") && !s->search) s->search = n;
         return;
     }
     if (n->kind == AST_ASSIGN) {
@@ -1229,14 +1554,21 @@ static void lower_statement(sema *s, const ast *n)
             *seen = n;
             int kind = is_data ? ST_DATA : ST_TUNER;
             const ast *v = n->a;
-            const char *path = v && v->kind == AST_CALL ? path_text(s, v->a) : NULL;
+            if (!v || v->kind == AST_ERROR) return;
+            const char *path = v->kind == AST_CALL ? path_text(s, v->a) : NULL;
             const st_entry *entry = path ? st_find(kind, path) : NULL;
             if (!entry) {
                 diag_error(s->d, v->start, v->end, "%s must be %s", n->text,
                            is_data ? "a data source such as datasets.fashion_mnist(...)" : "a tuner such as Hyperband(...)");
                 const char *near = path ? st_suggest(kind, path, NULL) : NULL;
                 if (near) diag_hint(s->d, "did you mean '%s'?", near);
-                lower_expr(s, v);
+                else if (is_data && v->kind == AST_STRING)
+                    diag_hint(s->d, "to read a file, call a data source: csv(\"%s\"), npy(x = ..., y = ...) or idx(...)", v->text);
+                else if (is_data)
+                    diag_hint(s->d, "the data sources are datasets.fashion_mnist, datasets.mnist, csv, npy and idx");
+                else
+                    diag_hint(s->d, "the tuners are RandomSearch, GridSearch, BayesianOptimization, Hyperband, TPE and BOHB");
+                if (!path) lower_expr(s, v);
                 return;
             }
             ir_expr **args;
@@ -1256,10 +1588,10 @@ static void lower_statement(sema *s, const ast *n)
         }
         constant *c = ARENA_NEW(s->a, constant);
         if (!c) return;
-        /* Hyperparameters defined in a constant count as used only where the constant is. */
-        int before = s->n_hps;
+        /* Hyperparameters in a constant count as used only where the constant is. */
+        s->defining = true;
         c->value = lower_expr(s, n->a);
-        for (int k = before; k < s->n_hps; k++) s->info[k].always = false, s->info[k].condition = NULL;
+        s->defining = false;
         c->name = n->text;
         c->node = n;
         c->next = s->constants;
@@ -1295,20 +1627,21 @@ static bool has_validation(sema *s)
     return false;
 }
 
-static void check_metric_name(sema *s, const char *what, const char *name, const ast *at_node, uint32_t at, uint32_t end)
+static void check_metric_name(sema *s, const char *what, const char *name, uint32_t at, uint32_t end)
 {
     bool needs_val;
     if (!metric_computed(s, name, &needs_val)) {
         diag_error(s->d, at, end, "%s '%s' is never computed", what, name);
         const char *cands[] = { "loss", "val_loss", "accuracy", "val_accuracy", NULL };
         const char *near = st_suggest(ST_KIND_COUNT, name, cands);
+        const st_entry *metric = st_find(ST_METRIC, needs_val ? name + 4 : name);
         if (near && strcmp(near, name)) diag_hint(s->d, "did you mean '%s'?", near);
-        else diag_hint(s->d, "add it to compile(metrics = [...]), or use loss / val_loss");
+        else if (metric) diag_hint(s->d, "add \"%s\" to compile(metrics = [...])", metric->name);
+        else diag_hint(s->d, "the metrics are loss and those listed in compile(metrics = [...]); val_ names need validation data");
     } else if (needs_val && !has_validation(s)) {
         diag_error(s->d, at, end, "%s '%s' needs validation data", what, name);
         diag_hint(s->d, "set validation_split = 0.2 (or validation_data) in search(...)");
     }
-    (void)at_node;
 }
 
 /* Where in the source a call's argument was written, or the call itself. */
@@ -1329,20 +1662,25 @@ static void arg_span(const ast *call, const st_entry *e, const char *name, uint3
 
 static void final_checks(sema *s, const ast *root)
 {
-    uint32_t eof = (uint32_t)s->d->len;
     /* After syntax errors a missing block is likely the one that failed to parse. */
     if (s->syntax_errors) return;
+    if (!root || !root->first) {
+        diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec is empty");
+        diag_hint(s->d, "a spec needs at least data = ..., model { ... } and compile(...)");
+        return;
+    }
     if (!s->model) {
-        diag_error(s->d, eof, eof, "the spec has no model { ... } block");
+        diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec has no model { ... } block");
+        diag_hint(s->d, "model { Input(shape = [28, 28]) Flatten() Dense(10) }");
     } else if (s->n_layers == 0 && s->d->errors == 0) {
         diag_error(s->d, s->model->start, s->model->start + 5, "the model has no layers");
     }
     if (!s->data) {
-        diag_error(s->d, eof, eof, "the spec has no data = ... statement");
+        diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec has no data = ... statement");
         diag_hint(s->d, "data = datasets.fashion_mnist(scale = 1/255)");
     }
     if (!s->compile) {
-        diag_error(s->d, eof, eof, "the spec has no compile(...) statement");
+        diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec has no compile(...) statement");
         diag_hint(s->d, "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])");
     }
     /* Without search(...) every argument takes its default. */
@@ -1360,7 +1698,7 @@ static void final_checks(sema *s, const ast *root)
         if (const_value(s, s->p->tuner.args[k], &obj) && obj.type == V_STRING) {
             uint32_t a, b;
             arg_span(s->tuner->a, t, "objective", &a, &b);
-            check_metric_name(s, "objective", obj.u.s, s->tuner, a, b);
+            check_metric_name(s, "objective", obj.u.s, a, b);
         }
         bool hyperband = t->id == ST_Hyperband || t->id == ST_BOHB;
         if (hyperband && s->search_args[search_epochs])
@@ -1372,26 +1710,76 @@ static void final_checks(sema *s, const ast *root)
         diag_warning(s->d, s->search_args[search_validation_split]->start, s->search_args[search_validation_split]->end,
                      "validation_split has no effect when validation_data is given");
     /* EarlyStopping monitors must be computed too. */
-    hpt_value cbs;
-    if (s->p->search.args && s->search && const_value(s, s->p->search.args[search_callbacks], &cbs) == false) {
-        ir_expr *list = s->p->search.args[search_callbacks];
-        for (int k = 0; list && list->op == X_LIST && k < list->n_items; k++) {
-            ir_expr *cb = list->items[k];
-            if (cb->op != X_OBJECT || cb->entry->id != ST_EarlyStopping) continue;
-            ir_expr *mon = cb->items[EarlyStopping_monitor];
-            if (mon->op == X_CONST && mon->value.type == V_STRING && s->d->errors == 0) {
-                uint32_t a = s->search->start, b = s->search->end;
-                if (s->search_args[search_callbacks]) a = s->search_args[search_callbacks]->start, b = s->search_args[search_callbacks]->end;
-                check_metric_name(s, "EarlyStopping monitor", mon->value.u.s, NULL, a, b);
-            }
+    ir_expr *list = s->p->search.args && s->search ? s->p->search.args[search_callbacks] : NULL;
+    const ast *written = s->search_args[search_callbacks];
+    /* The list as written, when it was written in place, to point at the monitor itself. */
+    const ast *item = written && written->kind == AST_LIST && list && list->op == X_LIST && written->n == list->n_items
+                          ? written->first : NULL;
+    for (int k = 0; list && list->op == X_LIST && k < list->n_items; k++, item = item ? item->next : NULL) {
+        ir_expr *cb = list->items[k];
+        if (cb->op != X_OBJECT || cb->entry->id != ST_EarlyStopping) continue;
+        ir_expr *mon = cb->items[EarlyStopping_monitor];
+        if (mon->op == X_CONST && mon->value.type == V_STRING && s->d->errors == 0) {
+            uint32_t a = s->search->start, b = s->search->end;
+            if (written) a = written->start, b = written->end;
+            if (item && item->kind == AST_CALL) arg_span(item, cb->entry, "monitor", &a, &b);
+            check_metric_name(s, "EarlyStopping monitor", mon->value.u.s, a, b);
         }
     }
-    for (constant *c = s->constants; c; c = c->next)
-        if (!c->used)
-            diag_warning(s->d, c->node->start, c->node->start + (uint32_t)strlen(c->name),
-                         "'%s' is assigned but never used%s", c->name,
-                         c->value && depends_on_hp(c->value) ? ": its hyperparameters take no part in the search" : "");
-    (void)root;
+    /* Constants are kept newest first; warn in the order they were written. */
+    int n_unused = 0;
+    for (constant *c = s->constants; c; c = c->next) n_unused += !c->used && c->value;
+    const constant **unused = calloc((size_t)n_unused + 1, sizeof *unused);
+    int k = n_unused;
+    for (constant *c = s->constants; c && unused; c = c->next)
+        if (!c->used && c->value) unused[--k] = c;
+    for (k = 0; unused && k < n_unused; k++)
+        diag_warning(s->d, unused[k]->node->start, unused[k]->node->start + (uint32_t)strlen(unused[k]->name),
+                     "'%s' is assigned but never used%s", unused[k]->name,
+                     unused[k]->value && depends_on_hp(unused[k]->value) ? ": its hyperparameters take no part in the search" : "");
+    free(unused);
+}
+
+/* Rewrite every X_HP under e through map, in two passes because constants
+ * share nodes: the first stores -1 - map[hp] (marking it done), the second
+ * turns marks back into indices. */
+static void renumber(ir_expr *e, const int *map, int pass)
+{
+    if (!e) return;
+    if (e->op == X_HP) {
+        if (pass == 0 && e->hp >= 0) e->hp = -1 - map[e->hp];
+        if (pass == 1 && e->hp < 0) e->hp = -1 - e->hp;
+        return;
+    }
+    renumber(e->a, map, pass);
+    renumber(e->b, map, pass);
+    for (int k = 0; k < e->n_items; k++) renumber(e->items[k], map, pass);
+}
+
+/* Hyperparameters of constants never used take no part in the search: drop
+ * them, so the space, the tuner and the IR hold only what trials use. */
+static void drop_unused(sema *s)
+{
+    int *map = malloc(sizeof *map * ((size_t)s->n_hps + 1)), n = 0;
+    if (!map) return;
+    for (int k = 0; k < s->n_hps; k++) map[k] = s->info[k].always || s->info[k].condition ? n++ : -1;
+    if (n < s->n_hps) {
+        for (int pass = 0; pass < 2; pass++) {
+            for (int k = 0; k < s->n_hps; k++)
+                if (map[k] >= 0) renumber(s->info[k].condition, map, pass);
+            for (int k = 0; k < s->n_layers; k++) {
+                renumber(s->layers[k].guard, map, pass);
+                for (int j = 0; j < s->layers[k].entry->n_args; j++) renumber(s->layers[k].args[j], map, pass);
+            }
+            ir_call *calls[] = { &s->p->data, &s->p->compile, &s->p->search, &s->p->tuner };
+            for (int c = 0; c < 4; c++)
+                for (int j = 0; calls[c]->entry && j < calls[c]->entry->n_args; j++) renumber(calls[c]->args[j], map, pass);
+        }
+        for (int k = 0; k < s->n_hps; k++)
+            if (map[k] >= 0) s->hps[map[k]] = s->hps[k], s->info[map[k]] = s->info[k];
+        s->n_hps = n;
+    }
+    free(map);
 }
 
 int sema_lower(ir_program *p, const ast *root, diag_ctx *d)
@@ -1402,6 +1790,7 @@ int sema_lower(ir_program *p, const ast *root, diag_ctx *d)
     p->hps = s.hps;
     p->n_hps = s.n_hps;
     final_checks(&s, root);
+    if (d->errors == before) drop_unused(&s);
     /* Move the growing arrays into the arena so the program owns everything. */
     p->hps = ARENA_ARRAY(s.a, ir_hp, s.n_hps ? s.n_hps : 1);
     for (int k = 0; p->hps && k < s.n_hps; k++) {
@@ -1414,6 +1803,8 @@ int sema_lower(ir_program *p, const ast *root, diag_ctx *d)
     p->n_layers = p->layers ? s.n_layers : 0;
     free(s.hps);
     free(s.info);
+    free(s.values);
+    free(s.by_name);
     free(s.layers);
     return d->errors - before;
 }

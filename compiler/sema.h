@@ -17,13 +17,4 @@
  * Errors and warnings go to d; returns the number of errors. */
 int sema_lower(ir_program *p, const ast *root, diag_ctx *d);
 
-/* Enumerate assignments of the hyperparameters hps[0..n) over their grid values
- * (continuous ones by their two ends), at most `cap` of them, calling fn on
- * each until it returns non-zero.  Other slots of values[] are left as they are.
- * Returns 1 when the enumeration was complete, 0 when capped or cornered. */
-int sema_enumerate(const ir_program *p, const int *hps, int n, hpt_value *values, long cap,
-                   int (*fn)(void *, hpt_value *), void *user);
-/* Collect the hyperparameters e depends on into set[] (a flag per hp). */
-void sema_collect_hps(const ir_expr *e, char *set);
-
 #endif

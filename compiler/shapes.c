@@ -1,8 +1,6 @@
 /* shapes.c: see shapes.h.  Failures are collected per layer during the
- * enumeration and printed afterwards in layer order, so the output does not
- * depend on the order assignments are visited in. */
+ * walk over the space (below) and printed afterwards in layer order. */
 #include "compiler/shapes.h"
-#include "compiler/sema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +10,35 @@ int shapes_known_classes(const ir_program *p)
 {
     if (!p->data.entry) return 0;
     return p->data.entry->id == ST_fashion_mnist || p->data.entry->id == ST_mnist ? 10 : 0;
+}
+
+/* The built-in datasets are 28x28 images; the runtime accepts any input
+ * shape with as many values (28x28, 28x28x1, 784), so that is what to check. */
+static void check_input_size(const ir_program *p, diag_ctx *d)
+{
+    if (!p->data.entry || (p->data.entry->id != ST_fashion_mnist && p->data.entry->id != ST_mnist)) return;
+    const ir_call *in = &p->layers[0];
+    if (in->entry->id != ST_Input) return;
+    hpt_value v;
+    arena scratch = { 0 };
+    char why[160];
+    if (ir_eval(p, in->args[Input_shape], NULL, &scratch, &v, why, sizeof why) == 0 && v.type == V_LIST) {
+        long size = 1;
+        char dims[80] = "";
+        size_t len = 0;
+        for (int k = 0; k < v.u.list.n && len < sizeof dims; k++) {
+            size *= (long)value_as_double(v.u.list.items[k]);
+            len += (size_t)snprintf(dims + len, sizeof dims - len, "%s%lld", k ? "x" : "", (long long)v.u.list.items[k].u.i);
+        }
+        /* A warning, not an error: tests drive the runtime with small inputs of their own. */
+        if (size != 784) {
+            diag_warning(d, in->span.start, in->span.end,
+                         "the input has %ld values per sample (%s), but %s samples have 784 (28x28): "
+                         "every trial will fail to load the data", size, dims, p->data.entry->name);
+            diag_hint(d, "declare the input as Input(shape = [28, 28]) (or [28, 28, 1] for convolutions)");
+        }
+    }
+    arena_free(&scratch);
 }
 
 int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, char *why, size_t n)
@@ -36,115 +63,475 @@ int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], 
     return 0;
 }
 
+/* ---- checking over the whole space ----------------------------------------
+ *
+ * A depth-first walk through the layers that assigns a hyperparameter only
+ * when a guard or a shape argument needs it (so `a or b` with a = True never
+ * splits on b), splitting the walk once per value.  Two walks that reach the
+ * same layer with the same input shape and the same values of every
+ * hyperparameter still needed further on have the same future, so the second
+ * stops there (a memo of such states): a chain of 150 nested ifs is 150
+ * walks, 30 independent optional layers are 60 steps, not 2^30.  Each
+ * hyperparameter's default is tried first, so the first walk is the default
+ * trial; large dimensions (more than 64 values) then contribute their two
+ * ends, where shape rules, monotone in sizes, break first.  Past STEP_CAP
+ * layer steps the walk stops and says so in a warning.  The hyperparameters
+ * named in a message are those the shape on the way to the failure depended
+ * on (its provenance), not every one assigned. */
+
+enum { BRANCH_CAP = 64, STEP_CAP = 1000000 };
+enum { UNSET = -2, INACTIVE = -1 };     /* status[h]; >= 0 is the index of its value */
+
 typedef struct failure {
-    char *message;      /* first failing assignment's message, malloc'd */
-    long fails, present;
+    char *message;      /* the first failing walk's message, malloc'd */
+    bool ok_seen;       /* present and fine on some walk: the values are the cause */
 } failure;
 
-typedef struct shape_scan {
+typedef struct walker {
     const ir_program *p;
-    failure *fail;      /* n_layers + 1: the last slot is the model's output */
-    char *set;
-    int (*shapes)[4];
-    int *ranks;
-    int classes;
-    int sparse;         /* classification loss: output must be (classes) */
-} shape_scan;
+    hpt_value *values;
+    int *status;
+    hpt_value **branch;     /* per hp: the values tried, NULL until needed */
+    int *n_branch;
+    int *last_use;          /* last layer whose guard or shape depends on the hp (transitively) */
+    int *stack, depth;      /* assigned hps, in order */
+    char *origin;           /* hps the walk's current shape depends on */
+    int *origin_log, n_origin;  /* ... in the order they were added, to undo */
+    failure *fail;          /* n_layers + 1: the last slot is the model's output */
+    uint64_t (*seen)[2];    /* fingerprints of the states walked (memo_state) */
+    size_t seen_used, seen_cap;
+    long steps;
+    hpt_value args[32];     /* the layer being walked: evaluated shape arguments */
+    char why[300];
+    uint64_t sum[2];        /* the state's values (memo_state); frames keep their own */
+    int *dies, *dies_at;    /* dies[dies_at[k] .. dies_at[k + 1]): hps last needed at layer k */
+    int classes, sparse;
+    bool oom;
+} walker;
 
-static void note_failure(shape_scan *sc, int layer, const char *why, const hpt_value *values)
+/* A state's identity: the layer, the input shape, and the values of the
+ * assigned hyperparameters still needed from here on.  Those values enter as
+ * two independent 64-bit sums of mixed (hp, status) pairs, kept up to date as
+ * hyperparameters are assigned and as they stop being needed, so building a
+ * key costs the same with 3 or 3000 hyperparameters assigned.  (Two states
+ * merge wrongly only if their 128-bit fingerprints collide.) */
+static uint64_t mix(uint64_t x)
 {
-    failure *f = &sc->fail[layer];
-    f->fails++;
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static void account(walker *w, int h, int status, int sign)
+{
+    uint64_t x = (uint64_t)(uint32_t)h << 32 | (uint32_t)(status + 2);
+    w->sum[0] += (uint64_t)sign * mix(x);
+    w->sum[1] += (uint64_t)sign * mix(x ^ 0x5bd1e9955bd1e995ull);
+}
+
+/* Seen before?  States are kept as 128-bit fingerprints in an open-addressing
+ * set (16 bytes a state: the walk of a 10,000-line spec visits 10^5 of them). */
+static int memo_state(walker *w, int k, const int *shape, int rank)
+{
+    uint64_t a = mix((uint64_t)(uint32_t)k << 32 | (uint32_t)rank), b = mix((uint64_t)(uint32_t)shape[0] << 32 | (uint32_t)shape[1]);
+    uint64_t c = mix((uint64_t)(uint32_t)shape[2] << 32 | (uint32_t)shape[3]);
+    uint64_t f0 = mix(a ^ mix(b ^ mix(c ^ w->sum[0]))) | 1;    /* never 0: 0 marks an empty slot */
+    uint64_t f1 = mix(a + 3 * mix(b + 3 * mix(c + 3 * w->sum[1])));
+    if (w->seen_used * 2 >= w->seen_cap) {
+        size_t cap = w->seen_cap ? w->seen_cap * 2 : 4096;
+        uint64_t (*grown)[2] = calloc(cap, sizeof *grown);
+        if (!grown) {
+            w->oom = true;
+            return 1;
+        }
+        for (size_t j = 0; j < w->seen_cap; j++) {
+            if (!w->seen[j][0]) continue;
+            size_t at = w->seen[j][0] & (cap - 1);
+            while (grown[at][0]) at = (at + 1) & (cap - 1);
+            grown[at][0] = w->seen[j][0], grown[at][1] = w->seen[j][1];
+        }
+        free(w->seen);
+        w->seen = grown, w->seen_cap = cap;
+    }
+    size_t at = f0 & (w->seen_cap - 1);
+    for (; w->seen[at][0]; at = (at + 1) & (w->seen_cap - 1))
+        if (w->seen[at][0] == f0 && w->seen[at][1] == f1) return 1;
+    w->seen[at][0] = f0, w->seen[at][1] = f1;
+    w->seen_used++;
+    return 0;
+}
+
+/* Evaluate e as far as the assigned hyperparameters allow, in Python's order
+ * (`and`/`or` short-circuit, so `a or b` with a = True never needs b).
+ * Returns OK with *out set, the first unassigned hyperparameter it needs
+ * (>= 0), or FAILED (an inactive operand, a type error: a guard that fails
+ * to evaluate is false, as in ir_holds).  One pass, so a guard of n terms
+ * costs n, not n^2. */
+enum { OK = -1, FAILED = -2 };
+
+static int lazy(walker *w, const ir_expr *e, arena *scratch, hpt_value *out, char *why, size_t n)
+{
+    ir_assignment as = { w->values, w->p->n_hps };
+    hpt_value x, y = value_none();
+    int r;
+    switch (e->op) {
+    case X_CONST:
+        *out = e->value;
+        return OK;
+    case X_HP:
+        if (w->status[e->hp] == UNSET) return e->hp;
+        return ir_eval(w->p, e, &as, scratch, out, why, n) ? FAILED : OK;
+    case X_LIST:
+    case X_OBJECT:
+        for (int k = 0; k < e->n_items; k++)
+            if ((r = lazy(w, e->items[k], scratch, &x, why, n)) != OK) return r;
+        return ir_eval(w->p, e, &as, scratch, out, why, n) ? FAILED : OK;
+    case X_AND:
+    case X_OR:
+        if ((r = lazy(w, e->a, scratch, &x, why, n)) != OK) return r;
+        if (x.type == V_BOOL && x.u.b == (e->op == X_OR)) {
+            *out = x;
+            return OK;
+        }
+        if ((r = lazy(w, e->b, scratch, &y, why, n)) != OK) return r;
+        break;
+    case X_NEG:
+    case X_NOT:
+        if ((r = lazy(w, e->a, scratch, &x, why, n)) != OK) return r;
+        break;
+    default:
+        if ((r = lazy(w, e->a, scratch, &x, why, n)) != OK) return r;
+        if ((r = lazy(w, e->b, scratch, &y, why, n)) != OK) return r;
+        break;
+    }
+    /* Combine the operands' values with the IR's own evaluator. */
+    ir_expr ca = { .op = X_CONST, .value = x }, cb = { .op = X_CONST, .value = y };
+    ir_expr op = { .op = e->op, .a = &ca, .b = &cb };
+    return ir_eval(w->p, &op, &as, scratch, out, why, n) ? FAILED : OK;
+}
+
+/* A guard or condition: OK with *truth set, or the hyperparameter it needs. */
+static int lazy_holds(walker *w, const ir_expr *cond, bool *truth)
+{
+    *truth = true;
+    if (!cond) return OK;
+    arena scratch = { 0 };
+    hpt_value v;
+    int r = lazy(w, cond, &scratch, &v, NULL, 0);
+    arena_free(&scratch);
+    *truth = r == OK && v.type == V_BOOL && v.u.b;
+    return r >= 0 ? r : OK;
+}
+
+static void set_status(walker *w, int h, int status)
+{
+    account(w, h, status, 1);
+    w->status[h] = status;
+    w->values[h] = status >= 0 ? w->branch[h][status] : value_none();
+    w->stack[w->depth++] = h;
+}
+
+static void unwind(walker *w, int depth)
+{
+    while (w->depth > depth) {
+        int h = w->stack[--w->depth];
+        w->status[h] = UNSET;
+        w->values[h] = value_none();
+    }
+}
+
+/* The values to try for h: its default first (so the first walk is the
+ * default trial, checked whatever happens later), then its grid, or its two
+ * ends when the grid is large. */
+static int branches(walker *w, int h)
+{
+    if (w->branch[h]) return w->n_branch[h];
+    const ir_hp *hp = &w->p->hps[h];
+    hpt_value *v = calloc(BRANCH_CAP + 1, sizeof *v);
+    if (!v) {
+        w->oom = true;
+        return 0;
+    }
+    long card = ir_hp_cardinality(hp);
+    int n = 1;
+    v[0] = hp->default_value;
+    hpt_value grid[BRANCH_CAP];
+    int m = card > 0 && card <= BRANCH_CAP ? ir_hp_values(hp, grid, BRANCH_CAP) : 0;
+    if (!m) {
+        grid[0] = hp->min;
+        grid[1] = card > 0 ? ir_hp_value_at(hp, card - 1) : hp->max;
+        m = 2;
+    }
+    for (int j = 0; j < m; j++)
+        if (!value_equal(grid[j], v[0]) || grid[j].type != v[0].type) v[n++] = grid[j];
+    w->branch[h] = v;
+    w->n_branch[h] = n;
+    return n;
+}
+
+static void record_failure(walker *w, int k, const char *why)
+{
+    failure *f = &w->fail[k];
     if (f->message) return;
+    const ir_program *p = w->p;
     char with[400];
     size_t len = 0;
     with[0] = 0;
-    for (int k = 0; k < sc->p->n_hps && len + 1 < sizeof with; k++) {
-        if (!sc->set[k]) continue;
+    for (int h = 0; h < p->n_hps && len + 1 < sizeof with; h++) {
+        if (!w->origin[h] || w->status[h] < 0) continue;
         char v[64];
-        value_format(v, sizeof v, values[k]);
-        len += (size_t)snprintf(with + len, sizeof with - len, "%s'%s' = %s", len ? ", " : "", sc->p->hps[k].name, v);
+        value_format(v, sizeof v, w->values[h]);
+        len += (size_t)snprintf(with + len, sizeof with - len, "%s'%s' = %s", len ? ", " : "", p->hps[h].name, v);
     }
     size_t need = strlen(why) + strlen(with) + 16;
     f->message = malloc(need);
     if (f->message) snprintf(f->message, need, "%s%s%s", why, *with ? "\x1f" : "", with);
 }
 
-static int scan_one(void *user, hpt_value *values)
+/* Note that the walk's shape now depends on the hyperparameters in e. */
+static void depend(walker *w, const ir_expr *e)
 {
-    shape_scan *sc = user;
-    const ir_program *p = sc->p;
-    ir_assignment a = { values, p->n_hps };
-    char why[300];
-    for (int k = 0; k < p->n_layers; k++) sc->fail[k].present += ir_holds(p, p->layers[k].guard, &a);
-    int rc = shapes_infer(p, &a, sc->shapes, sc->ranks, why, sizeof why);
-    if (rc < 0) {
-        note_failure(sc, -1 - rc, why, values);
-        return 0;
+    if (!e) return;
+    if (e->op == X_HP && w->status[e->hp] >= 0 && !w->origin[e->hp]) {
+        w->origin[e->hp] = 1;
+        w->origin_log[w->n_origin++] = e->hp;
     }
-    /* The output: last present layer. */
-    int last = -1;
-    for (int k = 0; k < p->n_layers; k++)
-        if (sc->ranks[k]) last = k;
-    sc->fail[p->n_layers].present++;
-    if (last >= 0 && sc->ranks[last] != 1) {
-        note_failure(sc, p->n_layers, "the model's output must be flat (one axis); add Flatten() and a Dense layer", values);
-    } else if (last >= 0 && sc->sparse && sc->classes && sc->shapes[last][0] != sc->classes) {
-        snprintf(why, sizeof why, "the model outputs %d values, but the data has %d classes", sc->shapes[last][0], sc->classes);
-        note_failure(sc, p->n_layers, why, values);
+    depend(w, e->a);
+    depend(w, e->b);
+    for (int k = 0; k < e->n_items; k++) depend(w, e->items[k]);
+}
+
+/* One walk in progress: where it is, and the split it is waiting on. */
+typedef struct frame {
+    int k, rank, shape[4];
+    int depth, origins;     /* the walker's marks when the walk began, to undo */
+    uint64_t sum[2];        /* the walker's sums when the walk began or split */
+    int h, v, n, at;        /* the split: hp, value index, count, depth before it (h < 0: none) */
+} frame;
+
+/* Past layer f->k: the hyperparameters last needed there no longer tell states apart. */
+static void advance(walker *w, frame *f)
+{
+    for (int j = w->dies_at[f->k]; j < w->dies_at[f->k + 1]; j++)
+        if (w->status[w->dies[j]] != UNSET) account(w, w->dies[j], w->status[w->dies[j]], -1);
+    f->k++;
+}
+
+/* Run f's walk over its layers until it ends (0) or splits on a hyperparameter
+ * (1: f->h set and its first value assigned). */
+static int run(walker *w, frame *f)
+{
+    const ir_program *p = w->p;
+    hpt_value *args = w->args;
+    char *why = w->why;
+    size_t why_len = sizeof w->why;
+    memcpy(w->sum, f->sum, sizeof w->sum);
+    while (f->k <= p->n_layers && !w->oom) {
+        int k = f->k;
+        if (++w->steps > STEP_CAP) return 0;
+        if (w->depth > 0 && memo_state(w, k, f->shape, f->rank)) return 0;
+        if (k == p->n_layers) {
+            /* The model's output: flat, and one value per class for a classification loss. */
+            if (f->rank != 1) {
+                record_failure(w, k, "the model's output must be flat (one axis); add Flatten() and a Dense layer");
+            } else if (w->sparse && w->classes && f->shape[0] != w->classes) {
+                snprintf(why, why_len, "the model outputs %d values, but the data has %d classes", f->shape[0], w->classes);
+                record_failure(w, k, why);
+            } else {
+                w->fail[k].ok_seen = true;
+            }
+            return 0;
+        }
+        const ir_call *c = &p->layers[k];
+        /* What this layer needs: its guard, then (when present) its shape arguments. */
+        arena scratch = { 0 };
+        bool present;
+        int need = lazy_holds(w, c->guard, &present), rc = 0;
+        for (int j = 0; j < c->entry->n_args; j++) args[j] = value_none();
+        for (int j = 0; present && need == OK && rc == 0 && j < c->entry->n_args; j++)
+            if (c->entry->args[j].flags & A_SHAPE) {
+                need = lazy(w, c->args[j], &scratch, &args[j], why, why_len);
+                if (need == FAILED) rc = -1, need = OK;
+            }
+        if (need >= 0) {
+            arena_free(&scratch);
+            /* The needed one's condition may need others first; a cycle of conditions leaves it inactive. */
+            int h = need, up;
+            bool active;
+            for (int guard = 0; (up = lazy_holds(w, p->hps[h].condition, &active)) >= 0; h = up)
+                if (++guard > p->n_hps) {
+                    active = false;
+                    break;
+                }
+            if (!active) {
+                set_status(w, h, INACTIVE);
+                continue;
+            }
+            f->n = branches(w, h);
+            if (f->n == 0) return 0;
+            f->h = h, f->v = 0, f->at = w->depth;
+            memcpy(f->sum, w->sum, sizeof f->sum);
+            set_status(w, h, 0);
+            return 1;
+        }
+        depend(w, c->guard);
+        if (!present) {
+            arena_free(&scratch);
+            advance(w, f);
+            continue;
+        }
+        int out[4] = { 0 }, out_rank = 0;
+        if (rc == 0) rc = c->entry->shape(args, f->shape, f->rank, out, &out_rank, why, why_len);
+        arena_free(&scratch);
+        for (int j = 0; j < c->entry->n_args; j++)
+            if (c->entry->args[j].flags & A_SHAPE) depend(w, c->args[j]);
+        if (rc) {
+            record_failure(w, k, why);
+            return 0;
+        }
+        w->fail[k].ok_seen = true;
+        memcpy(f->shape, out, sizeof f->shape);
+        f->rank = out_rank;
+        advance(w, f);
     }
     return 0;
+}
+
+/* Every walk from the first layer, depth first, on a stack of frames in the
+ * heap (a path may split thousands of times: no C recursion). */
+static void walk(walker *w)
+{
+    frame *stack = NULL, child = { .h = -1 };
+    size_t top = 0, cap = 0;
+    bool push = true;
+    for (;;) {
+        if (push) {
+            if (top == cap) {
+                frame *grown = realloc(stack, (cap = cap ? cap * 2 : 64) * sizeof *grown);
+                if (!grown) {
+                    w->oom = true;
+                    break;
+                }
+                stack = grown;
+            }
+            child.depth = w->depth, child.origins = w->n_origin, child.h = -1;
+            memcpy(child.sum, w->sum, sizeof child.sum);
+            stack[top++] = child;
+        }
+        frame *f = &stack[top - 1];
+        if (f->h < 0) {
+            push = run(w, f);               /* a fresh walk: run it until it splits or ends */
+        } else {
+            unwind(w, f->at);               /* back from a child: the split's next value */
+            memcpy(w->sum, f->sum, sizeof w->sum);
+            push = ++f->v < f->n && !w->oom && w->steps <= STEP_CAP;
+            if (push) set_status(w, f->h, f->v);
+        }
+        if (push) {
+            child = *f;                     /* the child goes on from where f split */
+            continue;
+        }
+        /* f is done: undo what it assigned, and pop. */
+        while (w->n_origin > f->origins) w->origin[w->origin_log[--w->n_origin]] = 0;
+        unwind(w, f->depth);
+        if (--top == 0) break;
+    }
+    free(stack);
+}
+
+/* last_use[h]: the last layer whose guard or shape arguments read h, directly
+ * or through the condition of a hyperparameter they read. */
+static void mark_use(const ir_program *p, const ir_expr *e, int k, int *last_use, int depth)
+{
+    if (!e || depth > p->n_hps + 1) return;
+    if (e->op == X_HP) {
+        if (last_use[e->hp] >= k) return;
+        last_use[e->hp] = k;
+        mark_use(p, p->hps[e->hp].condition, k, last_use, depth + 1);
+        return;
+    }
+    mark_use(p, e->a, k, last_use, depth);
+    mark_use(p, e->b, k, last_use, depth);
+    for (int j = 0; j < e->n_items; j++) mark_use(p, e->items[j], k, last_use, depth);
 }
 
 int shapes_check(const ir_program *p, diag_ctx *d)
 {
     if (p->n_layers == 0) return 0;
     int before = d->errors;
-    char *set = calloc((size_t)p->n_hps + 1, 1);
-    int *list = malloc(sizeof(int) * ((size_t)p->n_hps + 1));
-    hpt_value *values = calloc((size_t)p->n_hps + 1, sizeof *values);
-    failure *fail = calloc((size_t)p->n_layers + 1, sizeof *fail);
-    int (*shapes)[4] = calloc((size_t)p->n_layers, sizeof *shapes);
-    int *ranks = calloc((size_t)p->n_layers, sizeof *ranks);
-    if (!set || !list || !values || !fail || !shapes || !ranks) {
-        diag_error(d, 0, 0, "out of memory");
+    check_input_size(p, d);
+    size_t nh = (size_t)p->n_hps + 1;
+    walker w = { .p = p, .classes = shapes_known_classes(p) };
+    w.values = calloc(nh, sizeof *w.values);
+    w.status = malloc(nh * sizeof *w.status);
+    w.branch = calloc(nh, sizeof *w.branch);
+    w.n_branch = calloc(nh, sizeof *w.n_branch);
+    w.last_use = malloc(nh * sizeof *w.last_use);
+    w.stack = malloc(nh * 2 * sizeof *w.stack);
+    w.origin = calloc(nh, 1);
+    w.origin_log = malloc(nh * sizeof *w.origin_log);
+    w.fail = calloc((size_t)p->n_layers + 1, sizeof *w.fail);
+    if (!w.values || !w.status || !w.branch || !w.n_branch || !w.last_use || !w.stack || !w.fail || !w.origin ||
+        !w.origin_log) {
+        diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory");
         goto out;
     }
+    for (int h = 0; h < p->n_hps; h++) w.status[h] = UNSET, w.last_use[h] = -1;
     for (int k = 0; k < p->n_layers; k++) {
         const ir_call *c = &p->layers[k];
-        sema_collect_hps(c->guard, set);
+        mark_use(p, c->guard, k, w.last_use, 0);
         for (int j = 0; j < c->entry->n_args; j++)
-            if (c->entry->args[j].flags & A_SHAPE) sema_collect_hps(c->args[j], set);
+            if (c->entry->args[j].flags & A_SHAPE) mark_use(p, c->args[j], k, w.last_use, 0);
     }
-    int n = 0;
-    for (int k = 0; k < p->n_hps; k++)
-        if (set[k]) list[n++] = k;
-    ir_default_assignment(p, values);
-    for (int k = 0; k < p->n_hps; k++)
-        if (values[k].type == V_NONE) values[k] = p->hps[k].default_value;
-    shape_scan sc = { p, fail, set, shapes, ranks, shapes_known_classes(p), 0 };
+    /* Bucket the hps by the layer they are last needed at. */
+    w.dies = malloc(nh * sizeof *w.dies);
+    w.dies_at = calloc((size_t)p->n_layers + 2, sizeof *w.dies_at);
+    int *fill = malloc(((size_t)p->n_layers + 1) * sizeof *fill);
+    if (!w.dies || !w.dies_at || !fill) {
+        free(fill);
+        diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory");
+        goto out;
+    }
+    for (int h = 0; h < p->n_hps; h++)
+        if (w.last_use[h] >= 0) w.dies_at[w.last_use[h] + 1]++;
+    for (int k = 0; k <= p->n_layers; k++) w.dies_at[k + 1] += w.dies_at[k];
+    memcpy(fill, w.dies_at, ((size_t)p->n_layers + 1) * sizeof *fill);
+    for (int h = 0; h < p->n_hps; h++)
+        if (w.last_use[h] >= 0) w.dies[fill[w.last_use[h]]++] = h;
+    free(fill);
     if (p->compile.entry) {
         ir_expr *loss = p->compile.args[compile_loss];
         const st_entry *e = NULL;
         if (loss->op == X_OBJECT) e = loss->entry;
         else if (loss->op == X_CONST && loss->value.type == V_STRING) e = st_find(ST_LOSS, loss->value.u.s);
-        sc.sparse = e && e->id == ST_SparseCategoricalCrossentropy;
+        w.sparse = e && e->id == ST_SparseCategoricalCrossentropy;
     }
-    sema_enumerate(p, list, n, values, 20000, scan_one, &sc);
+    walk(&w);
+    if (w.oom) diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory while checking shapes");
+    else if (w.steps > STEP_CAP)
+        diag_warning(d, DIAG_NOWHERE, DIAG_NOWHERE,
+                     "shapes were checked on part of the search space only, the default trial included: "
+                     "checking all of it takes more than %d steps", STEP_CAP);
     for (int k = 0; k <= p->n_layers; k++) {
-        failure *f = &fail[k];
+        failure *f = &w.fail[k];
         if (!f->message) continue;
         char *with = strchr(f->message, '\x1f');
         if (with) *with++ = 0;
         /* Breaking under every value means the hyperparameters are not the cause. */
-        bool always = f->fails == f->present;
         const ir_call *at = k < p->n_layers ? &p->layers[k] : &p->layers[p->n_layers - 1];
-        if (with && !always) diag_error(d, at->span.start, at->span.end, "%s, with %s", f->message, with);
-        else diag_error(d, at->span.start, at->span.end, "%s", f->message);
-        if (with && !always) diag_hint(d, "shapes are checked for every value the hyperparameters can take");
+        if (with && f->ok_seen) {
+            diag_error(d, at->span.start, at->span.end, "%s when %s", f->message, with);
+            diag_hint(d, "shapes are checked for every value the hyperparameters can take");
+        } else {
+            diag_error(d, at->span.start, at->span.end, "%s", f->message);
+        }
     }
 out:
-    for (int k = 0; fail && k <= p->n_layers; k++) free(fail[k].message);
-    free(set), free(list), free(values), free(fail), free(shapes), free(ranks);
+    for (int k = 0; w.fail && k <= p->n_layers; k++) free(w.fail[k].message);
+    for (int h = 0; w.branch && h < p->n_hps; h++) free(w.branch[h]);
+    free(w.values), free(w.status), free(w.branch), free(w.n_branch), free(w.last_use), free(w.stack), free(w.fail);
+    free(w.origin), free(w.origin_log), free(w.dies), free(w.dies_at);
+    free(w.seen);
     return d->errors - before;
 }

@@ -2,11 +2,14 @@
  *
  * For every combination of the hyperparameters that decide shapes (those in
  * layer guards and in shape arguments such as units, kernel_size, padding),
- * the layers present are run through their stdlib shape rules.  A layer that
- * breaks is reported once, with the hyperparameter values that break it
- * ("... but the input is 5x5, with 'pool' = True").  Spaces too big to
- * enumerate are checked at the ends of each large dimension, where monotone
- * shape rules break first (see sema_enumerate). */
+ * the layers present are run through their stdlib shape rules, by a walk that
+ * assigns a hyperparameter only when a layer needs it and never walks the
+ * same state twice (see shapes.c).  A layer that breaks is reported once,
+ * with the hyperparameter values on the way to it ("... but the input is 5x5
+ * when 'pool' = True").  Dimensions of more than 64 values are tried at their
+ * ends, where monotone shape rules break first; a space that would take more
+ * than a million steps is checked in part, the default trial first, with a
+ * warning. */
 #ifndef HPTC_SHAPES_H
 #define HPTC_SHAPES_H
 #include "compiler/diag.h"

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include "compiler/ir.h"
 
-/* Distinct configurations, or -1 when some active dimension is continuous.
- * Exact up to 2^53; spaces are capped at 1e18 configurations ("> 1e18"). */
+/* Distinct configurations, or -1 when some active dimension is continuous,
+ * or -2 when the conditions make too many distinct states to count (more
+ * than two million steps).  Exact up to 2^53; printed as "more than 1e18"
+ * from 1e18 on. */
 double space_size(const ir_program *p);
 void space_print(const ir_program *p, FILE *out);
 /* A condition as Keras Tuner states it ("num_layers > 1", "block == \"cnn\""). */

@@ -3,7 +3,7 @@
  *   program  -> { stmt }
  *   stmt     -> NAME '=' expr | call | 'model' block
  *   block    -> '{' { item } '}'
- *   item     -> call | 'for' NAME 'in' expr block | if
+ *   item     -> call | 'for' NAME 'in' expr block | if | NAME '=' expr (an error)
  *   if       -> 'if' expr block [ ('else' block) | ('elif' ...) | ('else' if) ]
  *   expr     -> Python's expressions: or, and, not, comparisons, + -, * / // %,
  *               unary -, **, calls on dotted names, lists, tuples, literals
@@ -83,6 +83,8 @@ item    : call                          { $$ = $1; }
                                           if ($$) { $$->text = $2 ? $2->text : ""; $$->b = $5; }
                                           $$ = nest(ctx, $$); }
         | if_item                       { $$ = $1; }
+        | NAME '=' expr                 { $$ = ast_set_a(ast_new(A, AST_ASSIGN, @$.start, @$.end), $3);
+                                          if ($$ && $1) $$->text = $1->text; }   /* refused by sema, with a reason */
         | error                         { $$ = NULL; }
         ;
 
@@ -152,6 +154,7 @@ name_path: NAME
 
 call    : name_path '(' args ')'        { $$ = $3; if ($$) { $$->kind = AST_CALL; $$->start = @$.start;
                                           $$->end = @$.end; } $$ = nest(ctx, ast_set_a($$, $1)); }
+        | name_path '(' error ')'       { $$ = NULL; }   /* resume after the call, not inside it */
         ;
 
 args    : %empty                        { $$ = ast_new(A, AST_CALL, 0, 0); }
@@ -192,8 +195,10 @@ exprs   : expr                          { $$ = ast_append(ast_new(A, AST_LIST, 0
 static ast *nest(parse_ctx *ctx, ast *n)
 {
     if (n && n->depth > AST_MAX_DEPTH) {
-        if (!ctx->too_deep)
+        if (!ctx->too_deep) {
             diag_error(ctx->diag, n->start, n->start + 1, "expression nested more than %d deep", AST_MAX_DEPTH);
+            diag_hint(ctx->diag, "name the inner parts: x = ... on a line of its own, then use x");
+        }
         ctx->too_deep = 1;
         return NULL;
     }
@@ -216,6 +221,7 @@ static void hpt_yyerror(HPT_YYLTYPE *loc, yyscan_t scanner, parse_ctx *ctx, cons
      * YYMAXDEPTH: that is nesting, said in the user's terms. */
     if (strstr(msg, "exhausted")) {
         diag_error(ctx->diag, loc->start, loc->end, "expression nested too deeply");
+        diag_hint(ctx->diag, "name the inner parts: x = ... on a line of its own, then use x");
         ctx->too_deep = 1;
         return;
     }
@@ -237,17 +243,36 @@ static const char *token_text(yysymbol_kind_t t)
  * the file, a note pointing at the '{' that was never closed. */
 static int yyreport_syntax_error(const yypcontext_t *pc, yyscan_t scanner, parse_ctx *ctx)
 {
-    if (ctx->too_deep) return 0;
+    /* Right after a lexical error (a dropped ')', a string that ran to the end
+     * of the line) the parser's complaint is its echo: say nothing more. */
+    if (ctx->too_deep || ctx->since_lex_error <= 2) return 0;
+    ctx->syntax_errors++;
     yysymbol_kind_t expected[6];
     int n = yypcontext_expected_tokens(pc, expected, 6);
     yysymbol_kind_t got = yypcontext_token(pc);
     const HPT_YYLTYPE *loc = yypcontext_location(pc);
+    /* "end of file" is expected wherever a statement may end: not worth saying. */
+    int m = 0;
+    for (int k = 0; k < n; k++)
+        if (expected[k] != YYSYMBOL_YYEOF) expected[m++] = expected[k];
+    if (n > 0 && n < 6) n = m;
     char want[256] = "";
     if (n > 0 && n < 6) {
         for (int k = 0; k < n; k++) {
             if (k) strcat(want, k + 1 == n ? " or " : ", ");
             strncat(want, token_text(expected[k]), 60);
         }
+    }
+    /* A value right after a value inside brackets: the comma between them is missing. */
+    bool value = got == YYSYMBOL_NAME || got == YYSYMBOL_LITERAL || got == YYSYMBOL_FSTRING;
+    bool closer = false;
+    for (int k = 0; k < n; k++)
+        closer |= !strcmp(yysymbol_name(expected[k]), "')'") || !strcmp(yysymbol_name(expected[k]), "']'");
+    if (value && closer && ctx->n_open > 0 && ctx->open[ctx->n_open - 1].ch != '{') {
+        char close = ctx->open[ctx->n_open - 1].ch == '(' ? ')' : ']';
+        diag_error(ctx->diag, loc->start, loc->end, "syntax error: expected ',' or '%c' before %s", close, token_text(got));
+        diag_hint(ctx->diag, "arguments and list items are separated by commas");
+        return 0;
     }
     if (got == YYSYMBOL_YYEOF && ctx->n_open > 0) {
         int k = ctx->n_open - 1;
@@ -262,7 +287,7 @@ static int yyreport_syntax_error(const yypcontext_t *pc, yyscan_t scanner, parse
         diag_error(ctx->diag, loc->start, loc->end, "syntax error: expected %s before %s", want, token_text(got));
     else
         diag_error(ctx->diag, loc->start, loc->end, "syntax error: unexpected %s", token_text(got));
-    if (got == YYSYMBOL_NAME && ctx->n_open == 0)
+    if (value && ctx->n_open == 0)
         diag_hint(ctx->diag, "statements are assignments (name = ...), calls, or a model { ... } block");
     return 0;
 }
@@ -274,6 +299,7 @@ int parse_spec(parse_ctx *ctx, arena *a, diag_ctx *d, const char *src, size_t le
     ctx->diag = d;
     ctx->src = src;
     ctx->len = len;
+    ctx->since_lex_error = 1 << 30;
     int before = d->errors;
     yyscan_t scanner;
     if (hpt_yylex_init_extra(ctx, &scanner)) {

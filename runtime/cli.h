@@ -32,6 +32,8 @@ int cli_run(int argc, char **argv);
 int cli_summary(int argc, char **argv);
 int cli_best(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_report(int argc, char **argv);
+extern const char cli_report_usage[];
 extern const char cli_train_usage[], cli_eval_usage[], cli_run_usage[], cli_summary_usage[], cli_best_usage[],
     cli_export_usage[];
 #define CLI_RUNTIME_COMMANDS                                                              \
@@ -40,7 +42,8 @@ extern const char cli_train_usage[], cli_eval_usage[], cli_run_usage[], cli_summ
     { "eval", cli_eval, "evaluate saved weights on the test split", cli_eval_usage },     \
     { "summary", cli_summary, "the trials of a project, best first", cli_summary_usage }, \
     { "best", cli_best, "the best trial's hyperparameters", cli_best_usage },             \
-    { "export", cli_export, "write a trial's weights for hptc eval", cli_export_usage },
+    { "export", cli_export, "write a trial's weights for hptc eval", cli_export_usage },   \
+    { "report", cli_report, "one self-contained HTML page over the trials", cli_report_usage },
 
 /* "0.1.0", for the store and --version. */
 const char *cli_version(void);

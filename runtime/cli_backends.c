@@ -1,11 +1,11 @@
 /* cli_backends.c: which optional backends this build has, for --version. */
 #include "runtime/cli.h"
+#include "runtime/jit.h"
 
 void cli_print_extra_backends(FILE *out)
 {
-#ifdef HPTC_JIT
-    fprintf(out, ", jit [LLVM]");
-#else
-    (void)out;
-#endif
+    if (!jit_available()) return;
+    char what[256];
+    jit_describe(what, sizeof what);
+    fprintf(out, ", jit [%s]", what);
 }

@@ -105,7 +105,7 @@ static int on_epoch(void *user, const train_epoch *m, trial *t, const train_stat
 
 typedef struct train_opts {
     char *sets[64];
-    int n_sets, epochs, threads, limit;
+    int n_sets, epochs, threads, limit, jit;
     const char *save, *weights, *file;
 } train_opts;
 
@@ -123,6 +123,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, train_opts *o)
         else if (!strcmp(a, "--limit") && more) o->limit = atoi(argv[++k]);
         else if (!strcmp(a, "--save") && more) o->save = argv[++k];
         else if (!strcmp(a, "--weights") && more) o->weights = argv[++k];
+        else if (!strcmp(a, "--backend") && more && (!strcmp(argv[k + 1], "jit") || !strcmp(argv[k + 1], "blas")))
+            o->jit = !strcmp(argv[++k], "jit");
         else if (a[0] == '-' && a[1]) return cli_usage(cmd);
         else if (!o->file) o->file = a;
         else return cli_usage(cmd);
@@ -185,6 +187,10 @@ int cli_train(int argc, char **argv)
     uint64_t seed = rng_key(0, 0);
     t = trial_expand(p, values, batch, seed, &e);
     if (!t) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    if (trial_set_backend(t, o.jit, &e)) {
         fprintf(stderr, "hptc: %s\n", e.message);
         goto out;
     }
@@ -303,10 +309,13 @@ out:
 
 const char cli_train_usage[] =
     "hptc train FILE.hpt [--set NAME=VALUE]... [--epochs N] [--save WEIGHTS] [--threads N] [--limit N]\n"
+    "                    [--backend blas|jit]\n"
     "  Train the configuration made of every hyperparameter's default, changed by --set,\n"
     "  printing Keras's epoch lines, then the test split's accuracy.  --epochs overrides\n"
     "  search(epochs); --limit trains on the first N rows only; --save writes the weights\n"
-    "  (docs/weights.md).  Exit 1 when the loss becomes NaN or infinite.";
+    "  (docs/weights.md); --backend jit runs the steps' elementwise kernels, loss and\n"
+    "  optimizer as LLVM code compiled for this model (GEMMs stay on BLAS).  Exit 1 when\n"
+    "  the loss becomes NaN or infinite, or this build has no JIT.";
 const char cli_eval_usage[] =
     "hptc eval FILE.hpt --weights WEIGHTS\n"
     "  Rebuild the model the weights were trained with (hyperparameters are in the file)\n"

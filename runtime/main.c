@@ -11,6 +11,7 @@
 #include "runtime/blas.h"
 #include "runtime/cli.h"
 #include "runtime/hyperband.h"
+#include "runtime/trial.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,8 +84,43 @@ static int cmd_check(int argc, char **argv)
     return p ? 0 : 1;
 }
 
+/* ir --emit-llvm FILE [--set NAME=VALUE]...: the JIT backend's module for
+ * the trial those values expand to. */
+static int emit_llvm(int argc, char **argv)
+{
+    char *sets[64];
+    const char *file = NULL;
+    int n_sets = 0;
+    for (int k = 0; k < argc; k++) {
+        if (!strcmp(argv[k], "--emit-llvm")) continue;
+        if (!strcmp(argv[k], "--set") && k + 1 < argc && n_sets < 64) sets[n_sets++] = argv[++k];
+        else if (argv[k][0] == '-' && argv[k][1]) return cli_usage("ir");
+        else if (!file) file = argv[k];
+        else return cli_usage("ir");
+    }
+    if (!file) return cli_usage("ir");
+    ir_program *p = cli_compile(file, 1);
+    if (!p) return 1;
+    hpt_value *values = calloc((size_t)p->n_hps + 1, sizeof *values);
+    hpt_error e;
+    trial *t = NULL;
+    char *ir = NULL;
+    int rc = 1;
+    if (values && cli_apply_sets(p, values, sets, n_sets) == 0) {
+        if (!(t = trial_expand(p, values, 32, 0, &e)) || !(ir = trial_llvm_ir(t, &e))) fprintf(stderr, "hptc: %s\n", e.message);
+        else fputs(ir, stdout), rc = 0;
+    }
+    free(ir);
+    trial_free(t);
+    free(values);
+    ir_free(p);
+    return rc;
+}
+
 static int cmd_ir(int argc, char **argv)
 {
+    for (int k = 0; k < argc; k++)
+        if (!strcmp(argv[k], "--emit-llvm")) return emit_llvm(argc, argv);
     if (argc != 1) return cli_usage("ir");
     ir_program *p = cli_compile(argv[0], 1);
     if (!p) return 1;
@@ -223,8 +259,9 @@ static const cli_command commands[] = {
     { "check", cmd_check, "parse and check a spec", "hptc check FILE.hpt\n"
       "  Parse and check FILE (- reads stdin): names, types, ranges, and shapes for\n"
       "  every value the hyperparameters can take. Exit 0 when clean, 1 with errors." },
-    { "ir", cmd_ir, "print the lowered IR", "hptc ir FILE.hpt\n"
-      "  Print the IR the runtime consumes, in the stable text form of docs/ir.md." },
+    { "ir", cmd_ir, "print the lowered IR", "hptc ir FILE.hpt | hptc ir --emit-llvm FILE.hpt [--set NAME=VALUE]...\n"
+      "  Print the IR the runtime consumes, in the stable text form of docs/ir.md.\n"
+      "  --emit-llvm: the LLVM IR the JIT backend runs for one trial (defaults changed by --set)." },
     { "fmt", cmd_fmt, "format a spec canonically", "hptc fmt [--check] [-w] FILE.hpt...\n"
       "  Print FILE in canonical form (comments kept).  --check: list files that are\n"
       "  not formatted and exit 1.  -w: rewrite the files in place." },

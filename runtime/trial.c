@@ -13,6 +13,7 @@
  * layer without activation reads its outputs as logits (what from_logits =
  * True says in Keras); docs/language.md states this. */
 #include "runtime/trial.h"
+#include "runtime/jit.h"
 #include "runtime/rng.h"
 
 #include <math.h>
@@ -34,6 +35,7 @@ struct trial_layer {
     float *scratch;             /* im2col block / BN state */
     int32_t *argmax;
     double flops;               /* forward, per sample */
+    int drop_fused;             /* JIT: the previous layer's epilogue writes this Dropout's output */
 };
 
 struct trial {
@@ -54,6 +56,7 @@ struct trial {
     int probs;                  /* cross-entropy from probabilities */
     uint64_t seed;
     int last_B;
+    const jit_code *jit;        /* NULL: the BLAS backend's kernels */
 };
 
 static kern_act act_of(hpt_value v)
@@ -397,6 +400,60 @@ float *trial_optimizer_state(trial *t, size_t *n)
 
 void trial_reset_optimizer(trial *t) { memset(t->opt_state, 0, t->n_opt * sizeof(float)); }
 
+/* What the JIT generates for this trial: Dense and Activation epilogues
+ * (with a following Dropout fused in), Conv2D's backward chain (its forward
+ * epilogue already runs per im2col chunk, in cache), BatchNormalization, the
+ * fused sparse cross-entropy and the optimizer.  layers has t->n slots. */
+static void jit_spec_of(const trial *t, jit_layer *layers, jit_spec *s)
+{
+    memset(layers, 0, sizeof *layers * (size_t)t->n);
+    for (int k = 1; k < t->n; k++) {
+        const trial_layer *L = &t->layers[k];
+        jit_layer *J = &layers[k];
+        const trial_layer *next = k + 1 < t->n ? &t->layers[k + 1] : NULL;
+        if (L->id == ST_Dense || L->id == ST_Activation || L->id == ST_Conv2D) {
+            J->kind = JIT_ELEMENTWISE;
+            J->cols = L->outs[L->out_rank - 1];
+            J->act = L->act;
+            J->bwd_act = k == t->n - 1 && t->fused ? KERN_LINEAR : L->act;
+            J->bias = L->n_b > 0;
+            J->keep_z = L->id != ST_Activation && L->z != NULL;
+            J->forward = L->id != ST_Conv2D;
+            J->dropout = J->forward && next && next->id == ST_Dropout && next->rate > 0;
+        } else if (L->id == ST_BatchNormalization) {
+            J->kind = JIT_BATCHNORM;
+            J->cols = (int)L->n_w;
+        }
+    }
+    *s = (jit_spec){ layers, t->n, t->loss == LOSS_SPARSE_CE && !t->probs ? t->K : 0, t->opt, t->n_params };
+}
+
+int trial_set_backend(trial *t, int jit, hpt_error *e)
+{
+    for (int k = 0; k < t->n; k++) t->layers[k].drop_fused = 0;
+    t->jit = NULL;
+    if (!jit) return 0;
+    jit_layer *layers = malloc(sizeof *layers * (size_t)t->n);
+    if (!layers) return hpt_fail(e, "out of memory compiling a trial");
+    jit_spec s;
+    jit_spec_of(t, layers, &s);
+    t->jit = jit_get(&s, e);
+    for (int k = 1; t->jit && k < t->n; k++) t->layers[k].drop_fused = layers[k - 1].dropout;
+    free(layers);
+    return t->jit ? 0 : -1;
+}
+
+char *trial_llvm_ir(const trial *t, hpt_error *e)
+{
+    jit_layer *layers = malloc(sizeof *layers * (size_t)t->n);
+    if (!layers) return hpt_fail(e, "out of memory"), NULL;
+    jit_spec s;
+    jit_spec_of(t, layers, &s);
+    char *ir = jit_emit_ir(&s, 1, e);
+    free(layers);
+    return ir;
+}
+
 void trial_summary(const trial *t, FILE *out)
 {
     fprintf(out, "%-22s %-20s %-18s %10s\n", "layer", "type", "output shape", "params");
@@ -445,6 +502,14 @@ const float *trial_forward(trial *t, int B, int training, long step)
             L->out = (float *)x;
             break;
         case ST_Dense:
+            if (t->jit) {
+                /* With a Dropout fused in, this epilogue writes its output too. */
+                int drop = training && k + 1 < t->n && t->layers[k + 1].drop_fused;
+                jit_dense_forward(t->jit, k, x, P + L->w, L->n_b ? P + L->b : NULL, L->y, L->z,
+                                  drop ? t->layers[k + 1].y : NULL, B, (int)L->in_size, (int)L->out_size,
+                                  drop ? t->layers[k + 1].rate : 0, dropout_key(t, step, k + 1));
+                break;
+            }
             kern_dense_forward(x, P + L->w, L->n_b ? P + L->b : NULL, L->y, L->z, B, (int)L->in_size,
                                (int)L->out_size, L->act);
             break;
@@ -462,7 +527,10 @@ const float *trial_forward(trial *t, int B, int training, long step)
             break;
         case ST_BatchNormalization: {
             size_t N = (size_t)B * (L->out_size / L->n_w);
-            if (training)
+            if (training && t->jit)
+                jit_batchnorm_forward_train(t->jit, k, x, L->y, P + L->w, P + L->b, P + L->stats,
+                                            P + L->stats + L->n_w, N, L->momentum, L->epsilon, L->scratch);
+            else if (training)
                 kern_batchnorm_forward_train(x, L->y, P + L->w, P + L->b, P + L->stats, P + L->stats + L->n_w, N,
                                              (int)L->n_w, L->momentum, L->epsilon, L->scratch);
             else
@@ -471,10 +539,18 @@ const float *trial_forward(trial *t, int B, int training, long step)
             break;
         }
         case ST_Dropout:
+            if (training && L->rate > 0 && L->drop_fused) break;
             if (training && L->rate > 0) kern_dropout_forward(x, L->y, (size_t)B * L->out_size, L->rate, dropout_key(t, step, k));
             else L->out = (float *)x;
             break;
         case ST_Activation: {
+            if (t->jit) {
+                int drop = training && k + 1 < t->n && t->layers[k + 1].drop_fused;
+                jit_forward(t->jit, k, x, L->y, NULL, NULL, (size_t)B * (L->out_size / (size_t)L->outs[L->out_rank - 1]),
+                            drop ? t->layers[k + 1].y : NULL, drop ? t->layers[k + 1].rate : 0,
+                            dropout_key(t, step, k + 1));
+                break;
+            }
             int cols = act_cols(L);
             kern_act_forward(x, L->y, (size_t)B * (L->out_size / (size_t)cols), cols, L->act);
             break;
@@ -506,6 +582,8 @@ static double loss_of(trial *t, const int32_t *labels, int B, int *correct, floa
         loss = kern_mse(scores, t->target, grad, B, K);
     } else if (t->probs) {
         loss = kern_sparse_ce_probs(scores, labels, grad, B, K);
+    } else if (t->jit) {
+        return jit_sparse_softmax_ce(t->jit, logits, scores, labels, grad, B, correct);
     } else {
         loss = kern_sparse_softmax_ce(logits, labels, grad, B, K);
     }
@@ -522,7 +600,10 @@ double trial_loss(trial *t, const int32_t *labels, int B, int *correct)
 double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *correct)
 {
     double loss = trial_compute_gradients(t, labels, B, step, correct);
-    if (isfinite(loss)) optim_step(&t->opt, t->params, t->grads, t->opt_state, t->n_params, step + 1);
+    if (isfinite(loss) && t->jit && t->n_params)
+        jit_optim_step(t->jit, &t->opt, t->params, t->grads, t->opt_state, step + 1);
+    else if (isfinite(loss))
+        optim_step(&t->opt, t->params, t->grads, t->opt_state, t->n_params, step + 1);
     return loss;
 }
 
@@ -549,16 +630,30 @@ double trial_compute_gradients(trial *t, const int32_t *labels, int B, long step
         kern_act act = k == start && skip_act ? KERN_LINEAR : L->act;
         kern_geom g;
         int swap = 1;
+        /* A Dropout fused into this layer: its mask is part of the JIT's backward chain. */
+        int drop = t->jit && k + 1 < t->n && t->layers[k + 1].drop_fused;
+        float rate = drop ? t->layers[k + 1].rate : 0;
         switch (L->id) {
         case ST_Flatten:
             swap = 0;
             break;
         case ST_Dense:
+            if (t->jit) {
+                jit_dense_backward(t->jit, k, x, P + L->w, L->out, L->z, cur, dx, G + L->w, L->n_b ? G + L->b : NULL, B,
+                                   (int)L->in_size, (int)L->out_size, rate, dropout_key(t, step, k + 1));
+                break;
+            }
             kern_dense_backward(x, P + L->w, L->out, L->z, cur, dx, G + L->w, L->n_b ? G + L->b : NULL, B,
                                 (int)L->in_size, (int)L->out_size, act);
             break;
         case ST_Conv2D:
             geom_of(L, B, &g);
+            if (t->jit) {
+                /* The JIT's chain makes dz and db; the BLAS kernel does the GEMMs. */
+                jit_backward(t->jit, k, L->out, L->z, cur, L->n_b ? G + L->b : NULL, (size_t)B * g.OH * g.OW, 0, 0);
+                kern_conv2d_backward(&g, x, P + L->w, L->out, L->z, cur, dx, G + L->w, NULL, KERN_LINEAR, L->scratch);
+                break;
+            }
             kern_conv2d_backward(&g, x, P + L->w, L->out, L->z, cur, dx, G + L->w, L->n_b ? G + L->b : NULL, act,
                                  L->scratch);
             break;
@@ -571,15 +666,24 @@ double trial_compute_gradients(trial *t, const int32_t *labels, int B, long step
             if (dx) kern_avgpool2d_backward(&g, cur, dx);
             break;
         case ST_BatchNormalization:
+            if (t->jit) {
+                jit_batchnorm_backward(t->jit, k, x, cur, dx, P + L->w, G + L->w, G + L->b,
+                                       (size_t)B * (L->out_size / L->n_w), L->scratch);
+                break;
+            }
             kern_batchnorm_backward(x, cur, dx, P + L->w, G + L->w, G + L->b, (size_t)B * (L->out_size / L->n_w),
                                     (int)L->n_w, L->scratch);
             break;
         case ST_Dropout:
-            if (L->rate > 0) kern_dropout_backward(cur, cur, (size_t)B * L->out_size, L->rate, dropout_key(t, step, k));
+            if (L->rate > 0 && !L->drop_fused) kern_dropout_backward(cur, cur, (size_t)B * L->out_size, L->rate, dropout_key(t, step, k));
             swap = 0;
             break;
         case ST_Activation:
-            kern_act_backward(x, L->out, cur, cur, (size_t)B * (L->out_size / (size_t)act_cols(L)), act_cols(L), act);
+            if (t->jit)
+                jit_backward(t->jit, k, L->out, x, cur, NULL, (size_t)B * (L->out_size / (size_t)L->outs[L->out_rank - 1]),
+                             rate, dropout_key(t, step, k + 1));
+            else
+                kern_act_backward(x, L->out, cur, cur, (size_t)B * (L->out_size / (size_t)act_cols(L)), act_cols(L), act);
             swap = 0;
             break;
         }

@@ -71,4 +71,16 @@ float *trial_optimizer_state(trial *t, size_t *n);
 /* Reset the optimizer (a Hyperband promotion starts a fresh one, as Keras Tuner does). */
 void trial_reset_optimizer(trial *t);
 
+/* The backend the steps run on: 0 the BLAS backend's C kernels (the
+ * default), 1 the LLVM JIT (runtime/jit.h): bias/activation/Dropout
+ * epilogues, backward chains, BatchNormalization, the fused sparse
+ * cross-entropy and the optimizer compiled for this trial's sizes, GEMMs
+ * still on BLAS.  Compiles now, or finds the code of an equal-shaped trial
+ * in the cache.  Returns -1 with e filled when the build has no JIT or LLVM
+ * fails; the trial then stays on BLAS. */
+int trial_set_backend(trial *t, int jit, hpt_error *e);
+/* The LLVM IR the JIT backend runs for this trial, after -O3; malloc'd
+ * text the caller frees, or NULL with e filled as trial_set_backend. */
+char *trial_llvm_ir(const trial *t, hpt_error *e);
+
 #endif
