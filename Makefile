@@ -43,6 +43,17 @@ CFLAGS  += -DHPTC_JIT=1 -I$(shell $(LLVM_CONFIG) --includedir)
 LDLIBS  += $(shell $(LLVM_CONFIG) --ldflags) $(shell $(LLVM_CONFIG) --libs core orcjit native passes) 
 endif
 
+# Optional MPI (Debian libopenmpi-dev openmpi-bin): `mpirun -np N hptc run` (docs/distributed.md).
+# mpicc's own flags, so CC stays the compiler chosen above (and SAN=1 still applies).
+MPICC := $(firstword $(shell command -v mpicc 2>/dev/null))
+ifeq ($(MPI),auto)
+MPI := $(if $(MPICC),1,0)
+endif
+ifeq ($(MPI),1)
+CFLAGS  += -DHPTC_MPI=1 $(shell $(MPICC) --showme:compile)
+LDLIBS  += $(shell $(MPICC) --showme:link)
+endif
+
 GEN_SRC := $(BUILD)/parser.c $(BUILD)/lexer.c
 LIB_SRC := $(wildcard compiler/*.c stdlib/*.c runtime/*.c)
 LIB_SRC := $(filter-out runtime/main.c,$(LIB_SRC))

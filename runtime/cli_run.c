@@ -5,6 +5,7 @@
  * still writing to it. */
 #include "compiler/compile.h"
 #include "runtime/cli.h"
+#include "runtime/dist.h"
 #include "runtime/store.h"
 #include "runtime/tuner.h"
 #include "runtime/weights.h"
@@ -37,17 +38,53 @@ int cli_run(int argc, char **argv)
         else return cli_usage("run");
     }
     if (!file || jobs < 1) return cli_usage("run");
-    ir_program *p = cli_compile(file, 0);
-    if (!p) return 1;
+    hpt_error e;
+    dist *d = dist_init(NULL, NULL, &e);
+    if (!d && e.message[0]) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        return 1;
+    }
+    int rank = dist_rank(d), ranks = dist_size(d);
+    ir_program *p = NULL;
+    if (rank == 0) p = cli_compile(file, 0);
+    if (ranks > 1) {
+        /* The other ranks compile rank 0's text: one spec, even without a shared file system. */
+        void *text = p ? (void *)p->source : (void *)"";
+        size_t len = strlen(text);
+        if (dist_bcast(d, &text, &len, &e)) {
+            fprintf(stderr, "hptc: rank %d: %s\n", rank, e.message);
+            ir_free(p);
+            dist_finalize(d);
+            return 1;
+        }
+        if (rank > 0 && len > 0) {
+            compile_result r = compile_spec(file, text, len, NULL);
+            p = r.program;
+        }
+        if (rank > 0) free(text);
+    }
+    if (!p) {   /* rank 0 printed the diagnostics */
+        dist_finalize(d);
+        return 1;
+    }
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     char backend[300] = "blas";
-    tune_options o = { .jobs = jobs, .overwrite = overwrite, .limit = limit, .live = isatty(1) && !getenv("NO_COLOR"),
-                       .out = stdout, .interrupted = &interrupted, .backend = backend, .version = cli_version() };
-    hpt_error e;
-    int rc = tune_run(p, &o, &e);
-    if (rc < 0) fprintf(stderr, "hptc: %s\n", e.message);
+    tune_options o = { .jobs = jobs, .overwrite = overwrite, .limit = limit, .out = stdout,
+                       .interrupted = &interrupted, .backend = backend, .version = cli_version(),
+                       .dist = ranks > 1 ? d : NULL };
+    /* mpirun hands its ranks a pseudo-terminal even when its own output is a file. */
+    o.live = isatty(1) && !getenv("NO_COLOR") && ranks == 1;
+    int rc = rank == 0 ? tune_run(p, &o, &e) : tune_worker(p, &o, &e);
+    if (rc < 0 && e.message[0]) {
+        if (rank > 0) fprintf(stderr, "hptc: rank %d: %s\n", rank, e.message);
+        else fprintf(stderr, "hptc: %s\n", e.message);
+    }
     ir_free(p);
+    dist_finalize(d);
+    /* A rank whose failure rank 0 reported exits 0: rank 0's status is the job's,
+     * and an early non-zero exit would have mpirun kill rank 0 before it prints. */
+    if (rank > 0 && rc < 0 && !e.message[0]) return 0;
     return rc < 0 ? 1 : rc == 1 ? 130 : 0;
 }
 
@@ -368,7 +405,10 @@ const char cli_run_usage[] =
     "  trials are kept and an interrupted trial continues from its last epoch.  --jobs\n"
     "  (default: the number of cores) trains that many trials at once, one BLAS thread\n"
     "  each; results do not depend on it.  --overwrite starts the project afresh.\n"
-    "  --limit trains on the first N rows only.  ^C stops after the epoch in flight.";
+    "  --limit trains on the first N rows only.  ^C stops after the epoch in flight.\n"
+    "  Under MPI, `mpirun -np R hptc run FILE.hpt`: rank 0 keeps the store and runs\n"
+    "  --jobs trials, every other rank --jobs more; the results are the same\n"
+    "  (docs/distributed.md; hptc --version says whether MPI is built in).";
 const char cli_summary_usage[] =
     "hptc summary DIR [--json | --csv]\n"
     "  The trials of the project in DIR (directory/project_name), best first, as\n"

@@ -10,6 +10,7 @@
 #include "compiler/space.h"
 #include "runtime/blas.h"
 #include "runtime/cli.h"
+#include "runtime/dist.h"
 #include "runtime/hyperband.h"
 #include "runtime/trial.h"
 
@@ -299,6 +300,10 @@ static void print_version(void)
     printf("backends: blas [%s]", blas);
     cli_print_extra_backends(stdout);
     printf("\n");
+    char mpi[256];
+    dist_describe(mpi, sizeof mpi);
+    if (dist_available()) printf("mpi: %s (mpirun -np N hptc run FILE.hpt)\n", mpi);
+    else printf("mpi: not built in\n");
 }
 
 int main(int argc, char **argv)

@@ -9,9 +9,20 @@
  * and replaying it on resume puts the oracle back in the same state.
  *
  * A checkpoint's state blob is a job_state: the training loop's state plus
- * the objective's best so far, so a resumed trial continues bit for bit. */
+ * the objective's best so far, so a resumed trial continues bit for bit.
+ *
+ * Under MPI a trial trains in a slot: one of rank 0's threads, or a slot of
+ * another rank, driven by a thread of its own on rank 0 that takes trials as
+ * a local thread does, ships each execution with the checkpoint it starts
+ * from, and commits the epochs that come back exactly as a local epoch is
+ * committed, each before the rank may train the next.  The oracle, the
+ * order of take_job and the store are rank 0's alone, so the trial table is
+ * the single-process one, and a rank that dies loses only its epoch in
+ * flight.  MPI calls are made by every such thread (MPI_THREAD_MULTIPLE),
+ * each on its own (rank, tag) pair. */
 #include "runtime/tuner.h"
 #include "runtime/blas.h"
+#include "runtime/dist.h"
 #include "runtime/oracle.h"
 #include "runtime/rng.h"
 #include "runtime/source.h"
@@ -23,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <zlib.h>
 
 typedef struct job {
     int trial, parent, epochs, initial_epoch, bracket, round;
@@ -124,20 +137,55 @@ static int better(const tuner *T, double a, double b)
 
 /* ---- one trial ---------------------------------------------------------- */
 
+/* Where an execution starts, as read from the store on rank 0: a resumed one
+ * from its last checkpoint (weights, optimizer, state) and best weights, a
+ * Hyperband promotion from its parent's best weights (in w, state empty),
+ * anything else from scratch (all empty).  On another rank the same blobs
+ * arrive in a job message. */
+typedef struct exec_start {
+    store_blob w, opt, state, best;
+} exec_start;
+
+/* Where an epoch goes once trained: rank 0 commits it to the store
+ * (commit_epoch); another rank sends it to rank 0 (send_epoch).  Returns
+ * non-zero to stop training after this epoch. */
+typedef int (*commit_fn)(void *user, const job *j, const store_epoch_row *row, store_blob weights,
+                         store_blob optimizer, store_blob state, int improved);
+
 typedef struct epoch_ctx {
     tuner *T;
     job *j;
     int execution;
     job_state *js;
-    int rc;
+    commit_fn commit;
+    void *user;
 } epoch_ctx;
+
+/* Commit one epoch and its checkpoint (one transaction) and print it. */
+static int commit_epoch(void *user, const job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
+                        store_blob state, int improved)
+{
+    tuner *T = user;
+    pthread_mutex_lock(&T->mu);
+    int rc = store_epoch(T->db, row, weights, optimizer, state, improved ? &weights : NULL, &T->error);
+    if (rc) T->has_error = 1, T->stop = 1;
+    FILE *out = T->o->out;
+    if (T->o->live) fprintf(out, "\r\033[K");
+    fprintf(out, "  trial %d epoch %d/%d: loss %.4f accuracy %.4f", j->trial, row->epoch + 1, j->epochs, row->loss,
+            row->accuracy);
+    if (!isnan(row->val_loss)) fprintf(out, " val_loss %.4f val_accuracy %.4f", row->val_loss, row->val_accuracy);
+    fprintf(out, " (%.1fs)\n", row->seconds);
+    fflush(out);
+    int stop = T->stop || (T->o->interrupted && *T->o->interrupted);
+    pthread_mutex_unlock(&T->mu);
+    return stop;
+}
 
 static int on_epoch(void *user, const train_epoch *m, trial *t, const train_state *s)
 {
     epoch_ctx *c = user;
-    tuner *T = c->T;
-    double value = train_metric(m, T->objective);
-    int improved = better(T, value, c->js->objective_best) || c->js->objective_best_epoch < 0;
+    double value = train_metric(m, c->T->objective);
+    int improved = better(c->T, value, c->js->objective_best) || c->js->objective_best_epoch < 0;
     if (improved) c->js->objective_best = value, c->js->objective_best_epoch = m->epoch;
     c->js->train = *s;
     size_t nw, no;
@@ -146,29 +194,50 @@ static int on_epoch(void *user, const train_epoch *m, trial *t, const train_stat
     store_blob state = { c->js, sizeof *c->js };
     store_epoch_row row = { c->j->trial, c->execution, m->epoch, m->loss, m->accuracy,
                             m->has_val ? m->val_loss : NAN, m->has_val ? m->val_accuracy : NAN, m->seconds };
-    pthread_mutex_lock(&T->mu);
-    int rc = store_epoch(T->db, &row, weights, optimizer, state, improved ? &weights : NULL, &T->error);
-    if (rc) T->has_error = 1, T->stop = 1;
-    FILE *out = T->o->out;
-    if (T->o->live) fprintf(out, "\r\033[K");
-    fprintf(out, "  trial %d epoch %d/%d: loss %.4f accuracy %.4f", c->j->trial, m->epoch + 1, c->j->epochs, m->loss,
-            m->accuracy);
-    if (m->has_val) fprintf(out, " val_loss %.4f val_accuracy %.4f", m->val_loss, m->val_accuracy);
-    fprintf(out, " (%.1fs)\n", m->seconds);
-    fflush(out);
-    int stop = T->stop || (T->o->interrupted && *T->o->interrupted);
-    pthread_mutex_unlock(&T->mu);
-    return stop;
+    return c->commit(c->user, c->j, &row, weights, optimizer, state, improved);
 }
 
-static void load_floats(float *dst, size_t n, const void *src, size_t size)
+static void load_floats(float *dst, size_t n, store_blob b)
 {
-    if (src && size == n * sizeof(float)) memcpy(dst, src, size);
+    if (b.data && b.size == n * sizeof(float)) memcpy(dst, b.data, b.size);
 }
 
-/* Train one execution.  Returns 0 when it ran (or had already run) to its end,
- * 1 when stopped by an interrupt, -1 when it failed (reason set). */
-static int run_execution(tuner *T, job *j, int execution, int retry, char *reason, size_t reason_len)
+/* Read where an execution starts (rank 0, under the mutex); free with free_start. */
+static void load_start(tuner *T, const job *j, int execution, exec_start *st)
+{
+    hpt_error e;
+    void *w = NULL, *o = NULL, *s = NULL, *b = NULL;
+    size_t sw = 0, so = 0, ss = 0, sb = 0;
+    memset(st, 0, sizeof *st);
+    pthread_mutex_lock(&T->mu);
+    int found = store_load_checkpoint(T->db, j->trial, execution, "last", &w, &sw, &o, &so, &s, &ss, NULL, &e);
+    if (found == 1 && ss == sizeof(job_state)) {
+        /* Resume exactly where the last committed epoch left off. */
+        if (store_load_checkpoint(T->db, j->trial, execution, "best", &b, &sb, NULL, NULL, NULL, NULL, NULL, &e) != 1)
+            b = NULL, sb = 0;
+    } else {
+        free(w), free(o), free(s);
+        w = o = s = NULL, sw = so = ss = 0;
+        /* A Hyperband promotion continues from its parent's best epoch, with a fresh optimizer. */
+        if (j->parent >= 0 &&
+            store_load_checkpoint(T->db, j->parent, 0, "best", &w, &sw, NULL, NULL, NULL, NULL, NULL, &e) != 1)
+            w = NULL, sw = 0;
+    }
+    pthread_mutex_unlock(&T->mu);
+    st->w = (store_blob){ w, sw }, st->opt = (store_blob){ o, so };
+    st->state = (store_blob){ s, ss }, st->best = (store_blob){ b, sb };
+}
+
+static void free_start(exec_start *st)
+{
+    free((void *)st->w.data), free((void *)st->opt.data), free((void *)st->state.data), free((void *)st->best.data);
+}
+
+/* Train one execution from st, handing each epoch to commit.  Returns 0 when
+ * it ran (or had already run) to its end, 1 when stopped by commit, -1 when
+ * it failed (reason set).  The same code trains on every rank. */
+static int train_execution(tuner *T, job *j, int execution, int retry, const exec_start *st, commit_fn commit,
+                           void *user, char *reason, size_t reason_len)
 {
     const ir_program *p = T->p;
     uint64_t seed = rng_key(rng_key(T->seed, (uint64_t)j->trial), (uint64_t)(execution + 1000 * retry));
@@ -201,31 +270,14 @@ static int run_execution(tuner *T, job *j, int execution, int retry, char *reaso
     size_t nw, no;
     float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
     float *best = malloc(sizeof(float) * (nw + 1));
-    void *bw = NULL, *bo = NULL, *bs = NULL;
-    size_t sw = 0, so = 0, ss = 0;
-    pthread_mutex_lock(&T->mu);
-    int found = store_load_checkpoint(T->db, j->trial, execution, "last", &bw, &sw, &bo, &so, &bs, &ss, NULL, &e);
-    if (found == 1 && ss == sizeof js) {
-        /* Resume exactly where the last committed epoch left off. */
-        load_floats(w, nw, bw, sw);
-        load_floats(opt, no, bo, so);
-        memcpy(&js, bs, sizeof js);
-        free(bw), free(bo), free(bs);
-        bw = NULL;
-        if (best && store_load_checkpoint(T->db, j->trial, execution, "best", &bw, &sw, NULL, NULL, NULL, NULL, NULL, &e) == 1)
-            load_floats(best, nw, bw, sw);
-    } else if (j->parent >= 0) {
-        free(bw), free(bo), free(bs);
-        bw = NULL;
-        /* A Hyperband promotion continues from its parent's best epoch, with a fresh optimizer. */
-        if (store_load_checkpoint(T->db, j->parent, 0, "best", &bw, &sw, NULL, NULL, NULL, NULL, NULL, &e) == 1)
-            load_floats(w, nw, bw, sw);
+    if (st->state.data && st->state.size == sizeof js) {
+        load_floats(w, nw, st->w);
+        load_floats(opt, no, st->opt);
+        memcpy(&js, st->state.data, sizeof js);
+        if (best) load_floats(best, nw, st->best);
     } else {
-        free(bw), free(bo), free(bs);
-        bw = NULL;
+        load_floats(w, nw, st->w);
     }
-    pthread_mutex_unlock(&T->mu);
-    free(bw);
 
     train_data td = { .set = &T->data.train, .train_rows = T->rows, .n_train = T->n_train, .val_set = &T->data.train,
                       .val_rows = T->rows + T->n_train, .n_val = T->n_val, .scale = source_scale(p, j->values) };
@@ -234,7 +286,7 @@ static int run_execution(tuner *T, job *j, int execution, int retry, char *reaso
         td.val_rows = T->rows + T->data.train.n;
         td.n_val = T->data.validation.n;
     }
-    epoch_ctx c = { T, j, execution, &js, 0 };
+    epoch_ctx c = { T, j, execution, &js, commit, user };
     int rc = train_fit(t, &td, &cfg, &js.train, best, on_epoch, NULL, &c, &e);
     int interrupted = rc == 0 && js.train.epochs_done < cfg.epochs && !js.train.stopped;
     if (rc) snprintf(reason, reason_len, "%s", e.message);
@@ -242,6 +294,136 @@ static int run_execution(tuner *T, job *j, int execution, int retry, char *reaso
     free(best);
     trial_free(t);
     return rc ? -1 : interrupted ? 1 : 0;
+}
+
+/* ---- ranks (docs/distributed.md) ---------------------------------------- */
+
+/* Message kinds: rank 0 sends JOB (one execution) and STOP to a slot; the
+ * slot answers each trained epoch with EPOCH, which rank 0 commits and
+ * answers with ACK (stop or go on), and each execution with END. */
+enum { MSG_JOB = 1, MSG_STOP, MSG_EPOCH, MSG_ACK, MSG_END };
+#define SLOT_TAG 100    /* a rank's slot k talks to rank 0 under tag SLOT_TAG + k */
+
+typedef struct wire {
+    int kind;
+    int trial, parent, epochs, initial_epoch, execution, retry;    /* JOB */
+    store_epoch_row row;                                            /* EPOCH */
+    int improved;                                                   /* EPOCH */
+    int stop;                                                       /* ACK */
+    int rc;                                                         /* END */
+    char reason[sizeof(hpt_error)];                                 /* END */
+} wire;
+
+/* What each rank reports after loading the data, for rank 0 to check. */
+typedef struct checkin {
+    int ok, jobs, n_train, n_val;
+    uint32_t data_crc;
+    char source[256];
+    char message[sizeof(hpt_error)];
+} checkin;
+
+/* A place a trial trains: one of rank 0's threads (rank 0), or one slot of
+ * another rank, driven by a thread on rank 0 (and served by one there). */
+typedef struct slot {
+    tuner *T;
+    int rank, tag;
+    dist_buf bufs[DIST_MAX_BLOBS];
+} slot;
+
+/* Hyperparameter values as bytes: the hpt_values themselves, with a string
+ * replaced by its index among the hyperparameter's values (its pointer means
+ * nothing on another rank; the index does, as every rank compiled the same
+ * spec). */
+static int pack_values(const ir_program *p, const hpt_value *values, hpt_value *out)
+{
+    for (int k = 0; k < p->n_hps; k++) {
+        out[k] = values[k];
+        if (values[k].type == V_LIST || values[k].type == V_OBJECT) return -1;
+        if (values[k].type != V_STRING) continue;
+        const ir_hp *h = &p->hps[k];
+        out[k].u.i = -1;
+        for (int v = 0; v < h->n_values; v++)
+            if (h->values[v].type == V_STRING && !strcmp(h->values[v].u.s, values[k].u.s)) out[k].u.i = v;
+        if (out[k].u.i < 0) return -1;
+    }
+    return 0;
+}
+
+static int unpack_values(const ir_program *p, const dist_buf *b, hpt_value *out)
+{
+    if (b->size != sizeof *out * (size_t)p->n_hps) return -1;
+    if (p->n_hps) memcpy(out, b->data, b->size);
+    for (int k = 0; k < p->n_hps; k++) {
+        if (out[k].type != V_STRING) continue;
+        int64_t v = out[k].u.i;
+        if (v < 0 || v >= p->hps[k].n_values) return -1;
+        out[k].u.s = p->hps[k].values[v].u.s;
+    }
+    return 0;
+}
+
+/* Rank 0: train one execution on another rank's slot, committing the epochs
+ * it sends back.  Returns as train_execution; a broken link stops the search
+ * with an error (the trial stays resumable). */
+static int remote_execution(slot *s, job *j, int execution, int retry, const exec_start *st, char *reason,
+                            size_t reason_len)
+{
+    tuner *T = s->T;
+    dist *d = T->o->dist;
+    hpt_error e;
+    hpt_value *packed = malloc(sizeof *packed * ((size_t)T->p->n_hps + 1));
+    if (!packed || pack_values(T->p, j->values, packed)) {
+        free(packed);
+        snprintf(reason, reason_len, "cannot send trial %d's hyperparameters to rank %d", j->trial, s->rank);
+        return -1;
+    }
+    wire w = { .kind = MSG_JOB, .trial = j->trial, .parent = j->parent, .epochs = j->epochs,
+               .initial_epoch = j->initial_epoch, .execution = execution, .retry = retry };
+    store_blob blobs[5] = { { packed, sizeof *packed * (size_t)T->p->n_hps }, st->w, st->opt, st->state, st->best };
+    int rc = dist_send(d, s->rank, s->tag, &w, sizeof w, blobs, 5, &e);
+    free(packed);
+    while (rc == 0) {
+        wire m;
+        if ((rc = dist_recv(d, s->rank, s->tag, &m, sizeof m, s->bufs, 3, &e))) break;
+        if (m.kind == MSG_END) {
+            m.reason[sizeof m.reason - 1] = 0;
+            snprintf(reason, reason_len, "%s", m.reason);
+            if (m.rc != 1) return m.rc;
+            pthread_mutex_lock(&T->mu);
+            if (!T->stop && !(T->o->interrupted && *T->o->interrupted)) {
+                /* The rank stopped on its own (a signal): stop too, resumably. */
+                hpt_fail(&T->error, "rank %d was interrupted during trial %d; run the same command again to resume",
+                         s->rank, j->trial);
+                T->has_error = 1, T->stop = 1;
+            }
+            pthread_mutex_unlock(&T->mu);
+            return 1;
+        }
+        if (m.kind != MSG_EPOCH || m.row.trial != j->trial) {
+            rc = hpt_fail(&e, "rank %d sent an unexpected message (kind %d) during trial %d", s->rank, m.kind, j->trial);
+            break;
+        }
+        store_blob bw = { s->bufs[0].data, s->bufs[0].size }, bo = { s->bufs[1].data, s->bufs[1].size };
+        store_blob bs = { s->bufs[2].data, s->bufs[2].size };
+        wire ack = { .kind = MSG_ACK, .stop = commit_epoch(T, j, &m.row, bw, bo, bs, m.improved) };
+        rc = dist_send(d, s->rank, s->tag, &ack, sizeof ack, NULL, 0, &e);
+    }
+    pthread_mutex_lock(&T->mu);
+    if (!T->has_error) T->error = e, T->has_error = 1;
+    T->stop = 1;
+    pthread_mutex_unlock(&T->mu);
+    return 1;
+}
+
+/* Rank 0 or local: train one execution where the slot says. */
+static int run_execution(slot *s, job *j, int execution, int retry, char *reason, size_t reason_len)
+{
+    exec_start st;
+    load_start(s->T, j, execution, &st);
+    int rc = s->rank == 0 ? train_execution(s->T, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len)
+                          : remote_execution(s, j, execution, retry, &st, reason, reason_len);
+    free_start(&st);
+    return rc;
 }
 
 /* The trial's score: the mean over executions of each one's best epoch. */
@@ -272,13 +454,15 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
     return counted ? sum / counted : NAN;
 }
 
-static void run_job(tuner *T, job *j)
+static void run_job(slot *s, job *j)
 {
-    char reason[sizeof(hpt_error)] = "", desc[512];
+    tuner *T = s->T;
+    char reason[sizeof(hpt_error)] = "", desc[512], where[32] = "";
     describe(T->p, j->values, desc, sizeof desc);
+    if (T->o->dist) snprintf(where, sizeof where, " [rank %d]", s->rank);
     pthread_mutex_lock(&T->mu);
     fprintf(T->o->out, "%strial %d%s: %s%s\n", T->o->live ? "\r\033[K" : "", j->trial,
-            j->resume ? " (resumed)" : "", desc, j->parent >= 0 ? "" : "");
+            j->resume ? " (resumed)" : "", desc, where);
     if (j->parent >= 0)
         fprintf(T->o->out, "  continues trial %d from epoch %d, to epoch %d\n", j->parent, j->initial_epoch, j->epochs);
     fflush(T->o->out);
@@ -287,7 +471,7 @@ static void run_job(tuner *T, job *j)
     int rc = 0, retry = 0;
     for (;;) {
         rc = 0;
-        for (int x = 0; x < T->executions && rc == 0; x++) rc = run_execution(T, j, x, retry, reason, sizeof reason);
+        for (int x = 0; x < T->executions && rc == 0; x++) rc = run_execution(s, j, x, retry, reason, sizeof reason);
         if (rc >= 0 || retry >= T->max_retries) break;
         retry++;
         pthread_mutex_lock(&T->mu);
@@ -402,7 +586,8 @@ static job *take_job(tuner *T)
 
 static void *worker(void *arg)
 {
-    tuner *T = arg;
+    slot *s = arg;
+    tuner *T = s->T;
     blas_flush_denormals();
     pthread_mutex_lock(&T->mu);
     for (;;) {
@@ -410,7 +595,7 @@ static void *worker(void *arg)
         if (!j) break;
         T->running++;
         pthread_mutex_unlock(&T->mu);
-        run_job(T, j);
+        run_job(s, j);
         free_job(j);
         pthread_mutex_lock(&T->mu);
     }
@@ -526,45 +711,221 @@ static void record_git(store *db, const char *file)
     store_meta_set(db, "git_modified", modified ? "true" : "false", &e);
 }
 
+/* What every rank derives from the spec alone: the tuner's arguments (into
+ * targs), the data and its rows.  The same on every rank, as the spec is. */
+static int setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
+{
+    const ir_program *p = T->p;
+    const tune_options *o = T->o;
+    char why[200];
+    if (!p->tuner.entry) return hpt_fail(e, "%s has no tuner = ... statement: use hptc train for one configuration", p->file);
+    if (ir_eval_call(p, &p->tuner, NULL, scratch, targs, why, sizeof why))
+        return hpt_fail(e, "%s: tuner: %s", p->file, why);
+    const st_entry *te = p->tuner.entry;
+    snprintf(T->objective, sizeof T->objective, "%s", targs[st_arg_index(te, "objective")].u.s);
+    T->maximize = tune_maximize(T->objective);
+    hpt_value seed = targs[st_arg_index(te, "seed")];
+    T->seed = rng_key(0x6870746375ull, seed.type == V_INT ? (uint64_t)seed.u.i : 0);
+    T->executions = (int)targs[st_arg_index(te, "executions_per_trial")].u.i;
+    T->max_retries = (int)targs[st_arg_index(te, "max_retries_per_trial")].u.i;
+    T->max_failed_in_row = (int)targs[st_arg_index(te, "max_consecutive_failed_trials")].u.i;
+
+    if (source_load(p, &T->data, e)) return -1;
+    if (o->limit > 0 && o->limit < T->data.train.n) T->data.train.n = o->limit;
+    hpt_value split = value_float(0);
+    ir_eval(p, p->search.args[search_validation_split], NULL, scratch, &split, why, sizeof why);
+    T->n_val = train_split(T->data.train.n, value_as_double(split), &T->n_train);
+    /* Rows: the training set's own, then the validation set's when separate. */
+    T->rows = malloc(sizeof *T->rows * ((size_t)T->data.train.n + (size_t)T->data.validation.n + 1));
+    if (!T->rows) return hpt_fail(e, "out of memory");
+    for (int i = 0; i < T->data.train.n; i++) T->rows[i] = (uint32_t)i;
+    for (int i = 0; i < T->data.validation.n; i++) T->rows[T->data.train.n + i] = (uint32_t)i;
+    return 0;
+}
+
+static int clamp_jobs(int jobs) { return jobs < 1 ? 1 : jobs > 64 ? 64 : jobs; }
+
+/* CRC-32 of the samples and labels a search trains and validates on. */
+static uint32_t data_crc(const tuner *T)
+{
+    const data_set *sets[2] = { &T->data.train, &T->data.validation };
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (int k = 0; k < 2; k++) {
+        const data_set *d = sets[k];
+        size_t n = (size_t)d->n * d->sample_size;
+        const unsigned char *x = d->u8 ? d->u8 : (const unsigned char *)d->f32;
+        size_t bytes = d->u8 ? n : n * sizeof(float);
+        for (size_t off = 0; x && off < bytes; off += 1u << 30)
+            crc = crc32(crc, x + off, (uInt)(bytes - off < (1u << 30) ? bytes - off : (1u << 30)));
+        if (d->labels) crc = crc32(crc, (const unsigned char *)d->labels, (uInt)((size_t)d->n * sizeof *d->labels));
+    }
+    return (uint32_t)crc;
+}
+
+/* Every rank: report setup's outcome (setup_rc, and the cause in *e) to rank
+ * 0, which checks that all ranks started and loaded the same data, and hear
+ * its verdict.  Rank 0's `all` receives the reports (dist_size entries).
+ * Returns -1 when any rank failed: on rank 0 e names the rank and the cause;
+ * elsewhere e->message is "" (rank 0 reports). */
+static int check_in(tuner *T, int setup_rc, checkin *all, hpt_error *e)
+{
+    dist *d = T->o->dist;
+    int rank = dist_rank(d), size = dist_size(d), verdict = 0;
+    checkin mine = { .ok = setup_rc == 0, .jobs = clamp_jobs(T->o->jobs) };
+    char host[64] = "?";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = 0;
+    if (mine.ok) {
+        mine.data_crc = data_crc(T), mine.n_train = T->n_train, mine.n_val = T->n_val;
+        snprintf(mine.source, sizeof mine.source, "%.180s on %s", T->data.train.source, host);
+    } else {
+        snprintf(mine.message, sizeof mine.message, "on %s: %.940s", host, e->message);
+    }
+    hpt_error ce;
+    if (dist_gather(d, &mine, sizeof mine, all, &ce)) {
+        *e = ce;
+        return -1;
+    }
+    if (rank == 0) {
+        for (int r = 0; r < size && !verdict; r++) {
+            if (!all[r].ok) {
+                verdict = 1;
+                if (r > 0) hpt_fail(e, "rank %d of %d cannot start %s", r, size, all[r].message);
+            } else if (all[r].data_crc != all[0].data_crc || all[r].n_train != all[0].n_train ||
+                       all[r].n_val != all[0].n_val) {
+                verdict = 1;
+                hpt_fail(e, "rank %d loaded other data (%s: %d training rows, %d validation rows, CRC %08x) than "
+                            "rank 0 (%s: %d, %d, CRC %08x); every rank must read the same files",
+                         r, all[r].source, all[r].n_train, all[r].n_val, all[r].data_crc, all[0].source,
+                         all[0].n_train, all[0].n_val, all[0].data_crc);
+            }
+        }
+    }
+    if (dist_bcast_int(d, &verdict, &ce)) {
+        *e = ce;
+        return -1;
+    }
+    if (verdict && rank != 0) e->message[0] = 0;
+    return verdict ? -1 : 0;
+}
+
+/* Another rank: send an epoch to rank 0 and wait until it is committed. */
+static int send_epoch(void *user, const job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
+                      store_blob state, int improved)
+{
+    slot *s = user;
+    tuner *T = s->T;
+    hpt_error e;
+    wire m = { .kind = MSG_EPOCH, .row = *row, .improved = improved }, ack = { 0 };
+    store_blob blobs[3] = { weights, optimizer, state };
+    if (dist_send(T->o->dist, 0, s->tag, &m, sizeof m, blobs, 3, &e) ||
+        dist_recv(T->o->dist, 0, s->tag, &ack, sizeof ack, NULL, 0, &e)) {
+        pthread_mutex_lock(&T->mu);
+        if (!T->has_error) T->error = e, T->has_error = 1;
+        pthread_mutex_unlock(&T->mu);
+        return 1;
+    }
+    return ack.stop || (T->o->interrupted && *T->o->interrupted);
+}
+
+/* Another rank: one slot, training the executions rank 0 sends until STOP. */
+static void *serve(void *arg)
+{
+    slot *s = arg;
+    tuner *T = s->T;
+    dist *d = T->o->dist;
+    blas_flush_denormals();
+    hpt_value *values = malloc(sizeof *values * ((size_t)T->p->n_hps + 1));
+    hpt_error e;
+    for (;;) {
+        wire w;
+        if (dist_recv(d, 0, s->tag, &w, sizeof w, s->bufs, 5, &e)) break;
+        if (w.kind == MSG_STOP) break;
+        wire end = { .kind = MSG_END, .rc = -1 };
+        job j = { .trial = w.trial, .parent = w.parent, .epochs = w.epochs, .initial_epoch = w.initial_epoch,
+                  .values = values };
+        if (w.kind != MSG_JOB || !values || unpack_values(T->p, &s->bufs[0], values)) {
+            snprintf(end.reason, sizeof end.reason, "rank %d could not read the job for trial %d", dist_rank(d), w.trial);
+        } else {
+            exec_start st = { { s->bufs[1].data, s->bufs[1].size }, { s->bufs[2].data, s->bufs[2].size },
+                              { s->bufs[3].data, s->bufs[3].size }, { s->bufs[4].data, s->bufs[4].size } };
+            end.rc = train_execution(T, &j, w.execution, w.retry, &st, send_epoch, s, end.reason, sizeof end.reason);
+        }
+        if (dist_send(d, 0, s->tag, &end, sizeof end, NULL, 0, &e)) break;
+    }
+    free(values);
+    return NULL;
+}
+
+int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e)
+{
+    tuner T = { .p = p, .o = o, .best_score = NAN, .best_trial = -1, .started = wall() };
+    pthread_mutex_init(&T.mu, NULL);
+    pthread_cond_init(&T.cv, NULL);
+    hpt_value targs[32];
+    arena scratch = { 0 };
+    int rc = check_in(&T, setup(&T, &scratch, targs, e), NULL, e);
+    int jobs = clamp_jobs(o->jobs), started = 0;
+    slot slots[64];
+    pthread_t threads[64];
+    if (rc == 0) {
+        blas_set_threads(1);
+        for (int k = 0; k < jobs; k++) {
+            slots[k] = (slot){ .T = &T, .rank = dist_rank(o->dist), .tag = SLOT_TAG + k };
+            if (pthread_create(&threads[k], NULL, serve, &slots[k]) == 0) started++;
+        }
+        for (int k = 0; k < started; k++) pthread_join(threads[k], NULL);
+        for (int k = 0; k < started; k++)
+            for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
+        if (T.has_error) *e = T.error, rc = -1;
+    }
+    source_free(&T.data);
+    free(T.rows);
+    arena_free(&scratch);
+    pthread_mutex_destroy(&T.mu);
+    pthread_cond_destroy(&T.cv);
+    return rc;
+}
+
 int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
 {
-    if (!p->tuner.entry) return hpt_fail(e, "%s has no tuner = ... statement: use hptc train for one configuration", p->file);
     tuner T = { .p = p, .o = o, .best_score = NAN, .best_trial = -1, .started = wall() };
     pthread_mutex_init(&T.mu, NULL);
     pthread_cond_init(&T.cv, NULL);
     hpt_value targs[32];
     arena scratch = { 0 };
     char why[200], path[1100];
-    int rc = -1;
-    if (ir_eval_call(p, &p->tuner, NULL, &scratch, targs, why, sizeof why)) {
-        hpt_fail(e, "%s: tuner: %s", p->file, why);
+    int rc = -1, jobs = clamp_jobs(o->jobs), n_slots = 0, n_remote = 0;
+    slot *slots = NULL;
+    pthread_t *threads = NULL;
+    checkin *ranks = NULL;
+    int ready = setup(&T, &scratch, targs, e);
+    if (o->dist) {
+        /* Every rank reports before anyone goes on, so a failure anywhere ends all ranks. */
+        ranks = calloc((size_t)dist_size(o->dist), sizeof *ranks);
+        if (!ranks) {
+            hpt_fail(e, "out of memory");
+            goto out;
+        }
+        if (check_in(&T, ready, ranks, e)) goto out;
+        for (int r = 1; r < dist_size(o->dist); r++) n_remote += ranks[r].jobs;
+    } else if (ready) {
         goto out;
     }
-    const st_entry *te = p->tuner.entry;
-    snprintf(T.objective, sizeof T.objective, "%s", targs[st_arg_index(te, "objective")].u.s);
-    T.maximize = tune_maximize(T.objective);
-    hpt_value seed = targs[st_arg_index(te, "seed")];
-    T.seed = rng_key(0x6870746375ull, seed.type == V_INT ? (uint64_t)seed.u.i : 0);
-    T.executions = (int)targs[st_arg_index(te, "executions_per_trial")].u.i;
-    T.max_retries = (int)targs[st_arg_index(te, "max_retries_per_trial")].u.i;
-    T.max_failed_in_row = (int)targs[st_arg_index(te, "max_consecutive_failed_trials")].u.i;
-    int overwrite = o->overwrite || targs[st_arg_index(te, "overwrite")].u.b;
-    tune_project_path(p, path, sizeof path);
-
-    if (source_load(p, &T.data, e)) goto out;
-    if (o->limit > 0 && o->limit < T.data.train.n) T.data.train.n = o->limit;
-    hpt_value split = value_float(0);
-    ir_eval(p, p->search.args[search_validation_split], NULL, &scratch, &split, why, sizeof why);
-    T.n_val = train_split(T.data.train.n, value_as_double(split), &T.n_train);
-    /* Rows: the training set's own, then the validation set's when separate. */
-    T.rows = malloc(sizeof *T.rows * ((size_t)T.data.train.n + (size_t)T.data.validation.n + 1));
-    if (!T.rows) {
+    /* Rank 0's own threads first, then one per slot of every other rank. */
+    slots = calloc((size_t)(jobs + n_remote), sizeof *slots);
+    threads = calloc((size_t)(jobs + n_remote), sizeof *threads);
+    if (!slots || !threads) {
         hpt_fail(e, "out of memory");
         goto out;
     }
-    for (int i = 0; i < T.data.train.n; i++) T.rows[i] = (uint32_t)i;
-    for (int i = 0; i < T.data.validation.n; i++) T.rows[T.data.train.n + i] = (uint32_t)i;
+    for (int k = 0; k < jobs; k++) slots[n_slots++] = (slot){ .T = &T, .rank = 0 };
+    for (int r = 1; o->dist && r < dist_size(o->dist); r++)
+        for (int k = 0; k < ranks[r].jobs; k++) slots[n_slots++] = (slot){ .T = &T, .rank = r, .tag = SLOT_TAG + k };
 
+    const st_entry *te = p->tuner.entry;
+    int overwrite = o->overwrite || targs[st_arg_index(te, "overwrite")].u.b;
+    tune_project_path(p, path, sizeof path);
     T.db = store_open(path, p->spec_hash, p->source, p->file, overwrite, e);
     if (!T.db) goto out;
     if (store_meta_set(T.db, "hptc_version", o->version ? o->version : "?", e) ||
@@ -582,15 +943,16 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     if (replay(&T, e)) goto out;
     if (T.done || T.queue)
         fprintf(o->out, "resuming %s: %ld trials done%s\n", path, T.done, T.queue ? ", continuing the interrupted ones" : "");
-    fprintf(o->out, "search %s: %s, objective %s, %d job%s\n", path, te->name, T.objective, o->jobs, o->jobs == 1 ? "" : "s");
+    fprintf(o->out, "search %s: %s, objective %s, %d job%s", path, te->name, T.objective, o->jobs, o->jobs == 1 ? "" : "s");
+    if (o->dist) fprintf(o->out, " on rank 0 and %d on %d other rank%s", n_remote, dist_size(o->dist) - 1,
+                         dist_size(o->dist) == 2 ? "" : "s");
+    fprintf(o->out, "\n");
     fflush(o->out);
 
     blas_set_threads(1);
-    int jobs = o->jobs < 1 ? 1 : o->jobs > 64 ? 64 : o->jobs;
-    pthread_t threads[64];
     int started = 0;
-    for (int k = 0; k < jobs; k++)
-        if (pthread_create(&threads[k], NULL, worker, &T) == 0) started++;
+    for (int k = 0; k < n_slots; k++)
+        if (pthread_create(&threads[started], NULL, worker, &slots[k]) == 0) started++;
     for (int k = 0; k < started; k++) pthread_join(threads[k], NULL);
     if (T.has_error) {
         *e = T.error;
@@ -606,6 +968,16 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     print_summary(&T);
     rc = 0;
 out:
+    /* Release the other ranks' slots, which wait for a job or this. */
+    for (int k = 0; k < n_slots; k++) {
+        hpt_error se;
+        wire stop = { .kind = MSG_STOP };
+        if (slots[k].rank > 0) dist_send(o->dist, slots[k].rank, slots[k].tag, &stop, sizeof stop, NULL, 0, &se);
+        for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
+    }
+    free(slots);
+    free(threads);
+    free(ranks);
     for (job *j = T.queue, *next; j; j = next) next = j->next, free_job(j);
     oracle_free(T.orc);
     store_close(T.db);

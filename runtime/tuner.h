@@ -7,7 +7,12 @@
  * same state), finished ones are never redone, and an interrupted trial
  * continues from its last committed epoch.  Results are the same for any
  * number of jobs and after any resume: every trial's seed derives from the
- * tuner's seed and the trial id, and the oracle decides in a fixed order. */
+ * tuner's seed and the trial id, and the oracle decides in a fixed order.
+ *
+ * Under MPI (docs/distributed.md) rank 0 runs tune_run: it owns the oracle and
+ * the store, trains with its own --jobs threads, and hands trials to the other
+ * ranks' slots too; those ranks run tune_worker, which trains what it is
+ * handed and sends every epoch back for rank 0 to commit. */
 #ifndef HPTC_TUNER_H
 #define HPTC_TUNER_H
 #include <signal.h>
@@ -24,12 +29,18 @@ typedef struct tune_options {
     volatile sig_atomic_t *interrupted;     /* set by SIGINT: stop after the epoch in flight */
     const char *backend;        /* recorded in the store */
     const char *version;
+    struct dist *dist;          /* the MPI world (runtime/dist.h), or NULL: one process */
 } tune_options;
 
 /* Run or resume the search.  Returns 0 when the search is complete, 1 when it
  * was interrupted (resumable), -1 with e filled on an error that stops it
  * (data, store, too many consecutive failed trials). */
 int tune_run(const ir_program *p, const tune_options *o, hpt_error *e);
+/* The other ranks' side of a distributed search: load the data, report to
+ * rank 0, then train the executions rank 0 sends to this rank's o->jobs
+ * slots until it says stop.  Never opens the store.  Returns 0, or -1 with e
+ * filled (e->message "" when rank 0 already reported the cause). */
+int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e);
 
 /* directory/project_name of the spec's tuner, into buf. */
 void tune_project_path(const ir_program *p, char *buf, size_t n);
