@@ -2,11 +2,11 @@
 # make bench: every benchmark section, each printing its figures and its ratio
 # against a peer measured in the same run (never an absolute target: these
 # machines are noisy).  Usage: bench/run.sh BUILD_DIR [SECTION...]
-# Sections: train (issue 3), check (issue 2), search (issue 4); default all.
+# Sections: train (issue 3), check (issue 2), search (issue 4), mpi (issue 6); default all.
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-build}
 shift 2>/dev/null
-sections=${*:-"check train search"}
+sections=${*:-"check train search mpi"}
 export HPTC="$PWD/$build/hptc" BUILD="$build"
 status=0
 for s in $sections; do

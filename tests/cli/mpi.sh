@@ -4,6 +4,7 @@
 #     the trial table of the single-process run, every score and epoch;
 #   - kill -9 of a worker rank mid-search ends the job; rerunning the same
 #     mpirun resumes, redoes no completed trial and ends with the same table;
+#   - SIGINT to rank 0 stops every rank after its epoch; the rerun resumes;
 #   - a rank that cannot load the data is named with its cause, all ranks end,
 #     and the status is non-zero; a rank that loads other data is refused.
 # Skips (one SKIP line, no PASS/FAIL) when hptc was built without MPI or
@@ -83,6 +84,7 @@ spec "$tmp/u" "$(echo "$hyperband" | sed "s|DIR|$tmp/u|; s|max_epochs = 5|max_ep
     sed 's/max_value = 64, step = 16/max_value = 512, step = 128/' > "$tmp/u.hpt"
 "$HPTC" run "$tmp/u.hpt" --jobs 2 > "$tmp/u.log" 2>&1
 table "$tmp/u" > "$tmp/u.json"
+: > "$tmp/k1.log"
 $mpi -np 3 "$HPTC" run "$tmp/k.hpt" --jobs 1 > "$tmp/k1.log" 2>&1 &
 mpid=$!
 # Rank 1's process: a child of this mpirun whose environment says so.
@@ -118,6 +120,31 @@ done
 check "no completed trial is trained again after the kill" "[ $redone -eq 0 ]"
 table "$tmp/k" | sed "s|DIR|$tmp/u|g" | sed "s|$tmp/u|DIR|g" > "$tmp/k.json"
 check "after the kill and the rerun, the trial table equals the uninterrupted run's" "cmp -s $tmp/u.json $tmp/k.json"
+
+# SIGINT to rank 0 alone: the other ranks are told to stop after their epoch
+# in flight, rank 0 exits 130, and the same mpirun resumes.
+spec "$tmp/i" "$(echo "$hyperband" | sed "s|DIR|$tmp/i|; s|max_epochs = 5|max_epochs = 9|")" |
+    sed 's/max_value = 64, step = 16/max_value = 512, step = 128/' > "$tmp/i.hpt"
+: > "$tmp/i1.log"
+$mpi -np 3 "$HPTC" run "$tmp/i.hpt" --jobs 1 > "$tmp/i1.log" 2>&1 &
+mpid=$!
+sent=
+for i in $(seq 1 2000); do
+    kill -0 $mpid 2>/dev/null || break
+    if [ "$(grep -c 'done: ' "$tmp/i1.log")" -ge 4 ]; then
+        r0=$(rank_pid 0)
+        [ -n "$r0" ] && kill -INT $r0 && sent=$r0 && break
+    fi
+    sleep 0.01
+done
+wait $mpid
+st=$?
+mpid=
+check "SIGINT to rank 0: every rank stops after its epoch, status non-zero, resumable" \
+    "[ -n '$sent' ] && [ $st -ne 0 ] && grep -q '^interrupted: run the same command again' $tmp/i1.log && ! grep -q 'rank [0-9]* was interrupted' $tmp/i1.log"
+$mpi -np 3 "$HPTC" run "$tmp/i.hpt" --jobs 1 > "$tmp/i2.log" 2>&1
+table "$tmp/i" | sed "s|DIR|$tmp/u|g" | sed "s|$tmp/u|DIR|g" > "$tmp/i.json"
+check "... and the rerun ends with the uninterrupted table" "grep -q '^resuming ' $tmp/i2.log && cmp -s $tmp/u.json $tmp/i.json"
 
 # A rank that cannot load the data: named, with its cause; every rank ends.
 mkdir -p "$tmp/nodata"
