@@ -1,6 +1,7 @@
 #!/bin/sh
 # hptc run under MPI (docs/distributed.md), on localhost with 3 ranks:
-#   - RandomSearch and Hyperband (promotions carry weights between ranks) give
+#   - RandomSearch (2 executions per trial) and Hyperband (promotions carry
+#     weights between ranks) give
 #     the trial table of the single-process run, every score and epoch;
 #   - kill -9 of a worker rank mid-search ends the job; rerunning the same
 #     mpirun resumes, redoes no completed trial and ends with the same table;
@@ -52,7 +53,7 @@ tuner = $2
 search(epochs = 2, validation_split = 0.2, batch_size = 32)
 SPEC
 }
-random='RandomSearch(objective = "val_accuracy", max_trials = 6, directory = "DIR", project_name = "p", seed = 3)'
+random='RandomSearch(objective = "val_accuracy", max_trials = 6, executions_per_trial = 2, directory = "DIR", project_name = "p", seed = 3)'
 hyperband='Hyperband(objective = "val_accuracy", max_epochs = 5, factor = 3, directory = "DIR", project_name = "p", seed = 5)'
 # The trial table without wall-clock fields, with the project path made neutral.
 table() { "$HPTC" summary "$1/p" --json | sed 's/"started": [0-9.e+]*, "finished": [0-9.e+null]*, //' | sed "s|$1|DIR|g"; }
