@@ -1,8 +1,8 @@
 #!/bin/sh
 # hptc run under MPI (docs/distributed.md), on localhost with 3 ranks:
 #   - RandomSearch (2 executions per trial) and Hyperband (promotions carry
-#     weights between ranks) give
-#     the trial table of the single-process run, every score and epoch;
+#     weights between ranks) give the single-process trial table, every score
+#     and epoch;
 #   - kill -9 of a worker rank mid-search ends the job; rerunning the same
 #     mpirun resumes, redoes no completed trial and ends with the same table;
 #   - SIGINT to rank 0 stops every rank after its epoch; the rerun resumes;
