@@ -6,6 +6,7 @@
 #include "compiler/compile.h"
 #include "runtime/cli.h"
 #include "runtime/store.h"
+#include "runtime/train.h"
 #include "runtime/tuner.h"
 #include "runtime/weights.h"
 
@@ -97,6 +98,29 @@ static void json_number(FILE *out, double v)
     else fprintf(out, "%.17g", v);
 }
 
+/* With executions_per_trial or cv folds, each execution's score (its best
+ * epoch's objective): "execution_scores": [0.86, 0.85, ...]. */
+static void executions_json(FILE *out, const store_epoch_row *h, int nh, const char *objective, int maximize)
+{
+    int n = 0;
+    for (int r = 0; r < nh; r++)
+        if (h[r].execution + 1 > n) n = h[r].execution + 1;
+    if (n < 2) return;
+    fputs(", \"execution_scores\": [", out);
+    for (int x = 0; x < n; x++) {
+        double best = NAN;
+        for (int r = 0; r < nh; r++) {
+            if (h[r].execution != x) continue;
+            train_epoch m = { .loss = h[r].loss, .accuracy = h[r].accuracy, .val_loss = h[r].val_loss,
+                              .val_accuracy = h[r].val_accuracy, .has_val = !isnan(h[r].val_loss) };
+            double v = train_metric(&m, objective);
+            if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v;
+        }
+        json_number(out, best);
+        fputs(x + 1 < n ? ", " : "]", out);
+    }
+}
+
 static int open_project(const char *dir, store **s)
 {
     hpt_error e;
@@ -169,9 +193,13 @@ int cli_summary(int argc, char **argv)
                     }
                     first = 0;
                 }
+                fputs("]", out);
+                executions_json(out, h, nh, objective, maximize);
                 free(h);
+            } else {
+                fputs("]", out);
             }
-            fputs("]}", out);
+            fputs("}", out);
         }
         fprintf(out, "\n]}\n");
     } else if (csv) {
