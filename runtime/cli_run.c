@@ -5,6 +5,7 @@
  * still writing to it. */
 #include "compiler/compile.h"
 #include "runtime/cli.h"
+#include "runtime/jit.h"
 #include "runtime/store.h"
 #include "runtime/train.h"
 #include "runtime/tuner.h"
@@ -27,12 +28,15 @@ static void on_sigint(int sig)
 int cli_run(int argc, char **argv)
 {
     const char *file = NULL;
-    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0;
+    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0, jit = 0;
     for (int k = 0; k < argc; k++) {
         if (!strcmp(argv[k], "--jobs") && k + 1 < argc) jobs = atoi(argv[++k]);
         else if (!strncmp(argv[k], "--jobs=", 7)) jobs = atoi(argv[k] + 7);
         else if (!strcmp(argv[k], "--overwrite")) overwrite = 1;
         else if (!strcmp(argv[k], "--limit") && k + 1 < argc) limit = atoi(argv[++k]);
+        else if (!strcmp(argv[k], "--backend") && k + 1 < argc &&
+                 (!strcmp(argv[k + 1], "jit") || !strcmp(argv[k + 1], "blas")))
+            jit = !strcmp(argv[++k], "jit");
         else if (argv[k][0] == '-' && argv[k][1]) return cli_usage("run");
         else if (!file) file = argv[k];
         else return cli_usage("run");
@@ -42,9 +46,16 @@ int cli_run(int argc, char **argv)
     if (!p) return 1;
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
-    char backend[300] = "blas";
+    if (jit && !jit_available()) {
+        char why[200];
+        jit_describe(why, sizeof why);
+        fprintf(stderr, "hptc: --backend jit: %s\n", why);
+        ir_free(p);
+        return 1;
+    }
     tune_options o = { .jobs = jobs, .overwrite = overwrite, .limit = limit, .live = isatty(1) && !getenv("NO_COLOR"),
-                       .out = stdout, .interrupted = &interrupted, .backend = backend, .version = cli_version() };
+                       .out = stdout, .interrupted = &interrupted, .jit = jit, .backend = jit ? "jit" : "blas",
+                       .version = cli_version() };
     hpt_error e;
     int rc = tune_run(p, &o, &e);
     if (rc < 0) fprintf(stderr, "hptc: %s\n", e.message);
@@ -390,13 +401,14 @@ out:
 }
 
 const char cli_run_usage[] =
-    "hptc run FILE.hpt [--jobs N] [--overwrite] [--limit N]\n"
+    "hptc run FILE.hpt [--jobs N] [--overwrite] [--limit N] [--backend blas|jit]\n"
     "  Run the spec's search (its tuner = ... statement), storing every trial, epoch and\n"
     "  checkpoint in directory/project_name/hptc.db.  Running it again resumes: finished\n"
     "  trials are kept and an interrupted trial continues from its last epoch.  --jobs\n"
     "  (default: the number of cores) trains that many trials at once, one BLAS thread\n"
     "  each; results do not depend on it.  --overwrite starts the project afresh.\n"
-    "  --limit trains on the first N rows only.  ^C stops after the epoch in flight.";
+    "  --limit trains on the first N rows only.  --backend jit trains on the LLVM JIT\n"
+    "  backend (when built with it).  ^C stops after the epoch in flight.";
 const char cli_summary_usage[] =
     "hptc summary DIR [--json | --csv]\n"
     "  The trials of the project in DIR (directory/project_name), best first, as\n"

@@ -103,7 +103,9 @@ void tune_values_json(const ir_program *p, const hpt_value *values, char *buf, s
     int first = 1;
     for (int k = 0; k < p->n_hps && len < n; k++) {
         if (values[k].type == V_NONE) continue;
-        len += (size_t)snprintf(buf + len, n - len, "%s\"%s\": ", first ? "" : ", ", p->hps[k].name);
+        len += (size_t)snprintf(buf + len, n - len, "%s", first ? "" : ", ");
+        if (len < n) len += value_format(buf + len, n - len, value_string(p->hps[k].name));
+        if (len < n) len += (size_t)snprintf(buf + len, n - len, ": ");
         if (len < n) len += json_value(buf + len, n - len, values[k]);
         first = 0;
     }
@@ -190,6 +192,11 @@ static int run_execution(tuner *T, job *j, int execution, int retry, char *reaso
     trial *t = trial_expand(p, j->values, batch, seed, &e);
     if (!t) {
         snprintf(reason, reason_len, "%s", e.message);
+        return -1;
+    }
+    if (T->o->jit && trial_set_backend(t, 1, &e)) {
+        snprintf(reason, reason_len, "%s", e.message);
+        trial_free(t);
         return -1;
     }
     if (trial_input_size(t) != T->data.train.sample_size) {

@@ -62,3 +62,16 @@ check "unshuffled folds score differently" \
 spec "$tmp/d" 400 > "$tmp/d.hpt"
 "$HPTC" run --jobs 1 --limit 600 "$tmp/d.hpt" > "$tmp/d.log" 2>&1
 check "400 folds of 600 rows fail with a reason" '[ $? -ne 0 ] && grep -q "cv = 400.*no class has more than" "$tmp/d.log"'
+
+# The JIT backend (when built in) gives the same scores to 0.1 point.
+if "$HPTC" --version | grep -q 'jit \[LLVM'; then
+    spec "$tmp/e" "StratifiedKFold(n_splits = 3, shuffle = true, seed = 9)" > "$tmp/e.hpt"
+    "$HPTC" run --backend jit --jobs 2 --limit 600 "$tmp/e.hpt" > "$tmp/e.log" 2>&1
+    scores() { grep -o '"score": [0-9.e-]*' "$1" | cut -d' ' -f2; }
+    table "$tmp/e" > "$tmp/e.json"
+    scores "$tmp/a.json" > "$tmp/sa"; scores "$tmp/e.json" > "$tmp/se"
+    check "run --backend jit: same scores as BLAS within 0.001" \
+        '[ -s "$tmp/se" ] && paste "$tmp/sa" "$tmp/se" | awk "{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 0.001) bad = 1 } END { exit bad }"'
+else
+    echo "SKIP: run --backend jit (this build has no JIT)"
+fi
