@@ -4,14 +4,8 @@
 # kill -9 at random points and resumes, that a changed spec is refused, that a
 # diverging trial fails with its reason while the search goes on, and that
 # summary/best/export/eval read the store.  PASS:/FAIL: lines.
-cd "$(dirname "$0")/../.." || exit 2
-: "${HPTC:=build/hptc}"
-export HPT_DATA="$PWD/tests/data" NO_COLOR=1
-tmp=$(mktemp -d)
+. "$(dirname "$0")/../lib.sh"
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
 
 # A small Hyperband search: 20 trials, 62 epochs (max_epochs 5, factor 3, two iterations).
 spec() {
