@@ -6,7 +6,9 @@
 #include "compiler/compile.h"
 #include "runtime/cli.h"
 #include "runtime/dist.h"
+#include "runtime/jit.h"
 #include "runtime/store.h"
+#include "runtime/train.h"
 #include "runtime/tuner.h"
 #include "runtime/weights.h"
 
@@ -27,12 +29,15 @@ static void on_sigint(int sig)
 int cli_run(int argc, char **argv)
 {
     const char *file = NULL;
-    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0;
+    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0, jit = 0;
     for (int k = 0; k < argc; k++) {
         if (!strcmp(argv[k], "--jobs") && k + 1 < argc) jobs = atoi(argv[++k]);
         else if (!strncmp(argv[k], "--jobs=", 7)) jobs = atoi(argv[k] + 7);
         else if (!strcmp(argv[k], "--overwrite")) overwrite = 1;
         else if (!strcmp(argv[k], "--limit") && k + 1 < argc) limit = atoi(argv[++k]);
+        else if (!strcmp(argv[k], "--backend") && k + 1 < argc &&
+                 (!strcmp(argv[k + 1], "jit") || !strcmp(argv[k + 1], "blas")))
+            jit = !strcmp(argv[++k], "jit");
         else if (argv[k][0] == '-' && argv[k][1]) return cli_usage("run");
         else if (!file) file = argv[k];
         else return cli_usage("run");
@@ -47,6 +52,13 @@ int cli_run(int argc, char **argv)
     int rank = dist_rank(d), ranks = dist_size(d);
     ir_program *p = NULL;
     if (rank == 0) p = cli_compile(file, 0);
+    if (p && jit && !jit_available()) {
+        char why[200];
+        jit_describe(why, sizeof why);
+        fprintf(stderr, "hptc: --backend jit: %s\n", why);
+        ir_free(p);
+        p = NULL;
+    }
     if (ranks > 1) {
         /* The other ranks compile rank 0's text: one spec, even without a shared file system. */
         void *text = p ? (void *)p->source : (void *)"";
@@ -63,16 +75,15 @@ int cli_run(int argc, char **argv)
         }
         if (rank > 0) free(text);
     }
-    if (!p) {   /* rank 0 printed the diagnostics */
+    if (!p) {   /* rank 0 printed why; its status is the job's */
         dist_finalize(d);
-        return 1;
+        return rank > 0 ? 0 : 1;
     }
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
-    char backend[300] = "blas";
     tune_options o = { .jobs = jobs, .overwrite = overwrite, .limit = limit, .out = stdout,
-                       .interrupted = &interrupted, .backend = backend, .version = cli_version(),
-                       .dist = ranks > 1 ? d : NULL };
+                       .interrupted = &interrupted, .jit = jit, .backend = jit ? "jit" : "blas",
+                       .version = cli_version(), .dist = ranks > 1 ? d : NULL };
     /* mpirun hands its ranks a pseudo-terminal even when its own output is a file. */
     o.live = isatty(1) && !getenv("NO_COLOR") && ranks == 1;
     int rc = rank == 0 ? tune_run(p, &o, &e) : tune_worker(p, &o, &e);
@@ -132,6 +143,29 @@ static void json_number(FILE *out, double v)
 {
     if (isnan(v)) fputs("null", out);
     else fprintf(out, "%.17g", v);
+}
+
+/* With executions_per_trial or cv folds, each execution's score (its best
+ * epoch's objective): "execution_scores": [0.86, 0.85, ...]. */
+static void executions_json(FILE *out, const store_epoch_row *h, int nh, const char *objective, int maximize)
+{
+    int n = 0;
+    for (int r = 0; r < nh; r++)
+        if (h[r].execution + 1 > n) n = h[r].execution + 1;
+    if (n < 2) return;
+    fputs(", \"execution_scores\": [", out);
+    for (int x = 0; x < n; x++) {
+        double best = NAN;
+        for (int r = 0; r < nh; r++) {
+            if (h[r].execution != x) continue;
+            train_epoch m = { .loss = h[r].loss, .accuracy = h[r].accuracy, .val_loss = h[r].val_loss,
+                              .val_accuracy = h[r].val_accuracy, .has_val = !isnan(h[r].val_loss) };
+            double v = train_metric(&m, objective);
+            if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v;
+        }
+        json_number(out, best);
+        fputs(x + 1 < n ? ", " : "]", out);
+    }
 }
 
 static int open_project(const char *dir, store **s)
@@ -206,9 +240,13 @@ int cli_summary(int argc, char **argv)
                     }
                     first = 0;
                 }
+                fputs("]", out);
+                executions_json(out, h, nh, objective, maximize);
                 free(h);
+            } else {
+                fputs("]", out);
             }
-            fputs("]}", out);
+            fputs("}", out);
         }
         fprintf(out, "\n]}\n");
     } else if (csv) {
@@ -399,13 +437,14 @@ out:
 }
 
 const char cli_run_usage[] =
-    "hptc run FILE.hpt [--jobs N] [--overwrite] [--limit N]\n"
+    "hptc run FILE.hpt [--jobs N] [--overwrite] [--limit N] [--backend blas|jit]\n"
     "  Run the spec's search (its tuner = ... statement), storing every trial, epoch and\n"
     "  checkpoint in directory/project_name/hptc.db.  Running it again resumes: finished\n"
     "  trials are kept and an interrupted trial continues from its last epoch.  --jobs\n"
     "  (default: the number of cores) trains that many trials at once, one BLAS thread\n"
     "  each; results do not depend on it.  --overwrite starts the project afresh.\n"
-    "  --limit trains on the first N rows only.  ^C stops after the epoch in flight.\n"
+    "  --limit trains on the first N rows only.  --backend jit trains on the LLVM JIT\n"
+    "  backend (when built with it).  ^C stops after the epoch in flight.\n"
     "  Under MPI, `mpirun -np R hptc run FILE.hpt`: rank 0 keeps the store and runs\n"
     "  --jobs trials, every other rank --jobs more; the results are the same\n"
     "  (docs/distributed.md; hptc --version says whether MPI is built in).";

@@ -23,6 +23,7 @@
 #include "runtime/tuner.h"
 #include "runtime/blas.h"
 #include "runtime/dist.h"
+#include "runtime/folds.h"
 #include "runtime/oracle.h"
 #include "runtime/rng.h"
 #include "runtime/source.h"
@@ -59,6 +60,11 @@ typedef struct tuner {
     source_data data;
     uint32_t *rows;
     int n_train, n_val;
+    /* search(cv = k): fold f's rows (training, then validation) at
+     * fold_rows + f * data.train.n, its counts in fold_n_train/fold_n_val. */
+    int folds;
+    uint32_t *fold_rows;
+    int *fold_n_train, *fold_n_val;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job *queue;                 /* resumed trials, run first */
@@ -69,6 +75,7 @@ typedef struct tuner {
     double best_score;
     int best_trial;
     int executions, max_retries, max_failed_in_row;
+    int runs;                   /* trainings per trial: executions x folds */
     uint64_t seed;
     hpt_error error;
     int has_error;
@@ -109,7 +116,9 @@ void tune_values_json(const ir_program *p, const hpt_value *values, char *buf, s
     int first = 1;
     for (int k = 0; k < p->n_hps && len < n; k++) {
         if (values[k].type == V_NONE) continue;
-        len += (size_t)snprintf(buf + len, n - len, "%s\"%s\": ", first ? "" : ", ", p->hps[k].name);
+        len += (size_t)snprintf(buf + len, n - len, "%s", first ? "" : ", ");
+        if (len < n) len += value_format(buf + len, n - len, value_string(p->hps[k].name));
+        if (len < n) len += (size_t)snprintf(buf + len, n - len, ": ");
         if (len < n) len += json_value(buf + len, n - len, values[k]);
         first = 0;
     }
@@ -218,9 +227,10 @@ static void load_start(tuner *T, const job *j, int execution, exec_start *st)
     } else {
         free(w), free(o), free(s);
         w = o = s = NULL, sw = so = ss = 0;
-        /* A Hyperband promotion continues from its parent's best epoch, with a fresh optimizer. */
+        /* A Hyperband promotion continues from its parent's best epoch (of the
+         * same execution or fold), with a fresh optimizer. */
         if (j->parent >= 0 &&
-            store_load_checkpoint(T->db, j->parent, 0, "best", &w, &sw, NULL, NULL, NULL, NULL, NULL, &e) != 1)
+            store_load_checkpoint(T->db, j->parent, execution, "best", &w, &sw, NULL, NULL, NULL, NULL, NULL, &e) != 1)
             w = NULL, sw = 0;
     }
     pthread_mutex_unlock(&T->mu);
@@ -254,6 +264,11 @@ static int train_execution(tuner *T, job *j, int execution, int retry, const exe
         snprintf(reason, reason_len, "%s", e.message);
         return -1;
     }
+    if (T->o->jit && trial_set_backend(t, 1, &e)) {
+        snprintf(reason, reason_len, "%s", e.message);
+        trial_free(t);
+        return -1;
+    }
     if (trial_input_size(t) != T->data.train.sample_size) {
         snprintf(reason, reason_len, "the model's input has %zu values per sample, but %s has %zu",
                  trial_input_size(t), T->data.train.source, T->data.train.sample_size);
@@ -281,7 +296,13 @@ static int train_execution(tuner *T, job *j, int execution, int retry, const exe
 
     train_data td = { .set = &T->data.train, .train_rows = T->rows, .n_train = T->n_train, .val_set = &T->data.train,
                       .val_rows = T->rows + T->n_train, .n_val = T->n_val, .scale = source_scale(p, j->values) };
-    if (T->data.validation.n > 0) {
+    if (T->folds) {
+        int f = execution % T->folds;
+        td.train_rows = T->fold_rows + (size_t)f * (size_t)T->data.train.n;
+        td.n_train = T->fold_n_train[f];
+        td.val_rows = td.train_rows + td.n_train;
+        td.n_val = T->fold_n_val[f];
+    } else if (T->data.validation.n > 0) {
         td.val_set = &T->data.validation;
         td.val_rows = T->rows + T->data.train.n;
         td.n_val = T->data.validation.n;
@@ -426,7 +447,7 @@ static int run_execution(slot *s, job *j, int execution, int retry, char *reason
     return rc;
 }
 
-/* The trial's score: the mean over executions of each one's best epoch. */
+/* The trial's score: the mean over executions (and folds) of each one's best epoch. */
 static double trial_score(tuner *T, int trial, int *best_epoch)
 {
     store_epoch_row *rows;
@@ -436,7 +457,7 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
     if (store_load_epochs(T->db, trial, &rows, &n, &e)) return NAN;
     double sum = 0, best_any = NAN;
     int counted = 0;
-    for (int x = 0; x < T->executions; x++) {
+    for (int x = 0; x < T->runs; x++) {
         double best = NAN;
         int at = -1;
         for (int k = 0; k < n; k++) {
@@ -452,6 +473,14 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
     }
     free(rows);
     return counted ? sum / counted : NAN;
+}
+
+/* A finished trial's best checkpoint is kept while Hyperband may promote it
+ * (until its child has run) and while it is the best trial. */
+static int keep_checkpoint(void *user, int trial)
+{
+    tuner *T = user;
+    return oracle_may_promote(T->orc, trial) || trial == T->best_trial;
 }
 
 static void run_job(slot *s, job *j)
@@ -471,7 +500,7 @@ static void run_job(slot *s, job *j)
     int rc = 0, retry = 0;
     for (;;) {
         rc = 0;
-        for (int x = 0; x < T->executions && rc == 0; x++) rc = run_execution(s, j, x, retry, reason, sizeof reason);
+        for (int x = 0; x < T->runs && rc == 0; x++) rc = run_execution(s, j, x, retry, reason, sizeof reason);
         if (rc >= 0 || retry >= T->max_retries) break;
         retry++;
         pthread_mutex_lock(&T->mu);
@@ -503,6 +532,9 @@ static void run_job(slot *s, job *j)
     }
     T->done++;
     if (rc == 0 && better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
+    /* Prune as the search goes, so the store holds only the checkpoints a
+     * promotion or the best model may still need, however many trials run. */
+    if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
     FILE *out = T->o->out;
     if (T->o->live) fprintf(out, "\r\033[K");
     if (rc == 0)
@@ -642,12 +674,6 @@ static int replay(tuner *T, hpt_error *e)
     return rc;
 }
 
-static int keep_checkpoint(void *user, int trial)
-{
-    tuner *T = user;
-    return oracle_may_promote(T->orc, trial) || trial == T->best_trial;
-}
-
 static void print_summary(tuner *T)
 {
     store_trial *rows;
@@ -711,6 +737,47 @@ static void record_git(store *db, const char *file)
     store_meta_set(db, "git_modified", modified ? "true" : "false", &e);
 }
 
+/* search(cv = k | StratifiedKFold(...)): every trial trains once per fold
+ * (per execution), validating on the fold; the score is the mean. */
+static int setup_folds(tuner *T, arena *scratch, hpt_error *e)
+{
+    const ir_program *p = T->p;
+    hpt_value cv;
+    char why[200];
+    if (!p->search.args[search_cv] || ir_eval(p, p->search.args[search_cv], NULL, scratch, &cv, why, sizeof why) ||
+        cv.type == V_NONE)
+        return 0;
+    int k = 0, shuffle = 0;
+    uint64_t seed = T->seed;
+    if (cv.type == V_INT) {
+        k = (int)cv.u.i;
+    } else if (cv.type == V_OBJECT) {
+        const hpt_value *a = cv.u.object.args;
+        k = (int)a[StratifiedKFold_n_splits].u.i;
+        shuffle = a[StratifiedKFold_shuffle].u.b;
+        if (a[StratifiedKFold_seed].type == V_INT) seed = rng_key(0x6b666f6c64ull, (uint64_t)a[StratifiedKFold_seed].u.i);
+    }
+    size_t n = (size_t)T->data.train.n;
+    int *fold_of = malloc(sizeof *fold_of * (n + 1));
+    T->fold_rows = malloc(sizeof *T->fold_rows * (n * (size_t)k + 1));
+    T->fold_n_train = malloc(sizeof *T->fold_n_train * (size_t)k);
+    T->fold_n_val = malloc(sizeof *T->fold_n_val * (size_t)k);
+    if (!fold_of || !T->fold_rows || !T->fold_n_train || !T->fold_n_val) {
+        free(fold_of);
+        return hpt_fail(e, "out of memory");
+    }
+    hpt_error fe;
+    if (folds_stratified(T->data.train.labels, (int)n, k, shuffle, seed, fold_of, &fe)) {
+        free(fold_of);
+        return hpt_fail(e, "%s: search(cv = %d): %s", T->data.train.source, k, fe.message);
+    }
+    for (int f = 0; f < k; f++)
+        folds_rows(fold_of, (int)n, f, T->fold_rows + (size_t)f * n, &T->fold_n_train[f], &T->fold_n_val[f]);
+    free(fold_of);
+    T->folds = k;
+    return 0;
+}
+
 /* What every rank derives from the spec alone: the tuner's arguments (into
  * targs), the data and its rows.  The same on every rank, as the spec is. */
 static int setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
@@ -740,6 +807,8 @@ static int setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
     if (!T->rows) return hpt_fail(e, "out of memory");
     for (int i = 0; i < T->data.train.n; i++) T->rows[i] = (uint32_t)i;
     for (int i = 0; i < T->data.validation.n; i++) T->rows[T->data.train.n + i] = (uint32_t)i;
+    if (setup_folds(T, scratch, e)) return -1;
+    T->runs = T->executions * (T->folds ? T->folds : 1);
     return 0;
 }
 
@@ -881,6 +950,7 @@ int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e)
     }
     source_free(&T.data);
     free(T.rows);
+    free(T.fold_rows), free(T.fold_n_train), free(T.fold_n_val);
     arena_free(&scratch);
     pthread_mutex_destroy(&T.mu);
     pthread_cond_destroy(&T.cv);
@@ -943,7 +1013,10 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     if (replay(&T, e)) goto out;
     if (T.done || T.queue)
         fprintf(o->out, "resuming %s: %ld trials done%s\n", path, T.done, T.queue ? ", continuing the interrupted ones" : "");
-    fprintf(o->out, "search %s: %s, objective %s, %d job%s", path, te->name, T.objective, o->jobs, o->jobs == 1 ? "" : "s");
+    char folds[32] = "";
+    if (T.folds) snprintf(folds, sizeof folds, " (mean of %d folds)", T.folds);
+    fprintf(o->out, "search %s: %s, objective %s%s, %d job%s", path, te->name, T.objective, folds, o->jobs,
+            o->jobs == 1 ? "" : "s");
     if (o->dist) fprintf(o->out, " on rank 0 and %d on %d other rank%s", n_remote, dist_size(o->dist) - 1,
                          dist_size(o->dist) == 2 ? "" : "s");
     fprintf(o->out, "\n");
@@ -959,7 +1032,7 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
         goto out;
     }
     hpt_error pe;
-    store_prune(T.db, keep_checkpoint, &T, &pe);
+    if (store_prune(T.db, keep_checkpoint, &T, &pe) == 0) store_compact(T.db, &pe);
     if (o->interrupted && *o->interrupted) {
         fprintf(o->out, "\ninterrupted: run the same command again to resume (%ld trials done)\n", T.done);
         rc = 1;
@@ -983,6 +1056,7 @@ out:
     store_close(T.db);
     source_free(&T.data);
     free(T.rows);
+    free(T.fold_rows), free(T.fold_n_train), free(T.fold_n_val);
     arena_free(&scratch);
     pthread_mutex_destroy(&T.mu);
     pthread_cond_destroy(&T.cv);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # hptc run under MPI (docs/distributed.md), on localhost with 3 ranks:
-#   - RandomSearch (2 executions per trial) and Hyperband (promotions carry
-#     weights between ranks) give the single-process trial table, every score
-#     and epoch;
+#   - RandomSearch (2 executions per trial; and with search(cv = 3)) and
+#     Hyperband (promotions carry weights between ranks) give the
+#     single-process trial table, every score and epoch;
 #   - kill -9 of a worker rank mid-search ends the job; rerunning the same
 #     mpirun resumes, redoes no completed trial and ends with the same table;
 #   - SIGINT to rank 0 stops every rank after its epoch; the rerun resumes;
@@ -10,19 +10,13 @@
 #     and the status is non-zero; a rank that loads other data is refused.
 # Skips (one SKIP line, no PASS/FAIL) when hptc was built without MPI or
 # mpirun is absent.  PASS:/FAIL: lines.
-cd "$(dirname "$0")/../.." || exit 2
-: "${HPTC:=build/hptc}"
-export HPT_DATA="$PWD/tests/data" NO_COLOR=1
+. "$(dirname "$0")/../lib.sh"
 if ! command -v mpirun > /dev/null 2>&1 || ! "$HPTC" --version | grep -q '^mpi: Open MPI'; then
     echo "SKIP: tests/cli/mpi.sh: hptc built without MPI, or no mpirun (Debian libopenmpi-dev openmpi-bin)"
     exit 0
 fi
-tmp=$(mktemp -d)
 mpid=
-trap '[ -n "$mpid" ] && kill -9 $mpid 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$tmp"' EXIT
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+trap '[ -n "$mpid" ] && kill -9 $mpid 2>/dev/null; rm -rf "$tmp"' EXIT
 # Under SAN=1: what Open MPI allocates in MPI_Init and never frees is not
 # hptc's leak (tests/lsan-mpi.supp names Open MPI's libraries only).  Open MPI
 # is built without frame pointers, so ASan's fast unwinder loses those stacks
@@ -34,7 +28,7 @@ mpi="mpirun --allow-run-as-root --oversubscribe -x HPT_DATA -x NO_COLOR -x LSAN_
 # Ranks may start in other directories (--wdir below).
 HPTC=$(cd "$(dirname "$HPTC")" && pwd)/$(basename "$HPTC")
 
-# $1 directory, $2 tuner line.
+# $1 directory, $2 tuner line, $3 search line (default: a 20% validation split).
 spec() {
     cat <<SPEC
 data = datasets.fashion_mnist(scale = 1/255)
@@ -50,18 +44,21 @@ model {
 compile(optimizer = Adam(learning_rate = hp.Choice("learning_rate", [1e-2, 1e-3])),
         loss = "sparse_categorical_crossentropy", metrics = ["accuracy"])
 tuner = $2
-search(epochs = 2, validation_split = 0.2, batch_size = 32)
+${3:-search(epochs = 2, validation_split = 0.2, batch_size = 32)}
 SPEC
 }
 random='RandomSearch(objective = "val_accuracy", max_trials = 6, executions_per_trial = 2, directory = "DIR", project_name = "p", seed = 3)'
+cv=$random       # with search(cv = 3): each execution trains 3 folds
 hyperband='Hyperband(objective = "val_accuracy", max_epochs = 5, factor = 3, directory = "DIR", project_name = "p", seed = 5)'
 # The trial table without wall-clock fields, with the project path made neutral.
 table() { "$HPTC" summary "$1/p" --json | sed 's/"started": [0-9.e+]*, "finished": [0-9.e+null]*, //' | sed "s|$1|DIR|g"; }
 
-for tuner in random hyperband; do
+for tuner in random cv hyperband; do
     eval "line=\$$tuner"
-    spec "$tmp/$tuner-1" "$(echo "$line" | sed "s|DIR|$tmp/$tuner-1|")" > "$tmp/$tuner-1.hpt"
-    spec "$tmp/$tuner-3" "$(echo "$line" | sed "s|DIR|$tmp/$tuner-3|")" > "$tmp/$tuner-3.hpt"
+    search=
+    [ $tuner = cv ] && search='search(epochs = 2, cv = 3, batch_size = 32)'
+    spec "$tmp/$tuner-1" "$(echo "$line" | sed "s|DIR|$tmp/$tuner-1|")" "$search" > "$tmp/$tuner-1.hpt"
+    spec "$tmp/$tuner-3" "$(echo "$line" | sed "s|DIR|$tmp/$tuner-3|")" "$search" > "$tmp/$tuner-3.hpt"
     "$HPTC" run "$tmp/$tuner-1.hpt" --jobs 1 > "$tmp/$tuner-1.log" 2>&1
     $mpi -np 3 "$HPTC" run "$tmp/$tuner-3.hpt" --jobs 1 > "$tmp/$tuner-3.log" 2>&1
     st=$?
