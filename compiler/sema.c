@@ -1257,12 +1257,13 @@ static void lower_layer(sema *s, const ast *call)
         for (const ast *a = call->first; a; a = a->next) lower_expr(s, a->kind == AST_KWARG ? a->a : a);
         return;
     }
+    /* Noted before the arguments are checked, so a bad one does not also bring "no compile(...)". */
+    if (entry->kind == ST_ESTIMATOR && !s->estimator) s->estimator = call;
+    if (entry->kind == ST_LAYER && entry->id != ST_Input && entry->id != ST_Flatten) s->network = true;
     ir_expr **args;
     const ast *where[32] = { 0 };
     if (!lower_call(s, call, entry, &args, where)) return;
     bool first = s->n_layers == 0;
-    if (entry->kind == ST_ESTIMATOR && !s->estimator) s->estimator = call;
-    if (entry->kind == ST_LAYER && entry->id != ST_Input && entry->id != ST_Flatten) s->network = true;
     if (first && entry->kind == ST_ESTIMATOR) {
         /* An estimator takes no input_shape: the features' count comes from Input. */
         if (s->no_input) return;
@@ -1655,6 +1656,8 @@ static bool metric_computed(sema *s, const char *name, bool *needs_validation)
     *needs_validation = !strncmp(name, "val_", 4);
     const char *base = *needs_validation ? name + 4 : name;
     if (!strcmp(base, "loss")) return true;
+    /* Estimators always report accuracy (and a loss). */
+    if (s->estimator && !s->network && st_find(ST_METRIC, base)) return true;
     hpt_value metrics;
     if (!s->p->compile.entry || !const_value(s, s->p->compile.args[compile_metrics], &metrics)) return true;
     const st_entry *m = st_find(ST_METRIC, base);

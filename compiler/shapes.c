@@ -341,7 +341,7 @@ static int run(walker *w, frame *f)
             if (f->mode == MODE_ESTIMATOR) {
                 w->fail[k].ok_seen = true;      /* an estimator takes the data's classes */
             } else if (!w->network) {
-                record_failure(w, k, "this model has no estimator, and a network needs compile(...)");
+                record_failure(w, k, "the model is a network (it holds no estimator) and there is no compile(...) for it");
             } else if (f->rank != 1) {
                 record_failure(w, k, "the model's output must be flat (one axis); add Flatten() and a Dense layer");
             } else if (w->sparse && w->classes && f->shape[0] != w->classes) {

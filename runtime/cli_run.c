@@ -337,6 +337,14 @@ int cli_export(int argc, char **argv)
         fprintf(stderr, "hptc: %s: cannot rebuild trial %d from the stored spec\n", dir, trial_id);
         goto out;
     }
+    ir_assignment as = { values, p->n_hps };
+    for (int k = 0; k < p->n_layers; k++)
+        if (p->layers[k].entry->kind == ST_ESTIMATOR && ir_holds(p, p->layers[k].guard, &as)) {
+            fprintf(stderr, "hptc: %s: trial %d is the classic estimator %s, which keeps no weights to export; "
+                    "`hptc train` with its hyperparameters (--set) fits it again and scores the test split\n",
+                    dir, trial_id, p->layers[k].entry->name);
+            goto out;
+        }
     int found = store_load_checkpoint(s, trial_id, 0, "best", &w, &size, NULL, NULL, NULL, NULL, NULL, &e);
     if (found != 1) {
         fprintf(stderr, "hptc: %s: trial %d's checkpoint was pruned (hptc keeps the best trial's and those Hyperband may promote)\n",

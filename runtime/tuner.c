@@ -260,7 +260,7 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
         for (int k = 0; k < n; k++) {
             if (rows[k].execution != x) continue;
             train_epoch m = { .loss = rows[k].loss, .accuracy = rows[k].accuracy, .val_loss = rows[k].val_loss,
-                              .val_accuracy = rows[k].val_accuracy, .has_val = !isnan(rows[k].val_loss) };
+                              .val_accuracy = rows[k].val_accuracy, .has_val = !isnan(rows[k].val_loss) || !isnan(rows[k].val_accuracy) };
             double v = train_metric(&m, T->objective);
             if (better(T, v, best)) best = v, at = rows[k].epoch;
         }
