@@ -101,7 +101,9 @@ test: deps
 	@$(MAKE) -s test-san
 	@sh tests/run.sh build build-san
 
-bench: deps
+# The peers (PyTorch, Optuna) are needed by the benchmarks only.
+bench:
+	@HPTC_EXTRA_PACKAGES="python3-torch python3-optuna" sh .ci/deps.sh
 	@$(MAKE) -s all
 	@sh bench/run.sh build
 

@@ -2,11 +2,12 @@
 # make bench: every benchmark section, each printing its figures and its ratio
 # against a peer measured in the same run (never an absolute target: these
 # machines are noisy).  Usage: bench/run.sh BUILD_DIR [SECTION...]
-# Sections: train (issue 3), check (issue 2), search (issue 4); default all.
+# Sections (bench/README.md): check (issue 2), train (3), search (4), jit (5),
+# report (7); default all.
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-build}
 shift 2>/dev/null
-sections=${*:-"check train search"}
+sections=${*:-"check train search jit report"}
 export HPTC="$PWD/$build/hptc" BUILD="$build"
 status=0
 for s in $sections; do

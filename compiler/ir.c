@@ -275,7 +275,10 @@ hpt_value ir_hp_value_at(const ir_hp *h, long k)
     case HP_FLOAT: {
         double lo = value_as_double(h->min);
         double st = h->step.type == V_NONE ? 1 : value_as_double(h->step);
-        double x = h->sampling == SAMPLING_LOG ? lo * pow(st, (double)k) : lo + st * (double)k;
+        /* Under log sampling only an explicit step multiplies (Keras Tuner's
+         * rule); an Int without one counts up by 1 like a linear one. */
+        bool multiply = h->sampling == SAMPLING_LOG && h->step.type != V_NONE;
+        double x = multiply ? lo * pow(st, (double)k) : lo + st * (double)k;
         return h->kind == HP_INT ? value_int((int64_t)llround(x)) : value_float(x);
     }
     }

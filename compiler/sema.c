@@ -1767,6 +1767,15 @@ static void final_checks(sema *s, const ast *root)
     if (s->search_args[search_validation_split] && s->search_args[search_validation_data])
         diag_warning(s->d, s->search_args[search_validation_split]->start, s->search_args[search_validation_split]->end,
                      "validation_split has no effect when validation_data is given");
+    /* Each fold validates on its own rows: another validation set would be ignored. */
+    const ast *cv = s->search_args[search_cv];
+    const ast *other = s->search_args[search_validation_data] ? s->search_args[search_validation_data]
+                                                                : s->search_args[search_validation_split];
+    if (cv && other && cv->kind != AST_NONE) {
+        diag_error(s->d, other->start, other->end, "%s cannot be combined with cv: each fold validates on its own rows",
+                   s->search_args[search_validation_data] ? "validation_data" : "validation_split");
+        diag_hint(s->d, "remove it; with cv = k the score is the mean of the k folds' val_ metrics");
+    }
     /* EarlyStopping monitors must be computed too. */
     ir_expr *list = s->p->search.args && s->search ? s->p->search.args[search_callbacks] : NULL;
     const ast *written = s->search_args[search_callbacks];

@@ -30,11 +30,10 @@ static void check_input_size(const ir_program *p, diag_ctx *d)
             size *= (long)value_as_double(v.u.list.items[k]);
             len += (size_t)snprintf(dims + len, sizeof dims - len, "%s%lld", k ? "x" : "", (long long)v.u.list.items[k].u.i);
         }
-        /* A warning, not an error: tests drive the runtime with small inputs of their own. */
         if (size != 784) {
-            diag_warning(d, in->span.start, in->span.end,
-                         "the input has %ld values per sample (%s), but %s samples have 784 (28x28): "
-                         "every trial will fail to load the data", size, dims, p->data.entry->name);
+            diag_error(d, in->span.start, in->span.end,
+                         "the input has %ld values per sample (%s), but %s samples have 784 (28x28)", size,
+                         dims, p->data.entry->name);
             diag_hint(d, "declare the input as Input(shape = [28, 28]) (or [28, 28, 1] for convolutions)");
         }
     }

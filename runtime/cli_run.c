@@ -5,7 +5,9 @@
  * still writing to it. */
 #include "compiler/compile.h"
 #include "runtime/cli.h"
+#include "runtime/jit.h"
 #include "runtime/store.h"
+#include "runtime/train.h"
 #include "runtime/tuner.h"
 #include "runtime/weights.h"
 
@@ -26,12 +28,15 @@ static void on_sigint(int sig)
 int cli_run(int argc, char **argv)
 {
     const char *file = NULL;
-    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0;
+    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0, jit = 0;
     for (int k = 0; k < argc; k++) {
         if (!strcmp(argv[k], "--jobs") && k + 1 < argc) jobs = atoi(argv[++k]);
         else if (!strncmp(argv[k], "--jobs=", 7)) jobs = atoi(argv[k] + 7);
         else if (!strcmp(argv[k], "--overwrite")) overwrite = 1;
         else if (!strcmp(argv[k], "--limit") && k + 1 < argc) limit = atoi(argv[++k]);
+        else if (!strcmp(argv[k], "--backend") && k + 1 < argc &&
+                 (!strcmp(argv[k + 1], "jit") || !strcmp(argv[k + 1], "blas")))
+            jit = !strcmp(argv[++k], "jit");
         else if (argv[k][0] == '-' && argv[k][1]) return cli_usage("run");
         else if (!file) file = argv[k];
         else return cli_usage("run");
@@ -41,9 +46,16 @@ int cli_run(int argc, char **argv)
     if (!p) return 1;
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
-    char backend[300] = "blas";
+    if (jit && !jit_available()) {
+        char why[200];
+        jit_describe(why, sizeof why);
+        fprintf(stderr, "hptc: --backend jit: %s\n", why);
+        ir_free(p);
+        return 1;
+    }
     tune_options o = { .jobs = jobs, .overwrite = overwrite, .limit = limit, .live = isatty(1) && !getenv("NO_COLOR"),
-                       .out = stdout, .interrupted = &interrupted, .backend = backend, .version = cli_version() };
+                       .out = stdout, .interrupted = &interrupted, .jit = jit, .backend = jit ? "jit" : "blas",
+                       .version = cli_version() };
     hpt_error e;
     int rc = tune_run(p, &o, &e);
     if (rc < 0) fprintf(stderr, "hptc: %s\n", e.message);
@@ -95,6 +107,29 @@ static void json_number(FILE *out, double v)
 {
     if (isnan(v)) fputs("null", out);
     else fprintf(out, "%.17g", v);
+}
+
+/* With executions_per_trial or cv folds, each execution's score (its best
+ * epoch's objective): "execution_scores": [0.86, 0.85, ...]. */
+static void executions_json(FILE *out, const store_epoch_row *h, int nh, const char *objective, int maximize)
+{
+    int n = 0;
+    for (int r = 0; r < nh; r++)
+        if (h[r].execution + 1 > n) n = h[r].execution + 1;
+    if (n < 2) return;
+    fputs(", \"execution_scores\": [", out);
+    for (int x = 0; x < n; x++) {
+        double best = NAN;
+        for (int r = 0; r < nh; r++) {
+            if (h[r].execution != x) continue;
+            train_epoch m = { .loss = h[r].loss, .accuracy = h[r].accuracy, .val_loss = h[r].val_loss,
+                              .val_accuracy = h[r].val_accuracy, .has_val = !isnan(h[r].val_loss) };
+            double v = train_metric(&m, objective);
+            if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v;
+        }
+        json_number(out, best);
+        fputs(x + 1 < n ? ", " : "]", out);
+    }
 }
 
 static int open_project(const char *dir, store **s)
@@ -169,9 +204,13 @@ int cli_summary(int argc, char **argv)
                     }
                     first = 0;
                 }
+                fputs("]", out);
+                executions_json(out, h, nh, objective, maximize);
                 free(h);
+            } else {
+                fputs("]", out);
             }
-            fputs("]}", out);
+            fputs("}", out);
         }
         fprintf(out, "\n]}\n");
     } else if (csv) {
@@ -370,13 +409,14 @@ out:
 }
 
 const char cli_run_usage[] =
-    "hptc run FILE.hpt [--jobs N] [--overwrite] [--limit N]\n"
+    "hptc run FILE.hpt [--jobs N] [--overwrite] [--limit N] [--backend blas|jit]\n"
     "  Run the spec's search (its tuner = ... statement), storing every trial, epoch and\n"
     "  checkpoint in directory/project_name/hptc.db.  Running it again resumes: finished\n"
     "  trials are kept and an interrupted trial continues from its last epoch.  --jobs\n"
     "  (default: the number of cores) trains that many trials at once, one BLAS thread\n"
     "  each; results do not depend on it.  --overwrite starts the project afresh.\n"
-    "  --limit trains on the first N rows only.  ^C stops after the epoch in flight.";
+    "  --limit trains on the first N rows only.  --backend jit trains on the LLVM JIT\n"
+    "  backend (when built with it).  ^C stops after the epoch in flight.";
 const char cli_summary_usage[] =
     "hptc summary DIR [--json | --csv]\n"
     "  The trials of the project in DIR (directory/project_name), best first, as\n"

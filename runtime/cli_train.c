@@ -225,6 +225,8 @@ int cli_train(int argc, char **argv)
         n_val = train_split(d.train.n, value_as_double(sa[search_validation_split]), &n_train);
         td.n_train = n_train, td.val_rows = rows + n_train, td.n_val = n_val;
     }
+    if (sa[search_cv].type != V_NONE)
+        printf("cv is for the search: hptc train fits one model on all the training rows, then tests it\n");
     printf("training on %d samples, validating on %d, batch %d, %d epochs\n", td.n_train, td.n_val, batch, cfg.epochs);
     size_t n_weights;
     trial_weights(t, &n_weights);

@@ -247,7 +247,7 @@ int store_trial_end(store *s, int trial, const char *status, double score, int b
     int rc = -1;
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE trials SET status = ?, score = ?, best_epoch = ?, reason = ?,"
-                           " finished = strftime('%s','now') WHERE id = ?",
+                           " finished = (julianday('now') - 2440587.5) * 86400.0 WHERE id = ?",
                            -1, &st, NULL)) {
         db_fail(s, e, "trial end");
         goto out;

@@ -12,6 +12,7 @@
  * the objective's best so far, so a resumed trial continues bit for bit. */
 #include "runtime/tuner.h"
 #include "runtime/blas.h"
+#include "runtime/folds.h"
 #include "runtime/oracle.h"
 #include "runtime/rng.h"
 #include "runtime/source.h"
@@ -46,6 +47,11 @@ typedef struct tuner {
     source_data data;
     uint32_t *rows;
     int n_train, n_val;
+    /* search(cv = k): fold f's rows (training, then validation) at
+     * fold_rows + f * data.train.n, its counts in fold_n_train/fold_n_val. */
+    int folds;
+    uint32_t *fold_rows;
+    int *fold_n_train, *fold_n_val;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job *queue;                 /* resumed trials, run first */
@@ -56,6 +62,7 @@ typedef struct tuner {
     double best_score;
     int best_trial;
     int executions, max_retries, max_failed_in_row;
+    int runs;                   /* trainings per trial: executions x folds */
     uint64_t seed;
     hpt_error error;
     int has_error;
@@ -96,7 +103,9 @@ void tune_values_json(const ir_program *p, const hpt_value *values, char *buf, s
     int first = 1;
     for (int k = 0; k < p->n_hps && len < n; k++) {
         if (values[k].type == V_NONE) continue;
-        len += (size_t)snprintf(buf + len, n - len, "%s\"%s\": ", first ? "" : ", ", p->hps[k].name);
+        len += (size_t)snprintf(buf + len, n - len, "%s", first ? "" : ", ");
+        if (len < n) len += value_format(buf + len, n - len, value_string(p->hps[k].name));
+        if (len < n) len += (size_t)snprintf(buf + len, n - len, ": ");
         if (len < n) len += json_value(buf + len, n - len, values[k]);
         first = 0;
     }
@@ -185,6 +194,11 @@ static int run_execution(tuner *T, job *j, int execution, int retry, char *reaso
         snprintf(reason, reason_len, "%s", e.message);
         return -1;
     }
+    if (T->o->jit && trial_set_backend(t, 1, &e)) {
+        snprintf(reason, reason_len, "%s", e.message);
+        trial_free(t);
+        return -1;
+    }
     if (trial_input_size(t) != T->data.train.sample_size) {
         snprintf(reason, reason_len, "the model's input has %zu values per sample, but %s has %zu",
                  trial_input_size(t), T->data.train.source, T->data.train.sample_size);
@@ -217,8 +231,9 @@ static int run_execution(tuner *T, job *j, int execution, int retry, char *reaso
     } else if (j->parent >= 0) {
         free(bw), free(bo), free(bs);
         bw = NULL;
-        /* A Hyperband promotion continues from its parent's best epoch, with a fresh optimizer. */
-        if (store_load_checkpoint(T->db, j->parent, 0, "best", &bw, &sw, NULL, NULL, NULL, NULL, NULL, &e) == 1)
+        /* A Hyperband promotion continues from its parent's best epoch (of the
+         * same execution or fold), with a fresh optimizer. */
+        if (store_load_checkpoint(T->db, j->parent, execution, "best", &bw, &sw, NULL, NULL, NULL, NULL, NULL, &e) == 1)
             load_floats(w, nw, bw, sw);
     } else {
         free(bw), free(bo), free(bs);
@@ -229,7 +244,13 @@ static int run_execution(tuner *T, job *j, int execution, int retry, char *reaso
 
     train_data td = { .set = &T->data.train, .train_rows = T->rows, .n_train = T->n_train, .val_set = &T->data.train,
                       .val_rows = T->rows + T->n_train, .n_val = T->n_val, .scale = source_scale(p, j->values) };
-    if (T->data.validation.n > 0) {
+    if (T->folds) {
+        int f = execution % T->folds;
+        td.train_rows = T->fold_rows + (size_t)f * (size_t)T->data.train.n;
+        td.n_train = T->fold_n_train[f];
+        td.val_rows = td.train_rows + td.n_train;
+        td.n_val = T->fold_n_val[f];
+    } else if (T->data.validation.n > 0) {
         td.val_set = &T->data.validation;
         td.val_rows = T->rows + T->data.train.n;
         td.n_val = T->data.validation.n;
@@ -244,7 +265,7 @@ static int run_execution(tuner *T, job *j, int execution, int retry, char *reaso
     return rc ? -1 : interrupted ? 1 : 0;
 }
 
-/* The trial's score: the mean over executions of each one's best epoch. */
+/* The trial's score: the mean over executions (and folds) of each one's best epoch. */
 static double trial_score(tuner *T, int trial, int *best_epoch)
 {
     store_epoch_row *rows;
@@ -254,7 +275,7 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
     if (store_load_epochs(T->db, trial, &rows, &n, &e)) return NAN;
     double sum = 0, best_any = NAN;
     int counted = 0;
-    for (int x = 0; x < T->executions; x++) {
+    for (int x = 0; x < T->runs; x++) {
         double best = NAN;
         int at = -1;
         for (int k = 0; k < n; k++) {
@@ -287,7 +308,7 @@ static void run_job(tuner *T, job *j)
     int rc = 0, retry = 0;
     for (;;) {
         rc = 0;
-        for (int x = 0; x < T->executions && rc == 0; x++) rc = run_execution(T, j, x, retry, reason, sizeof reason);
+        for (int x = 0; x < T->runs && rc == 0; x++) rc = run_execution(T, j, x, retry, reason, sizeof reason);
         if (rc >= 0 || retry >= T->max_retries) break;
         retry++;
         pthread_mutex_lock(&T->mu);
@@ -526,6 +547,47 @@ static void record_git(store *db, const char *file)
     store_meta_set(db, "git_modified", modified ? "true" : "false", &e);
 }
 
+/* search(cv = k | StratifiedKFold(...)): every trial trains once per fold
+ * (per execution), validating on the fold; the score is the mean. */
+static int setup_folds(tuner *T, arena *scratch, hpt_error *e)
+{
+    const ir_program *p = T->p;
+    hpt_value cv;
+    char why[200];
+    if (!p->search.args[search_cv] || ir_eval(p, p->search.args[search_cv], NULL, scratch, &cv, why, sizeof why) ||
+        cv.type == V_NONE)
+        return 0;
+    int k = 0, shuffle = 0;
+    uint64_t seed = T->seed;
+    if (cv.type == V_INT) {
+        k = (int)cv.u.i;
+    } else if (cv.type == V_OBJECT) {
+        const hpt_value *a = cv.u.object.args;
+        k = (int)a[StratifiedKFold_n_splits].u.i;
+        shuffle = a[StratifiedKFold_shuffle].u.b;
+        if (a[StratifiedKFold_seed].type == V_INT) seed = rng_key(0x6b666f6c64ull, (uint64_t)a[StratifiedKFold_seed].u.i);
+    }
+    size_t n = (size_t)T->data.train.n;
+    int *fold_of = malloc(sizeof *fold_of * (n + 1));
+    T->fold_rows = malloc(sizeof *T->fold_rows * (n * (size_t)k + 1));
+    T->fold_n_train = malloc(sizeof *T->fold_n_train * (size_t)k);
+    T->fold_n_val = malloc(sizeof *T->fold_n_val * (size_t)k);
+    if (!fold_of || !T->fold_rows || !T->fold_n_train || !T->fold_n_val) {
+        free(fold_of);
+        return hpt_fail(e, "out of memory");
+    }
+    hpt_error fe;
+    if (folds_stratified(T->data.train.labels, (int)n, k, shuffle, seed, fold_of, &fe)) {
+        free(fold_of);
+        return hpt_fail(e, "%s: search(cv = %d): %s", T->data.train.source, k, fe.message);
+    }
+    for (int f = 0; f < k; f++)
+        folds_rows(fold_of, (int)n, f, T->fold_rows + (size_t)f * n, &T->fold_n_train[f], &T->fold_n_val[f]);
+    free(fold_of);
+    T->folds = k;
+    return 0;
+}
+
 int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
 {
     if (!p->tuner.entry) return hpt_fail(e, "%s has no tuner = ... statement: use hptc train for one configuration", p->file);
@@ -564,6 +626,8 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     }
     for (int i = 0; i < T.data.train.n; i++) T.rows[i] = (uint32_t)i;
     for (int i = 0; i < T.data.validation.n; i++) T.rows[T.data.train.n + i] = (uint32_t)i;
+    if (setup_folds(&T, &scratch, e)) goto out;
+    T.runs = T.executions * (T.folds ? T.folds : 1);
 
     T.db = store_open(path, p->spec_hash, p->source, p->file, overwrite, e);
     if (!T.db) goto out;
@@ -582,7 +646,10 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     if (replay(&T, e)) goto out;
     if (T.done || T.queue)
         fprintf(o->out, "resuming %s: %ld trials done%s\n", path, T.done, T.queue ? ", continuing the interrupted ones" : "");
-    fprintf(o->out, "search %s: %s, objective %s, %d job%s\n", path, te->name, T.objective, o->jobs, o->jobs == 1 ? "" : "s");
+    char folds[32] = "";
+    if (T.folds) snprintf(folds, sizeof folds, " (mean of %d folds)", T.folds);
+    fprintf(o->out, "search %s: %s, objective %s%s, %d job%s\n", path, te->name, T.objective, folds, o->jobs,
+            o->jobs == 1 ? "" : "s");
     fflush(o->out);
 
     blas_set_threads(1);
@@ -611,6 +678,7 @@ out:
     store_close(T.db);
     source_free(&T.data);
     free(T.rows);
+    free(T.fold_rows), free(T.fold_n_train), free(T.fold_n_val);
     arena_free(&scratch);
     pthread_mutex_destroy(&T.mu);
     pthread_cond_destroy(&T.cv);

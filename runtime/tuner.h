@@ -22,6 +22,7 @@ typedef struct tune_options {
     int live;                   /* redraw a status line (a terminal) */
     FILE *out;                  /* progress and the final summary */
     volatile sig_atomic_t *interrupted;     /* set by SIGINT: stop after the epoch in flight */
+    int jit;                    /* train on the JIT backend (trial_set_backend) */
     const char *backend;        /* recorded in the store */
     const char *version;
 } tune_options;

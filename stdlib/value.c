@@ -66,6 +66,13 @@ static size_t format_string(char *buf, size_t n, const char *s)
     for (; *s; s++) {
         if (*s == '"' || *s == '\\') PUT('\\');
         if (*s == '\n') { PUT('\\'); PUT('n'); continue; }
+        if (*s == '\t') { PUT('\\'); PUT('t'); continue; }
+        if ((unsigned char)*s < 0x20) {     /* as JSON spells them; the lexer never lets one in */
+            char hex[8];
+            snprintf(hex, sizeof hex, "\\u%04x", (unsigned char)*s);
+            for (const char *h = hex; *h; h++) PUT(*h);
+            continue;
+        }
         PUT(*s);
     }
     PUT('"');

@@ -214,13 +214,13 @@ static void test_batchnorm(size_t N, int C)
 /* ------------------------------------------------------- whole networks */
 
 static const char *MLP =
-    "data = datasets.fashion_mnist(scale = 1/255)\n"
+    "data = csv(\"synthetic.csv\")\n"
     "model {\n  Input(shape = [6, 2])\n  Flatten()\n  Dense(units = hp.Int(\"units\", 16, 64, step = 16), activation = \"relu\")\n"
     "  Dropout(0.2)\n  Dense(24, activation = \"gelu\")\n  Dense(10, activation = \"softmax\")\n}\n"
     "compile(optimizer = Adam(learning_rate = hp.Choice(\"lr\", [0.01, 0.003])), loss = \"sparse_categorical_crossentropy\")\n";
 
 static const char *CNN =
-    "data = datasets.fashion_mnist(scale = 1/255)\n"
+    "data = csv(\"synthetic.csv\")\n"
     "model {\n  Input(shape = [6, 2, 1])\n  Conv2D(6, 3, padding = \"same\", activation = \"tanh\")\n"
     "  Conv2D(5, 2)\n  BatchNormalization()\n  Activation(\"sigmoid\")\n  Flatten()\n  Dropout(0.1)\n"
     "  Dense(16, activation = \"relu\")\n  Dense(10)\n}\n"

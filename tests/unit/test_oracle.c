@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEAD "data = datasets.fashion_mnist(scale = 1/255)\n"
+#define HEAD "data = csv(\"synthetic.csv\")\n"
 #define TAIL "tuner = RandomSearch(max_trials = 10)\nsearch(epochs = 1, validation_split = 0.2)\n"
 
 /* Two Floats: the quadratic bowl; units (16, 32, 48; default 32) x act (relu, tanh): the grid. */
@@ -578,6 +578,28 @@ static void test_errors(void)
     ir_free(p);
 }
 
+/* The values a grid walks: under sampling = "log" an Int's explicit step
+ * multiplies (Keras Tuner's rule); without one it counts up by 1. */
+static void test_grid_values(void)
+{
+    const char *src = HEAD "model {\n  Input(shape = [4])\n"
+                           "  Dense(units = hp.Int(\"a\", 4, 9, sampling = \"log\"))\n"
+                           "  Dense(units = hp.Int(\"b\", 2, 64, step = 2, sampling = \"log\"))\n}\n"
+                           "compile(optimizer = \"adam\", loss = \"mse\")\n" TAIL;
+    ir_program *p = compile(src);
+    if (!CHECK(p != NULL, "the log-sampled grid spec compiles")) return;
+    hpt_value v[16];
+    int n = ir_hp_values(&p->hps[ir_find_hp(p, "a")], v, 16);
+    int ok = n == 6;
+    for (int k = 0; ok && k < n; k++) ok = v[k].type == V_INT && v[k].u.i == 4 + k;
+    CHECK(ok, "Int(4, 9, sampling=log) walks 4, 5, 6, 7, 8, 9 (%d values)", n);
+    n = ir_hp_values(&p->hps[ir_find_hp(p, "b")], v, 16);
+    ok = n == 6;
+    for (int k = 0; ok && k < n; k++) ok = v[k].type == V_INT && v[k].u.i == 2ll << k;
+    CHECK(ok, "Int(2, 64, step=2, sampling=log) walks 2, 4, 8, 16, 32, 64 (%d values)", n);
+    ir_free(p);
+}
+
 int main(void)
 {
     ir_program *p = compile(spec_bowl);
@@ -592,6 +614,7 @@ int main(void)
     test_hyperband_promotions(p);
     ir_free(p);
     test_grid();
+    test_grid_values();
     test_random();
     test_conditional_all();
     test_model_vs_random();

@@ -79,13 +79,13 @@ static void gradient_check(trial *t, int B, const char *name)
 }
 
 static const char *MLP =
-    "data = datasets.fashion_mnist(scale = 1/255)\n"
+    "data = csv(\"synthetic.csv\")\n"
     "model {\n  Input(shape = [6, 2])\n  Flatten()\n  Dense(8, activation = \"relu\")\n  Dropout(0.25)\n"
     "  Dense(units = hp.Int(\"units\", 4, 8, step = 4), activation = \"tanh\")\n  Dense(10, activation = \"softmax\")\n}\n"
     "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])\n";
 
 static const char *CNN =
-    "data = datasets.fashion_mnist(scale = 1/255)\n"
+    "data = csv(\"synthetic.csv\")\n"
     "model {\n  Input(shape = [8, 8, 2])\n  Conv2D(4, 3, padding = \"same\", activation = \"tanh\")\n"
     "  BatchNormalization()\n  AveragePooling2D(2)\n  Conv2D(3, (2, 2), strides = 1)\n  AveragePooling2D(2, padding = \"same\")\n"
     "  Activation(\"gelu\")\n  Flatten()\n  Dense(10)\n}\n"
@@ -95,7 +95,7 @@ static const char *CNN =
  * only see where no window's maximum changes hands: inputs spaced 0.1 apart
  * and a 1x1 convolution with a positive weight keep every winner fixed. */
 static const char *POOL =
-    "data = datasets.fashion_mnist(scale = 1/255)\n"
+    "data = csv(\"synthetic.csv\")\n"
     "model {\n  Input(shape = [4, 4, 1])\n  Conv2D(2, 1)\n  MaxPooling2D(2)\n  Flatten()\n  Dense(10)\n}\n"
     "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\")\n";
 
@@ -280,7 +280,7 @@ static void test_fit(void)
     trial_free(a), trial_free(b), trial_free(c);
 
     /* A diverging learning rate ends with a reason, not a crash. */
-    const char *bad = "data = datasets.fashion_mnist()\nmodel {\n  Input(shape = [6, 2])\n  Flatten()\n  Dense(10)\n}\n"
+    const char *bad = "data = csv(\"synthetic.csv\")\nmodel {\n  Input(shape = [6, 2])\n  Flatten()\n  Dense(10)\n}\n"
                       "compile(optimizer = SGD(learning_rate = 1e30), loss = \"sparse_categorical_crossentropy\")\n";
     ir_program *q = compile(bad);
     trial *t = q ? expand_defaults(q, 32, 1) : NULL;
