@@ -123,7 +123,7 @@ static void executions_json(FILE *out, const store_epoch_row *h, int nh, const c
         for (int r = 0; r < nh; r++) {
             if (h[r].execution != x) continue;
             train_epoch m = { .loss = h[r].loss, .accuracy = h[r].accuracy, .val_loss = h[r].val_loss,
-                              .val_accuracy = h[r].val_accuracy, .has_val = !isnan(h[r].val_loss) };
+                              .val_accuracy = h[r].val_accuracy, .has_val = !isnan(h[r].val_loss) || !isnan(h[r].val_accuracy) };
             double v = train_metric(&m, objective);
             if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v;
         }

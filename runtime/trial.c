@@ -474,7 +474,7 @@ int trial_set_backend(trial *t, int jit, hpt_error *e)
     for (int k = 0; k < t->n; k++) t->layers[k].drop_fused = 0;
     t->jit = NULL;
     if (!jit) return 0;
-    if (t->est) return hpt_fail(e, "%s runs no network: the JIT backend does not apply to it", t->est->entry->name);
+    if (t->est) return 0;   /* an estimator has no steps to compile: it runs as it is */
     jit_layer *layers = malloc(sizeof *layers * (size_t)t->n);
     if (!layers) return hpt_fail(e, "out of memory compiling a trial");
     jit_spec s;

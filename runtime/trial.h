@@ -90,7 +90,8 @@ void trial_reset_optimizer(trial *t);
  * cross-entropy and the optimizer compiled for this trial's sizes, GEMMs
  * still on BLAS.  Compiles now, or finds the code of an equal-shaped trial
  * in the cache.  Returns -1 with e filled when the build has no JIT or LLVM
- * fails; the trial then stays on BLAS. */
+ * fails; the trial then stays on BLAS.  An estimator trial has no steps:
+ * nothing to do, 0. */
 int trial_set_backend(trial *t, int jit, hpt_error *e);
 /* The LLVM IR the JIT backend runs for this trial, after -O3; malloc'd
  * text the caller frees, or NULL with e filled as trial_set_backend. */
