@@ -39,7 +39,7 @@ static const struct { st_kind kind; const char *title, *intro; } sections[] = {
       "scikit-learn's classifiers, written inside `model { ... }` as the only layer of a branch, after `Input` "
       "(and optionally `Flatten`): `if hp.Choice(\"model_type\", [\"forest\", \"ridge\"]) == \"forest\" { "
       "RandomForestClassifier(...) } else { RidgeClassifier(...) }`. Names and defaults are scikit-learn 1.2's; "
-      "see \"Classic estimators\" below for what a trial of one records." },
+      "*Classic estimators* after this reference says how a trial of one trains and what it records." },
 };
 
 static const char *type_name(const st_arg *a)

@@ -238,7 +238,7 @@ typedef struct st_entry {
     X(RidgeClassifier, alpha, T_FLOAT, DFLT(1.0), 0, NB, NULL, 0, "L2 penalty strength; 0 needs linearly independent features") \
     X(RidgeClassifier, fit_intercept, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "centre the data and fit an unpenalised intercept")
 #define ST_ARGS_LogisticRegression(X) \
-    X(LogisticRegression, C, T_FLOAT, DFLT(1.0), 0, NB, NULL, 0, "inverse L2 penalty strength (> 0): the loss is the sum of log losses + ||W||^2 / 2C") \
+    X(LogisticRegression, C, T_FLOAT, DFLT(1.0), 0, NB, NULL, 0, "inverse L2 penalty strength (> 0): the loss is the sum of log losses + (sum of squared coefficients) / 2C") \
     X(LogisticRegression, max_iter, T_INT, DINT(100), 1, 1e7, NULL, 0, "L-BFGS iterations at most") \
     X(LogisticRegression, tol, T_FLOAT, DFLT(1e-4), 0, NB, NULL, 0, "stop when every gradient component is at most this") \
     X(LogisticRegression, fit_intercept, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "fit an unpenalised intercept")
