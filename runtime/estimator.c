@@ -797,14 +797,14 @@ static int fit_knn(est_model *m, const data_set *set, const uint32_t *rows, int 
 
 typedef struct neighbour { double d; int i; } neighbour;
 
-static void knn_predict(const est_model *m, const float *x, int c, float *D, int32_t *pred, float *proba, float *row)
+/* cand has room for n_neighbors + KNN_EXTRA candidates. */
+static void knn_predict(const est_model *m, const float *x, int c, float *D, neighbour *cand, int32_t *pred,
+                        float *proba, float *row)
 {
     int F = m->F, K = m->K, n = m->n, k = m->p.n_neighbors;
     int keep = k + KNN_EXTRA < n ? k + KNN_EXTRA : n;
     /* D = -2 x X' (c, n); the query's own norm does not change its ranking. */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, n, F, -2.0f, x, F, m->x, F, 0.0f, D, n);
-    neighbour best[64 + KNN_EXTRA], *cand = keep <= 64 + KNN_EXTRA ? best : malloc(sizeof *cand * (size_t)keep);
-    if (!cand) cand = best, keep = k < 64 ? k : 64;
     for (int r = 0; r < c; r++) {
         const float *dr = D + (size_t)r * n, *xr = x + (size_t)r * F;
         /* The `keep` smallest approximate distances, sorted, lower row first on ties. */
@@ -848,7 +848,6 @@ static void knn_predict(const est_model *m, const float *x, int c, float *D, int
         }
         if (pred) pred[r] = b;
     }
-    if (cand != best) free(cand);
 }
 
 /* ---- dispatch -------------------------------------------------------------- */
@@ -893,8 +892,9 @@ int est_predict(const est_model *m, const data_set *set, const uint32_t *rows, i
     double *z = malloc(sizeof *z * CHUNK * (size_t)(m->R > 0 ? m->R : 1));
     double *xd = m->coef ? malloc(sizeof *xd * CHUNK * (size_t)F) : NULL;
     float *D = m->p.kind == EST_KNN ? malloc(sizeof *D * CHUNK * (size_t)m->n) : NULL;
-    if (!x || !row || !z || (m->p.kind == EST_KNN && !D) || (m->coef && !xd)) {
-        free(x), free(row), free(z), free(D), free(xd);
+    neighbour *cand = m->p.kind == EST_KNN ? malloc(sizeof *cand * ((size_t)m->p.n_neighbors + KNN_EXTRA)) : NULL;
+    if (!x || !row || !z || (m->p.kind == EST_KNN && (!D || !cand)) || (m->coef && !xd)) {
+        free(x), free(row), free(z), free(D), free(xd), free(cand);
         return hpt_fail(e, "out of memory predicting %d rows", n);
     }
     for (int i = 0; i < n; i += CHUNK) {
@@ -906,10 +906,10 @@ int est_predict(const est_model *m, const data_set *set, const uint32_t *rows, i
         case EST_RIDGE:
         case EST_LOGISTIC: linear_predict(m, x, c, xd, z, pr, pp); break;
         case EST_FOREST: forest_predict(m, x, c, pr, pp, row); break;
-        default: knn_predict(m, x, c, D, pr, pp, row); break;
+        default: knn_predict(m, x, c, D, cand, pr, pp, row); break;
         }
     }
-    free(x), free(row), free(z), free(D), free(xd);
+    free(x), free(row), free(z), free(D), free(xd), free(cand);
     return 0;
 }
 
