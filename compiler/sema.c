@@ -1767,6 +1767,17 @@ static void final_checks(sema *s, const ast *root)
     if (s->search_args[search_validation_split] && s->search_args[search_validation_data])
         diag_warning(s->d, s->search_args[search_validation_split]->start, s->search_args[search_validation_split]->end,
                      "validation_split has no effect when validation_data is given");
+    /* An estimator is fitted once: the training loop's settings do not reach it. */
+    if (s->estimator && !s->network) {
+        static const int loop_args[] = { search_epochs, search_batch_size, search_shuffle, search_callbacks };
+        for (size_t k = 0; k < sizeof loop_args / sizeof loop_args[0]; k++) {
+            const ast *at = s->search_args[loop_args[k]];
+            if (at)
+                diag_warning(s->d, at->start, at->end,
+                             "%s has no effect: every branch of the model is a classic estimator, fitted once",
+                             st_catalogue[ST_search].args[loop_args[k]].name);
+        }
+    }
     /* Each fold validates on its own rows: another validation set would be ignored. */
     const ast *cv = s->search_args[search_cv];
     const ast *other = s->search_args[search_validation_data] ? s->search_args[search_validation_data]

@@ -55,6 +55,19 @@ def ours(path, n_train, n_test, kind, *kv):
 def report(ok, what):
     print(("PASS: " if ok else "FAIL: ") + what, flush=True)
 
+# The catalogue's defaults are scikit-learn's (None is None, "sqrt" is "sqrt").
+classes = {"RidgeClassifier": RidgeClassifier, "LogisticRegression": LogisticRegression,
+           "RandomForestClassifier": RandomForestClassifier, "KNeighborsClassifier": KNeighborsClassifier}
+lines = subprocess.run([os.environ["TOOL"], "defaults"], capture_output=True, text=True).stdout.splitlines()
+wrong = []
+for line in lines:
+    name, arg, value = line.split(" ", 2)
+    want = classes[name]().get_params()[arg]
+    if repr(want).replace("'", '"') != value and not (isinstance(want, (int, float)) and float(value) == want):
+        wrong.append("%s.%s: hptc %s, sklearn %r" % (name, arg, value, want))
+report(len(lines) >= 13 and not wrong, "every estimator argument's default is scikit-learn's (%d checked)%s"
+       % (len(lines), "; " + "; ".join(wrong) if wrong else ""))
+
 def linear(name, path, n_train, n_test, model, kind, *kv):
     X, y = load(path)
     m = model.fit(X[:n_train], y[:n_train])

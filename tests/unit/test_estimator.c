@@ -8,7 +8,9 @@
  * fits on the first N_TRAIN rows of CSV (label column "target"), predicts the
  * next N_TEST and prints, one per line: "coef" rows and "intercept" (linear
  * models), "accuracy", "log_loss" and "iterations", each followed by its
- * values with 17 significant digits. */
+ * values with 17 significant digits.  `test_estimator defaults` prints every
+ * estimator argument's catalogue default, "Entry argument value", for the
+ * script to hold against scikit-learn's get_params(). */
 #include "runtime/estimator.h"
 
 #include <stdlib.h>
@@ -235,6 +237,41 @@ static void test_knn(void)
     free(rows);
 }
 
+static void test_catalogue_defaults(void)
+{
+    /* The params an estimator written without arguments gets: scikit-learn 1.2's defaults. */
+    const int ids[] = { ST_RidgeClassifier, ST_LogisticRegression, ST_RandomForestClassifier, ST_KNeighborsClassifier };
+    est_params p[4];
+    hpt_error e;
+    for (int k = 0; k < 4; k++) {
+        const st_entry *entry = &st_catalogue[ids[k]];
+        hpt_value args[16];
+        for (int j = 0; j < entry->n_args; j++) args[j] = entry->args[j].default_value;
+        CHECK(est_params_of(entry, args, 1, &p[k], &e) == 0, "%s's defaults make params", entry->name);
+    }
+    CHECK(p[0].kind == EST_RIDGE && p[0].alpha == 1.0 && p[0].fit_intercept, "RidgeClassifier(): alpha 1, intercept");
+    CHECK(p[1].C == 1.0 && p[1].max_iter == 100 && p[1].tol == 1e-4 && p[1].fit_intercept,
+          "LogisticRegression(): C 1, max_iter 100, tol 1e-4");
+    CHECK(p[2].n_estimators == 100 && p[2].max_depth == 0 && p[2].min_samples_split == 2 && p[2].mf == EST_MF_SQRT &&
+          p[2].bootstrap, "RandomForestClassifier(): 100 trees, unbounded, split at 2, sqrt features, bootstrap");
+    CHECK(p[3].n_neighbors == 5 && !p[3].distance_weights, "KNeighborsClassifier(): 5 uniform neighbours");
+    CHECK(est_params_of(&st_catalogue[ST_Dense], NULL, 1, &p[0], &e) == -1, "Dense is no estimator");
+}
+
+static int print_defaults(void)
+{
+    for (int k = 0; k < ST_COUNT; k++) {
+        const st_entry *entry = &st_catalogue[k];
+        if (entry->kind != ST_ESTIMATOR) continue;
+        for (int j = 0; j < entry->n_args; j++) {
+            char v[64];
+            value_format(v, sizeof v, entry->args[j].default_value);
+            printf("%s %s %s\n", entry->name, entry->args[j].name, v);
+        }
+    }
+    return 0;
+}
+
 /* ---- the parity tool -------------------------------------------------------- */
 
 static int fit_tool(int argc, char **argv)
@@ -304,6 +341,8 @@ static int fit_tool(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "fit")) return fit_tool(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "defaults")) return print_defaults();
+    test_catalogue_defaults();
     test_ridge();
     test_logistic();
     test_forest();
