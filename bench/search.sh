@@ -6,7 +6,7 @@
 # the ratio of their times per epoch trained.
 set -e
 cd "$(dirname "$0")/.."
-: "${HPTC:=build/hptc}" "${JOBS:=2}"
+: "${HPTC:=$PWD/build/hptc}" "${JOBS:=2}"
 root=$PWD
 py=/usr/bin/python3
 $py -c 'import optuna, torch' 2>/dev/null || HPTC_EXTRA_PACKAGES="python3-torch python3-optuna" sh .ci/deps.sh

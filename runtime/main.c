@@ -14,6 +14,7 @@
 #include "runtime/trial.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,12 @@ int main(int argc, char **argv)
 {
     hpt_error e;
     if (blas_fix_coretype(argv, &e)) fprintf(stderr, "hptc: warning: %s\n", e.message);
+    /* A search allocates and frees every trial's buffers (megabytes each).
+     * glibc raises its mmap threshold after the first such free and then
+     * carves later trials from the heap, which fragments as widths vary:
+     * a fixed threshold keeps them mmapped, so each free returns the memory
+     * and RSS stays flat over thousands of trials (148 -> 95 MB at 1,000). */
+    mallopt(M_MMAP_THRESHOLD, 256 << 10);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         print_help(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -96,7 +96,10 @@ store *store_open(const char *path, uint64_t spec_hash, const char *spec, const 
     }
     store *s = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, e);
     if (!s) return NULL;
-    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", e) || exec(s, SCHEMA, e)) {
+    /* auto_vacuum only takes on a new database, before any table: it lets
+     * store_compact hand the pages of pruned checkpoints back to the disk. */
+    if (exec(s, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", e) ||
+        exec(s, SCHEMA, e)) {
         store_close(s);
         return NULL;
     }
@@ -416,7 +419,11 @@ int store_load_checkpoint(store *s, int trial, int execution, const char *kind, 
 int store_prune(store *s, int (*keep)(void *user, int trial), void *user, hpt_error *e)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT trial FROM checkpoints WHERE kind = 'best'", -1, &st, NULL))
+    /* A running trial's own checkpoints are what it resumes from: never pruned. */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT DISTINCT c.trial FROM checkpoints c JOIN trials t ON t.id = c.trial"
+                           " WHERE c.kind = 'best' AND t.status <> 'running'",
+                           -1, &st, NULL))
         return db_fail(s, e, "prune");
     int cap = 256, n = 0;
     int *drop = malloc(sizeof *drop * (size_t)cap);
@@ -441,6 +448,11 @@ int store_prune(store *s, int (*keep)(void *user, int trial), void *user, hpt_er
     else sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     free(drop);
     return rc;
+}
+
+int store_compact(store *s, hpt_error *e)
+{
+    return exec(s, "PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);", e);
 }
 
 long long store_checkpoint_bytes(store *s)

@@ -79,8 +79,11 @@ int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_er
 int store_load_checkpoint(store *s, int trial, int execution, const char *kind, void **weights, size_t *weights_size,
                           void **optimizer, size_t *optimizer_size, void **state, size_t *state_size, int *epoch,
                           hpt_error *e);
-/* Delete the best checkpoints of trials for which keep(user, id) is 0. */
+/* Delete the best checkpoints of the trials not running for which keep(user, id) is 0. */
 int store_prune(store *s, int (*keep)(void *user, int trial), void *user, hpt_error *e);
+/* Give the pages of deleted checkpoints back to the file system (stores
+ * created by this version; older ones keep their size) and fold the WAL in. */
+int store_compact(store *s, hpt_error *e);
 /* Bytes of checkpoints held, for the summary. */
 long long store_checkpoint_bytes(store *s);
 

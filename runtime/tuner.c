@@ -293,6 +293,14 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
     return counted ? sum / counted : NAN;
 }
 
+/* A finished trial's best checkpoint is kept while Hyperband may promote it
+ * (until its child has run) and while it is the best trial. */
+static int keep_checkpoint(void *user, int trial)
+{
+    tuner *T = user;
+    return oracle_may_promote(T->orc, trial) || trial == T->best_trial;
+}
+
 static void run_job(tuner *T, job *j)
 {
     char reason[sizeof(hpt_error)] = "", desc[512];
@@ -340,6 +348,9 @@ static void run_job(tuner *T, job *j)
     }
     T->done++;
     if (rc == 0 && better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
+    /* Prune as the search goes, so the store holds only the checkpoints a
+     * promotion or the best model may still need, however many trials run. */
+    if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
     FILE *out = T->o->out;
     if (T->o->live) fprintf(out, "\r\033[K");
     if (rc == 0)
@@ -476,12 +487,6 @@ static int replay(tuner *T, hpt_error *e)
     }
     store_free_trials(rows, n);
     return rc;
-}
-
-static int keep_checkpoint(void *user, int trial)
-{
-    tuner *T = user;
-    return oracle_may_promote(T->orc, trial) || trial == T->best_trial;
 }
 
 static void print_summary(tuner *T)
@@ -664,7 +669,7 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
         goto out;
     }
     hpt_error pe;
-    store_prune(T.db, keep_checkpoint, &T, &pe);
+    if (store_prune(T.db, keep_checkpoint, &T, &pe) == 0) store_compact(T.db, &pe);
     if (o->interrupted && *o->interrupted) {
         fprintf(o->out, "\ninterrupted: run the same command again to resume (%ld trials done)\n", T.done);
         rc = 1;

@@ -4,14 +4,8 @@
 # '(' or '-', NUL bytes, random bytes and token soup from a fixed seed, 2000
 # hyperparameters, 150 nested ifs), and `hptc space` sizes counted by hand.
 # Under the sanitizer build any ASan/UBSan report fails the test.  PASS:/FAIL: lines.
-cd "$(dirname "$0")/../.." || exit 2
-: "${HPTC:=build/hptc}"
+. "$(dirname "$0")/../lib.sh"
 export NO_COLOR=1 OPENBLAS_NUM_THREADS=1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
 # run NAME ARGS...: hptc's stdout, stderr and status in $tmp/NAME.{out,err,st}
 run() { n=$1; shift; "$HPTC" "$@" > "$tmp/$n.out" 2> "$tmp/$n.err"; echo $? > "$tmp/$n.st"; }
 st() { cat "$tmp/$1.st"; }

@@ -2,14 +2,7 @@
 # search(cv = ...): every trial trains once per fold, its score is the mean of
 # the folds' best val_accuracy (listed as execution_scores), and the table is
 # the same for --jobs 1 and --jobs 2.  PASS:/FAIL: lines.
-cd "$(dirname "$0")/../.." || exit 2
-: "${HPTC:=build/hptc}"
-export HPT_DATA="$PWD/tests/data" NO_COLOR=1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 spec() {
     cat <<SPEC

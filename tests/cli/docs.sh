@@ -3,11 +3,7 @@
 # bench/gen_stdlib_doc.c: rebuild the generator and check the document holds
 # its output between <!-- stdlib:begin --> and <!-- stdlib:end -->.
 # `sh tests/cli/docs.sh --update` rewrites the section.  PASS:/FAIL: lines.
-cd "$(dirname "$0")/../.." || exit 2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
+. "$(dirname "$0")/../lib.sh"
 
 if ! ${CC:-cc} -std=c11 -D_GNU_SOURCE -I. -o "$tmp/gen" bench/gen_stdlib_doc.c stdlib/catalogue.c stdlib/value.c \
         stdlib/shape_rules.c -lm 2> "$tmp/cc.err"; then

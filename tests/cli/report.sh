@@ -6,14 +6,7 @@
 # page's script ran (every plot has one mark per completed trial, Hyperband's
 # arrows match the stored parents, the tooltip tells a trial's numbers, nothing
 # escaped its quoting) and a screenshot is kept.  PASS:/FAIL: lines.
-cd "$(dirname "$0")/../.." || exit 2
-: "${HPTC:=build/hptc}"
-export HPT_DATA="$PWD/tests/data" NO_COLOR=1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser)
 if [ -z "$CHROMIUM" ]; then

@@ -4,14 +4,8 @@
 # kill -9 at random points and resumes, that a changed spec is refused, that a
 # diverging trial fails with its reason while the search goes on, and that
 # summary/best/export/eval read the store.  PASS:/FAIL: lines.
-cd "$(dirname "$0")/../.." || exit 2
-: "${HPTC:=build/hptc}"
-export HPT_DATA="$PWD/tests/data" NO_COLOR=1
-tmp=$(mktemp -d)
+. "$(dirname "$0")/../lib.sh"
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
 
 # A small Hyperband search: 20 trials, 62 epochs (max_epochs 5, factor 3, two iterations).
 spec() {
@@ -114,3 +108,29 @@ SPEC
 check "a diverging trial fails and the search completes" "[ \$? -eq 0 ] && grep -q 'trial 0 failed: loss became' $tmp/d.log && grep -q 'trial 1 done' $tmp/d.log"
 "$HPTC" summary "$tmp/d/p" > "$tmp/d.sum"
 check "the store keeps the failed trial's reason" "grep -q 'Trial 0000 failed: loss became' $tmp/d.sum"
+
+# Checkpoints are pruned as the search goes: 40 trials of 200k-400k weights
+# (0.8-1.6 MB a checkpoint, 48 MB if all were kept) leave a store of a few MB.
+cat > "$tmp/p.hpt" <<SPEC
+data = datasets.fashion_mnist(scale = 1/255)
+model {
+  Input(shape = [28, 28])
+  Flatten()
+  Dense(units = hp.Int("units", 256, 512, step = 16), activation = "relu")
+  Dense(10)
+}
+compile(optimizer = Adam(learning_rate = hp.Float("lr", 1e-4, 1e-2, sampling = "log")),
+        loss = "sparse_categorical_crossentropy", metrics = ["accuracy"])
+tuner = RandomSearch(objective = "val_accuracy", max_trials = 40, seed = 2, directory = "$tmp/p", project_name = "p")
+search(epochs = 1, validation_split = 0.2)
+SPEC
+"$HPTC" run --jobs 2 --limit 300 "$tmp/p.hpt" > "$tmp/p.log" 2>&1
+size=$(wc -c < "$tmp/p/p/hptc.db")
+check "40 trials leave a store of under 6 MB (got $size bytes)" '[ $? -eq 0 ] && [ "$size" -lt 6000000 ]'
+"$HPTC" export "$tmp/p/p" -o "$tmp/p.bin" > /dev/null 2>&1
+check "the best trial's checkpoint is kept" '[ $? -eq 0 ] && [ -s "$tmp/p.bin" ]'
+best=$("$HPTC" best "$tmp/p/p" --json | sed 's/^{"trial": \([0-9]*\),.*/\1/')
+other=$(( best == 0 ? 1 : 0 ))
+"$HPTC" export "$tmp/p/p" --trial $other -o "$tmp/p0.bin" > "$tmp/p0.log" 2>&1
+check "trial $other's checkpoint (not the best, $best) was pruned, and export says so" \
+    '[ $? -ne 0 ] && grep -q "was pruned" "$tmp/p0.log"'

@@ -1,14 +1,7 @@
 #!/bin/sh
 # hptc train / eval on the committed Fashion-MNIST slice (tests/data, 1000 train
 # + 300 test rows; tests/run.sh points HPT_DATA there).  PASS:/FAIL: lines.
-cd "$(dirname "$0")/../.." || exit 2
-: "${HPTC:=build/hptc}"
-export HPT_DATA="$PWD/tests/data"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 "$HPTC" train examples/fashion_mlp.hpt --set units=32 --set learning_rate=0.001 --epochs 2 --save "$tmp/w.bin" > "$tmp/a" 2> "$tmp/a.err"
 st=$?
