@@ -6,13 +6,7 @@
 # scikit-learn 1.2's cross_val_score(RidgeClassifier(alpha), X / 16, y,
 # cv = StratifiedKFold(5)) gives (hptc's folds are scikit-learn's).
 # PASS:/FAIL: lines.
-cd "$(dirname "$0")/../.." || exit 2
-: "${HPTC:=build/hptc}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 sed "s|directory = \"my_dir\"|directory = \"$tmp\"|" examples/digits_sklearn.hpt > "$tmp/d.hpt"
 "$HPTC" check "$tmp/d.hpt" > "$tmp/check" 2>&1

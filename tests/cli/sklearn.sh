@@ -11,7 +11,7 @@
 #   KNeighborsClassifier (uniform and distance): test accuracy within 1 point.
 # Without python3 and sklearn the test prints one SKIP line and passes.
 # The estimator side is BUILD/tests/test_estimator's `fit` mode.
-cd "$(dirname "$0")/../.." || exit 2
+. "$(dirname "$0")/../lib.sh"
 : "${BUILD:=build}"
 PY=/usr/bin/python3
 tool="$BUILD/tests/test_estimator"
@@ -19,9 +19,7 @@ if ! [ -x "$PY" ] || ! "$PY" -c 'import sklearn' 2> /dev/null; then
     echo "SKIP: scikit-learn parity (no /usr/bin/python3 with sklearn; apt-get install python3-sklearn)"
     exit 0
 fi
-[ -x "$tool" ] || { echo "FAIL: $tool was not built"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+[ -x "$tool" ] || { fail "$tool was not built"; exit 1; }
 # The binary problem: the rows labelled 0 or 1 among the first 300.
 { head -1 examples/data/digits.csv; sed -n '2,301p' examples/data/digits.csv | grep -E ',(0|1)$'; } > "$tmp/binary.csv"
 
