@@ -92,6 +92,42 @@ static void test_ridge(void)
     free(rows), free(r6);
 }
 
+/* Bytes take the exact float-Gram path: it must agree with the float path. */
+static void test_ridge_bytes(void)
+{
+    enum { N = 600, F = 5 };
+    uint8_t *xb = malloc(N * F);
+    float *xs = malloc(sizeof *xs * N * F);
+    int32_t *y = malloc(sizeof *y * N);
+    for (int i = 0; i < N; i++) {
+        y[i] = (i * 7) % 3;
+        for (int f = 0; f < F; f++) {
+            xb[i * F + f] = (uint8_t)((i * (f + 3) * 37 + y[i] * 60 * (f == 1)) % 256);
+            xs[i * F + f] = (float)xb[i * F + f] * (1.0f / 255);
+        }
+    }
+    data_set df = floats(xs, y, N, F, 3), du = df;
+    du.f32 = NULL, du.u8 = xb;
+    uint32_t *rows = iota(N);
+    hpt_error e;
+    for (int variant = 0; variant < 4; variant++) {
+        int classes = variant & 1 ? 2 : 3, intercept = variant < 2;
+        for (int i = 0; i < N; i++) y[i] = classes == 2 ? y[i] % 2 : (i * 7) % 3;
+        est_params p = params(EST_RIDGE);
+        p.alpha = 0.01, p.fit_intercept = intercept;
+        est_model *a = est_fit(&p, &df, rows, N, 1.0f, classes, &e), *b = est_fit(&p, &du, rows, N, 1.0f / 255, classes, &e);
+        int R, Fa;
+        const double *ba, *bb, *wa = est_coefficients(a, &R, &Fa, &ba), *wb = est_coefficients(b, &R, &Fa, &bb);
+        double err = 0;
+        for (int j = 0; j < R * F; j++) err = fmax(err, fabs(wa[j] - wb[j]));
+        for (int k = 0; k < R; k++) err = fmax(err, fabs(ba[k] - bb[k]));
+        CHECK(err < 1e-6, "Ridge on bytes (exact float Gram) = Ridge on floats, %d classes, intercept %d (max |diff| %.1e)",
+              classes, intercept, err);
+        est_free(a), est_free(b);
+    }
+    free(xb), free(xs), free(y), free(rows);
+}
+
 static void test_logistic(void)
 {
     /* x = -1, 1 with y = 0, 1, C = 1: by symmetry b = 0 and w solves w = 2 sigmoid(-w). */
@@ -344,6 +380,7 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "defaults")) return print_defaults();
     test_catalogue_defaults();
     test_ridge();
+    test_ridge_bytes();
     test_logistic();
     test_forest();
     test_knn();
