@@ -24,8 +24,11 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* LAPACK, Fortran calling convention (OpenBLAS exports it). */
 void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb,
@@ -752,58 +755,145 @@ static int resolve_max_features(const est_params *p, int F)
     return v < 1 ? 1 : v > F ? F : (int)v;
 }
 
+/* One thread's share of the forest: trees first, first + step, ... grown
+ * into its own node and leaf arrays (the `part` shell), merged in the end.
+ * A tree depends only on its index (its own random stream, the feature
+ * permutation reset), so the forest is the same for any number of threads. */
+typedef struct forest_worker {
+    grower g;
+    est_model part;             /* only nodes, probs and their counts */
+    int32_t *root_of;           /* (T): a tree's root within its worker's part */
+    pending *stack;
+    int first, step, T, rc, tree;
+    const est_params *p;
+    pthread_t thread;
+} forest_worker;
+
+static void worker_free(forest_worker *w)
+{
+    grower *g = &w->g;
+    free(g->samples), free(g->spill), free(g->weight), free(g->features), free(g->hist), free(g->seen);
+    free(g->label_weight), free(g->left), free(g->total), free(g->keys), free(w->stack);
+    free(w->part.nodes), free(w->part.probs);
+}
+
+static int worker_alloc(forest_worker *w, int n, int F, int K)
+{
+    grower *g = &w->g;
+    g->samples = malloc(sizeof *g->samples * (size_t)n);
+    g->spill = malloc(sizeof *g->spill * (size_t)n);
+    g->weight = malloc(sizeof *g->weight * (size_t)n);
+    g->features = malloc(sizeof *g->features * (size_t)F);
+    g->hist = malloc(sizeof *g->hist * MAX_BINS * (size_t)K);
+    g->seen = malloc(MAX_BINS + 2);
+    g->label_weight = malloc(sizeof *g->label_weight * (size_t)n);
+    g->left = malloc(sizeof *g->left * (size_t)K);
+    g->total = malloc(sizeof *g->total * (size_t)K);
+    g->keys = malloc(sizeof *g->keys * (SMALL_NODE + 1));
+    /* Depth-first growth keeps at most one pending sibling per level: n + 1 entries suffice. */
+    w->stack = malloc(sizeof *w->stack * ((size_t)n + 2));
+    return g->samples && g->spill && g->weight && g->features && g->hist && g->seen && g->label_weight && g->left &&
+                   g->total && g->keys && w->stack ? 0 : -1;
+}
+
+static void *worker_run(void *arg)
+{
+    forest_worker *w = arg;
+    grower *g = &w->g;
+    int n = g->n;
+    for (int t = w->first; t < w->T; t += w->step) {
+        g->r = rng_stream(rng_key(w->p->seed, (uint64_t)t));
+        for (int f = 0; f < g->F; f++) g->features[f] = f;
+        int count = 0;
+        if (w->p->bootstrap) {
+            memset(g->weight, 0, sizeof *g->weight * (size_t)n);
+            for (int i = 0; i < n; i++) g->weight[rng_below(&g->r, (uint64_t)n)]++;
+            for (int i = 0; i < n; i++)
+                if (g->weight[i]) g->samples[count++] = (uint32_t)i;
+        } else {
+            for (int i = 0; i < n; i++) g->weight[i] = 1, g->samples[count++] = (uint32_t)i;
+        }
+        for (int i = 0; i < n; i++) g->label_weight[i] = (uint32_t)g->y[i] << 16 | (uint32_t)g->weight[i];
+        w->root_of[t] = w->part.n_nodes;
+        if (grow_tree(g, count, w->stack)) {
+            w->rc = -1, w->tree = t;
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Fits running in this process now: a forest takes the cores the others leave. */
+static atomic_int running_fits;
+
+static int forest_threads(const est_params *p, int n)
+{
+    if (p->threads > 0) return p->threads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long idle = cpus - (atomic_load(&running_fits) - 1);
+    /* Small forests are done before a thread would start. */
+    if (idle <= 1 || (double)n * p->n_estimators < 5e4) return 1;
+    return (int)(idle < 8 ? idle : 8);
+}
+
 static int fit_forest(est_model *m, const data_set *set, const uint32_t *rows, int n, float scale, hpt_error *e)
 {
     int F = m->F, K = m->K, T = m->p.n_estimators;
     if (K > 0xffff) return hpt_fail(e, "RandomForestClassifier: %d classes is more than it handles (65535)", K);
+    int W = forest_threads(&m->p, n);
+    W = W < T ? W : T;
     bins B = { 0 };
-    grower g = { .m = m, .B = &B, .n = n, .F = F, .K = K, .max_features = resolve_max_features(&m->p, F) };
-    int32_t *y = malloc(sizeof *y * (size_t)n);
-    g.samples = malloc(sizeof *g.samples * (size_t)n);
-    g.spill = malloc(sizeof *g.spill * (size_t)n);
-    g.weight = malloc(sizeof *g.weight * (size_t)n);
-    g.features = malloc(sizeof *g.features * (size_t)F);
-    g.hist = malloc(sizeof *g.hist * MAX_BINS * (size_t)K);
-    g.seen = malloc(MAX_BINS + 2);
-    g.label_weight = malloc(sizeof *g.label_weight * (size_t)n);
-    g.left = malloc(sizeof *g.left * (size_t)K);
-    g.total = malloc(sizeof *g.total * (size_t)K);
-    g.keys = malloc(sizeof *g.keys * (SMALL_NODE + 1));
+    int32_t *y = malloc(sizeof *y * (size_t)n), *root_of = malloc(sizeof *root_of * (size_t)T);
+    forest_worker *w = calloc((size_t)W, sizeof *w);
     m->roots = malloc(sizeof *m->roots * (size_t)T);
-    /* Depth-first growth keeps at most one pending sibling per level: n + 1 entries suffice. */
-    pending *stack = malloc(sizeof *stack * ((size_t)n + 2));
-    int rc = -1;
-    if (!y || !g.samples || !g.spill || !g.weight || !g.features || !g.hist || !g.seen || !g.label_weight || !g.left || !g.total || !g.keys ||
-        !m->roots || !stack || make_bins(&B, set, rows, n, F, scale)) {
-        hpt_fail(e, "RandomForestClassifier: out of memory for %d rows of %d features", n, F);
-        goto out;
-    }
+    int rc = -1, started = 0;
+    if (!y || !root_of || !w || !m->roots || make_bins(&B, set, rows, n, F, scale)) goto oom;
     for (int i = 0; i < n; i++) y[i] = set->labels[rows[i]];
-    g.y = y;
-    for (int f = 0; f < F; f++) g.features[f] = f;
-    for (int t = 0; t < T; t++) {
-        /* Each tree's draws are its own stream, whatever the order trees are grown in. */
-        g.r = rng_stream(rng_key(m->p.seed, (uint64_t)t));
-        int count = 0;
-        if (m->p.bootstrap) {
-            memset(g.weight, 0, sizeof *g.weight * (size_t)n);
-            for (int i = 0; i < n; i++) g.weight[rng_below(&g.r, (uint64_t)n)]++;
-            for (int i = 0; i < n; i++)
-                if (g.weight[i]) g.samples[count++] = (uint32_t)i;
-        } else {
-            for (int i = 0; i < n; i++) g.weight[i] = 1, g.samples[count++] = (uint32_t)i;
-        }
-        for (int i = 0; i < n; i++) g.label_weight[i] = (uint32_t)y[i] << 16 | (uint32_t)g.weight[i];
-        m->roots[t] = m->n_nodes;
-        if (grow_tree(&g, count, stack)) {
-            hpt_fail(e, "RandomForestClassifier: out of memory growing tree %d", t + 1);
+    for (int k = 0; k < W; k++) {
+        w[k] = (forest_worker){ .g = { .m = &w[k].part, .B = &B, .y = y, .n = n, .F = F, .K = K,
+                                       .max_features = resolve_max_features(&m->p, F) },
+                                .part = { .K = K, .p = m->p }, .root_of = root_of, .first = k, .step = W, .T = T, .p = &m->p };
+        w[k].g.m = &w[k].part;
+        if (worker_alloc(&w[k], n, F, K)) goto oom;
+    }
+    /* Worker 0 runs here; one whose thread cannot start runs here too. */
+    for (int k = 1; k < W; k++) started += pthread_create(&w[k].thread, NULL, worker_run, &w[k]) == 0 ? 1 << k : 0;
+    for (int k = 0; k < W; k++) {
+        if (k == 0 || !(started & 1 << k)) worker_run(&w[k]);
+        else pthread_join(w[k].thread, NULL);
+    }
+    /* Merge the parts: node and leaf indices shift by what precedes them. */
+    int nodes = 0, leaves = 0;
+    for (int k = 0; k < W; k++) {
+        if (w[k].rc) {
+            hpt_fail(e, "RandomForestClassifier: out of memory growing tree %d", w[k].tree + 1);
             goto out;
         }
+        nodes += w[k].part.n_nodes, leaves += w[k].part.n_leaves;
     }
+    m->nodes = malloc(sizeof *m->nodes * (size_t)(nodes ? nodes : 1));
+    m->probs = malloc(sizeof *m->probs * (size_t)(leaves ? leaves : 1) * K);
+    if (!m->nodes || !m->probs) goto oom;
+    for (int k = 0; k < W; k++) {
+        int node0 = m->n_nodes, leaf0 = m->n_leaves;
+        for (int j = 0; j < w[k].part.n_nodes; j++) {
+            tree_node nd = w[k].part.nodes[j];
+            if (nd.feature >= 0) nd.left += node0, nd.right += node0;
+            else nd.right += leaf0;
+            m->nodes[node0 + j] = nd;
+        }
+        memcpy(m->probs + (size_t)leaf0 * K, w[k].part.probs, sizeof *m->probs * (size_t)w[k].part.n_leaves * K);
+        for (int t = k; t < T; t += W) m->roots[t] = node0 + root_of[t];
+        m->n_nodes += w[k].part.n_nodes, m->n_leaves += w[k].part.n_leaves;
+    }
+    m->cap_nodes = m->n_nodes, m->cap_leaves = m->n_leaves;
     rc = 0;
+    goto out;
+oom:
+    hpt_fail(e, "RandomForestClassifier: out of memory for %d rows of %d features", n, F);
 out:
-    free(y), free(g.samples), free(g.spill), free(g.weight), free(g.features), free(g.hist), free(g.seen), free(g.label_weight), free(g.left);
-    free(g.total), free(g.keys), free(stack);
+    for (int k = 0; w && k < W; k++) worker_free(&w[k]);
+    free(w), free(y), free(root_of);
     free(B.code), free(B.lo), free(B.hi);
     return rc;
 }
@@ -920,6 +1010,7 @@ est_model *est_fit(const est_params *p, const data_set *set, const uint32_t *row
         return hpt_fail(e, "%s: %d rows of %zu features is too many", names[p->kind], n, set->sample_size), NULL;
     est_model *m = calloc(1, sizeof *m);
     if (!m) return hpt_fail(e, "%s: out of memory", names[p->kind]), NULL;
+    atomic_fetch_add(&running_fits, 1);
     m->p = *p;
     m->K = n_classes;
     m->F = (int)set->sample_size;
@@ -931,6 +1022,7 @@ est_model *est_fit(const est_params *p, const data_set *set, const uint32_t *row
     case EST_FOREST: rc = fit_forest(m, set, rows, n, scale, e); break;
     default: rc = fit_knn(m, set, rows, n, scale, e); break;
     }
+    atomic_fetch_sub(&running_fits, 1);
     if (rc) {
         est_free(m);
         return NULL;

@@ -39,6 +39,7 @@ typedef struct est_params {
     int n_neighbors;            /* k-NN */
     int distance_weights;       /* weights = "distance" */
     uint64_t seed;
+    int threads;                /* forest: threads growing trees; 0 = the cores other fits leave idle */
 } est_params;
 
 typedef struct est_model est_model;

@@ -213,9 +213,12 @@ static void test_forest(void)
     du.f32 = NULL, du.u8 = xb;
     uint32_t *rn = iota(N);
     p = params(EST_FOREST);
-    p.n_estimators = 20;
+    p.n_estimators = 20, p.threads = 1;
     est_model *a = est_fit(&p, &df, rn, N, 1.0f, 3, &e), *b = est_fit(&p, &df, rn, N, 1.0f, 3, &e);
     est_model *u = est_fit(&p, &du, rn, N, 1.0f, 3, &e);
+    p.threads = 3;
+    est_model *t3 = est_fit(&p, &df, rn, N, 1.0f, 3, &e);
+    p.threads = 0;
     p.seed = 8;
     est_model *c = est_fit(&p, &df, rn, N, 1.0f, 3, &e);
     float *pa = malloc(sizeof *pa * N * 3), *pb = malloc(sizeof *pb * N * 3), *pu = malloc(sizeof *pu * N * 3),
@@ -225,6 +228,8 @@ static void test_forest(void)
     est_predict(u, &du, rn, N, 1.0f, NULL, pu, &e);
     est_predict(c, &df, rn, N, 1.0f, NULL, pc, &e);
     CHECK(!memcmp(pa, pb, sizeof *pa * N * 3), "the same seed grows the same forest");
+    est_predict(t3, &df, rn, N, 1.0f, NULL, pb, &e);
+    CHECK(!memcmp(pa, pb, sizeof *pa * N * 3), "3 threads grow the forest 1 thread grows");
     CHECK(!memcmp(pa, pu, sizeof *pa * N * 3), "u8 features bin exactly as their float values do");
     CHECK(memcmp(pa, pc, sizeof *pa * N * 3) != 0, "another seed grows another forest");
     double sum = 0;
@@ -233,7 +238,7 @@ static void test_forest(void)
     double loss, acc;
     est_score(a, &df, rn, N, 1.0f, &loss, &acc, &e);
     CHECK(acc > 0.9 && loss < 0.5, "unbounded trees fit their training rows (accuracy %.3f, log loss %.3f)", acc, loss);
-    est_free(a), est_free(b), est_free(u), est_free(c);
+    est_free(a), est_free(b), est_free(u), est_free(c), est_free(t3);
     free(xs), free(xb), free(ys), free(rn), free(pa), free(pb), free(pu), free(pc), free(rows);
 }
 
