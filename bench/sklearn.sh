@@ -17,6 +17,7 @@ trap 'rm -rf "$work"' EXIT
 
 one() {   # $1 = name, $2 = example, $3 = peer --data, $4 = --limit (0: all rows)
     sed -e "s|directory = \"my_dir\"|directory = \"$work\"|" -e "s|max_trials = 10|max_trials = $TRIALS|" \
+        -e "s|csv(\"data/|csv(\"$PWD/examples/data/|" \
         "$2" > "$work/$1.hpt"
     limit=""
     [ "$4" -gt 0 ] && limit="--limit $4"

@@ -8,7 +8,9 @@
 # PASS:/FAIL: lines.
 . "$(dirname "$0")/../lib.sh"
 
-sed "s|directory = \"my_dir\"|directory = \"$tmp\"|" examples/digits_sklearn.hpt > "$tmp/d.hpt"
+# The copy lives in $tmp: point its data path (relative to the spec) back here.
+sed -e "s|directory = \"my_dir\"|directory = \"$tmp\"|" -e "s|csv(\"data/|csv(\"$PWD/examples/data/|" \
+    examples/digits_sklearn.hpt > "$tmp/d.hpt"
 "$HPTC" check "$tmp/d.hpt" > "$tmp/check" 2>&1
 check "the SklearnTuner example checks without a compile(...)" "[ $? -eq 0 ] && [ ! -s $tmp/check ]"
 "$HPTC" space "$tmp/d.hpt" > "$tmp/space"
@@ -40,3 +42,8 @@ check "train's summary shows the estimator and its arguments" \
 check "export refuses an estimator trial, saying why" "[ $? -eq 1 ] && grep -q 'classic estimator RidgeClassifier, which keeps no weights' $tmp/x"
 "$HPTC" train "$tmp/d.hpt" --set model_type=ridge --backend jit > "$tmp/j" 2>&1
 check "--backend jit leaves an estimator as it is" "[ $? -eq 0 ] && grep -q '^Epoch 1/1 .* - loss: nan - accuracy: 0\.' $tmp/j"
+
+# A relative data path is relative to the spec's directory, not the cwd.
+repo=$PWD
+(cd / && "$HPTC" train "$repo/examples/digits_sklearn.hpt" --set model_type=ridge > "$tmp/cwd.log" 2>&1)
+check "csv(\"data/digits.csv\") resolves beside the spec from any cwd" '[ $? -eq 0 ] && grep -q "accuracy" "$tmp/cwd.log"'
