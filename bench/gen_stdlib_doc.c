@@ -35,6 +35,11 @@ static const struct { st_kind kind; const char *title, *intro; } sections[] = {
       "How each trial trains, as Keras Tuner's `tuner.search` (which passes its arguments to `model.fit`). "
       "Optional: without it every argument takes its default." },
     { ST_SPLITTER, "Cross-validation splitters", "`search(cv = ...)`." },
+    { ST_ESTIMATOR, "Classic estimators",
+      "scikit-learn's classifiers, written inside `model { ... }` as the only layer of a branch, after `Input` "
+      "(and optionally `Flatten`): `if hp.Choice(\"model_type\", [\"forest\", \"ridge\"]) == \"forest\" { "
+      "RandomForestClassifier(...) } else { RidgeClassifier(...) }`. Names and defaults are scikit-learn 1.2's; "
+      "*Classic estimators* after this reference says how a trial of one trains and what it records." },
 };
 
 static const char *type_name(const st_arg *a)
@@ -53,6 +58,7 @@ static const char *type_name(const st_arg *a)
     case T_CALLBACKS: return "list of callbacks";
     case T_DATA: return "data source";
     case T_SPLITTER: return "int or splitter";
+    case T_FEATURES: return "string, int or float";
     }
     return "?";
 }

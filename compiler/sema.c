@@ -62,6 +62,8 @@ typedef struct sema {
     long unrolled;              /* layers produced by unrolling, to stop runaway specs */
     long iterations;            /* loop iterations unrolled, likewise */
     bool no_input;              /* the first layer had no input shape (reported) */
+    bool network;               /* some layer is more than Input, Flatten or an estimator: compile(...) is needed */
+    const ast *estimator;       /* the first estimator of the model, for messages */
     bool defining;              /* lowering a constant: its hps are not used yet */
     int syntax_errors;
 } sema;
@@ -380,6 +382,38 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
             return -1;
         }
         return 0;
+    case T_FEATURES:
+        /* scikit-learn's max_features: a rule's name, a count, or a fraction of the features. */
+        if (v.type == V_STRING) {
+            if (st_choice_ok(arg->choices, v.u.s)) return 0;
+            const char *near = NULL;
+            for (const char *p = arg->choices; p && *p;) {
+                const char *bar = strchr(p, '|');
+                size_t len = bar ? (size_t)(bar - p) : strlen(p);
+                char word[32];
+                snprintf(word, sizeof word, "%.*s", (int)len, p);
+                if (!near && st_edit_distance(v.u.s, word, 2) <= 2) near = p;
+                if (near == p) {
+                    snprintf(why, n, "must be \"sqrt\", \"log2\", a count, a fraction or None, not \"%s\" (did you mean \"%s\"?)",
+                             v.u.s, word);
+                    return -1;
+                }
+                p = bar ? bar + 1 : NULL;
+            }
+            snprintf(why, n, "must be \"sqrt\", \"log2\", a count, a fraction or None, not \"%s\"", v.u.s);
+            return -1;
+        }
+        if (is_int(v)) {
+            if (v.u.i >= 1) return 0;
+            snprintf(why, n, "must be a count of at least 1, but it is %lld", (long long)v.u.i);
+            return -1;
+        }
+        if (v.type == V_FLOAT) {
+            if (v.u.f > 0 && v.u.f <= 1) return 0;
+            snprintf(why, n, "must be a fraction in (0, 1] as a float, but it is %g", v.u.f);
+            return -1;
+        }
+        goto wrong_type;
     case T_SPLITTER:
         if (v.type == V_OBJECT && v.u.object.entry->kind == ST_SPLITTER) return 0;
         if (!is_int(v)) {
@@ -407,6 +441,7 @@ wrong_type:;
         [T_SHAPE] = "a shape such as [28, 28]", [T_INT_PAIR] = "an int or a pair of ints",
         [T_ACTIVATION] = "an activation name", [T_METRICS] = "a list of metric names",
         [T_CALLBACKS] = "a list of callbacks", [T_DATA] = "a data source", [T_SPLITTER] = "a number of folds",
+        [T_FEATURES] = "\"sqrt\", \"log2\", a count or a fraction",
         [T_OPTIMIZER] = "an optimizer", [T_LOSS] = "a loss",
     };
     char what[120];
@@ -1170,6 +1205,8 @@ static const char *snake_name(sema *s, const st_entry *e)
         [ST_Input] = "input_layer", [ST_Flatten] = "flatten", [ST_Dense] = "dense", [ST_Dropout] = "dropout",
         [ST_Conv2D] = "conv2d", [ST_MaxPooling2D] = "max_pooling2d", [ST_AveragePooling2D] = "average_pooling2d",
         [ST_BatchNormalization] = "batch_normalization", [ST_Activation] = "activation",
+        [ST_RidgeClassifier] = "ridge_classifier", [ST_LogisticRegression] = "logistic_regression",
+        [ST_RandomForestClassifier] = "random_forest_classifier", [ST_KNeighborsClassifier] = "k_neighbors_classifier",
     };
     int count = s->layer_counts[e->id]++;
     const char *base = names[e->id] ? names[e->id] : e->name;
@@ -1204,6 +1241,7 @@ static void lower_layer(sema *s, const ast *call)
     }
     const char *path = path_text(s, call->a);
     const st_entry *entry = path ? st_find(ST_LAYER, path) : NULL;
+    if (!entry && path) entry = st_find(ST_ESTIMATOR, path);
     if (!entry) {
         const st_entry *other = path ? st_find(-1, path) : NULL;
         if (other) {
@@ -1213,15 +1251,27 @@ static void lower_layer(sema *s, const ast *call)
         } else {
             diag_error(s->d, call->a->start, call->a->end, "unknown layer '%s'", path ? path : "?");
             const char *near = path ? st_suggest(ST_LAYER, path, NULL) : NULL;
+            if (!near && path) near = st_suggest(ST_ESTIMATOR, path, NULL);
             if (near) diag_hint(s->d, "did you mean '%s'?", near);
         }
         for (const ast *a = call->first; a; a = a->next) lower_expr(s, a->kind == AST_KWARG ? a->a : a);
         return;
     }
+    /* Noted before the arguments are checked, so a bad one does not also bring "no compile(...)". */
+    if (entry->kind == ST_ESTIMATOR && !s->estimator) s->estimator = call;
+    if (entry->kind == ST_LAYER && entry->id != ST_Input && entry->id != ST_Flatten) s->network = true;
     ir_expr **args;
     const ast *where[32] = { 0 };
     if (!lower_call(s, call, entry, &args, where)) return;
     bool first = s->n_layers == 0;
+    if (first && entry->kind == ST_ESTIMATOR) {
+        /* An estimator takes no input_shape: the features' count comes from Input. */
+        if (s->no_input) return;
+        s->no_input = true;
+        diag_error(s->d, call->start, call->end, "the model's first layer needs an input shape");
+        diag_hint(s->d, "start the model with Input(shape = [F]), F being the number of features (or the images' [28, 28])");
+        return;
+    }
     if (first && entry->id != ST_Input) {
         /* Keras: input_shape on the first layer stands in for Input(). */
         int k = st_arg_index(entry, "input_shape");
@@ -1527,8 +1577,8 @@ static void lower_statement(sema *s, const ast *n)
         }
         /* After a syntax error, a statement out of place is most likely its echo (a lost brace). */
         if (s->syntax_errors) return;
-        if (entry && entry->kind == ST_LAYER) {
-            diag_error(s->d, n->a->start, n->a->end, "layer %s outside the model block", entry->name);
+        if (entry && (entry->kind == ST_LAYER || entry->kind == ST_ESTIMATOR)) {
+            diag_error(s->d, n->a->start, n->a->end, "%s %s outside the model block", st_kind_name(entry->kind), entry->name);
             diag_hint(s->d, "layers go inside model { ... }");
             return;
         }
@@ -1606,6 +1656,8 @@ static bool metric_computed(sema *s, const char *name, bool *needs_validation)
     *needs_validation = !strncmp(name, "val_", 4);
     const char *base = *needs_validation ? name + 4 : name;
     if (!strcmp(base, "loss")) return true;
+    /* Estimators always report accuracy (and a loss). */
+    if (s->estimator && !s->network && st_find(ST_METRIC, base)) return true;
     hpt_value metrics;
     if (!s->p->compile.entry || !const_value(s, s->p->compile.args[compile_metrics], &metrics)) return true;
     const st_entry *m = st_find(ST_METRIC, base);
@@ -1679,7 +1731,13 @@ static void final_checks(sema *s, const ast *root)
         diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec has no data = ... statement");
         diag_hint(s->d, "data = datasets.fashion_mnist(scale = 1/255)");
     }
-    if (!s->compile) {
+    if (!s->compile && s->estimator && !s->network) {
+        /* Every branch is an estimator: nothing to compile. */
+    } else if (s->compile && s->estimator && !s->network && s->model) {
+        diag_warning(s->d, s->compile->start, s->compile->a->end,
+                     "compile(...) has no effect: every branch of the model is a classic estimator");
+        diag_hint(s->d, "estimators have their own settings, e.g. LogisticRegression(C = 0.5); remove compile(...)");
+    } else if (!s->compile) {
         diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec has no compile(...) statement");
         diag_hint(s->d, "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])");
     }
@@ -1709,6 +1767,17 @@ static void final_checks(sema *s, const ast *root)
     if (s->search_args[search_validation_split] && s->search_args[search_validation_data])
         diag_warning(s->d, s->search_args[search_validation_split]->start, s->search_args[search_validation_split]->end,
                      "validation_split has no effect when validation_data is given");
+    /* An estimator is fitted once: the training loop's settings do not reach it. */
+    if (s->estimator && !s->network) {
+        static const int loop_args[] = { search_epochs, search_batch_size, search_shuffle, search_callbacks };
+        for (size_t k = 0; k < sizeof loop_args / sizeof loop_args[0]; k++) {
+            const ast *at = s->search_args[loop_args[k]];
+            if (at)
+                diag_warning(s->d, at->start, at->end,
+                             "%s has no effect: every branch of the model is a classic estimator, fitted once",
+                             st_catalogue[ST_search].args[loop_args[k]].name);
+        }
+    }
     /* Each fold validates on its own rows: another validation set would be ignored. */
     const ast *cv = s->search_args[search_cv];
     const ast *other = s->search_args[search_validation_data] ? s->search_args[search_validation_data]

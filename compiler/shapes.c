@@ -79,6 +79,8 @@ int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], 
  * on (its provenance), not every one assigned. */
 
 enum { BRANCH_CAP = 64, STEP_CAP = 1000000 };
+/* A model is a network, or Input (and Flatten) then one estimator. */
+enum { MODE_INPUT, MODE_NETWORK, MODE_ESTIMATOR };
 enum { UNSET = -2, INACTIVE = -1 };     /* status[h]; >= 0 is the index of its value */
 
 typedef struct failure {
@@ -105,6 +107,7 @@ typedef struct walker {
     uint64_t sum[2];        /* the state's values (memo_state); frames keep their own */
     int *dies, *dies_at;    /* dies[dies_at[k] .. dies_at[k + 1]): hps last needed at layer k */
     int classes, sparse;
+    bool network;           /* compile(...) is there: a network is allowed */
     bool oom;
 } walker;
 
@@ -304,6 +307,8 @@ static void depend(walker *w, const ir_expr *e)
 /* One walk in progress: where it is, and the split it is waiting on. */
 typedef struct frame {
     int k, rank, shape[4];
+    int mode;               /* MODE_*: what the layers so far were */
+    int named;              /* the estimator, or the last network layer, for messages */
     int depth, origins;     /* the walker's marks when the walk began, to undo */
     uint64_t sum[2];        /* the walker's sums when the walk began or split */
     int h, v, n, at;        /* the split: hp, value index, count, depth before it (h < 0: none) */
@@ -329,10 +334,14 @@ static int run(walker *w, frame *f)
     while (f->k <= p->n_layers && !w->oom) {
         int k = f->k;
         if (++w->steps > STEP_CAP) return 0;
-        if (w->depth > 0 && memo_state(w, k, f->shape, f->rank)) return 0;
+        if (w->depth > 0 && memo_state(w, k, f->shape, f->rank | f->mode << 8)) return 0;
         if (k == p->n_layers) {
             /* The model's output: flat, and one value per class for a classification loss. */
-            if (f->rank != 1) {
+            if (f->mode == MODE_ESTIMATOR) {
+                w->fail[k].ok_seen = true;      /* an estimator takes the data's classes */
+            } else if (!w->network) {
+                record_failure(w, k, "the model is a network (it holds no estimator) and there is no compile(...) for it");
+            } else if (f->rank != 1) {
                 record_failure(w, k, "the model's output must be flat (one axis); add Flatten() and a Dense layer");
             } else if (w->sparse && w->classes && f->shape[0] != w->classes) {
                 snprintf(why, why_len, "the model outputs %d values, but the data has %d classes", f->shape[0], w->classes);
@@ -380,7 +389,21 @@ static int run(walker *w, frame *f)
             advance(w, f);
             continue;
         }
-        int out[4] = { 0 }, out_rank = 0;
+        int out[4] = { 0 }, out_rank = 0, mode = f->mode, named = f->named;
+        /* An estimator is the whole model after Input and Flatten; nothing follows it. */
+        if (rc == 0 && f->mode == MODE_ESTIMATOR) {
+            snprintf(why, why_len, "%s cannot follow the estimator %s: an estimator must be the last layer of the model",
+                     c->entry->name, p->layers[f->named].entry->name);
+            rc = -1;
+        } else if (rc == 0 && c->entry->kind == ST_ESTIMATOR && f->mode == MODE_NETWORK) {
+            snprintf(why, why_len, "the estimator %s cannot follow the network layer %s: an estimator stands alone, "
+                     "after Input (and Flatten) only", c->entry->name, p->layers[f->named].name);
+            rc = -1;
+        } else if (c->entry->kind == ST_ESTIMATOR) {
+            mode = MODE_ESTIMATOR, named = k;
+        } else if (c->entry->id != ST_Input && c->entry->id != ST_Flatten) {
+            mode = MODE_NETWORK, named = k;
+        }
         if (rc == 0) rc = c->entry->shape(args, f->shape, f->rank, out, &out_rank, why, why_len);
         arena_free(&scratch);
         for (int j = 0; j < c->entry->n_args; j++)
@@ -392,6 +415,7 @@ static int run(walker *w, frame *f)
         w->fail[k].ok_seen = true;
         memcpy(f->shape, out, sizeof f->shape);
         f->rank = out_rank;
+        f->mode = mode, f->named = named;
         advance(w, f);
     }
     return 0;
@@ -499,6 +523,7 @@ int shapes_check(const ir_program *p, diag_ctx *d)
     for (int h = 0; h < p->n_hps; h++)
         if (w.last_use[h] >= 0) w.dies[fill[w.last_use[h]]++] = h;
     free(fill);
+    w.network = p->compile.entry != NULL;
     if (p->compile.entry) {
         ir_expr *loss = p->compile.args[compile_loss];
         const st_entry *e = NULL;

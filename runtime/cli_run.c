@@ -159,7 +159,7 @@ static void executions_json(FILE *out, const store_epoch_row *h, int nh, const c
         for (int r = 0; r < nh; r++) {
             if (h[r].execution != x) continue;
             train_epoch m = { .loss = h[r].loss, .accuracy = h[r].accuracy, .val_loss = h[r].val_loss,
-                              .val_accuracy = h[r].val_accuracy, .has_val = !isnan(h[r].val_loss) };
+                              .val_accuracy = h[r].val_accuracy, .has_val = !isnan(h[r].val_loss) || !isnan(h[r].val_accuracy) };
             double v = train_metric(&m, objective);
             if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v;
         }
@@ -412,6 +412,14 @@ int cli_export(int argc, char **argv)
         fprintf(stderr, "hptc: %s: cannot rebuild trial %d from the stored spec\n", dir, trial_id);
         goto out;
     }
+    ir_assignment as = { values, p->n_hps };
+    for (int k = 0; k < p->n_layers; k++)
+        if (p->layers[k].entry->kind == ST_ESTIMATOR && ir_holds(p, p->layers[k].guard, &as)) {
+            fprintf(stderr, "hptc: %s: trial %d is the classic estimator %s, which keeps no weights to export; "
+                    "`hptc train` with its hyperparameters (--set) fits it again and scores the test split\n",
+                    dir, trial_id, p->layers[k].entry->name);
+            goto out;
+        }
     int found = store_load_checkpoint(s, trial_id, 0, "best", &w, &size, NULL, NULL, NULL, NULL, NULL, &e);
     if (found != 1) {
         fprintf(stderr, "hptc: %s: trial %d's checkpoint was pruned (hptc keeps the best trial's and those Hyperband may promote)\n",

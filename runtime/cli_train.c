@@ -289,6 +289,11 @@ int cli_eval(int argc, char **argv)
         fprintf(stderr, "hptc: %s\n", e.message);
         goto out;
     }
+    if (trial_estimator(t, NULL)) {
+        fprintf(stderr, "hptc: %s: the model is the classic estimator %s, which keeps no weights; "
+                "`hptc train` fits it and scores the test split\n", p->file, trial_estimator(t, NULL)->name);
+        goto out;
+    }
     float *dst = trial_weights(t, &n_weights);
     if (n_weights != n) {
         fprintf(stderr, "hptc: %s holds %zu weights, but the model has %zu\n", o.weights, n, n_weights);

@@ -1,7 +1,9 @@
 /* train.c: the fit loop (see train.h).  Per fit, three buffers are allocated
  * (the shuffled row order, a batch of labels, nothing else); the steps
- * themselves allocate nothing. */
+ * themselves allocate nothing.  An estimator trial is fitted once instead,
+ * as one epoch (fit_estimator). */
 #include "runtime/train.h"
+#include "runtime/estimator.h"
 #include "runtime/rng.h"
 
 #include <math.h>
@@ -48,6 +50,13 @@ void train_state_init(train_state *s, const train_config *cfg)
 int train_evaluate(trial *t, const data_set *set, const uint32_t *rows, int n, float scale, int batch,
                    double *loss, double *accuracy, hpt_error *e)
 {
+    const st_entry *est = trial_estimator(t, NULL);
+    if (est) {
+        if (!trial_fitted(t))
+            return hpt_fail(e, "%s has not been fitted: a classic estimator keeps no weights, so it is fitted again "
+                            "by `hptc train`, not restored", est->name);
+        return est_score(trial_fitted(t), set, rows, n, scale, loss, accuracy, e);
+    }
     int32_t *labels = malloc(sizeof *labels * (size_t)batch);
     if (!labels) return hpt_fail(e, "out of memory evaluating");
     double total = 0;
@@ -65,9 +74,48 @@ int train_evaluate(trial *t, const data_set *set, const uint32_t *rows, int n, f
     return 0;
 }
 
+/* An estimator's training: one fit on the training rows, reported as one
+ * epoch (loss = log loss, NaN without probabilities; k-NN skips the training
+ * rows' metrics, which would cost a distance matrix over all of them), which
+ * also completes the epochs asked for.  Nothing is random but the
+ * estimator's own draws, keyed by the trial's seed. */
+static int fit_estimator(trial *t, const train_data *d, const train_config *cfg, train_state *s,
+                         train_epoch_fn on_epoch, void *user, hpt_error *e)
+{
+    const hpt_value *args;
+    const st_entry *entry = trial_estimator(t, &args);
+    if (s->epochs_done >= cfg->epochs) return 0;
+    est_params p;
+    if (est_params_of(entry, args, trial_estimator_seed(t), &p, e)) return -1;
+    int classes = d->set->n_classes;
+    if (d->n_val > 0 && d->val_set->n_classes > classes) classes = d->val_set->n_classes;
+    train_epoch m = { .epoch = s->epochs_done, .loss = NAN, .accuracy = NAN };
+    double t0 = now();
+    est_model *fitted = est_fit(&p, d->set, d->train_rows, d->n_train, d->scale, classes, e);
+    if (!fitted) return -1;
+    trial_set_fitted(t, fitted);
+    if (p.kind != EST_KNN &&
+        est_score(fitted, d->set, d->train_rows, d->n_train, d->scale, &m.loss, &m.accuracy, e))
+        return -1;
+    m.seconds = now() - t0;
+    if (d->n_val > 0) {
+        double t1 = now();
+        if (est_score(fitted, d->val_set, d->val_rows, d->n_val, d->scale, &m.val_loss, &m.val_accuracy, e)) return -1;
+        m.has_val = 1;
+        m.val_seconds = now() - t1;
+    }
+    s->epochs_done = cfg->epochs;
+    s->best_epoch = m.epoch;
+    double current = train_metric(&m, cfg->monitor);
+    if (!isnan(current)) s->best = current;
+    if (on_epoch) on_epoch(user, &m, t, s);
+    return 0;
+}
+
 int train_fit(trial *t, const train_data *d, const train_config *cfg, train_state *s, float *best_weights,
               train_epoch_fn on_epoch, train_batch_fn on_batch, void *user, hpt_error *e)
 {
+    if (trial_estimator(t, NULL)) return fit_estimator(t, d, cfg, s, on_epoch, user, e);
     int batch = cfg->batch;
     uint32_t *order = malloc(sizeof *order * (size_t)(d->n_train ? d->n_train : 1));
     int32_t *labels = malloc(sizeof *labels * (size_t)batch);

@@ -13,9 +13,11 @@
  * layer without activation reads its outputs as logits (what from_logits =
  * True says in Keras); docs/language.md states this. */
 #include "runtime/trial.h"
+#include "runtime/estimator.h"
 #include "runtime/jit.h"
 #include "runtime/rng.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,9 @@ struct trial {
     uint64_t seed;
     int last_B;
     const jit_code *jit;        /* NULL: the BLAS backend's kernels */
+    const ir_call *est;         /* an estimator trial: the estimator, instead of a network */
+    hpt_value *est_args;        /* its evaluated arguments */
+    est_model *fitted;          /* set by train_fit */
 };
 
 static kern_act act_of(hpt_value v)
@@ -224,8 +229,10 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
     t->search_args = ARENA_ARRAY(&t->arena, hpt_value, search_nargs);
     t->compile_args = ARENA_ARRAY(&t->arena, hpt_value, compile_nargs);
     if (!args || !t->search_args || !t->compile_args) goto oom;
+    for (int k = 0; k < compile_nargs; k++) t->compile_args[k] = value_none();
+    /* A model of estimators only has no compile(...). */
     if (ir_eval_call(p, &p->search, &a, &t->arena, t->search_args, why, sizeof why) ||
-        ir_eval_call(p, &p->compile, &a, &t->arena, t->compile_args, why, sizeof why)) {
+        (p->compile.entry && ir_eval_call(p, &p->compile, &a, &t->arena, t->compile_args, why, sizeof why))) {
         hpt_fail(e, "%s: %s", p->file, why);
         goto fail;
     }
@@ -241,6 +248,14 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
         if (ir_eval_call(p, c, &a, &t->arena, args, why, sizeof why)) {
             hpt_fail(e, "%s: layer %s (line %d): %s", p->file, c->name, ir_line_of(p, c->span.start), why);
             goto fail;
+        }
+        if (c->entry->kind == ST_ESTIMATOR) {
+            /* The checker made it the last present layer, after Input and Flatten only. */
+            t->est = c;
+            t->est_args = ARENA_ARRAY(&t->arena, hpt_value, c->entry->n_args);
+            if (!t->est_args) goto oom;
+            memcpy(t->est_args, args, sizeof *args * (size_t)c->entry->n_args);
+            continue;
         }
         int out[4], out_rank;
         if (c->entry->shape(args, in, in_rank, out, &out_rank, why, sizeof why)) {
@@ -261,6 +276,16 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
     }
     trial_layer *last = &t->layers[t->n - 1];
     t->K = (int)last->out_size;
+    if (t->est) {
+        /* No network: empty parameter buffers keep the weights/checkpoint paths uniform. */
+        t->params = aligned_floats(0);
+        t->grads = aligned_floats(0);
+        t->opt_state = aligned_floats(0);
+        t->block = aligned_floats(0);
+        if (!t->params || !t->grads || !t->opt_state || !t->block) goto oom;
+        t->input = t->block;
+        return t;
+    }
 
     /* The loss, and whether the last softmax fuses into it. */
     int from_logits;
@@ -366,6 +391,7 @@ fail:
 void trial_free(trial *t)
 {
     if (!t) return;
+    est_free(t->fitted);
     free(t->params), free(t->grads), free(t->opt_state), free(t->block);
     free(t->values), free(t->layers);
     arena_free(&t->arena);
@@ -381,7 +407,22 @@ trial_cost trial_get_cost(const trial *t)
 }
 
 size_t trial_input_size(const trial *t) { return t->layers[0].out_size; }
-int trial_output_size(const trial *t) { return t->K; }
+int trial_output_size(const trial *t) { return t->est ? INT_MAX : t->K; }
+
+const st_entry *trial_estimator(const trial *t, const hpt_value **args)
+{
+    if (args) *args = t->est ? t->est_args : NULL;
+    return t->est ? t->est->entry : NULL;
+}
+
+uint64_t trial_estimator_seed(const trial *t) { return rng_key(t->seed, RNG_INIT); }
+est_model *trial_fitted(const trial *t) { return t->fitted; }
+
+void trial_set_fitted(trial *t, est_model *m)
+{
+    if (t->fitted != m) est_free(t->fitted);
+    t->fitted = m;
+}
 const hpt_value *trial_search_args(const trial *t) { return t->search_args; }
 int trial_batch_size(const trial *t) { return (int)t->search_args[search_batch_size].u.i; }
 float *trial_input(trial *t) { return t->input; }
@@ -433,6 +474,7 @@ int trial_set_backend(trial *t, int jit, hpt_error *e)
     for (int k = 0; k < t->n; k++) t->layers[k].drop_fused = 0;
     t->jit = NULL;
     if (!jit) return 0;
+    if (t->est) return 0;   /* an estimator has no steps to compile: it runs as it is */
     jit_layer *layers = malloc(sizeof *layers * (size_t)t->n);
     if (!layers) return hpt_fail(e, "out of memory compiling a trial");
     jit_spec s;
@@ -464,6 +506,16 @@ void trial_summary(const trial *t, FILE *out)
         strcat(shape, ")");
         fprintf(out, "%-22s %-20s %-18s %10zu\n", L->call->name, L->call->entry->name, shape,
                 L->n_w + L->n_b + (L->id == ST_BatchNormalization ? 2 * L->n_w : 0));
+    }
+    if (t->est) {
+        fprintf(out, "%-22s %-20s", t->est->name, t->est->entry->name);
+        for (int k = 0; k < t->est->entry->n_args; k++) {
+            char v[64];
+            value_format(v, sizeof v, t->est_args[k]);
+            fprintf(out, "%s%s=%s", k ? ", " : " ", t->est->entry->args[k].name, v);
+        }
+        fprintf(out, "\nclassic estimator: fitted once on the training rows (no parameters, no epochs)\n");
+        return;
     }
     trial_cost c = trial_get_cost(t);
     fprintf(out, "trainable params %zu, non-trainable %zu, memory %.1f MB, %.1f MFLOP per sample (forward)\n",

@@ -38,9 +38,22 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
 void trial_free(trial *t);
 
 trial_cost trial_get_cost(const trial *t);
-/* Elements of one input sample and number of outputs. */
+/* Elements of one input sample and number of outputs (INT_MAX for an
+ * estimator trial: it takes as many classes as the data has). */
 size_t trial_input_size(const trial *t);
 int trial_output_size(const trial *t);
+
+/* An estimator trial holds a classic estimator (runtime/estimator.h) instead
+ * of a network: its catalogue entry, with *args (may be NULL) set to its
+ * evaluated arguments; NULL for a network.  Such a trial has no parameters
+ * (trial_weights is empty); train_fit fits it in one epoch and keeps the
+ * fitted model in the trial, which train_evaluate then uses. */
+const st_entry *trial_estimator(const trial *t, const hpt_value **args);
+/* The key of the estimator's random draws (bootstrap, features), from the trial's seed. */
+uint64_t trial_estimator_seed(const trial *t);
+struct est_model *trial_fitted(const trial *t);
+/* Hand the trial a fitted model (it frees the previous one and, at the end, this one). */
+void trial_set_fitted(trial *t, struct est_model *m);
 /* The evaluated search(...) and compile(...) arguments (batch_size may be a hyperparameter). */
 const hpt_value *trial_search_args(const trial *t);
 int trial_batch_size(const trial *t);
@@ -77,7 +90,8 @@ void trial_reset_optimizer(trial *t);
  * cross-entropy and the optimizer compiled for this trial's sizes, GEMMs
  * still on BLAS.  Compiles now, or finds the code of an equal-shaped trial
  * in the cache.  Returns -1 with e filled when the build has no JIT or LLVM
- * fails; the trial then stays on BLAS. */
+ * fails; the trial then stays on BLAS.  An estimator trial has no steps:
+ * nothing to do, 0. */
 int trial_set_backend(trial *t, int jit, hpt_error *e);
 /* The LLVM IR the JIT backend runs for this trial, after -O3; malloc'd
  * text the caller frees, or NULL with e filled as trial_set_backend. */

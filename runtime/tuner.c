@@ -182,7 +182,8 @@ static int commit_epoch(void *user, const job *j, const store_epoch_row *row, st
     if (T->o->live) fprintf(out, "\r\033[K");
     fprintf(out, "  trial %d epoch %d/%d: loss %.4f accuracy %.4f", j->trial, row->epoch + 1, j->epochs, row->loss,
             row->accuracy);
-    if (!isnan(row->val_loss)) fprintf(out, " val_loss %.4f val_accuracy %.4f", row->val_loss, row->val_accuracy);
+    if (!isnan(row->val_loss) || !isnan(row->val_accuracy))
+        fprintf(out, " val_loss %.4f val_accuracy %.4f", row->val_loss, row->val_accuracy);
     fprintf(out, " (%.1fs)\n", row->seconds);
     fflush(out);
     int stop = T->stop || (T->o->interrupted && *T->o->interrupted);
@@ -463,7 +464,7 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
         for (int k = 0; k < n; k++) {
             if (rows[k].execution != x) continue;
             train_epoch m = { .loss = rows[k].loss, .accuracy = rows[k].accuracy, .val_loss = rows[k].val_loss,
-                              .val_accuracy = rows[k].val_accuracy, .has_val = !isnan(rows[k].val_loss) };
+                              .val_accuracy = rows[k].val_accuracy, .has_val = !isnan(rows[k].val_loss) || !isnan(rows[k].val_accuracy) };
             double v = train_metric(&m, T->objective);
             if (better(T, v, best)) best = v, at = rows[k].epoch;
         }

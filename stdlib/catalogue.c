@@ -110,7 +110,7 @@ const char *st_kind_name(st_kind k)
 {
     static const char *const names[ST_KIND_COUNT] = {
         "layer", "activation", "optimizer", "loss", "metric", "callback",
-        "tuner", "data source", "compile", "search", "splitter",
+        "tuner", "data source", "compile", "search", "splitter", "estimator",
     };
     return names[k];
 }

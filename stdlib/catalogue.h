@@ -14,7 +14,7 @@
 
 typedef enum {
     ST_LAYER, ST_ACTIVATION, ST_OPTIMIZER, ST_LOSS, ST_METRIC, ST_CALLBACK,
-    ST_TUNER, ST_DATA, ST_COMPILE, ST_SEARCH, ST_SPLITTER, ST_KIND_COUNT
+    ST_TUNER, ST_DATA, ST_COMPILE, ST_SEARCH, ST_SPLITTER, ST_ESTIMATOR, ST_KIND_COUNT
 } st_kind;
 
 typedef enum {
@@ -31,6 +31,7 @@ typedef enum {
     T_CALLBACKS,    /* list of ST_CALLBACK objects */
     T_DATA,         /* ST_DATA object */
     T_SPLITTER,     /* int k, or StratifiedKFold(...) */
+    T_FEATURES,     /* max_features: one of `choices`, an int count, a fraction in (0, 1], None */
 } st_type;
 
 enum {
@@ -232,6 +233,25 @@ typedef struct st_entry {
     X(StratifiedKFold, shuffle, T_BOOL, DBOOL(0), NB, NB, NULL, A_CONST, "shuffle each class before splitting") \
     X(StratifiedKFold, seed, T_INT, DNONE, 0, 9.2e18, NULL, A_CONST | A_NONE_OK, "seed of the shuffle")
 
+/* The classic estimators, with scikit-learn 1.2's names and defaults. */
+#define ST_ARGS_RidgeClassifier(X) \
+    X(RidgeClassifier, alpha, T_FLOAT, DFLT(1.0), 0, NB, NULL, 0, "L2 penalty strength; 0 needs linearly independent features") \
+    X(RidgeClassifier, fit_intercept, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "centre the data and fit an unpenalised intercept")
+#define ST_ARGS_LogisticRegression(X) \
+    X(LogisticRegression, C, T_FLOAT, DFLT(1.0), 0, NB, NULL, 0, "inverse L2 penalty strength (> 0): the loss is the sum of log losses + (sum of squared coefficients) / 2C") \
+    X(LogisticRegression, max_iter, T_INT, DINT(100), 1, 1e7, NULL, 0, "L-BFGS iterations at most") \
+    X(LogisticRegression, tol, T_FLOAT, DFLT(1e-4), 0, NB, NULL, 0, "stop when every gradient component is at most this") \
+    X(LogisticRegression, fit_intercept, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "fit an unpenalised intercept")
+#define ST_ARGS_RandomForestClassifier(X) \
+    X(RandomForestClassifier, n_estimators, T_INT, DINT(100), 1, 1e5, NULL, 0, "trees in the forest") \
+    X(RandomForestClassifier, max_depth, T_INT, DNONE, 1, 1e4, NULL, A_NONE_OK, "depth limit; None grows until leaves are pure") \
+    X(RandomForestClassifier, min_samples_split, T_INT, DINT(2), 2, 1e9, NULL, 0, "samples a node needs to be split") \
+    X(RandomForestClassifier, max_features, T_FEATURES, DSTR("sqrt"), NB, NB, "sqrt|log2", A_NONE_OK, "features tried per split: \"sqrt\", \"log2\", a count, a fraction, or None (all)") \
+    X(RandomForestClassifier, bootstrap, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "each tree sees a bootstrap sample of the rows")
+#define ST_ARGS_KNeighborsClassifier(X) \
+    X(KNeighborsClassifier, n_neighbors, T_INT, DINT(5), 1, 1e6, NULL, 0, "neighbours that vote") \
+    X(KNeighborsClassifier, weights, T_STRING, DSTR("uniform"), NB, NB, "uniform|distance", 0, "\"uniform\" votes, or \"distance\": each weighted by 1 / distance")
+
 /* X(ID, kind, aliases, shape rule, doc).  Order is the documentation's order. */
 #define ST_ENTRIES(X) \
     X(Input, ST_LAYER, NULL, st_shape_input, "declares the shape of one sample") \
@@ -271,7 +291,11 @@ typedef struct st_entry {
     X(npy, ST_DATA, NULL, NULL, "NumPy .npy arrays") \
     X(compile, ST_COMPILE, NULL, NULL, "the training set-up, as model.compile") \
     X(search, ST_SEARCH, NULL, NULL, "how each trial trains, as tuner.search / model.fit") \
-    X(StratifiedKFold, ST_SPLITTER, NULL, NULL, "k folds with each class spread evenly")
+    X(StratifiedKFold, ST_SPLITTER, NULL, NULL, "k folds with each class spread evenly") \
+    X(RidgeClassifier, ST_ESTIMATOR, NULL, st_shape_estimator, "least squares on {-1, +1} one-vs-all targets with an L2 penalty, solved by Cholesky (LAPACK)") \
+    X(LogisticRegression, ST_ESTIMATOR, NULL, st_shape_estimator, "multinomial logistic regression with an L2 penalty, by L-BFGS") \
+    X(RandomForestClassifier, ST_ESTIMATOR, NULL, st_shape_estimator, "bootstrap-aggregated gini trees; probabilities averaged over the trees") \
+    X(KNeighborsClassifier, ST_ESTIMATOR, NULL, st_shape_estimator, "votes of the k nearest training rows (Euclidean, brute force)")
 
 /* ST_Dense, ST_relu, ... : the entry ids. */
 #define ST_ID_ENUM(ID, ...) ST_##ID,
@@ -307,6 +331,9 @@ int st_shape_same(const hpt_value *, const int *, int, int *, int *, char *, siz
 int st_shape_conv2d(const hpt_value *, const int *, int, int *, int *, char *, size_t);
 int st_shape_maxpool2d(const hpt_value *, const int *, int, int *, int *, char *, size_t);
 int st_shape_avgpool2d(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+/* An estimator takes any input and outputs one score per class: rank 1 of
+ * size 0, "as many as the data has classes" (no layer has 0 outputs). */
+int st_shape_estimator(const hpt_value *, const int *, int, int *, int *, char *, size_t);
 /* An int-or-pair argument as (h, w). */
 void st_pair(hpt_value v, int *h, int *w);
 /* Output size of one spatial axis: "valid" or "same" padding, as Keras. */

@@ -129,3 +129,11 @@ int st_shape_avgpool2d(const hpt_value *args, const int *in, int in_rank, int *o
 {
     return pool2d("AveragePooling2D", args, in, in_rank, out, out_rank, why, n);
 }
+
+int st_shape_estimator(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+{
+    /* The features are the sample's values in order, whatever its shape. */
+    out[0] = 0;
+    *out_rank = 1;
+    return 0;
+}

@@ -20,6 +20,7 @@ count_lines() {   # $1 = label, $2 = exit status, $3 = output file
     p=$(grep -c '^PASS: ' "$3"); f=$(grep -c '^FAIL: ' "$3")
     pass=$((pass + p)); fail=$((fail + f))
     grep -A3 '^FAIL: ' "$3" | sed "s|^|  [$1] |"
+    grep '^SKIP: ' "$3" | sed "s|^|  [$1] |"     # a test that could not run says so
     if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
         bad "$1 exited with status $2 without a FAIL line"; tail -20 "$3" | sed 's/^/    /'
     fi

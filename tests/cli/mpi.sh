@@ -147,10 +147,13 @@ check "... and the rerun ends with the uninterrupted table" "grep -q '^resuming 
 # A rank that cannot load the data: named, with its cause; every rank ends.
 mkdir -p "$tmp/nodata"
 spec "$tmp/n" "$(echo "$random" | sed "s|DIR|$tmp/n|")" | sed "s|datasets.fashion_mnist(scale = 1/255)|idx(train_images = \"data/x.gz\", train_labels = \"data/y.gz\", scale = 1/255)|" > "$tmp/n.hpt"
+# Paths are relative to the spec's directory: named "n.hpt", that is each
+# rank's working directory.  Only rank 0 reads the file (good/n.hpt).
 mkdir -p "$tmp/good/data"
+cp "$tmp/n.hpt" "$tmp/good/n.hpt"
 cp tests/data/fashion-mnist/train-images-idx3-ubyte.gz "$tmp/good/data/x.gz"
 cp tests/data/fashion-mnist/train-labels-idx1-ubyte.gz "$tmp/good/data/y.gz"
-timeout 60 $mpi -np 2 --wdir "$tmp/good" "$HPTC" run "$tmp/n.hpt" --jobs 1 : -np 1 --wdir "$tmp/nodata" "$HPTC" run "$tmp/n.hpt" --jobs 1 \
+timeout 60 $mpi -np 2 --wdir "$tmp/good" "$HPTC" run n.hpt --jobs 1 : -np 1 --wdir "$tmp/nodata" "$HPTC" run n.hpt --jobs 1 \
     > "$tmp/n.log" 2>&1
 st=$?
 check "a rank that cannot load the data: its rank and cause reported, non-zero status, no hang" \
@@ -164,7 +167,7 @@ gzip -dc "$tmp/good/data/x.gz" > "$tmp/x"
 # One pixel of the first image differs (offset 16 + 5; a corner pixel is 0 in every image).
 printf '\377' | dd of="$tmp/x" bs=1 seek=21 conv=notrunc 2> /dev/null
 gzip -c "$tmp/x" > "$tmp/other/data/x.gz"
-timeout 60 $mpi -np 1 --wdir "$tmp/good" "$HPTC" run "$tmp/n.hpt" --jobs 1 : -np 1 --wdir "$tmp/other" "$HPTC" run "$tmp/n.hpt" --jobs 1 \
+timeout 60 $mpi -np 1 --wdir "$tmp/good" "$HPTC" run n.hpt --jobs 1 : -np 1 --wdir "$tmp/other" "$HPTC" run n.hpt --jobs 1 \
     > "$tmp/o.log" 2>&1
 st=$?
 check "a rank whose data differs from rank 0's is refused, naming it" \
