@@ -927,11 +927,30 @@ static void *serve(void *arg)
     return NULL;
 }
 
+static void tuner_init(tuner *T, const ir_program *p, const tune_options *o)
+{
+    *T = (tuner){ .p = p, .o = o, .best_score = NAN, .best_trial = -1, .started = wall() };
+    pthread_mutex_init(&T->mu, NULL);
+    pthread_cond_init(&T->cv, NULL);
+}
+
+/* Everything a tuner owns, on any rank (what a rank never opened is NULL). */
+static void tuner_free(tuner *T)
+{
+    for (job *j = T->queue, *next; j; j = next) next = j->next, free_job(j);
+    oracle_free(T->orc);
+    store_close(T->db);
+    source_free(&T->data);
+    free(T->rows);
+    free(T->fold_rows), free(T->fold_n_train), free(T->fold_n_val);
+    pthread_mutex_destroy(&T->mu);
+    pthread_cond_destroy(&T->cv);
+}
+
 int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e)
 {
-    tuner T = { .p = p, .o = o, .best_score = NAN, .best_trial = -1, .started = wall() };
-    pthread_mutex_init(&T.mu, NULL);
-    pthread_cond_init(&T.cv, NULL);
+    tuner T;
+    tuner_init(&T, p, o);
     hpt_value targs[32];
     arena scratch = { 0 };
     int rc = check_in(&T, setup(&T, &scratch, targs, e), NULL, e);
@@ -949,20 +968,15 @@ int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e)
             for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
         if (T.has_error) *e = T.error, rc = -1;
     }
-    source_free(&T.data);
-    free(T.rows);
-    free(T.fold_rows), free(T.fold_n_train), free(T.fold_n_val);
+    tuner_free(&T);
     arena_free(&scratch);
-    pthread_mutex_destroy(&T.mu);
-    pthread_cond_destroy(&T.cv);
     return rc;
 }
 
 int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
 {
-    tuner T = { .p = p, .o = o, .best_score = NAN, .best_trial = -1, .started = wall() };
-    pthread_mutex_init(&T.mu, NULL);
-    pthread_cond_init(&T.cv, NULL);
+    tuner T;
+    tuner_init(&T, p, o);
     hpt_value targs[32];
     arena scratch = { 0 };
     char why[200], path[1100];
@@ -1052,14 +1066,7 @@ out:
     free(slots);
     free(threads);
     free(ranks);
-    for (job *j = T.queue, *next; j; j = next) next = j->next, free_job(j);
-    oracle_free(T.orc);
-    store_close(T.db);
-    source_free(&T.data);
-    free(T.rows);
-    free(T.fold_rows), free(T.fold_n_train), free(T.fold_n_val);
+    tuner_free(&T);
     arena_free(&scratch);
-    pthread_mutex_destroy(&T.mu);
-    pthread_cond_destroy(&T.cv);
     return rc;
 }
