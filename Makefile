@@ -88,7 +88,7 @@ $(BUILD)/libhptc.a: $(LIB_OBJ)
 $(BUILD)/hptc: $(BUILD)/runtime/main.o $(BUILD)/libhptc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhptc.a tests/unit/check.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhptc.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhptc.a $(LDLIBS)
 

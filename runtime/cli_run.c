@@ -8,7 +8,6 @@
 #include "runtime/dist.h"
 #include "runtime/jit.h"
 #include "runtime/store.h"
-#include "runtime/train.h"
 #include "runtime/tuner.h"
 #include "runtime/weights.h"
 
@@ -155,15 +154,7 @@ static void executions_json(FILE *out, const store_epoch_row *h, int nh, const c
     if (n < 2) return;
     fputs(", \"execution_scores\": [", out);
     for (int x = 0; x < n; x++) {
-        double best = NAN;
-        for (int r = 0; r < nh; r++) {
-            if (h[r].execution != x) continue;
-            train_epoch m = { .loss = h[r].loss, .accuracy = h[r].accuracy, .val_loss = h[r].val_loss,
-                              .val_accuracy = h[r].val_accuracy, .has_val = !isnan(h[r].val_loss) || !isnan(h[r].val_accuracy) };
-            double v = train_metric(&m, objective);
-            if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v;
-        }
-        json_number(out, best);
+        json_number(out, tune_execution_best(h, nh, x, objective, maximize, NULL));
         fputs(x + 1 < n ? ", " : "]", out);
     }
 }

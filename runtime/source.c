@@ -4,18 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A relative path in a spec is relative to the spec's own directory, as an
- * #include is: a spec kept in version control beside its data works from
- * any working directory.  A spec read from stdin resolves from the cwd. */
+/* A relative path in a spec (an A_PATH argument) is relative to the spec's
+ * own directory, as an #include is: a spec kept in version control beside
+ * its data works from any working directory.  A spec read from stdin
+ * resolves from the cwd. */
 typedef struct spec_paths { char buf[4][4096]; } spec_paths;
 
-static const hpt_value *resolve(const ir_program *p, const hpt_value *a, int n, hpt_value *out, spec_paths *paths)
+static const hpt_value *resolve(const ir_program *p, const st_entry *entry, const hpt_value *a, hpt_value *out,
+                                spec_paths *paths)
 {
     const char *slash = strrchr(p->file, '/');
     int used = 0;
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < entry->n_args && k < 16; k++) {    /* out holds 16: data sources have 5 */
         out[k] = a[k];
-        if (a[k].type != V_STRING || a[k].u.s[0] == '/' || !slash || !strcmp(p->file, "<stdin>") || used == 4)
+        if (!(entry->args[k].flags & A_PATH) || a[k].type != V_STRING || a[k].u.s[0] == '/' || !slash ||
+            !strcmp(p->file, "<stdin>") || used == 4)
             continue;
         snprintf(paths->buf[used], sizeof paths->buf[used], "%.*s/%s", (int)(slash - p->file), p->file, a[k].u.s);
         out[k].u.s = paths->buf[used++];
@@ -28,9 +31,7 @@ static int load_call(const ir_program *p, const st_entry *entry, const hpt_value
 {
     hpt_value resolved[16];
     spec_paths paths;
-    /* Only the path arguments are strings, apart from csv's label name. */
-    const hpt_value *a = resolve(p, given, entry->n_args < 16 ? entry->n_args : 16, resolved, &paths);
-    if (entry->id == ST_csv) resolved[csv_label] = given[csv_label];
+    const hpt_value *a = resolve(p, entry, given, resolved, &paths);
     memset(test, 0, sizeof *test);
     switch (entry->id) {
     case ST_fashion_mnist:

@@ -449,6 +449,23 @@ static int run_execution(slot *s, job *j, int execution, int retry, char *reason
 }
 
 /* The trial's score: the mean over executions (and folds) of each one's best epoch. */
+double tune_execution_best(const store_epoch_row *rows, int n, int execution, const char *objective, int maximize,
+                           int *epoch)
+{
+    double best = NAN;
+    int at = -1;
+    for (int k = 0; k < n; k++) {
+        if (rows[k].execution != execution) continue;
+        train_epoch m = { .loss = rows[k].loss, .accuracy = rows[k].accuracy, .val_loss = rows[k].val_loss,
+                          .val_accuracy = rows[k].val_accuracy,
+                          .has_val = !isnan(rows[k].val_loss) || !isnan(rows[k].val_accuracy) };
+        double v = train_metric(&m, objective);
+        if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v, at = rows[k].epoch;
+    }
+    if (epoch) *epoch = at;
+    return best;
+}
+
 static double trial_score(tuner *T, int trial, int *best_epoch)
 {
     store_epoch_row *rows;
@@ -459,15 +476,8 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
     double sum = 0, best_any = NAN;
     int counted = 0;
     for (int x = 0; x < T->runs; x++) {
-        double best = NAN;
-        int at = -1;
-        for (int k = 0; k < n; k++) {
-            if (rows[k].execution != x) continue;
-            train_epoch m = { .loss = rows[k].loss, .accuracy = rows[k].accuracy, .val_loss = rows[k].val_loss,
-                              .val_accuracy = rows[k].val_accuracy, .has_val = !isnan(rows[k].val_loss) || !isnan(rows[k].val_accuracy) };
-            double v = train_metric(&m, T->objective);
-            if (better(T, v, best)) best = v, at = rows[k].epoch;
-        }
+        int at;
+        double best = tune_execution_best(rows, n, x, T->objective, T->maximize, &at);
         if (isnan(best)) continue;
         sum += best, counted++;
         if (better(T, best, best_any)) best_any = best, *best_epoch = at;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include "compiler/ir.h"
 #include "runtime/err.h"
+#include "runtime/store.h"
 
 typedef struct tune_options {
     int jobs;                   /* parallel trials (>= 1) */
@@ -49,5 +50,10 @@ void tune_project_path(const ir_program *p, char *buf, size_t n);
 void tune_values_json(const ir_program *p, const hpt_value *values, char *buf, size_t n);
 /* Does the objective rise (accuracy) rather than fall (loss)? */
 int tune_maximize(const char *objective);
+/* One execution's (or fold's) score: the best objective over its epoch rows
+ * (rows may hold other executions', which are skipped), and that epoch in
+ * *epoch when non-NULL; NAN and -1 when none computed it. */
+double tune_execution_best(const store_epoch_row *rows, int n, int execution, const char *objective, int maximize,
+                           int *epoch);
 
 #endif

@@ -40,6 +40,7 @@ enum {
     A_CONST = 1 << 2,   /* must not depend on a hyperparameter */
     A_HI_OPEN = 1 << 3, /* the upper bound is exclusive */
     A_NONE_OK = 1 << 4, /* None is accepted besides the type */
+    A_PATH = 1 << 5,    /* a file, relative to the spec's directory */
 };
 
 typedef struct st_arg {
@@ -199,21 +200,21 @@ typedef struct st_entry {
 #define ST_ARGS_fashion_mnist(X) DATA_COMMON(X, fashion_mnist)
 #define ST_ARGS_mnist(X) DATA_COMMON(X, mnist)
 #define ST_ARGS_idx(X) \
-    X(idx, train_images, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, "IDX file of training samples (.gz or plain)") \
-    X(idx, train_labels, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, "IDX file of training labels") \
-    X(idx, test_images, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "IDX file of test samples") \
-    X(idx, test_labels, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "IDX file of test labels") \
+    X(idx, train_images, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_PATH, "IDX file of training samples (.gz or plain)") \
+    X(idx, train_labels, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_PATH, "IDX file of training labels") \
+    X(idx, test_images, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK | A_PATH, "IDX file of test samples") \
+    X(idx, test_labels, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK | A_PATH, "IDX file of test labels") \
     DATA_COMMON(X, idx)
 #define ST_ARGS_csv(X) \
-    X(csv, path, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, "CSV file with a header row") \
+    X(csv, path, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_PATH, "CSV file with a header row") \
     X(csv, label, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "name of the label column; None means the last") \
-    X(csv, test, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "CSV file of the test split, same columns") \
+    X(csv, test, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK | A_PATH, "CSV file of the test split, same columns") \
     DATA_COMMON(X, csv)
 #define ST_ARGS_npy(X) \
-    X(npy, x, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, ".npy file of samples") \
-    X(npy, y, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, ".npy file of labels") \
-    X(npy, test_x, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, ".npy file of test samples") \
-    X(npy, test_y, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, ".npy file of test labels") \
+    X(npy, x, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_PATH, ".npy file of samples") \
+    X(npy, y, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_PATH, ".npy file of labels") \
+    X(npy, test_x, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK | A_PATH, ".npy file of test samples") \
+    X(npy, test_y, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK | A_PATH, ".npy file of test labels") \
     DATA_COMMON(X, npy)
 
 #define ST_ARGS_compile(X) \

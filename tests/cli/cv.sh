@@ -5,22 +5,9 @@
 . "$(dirname "$0")/../lib.sh"
 
 spec() {
-    cat <<SPEC
-data = datasets.fashion_mnist(scale = 1/255)
-model {
-  Input(shape = [28, 28])
-  Flatten()
-  Dense(units = hp.Int("units", 16, 64, step = 16), activation = "relu")
-  Dense(10)
+    mlp_spec "RandomSearch(objective = \"val_accuracy\", max_trials = 3, seed = 5, directory = \"$1\",
+                     project_name = \"p\")" "search(epochs = 2, batch_size = 32, cv = $2)"
 }
-compile(optimizer = Adam(learning_rate = 1e-3), loss = "sparse_categorical_crossentropy",
-        metrics = ["accuracy"])
-tuner = RandomSearch(objective = "val_accuracy", max_trials = 3, seed = 5, directory = "$1",
-                     project_name = "p")
-search(epochs = 2, batch_size = 32, cv = $2)
-SPEC
-}
-table() { "$HPTC" summary "$1/p" --json | sed 's/"started": [0-9.e+]*, "finished": [0-9.e+null]*, //'; }
 
 spec "$tmp/a" "StratifiedKFold(n_splits = 3, shuffle = true, seed = 9)" > "$tmp/a.hpt"
 spec "$tmp/b" "StratifiedKFold(n_splits = 3, shuffle = true, seed = 9)" > "$tmp/b.hpt"

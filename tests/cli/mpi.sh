@@ -29,29 +29,10 @@ mpi="mpirun --allow-run-as-root --oversubscribe -x HPT_DATA -x NO_COLOR -x LSAN_
 HPTC=$(cd "$(dirname "$HPTC")" && pwd)/$(basename "$HPTC")
 
 # $1 directory, $2 tuner line, $3 search line (default: a 20% validation split).
-spec() {
-    cat <<SPEC
-data = datasets.fashion_mnist(scale = 1/255)
-model {
-  Input(shape = [28, 28])
-  Flatten()
-  Dense(units = hp.Int("units", min_value = 16, max_value = 64, step = 16), activation = "relu")
-  if hp.Boolean("dropout") {
-    Dropout(0.2)
-  }
-  Dense(10)
-}
-compile(optimizer = Adam(learning_rate = hp.Choice("learning_rate", [1e-2, 1e-3])),
-        loss = "sparse_categorical_crossentropy", metrics = ["accuracy"])
-tuner = $2
-${3:-search(epochs = 2, validation_split = 0.2, batch_size = 32)}
-SPEC
-}
+spec() { mlp_spec "$2" "$3"; }
 random='RandomSearch(objective = "val_accuracy", max_trials = 6, executions_per_trial = 2, directory = "DIR", project_name = "p", seed = 3)'
 cv=$random       # with search(cv = 3): each execution trains 3 folds
 hyperband='Hyperband(objective = "val_accuracy", max_epochs = 5, factor = 3, directory = "DIR", project_name = "p", seed = 5)'
-# The trial table without wall-clock fields, with the project path made neutral.
-table() { "$HPTC" summary "$1/p" --json | sed 's/"started": [0-9.e+]*, "finished": [0-9.e+null]*, //' | sed "s|$1|DIR|g"; }
 
 for tuner in random cv hyperband; do
     eval "line=\$$tuner"

@@ -9,27 +9,11 @@ trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # A small Hyperband search: 20 trials, 62 epochs (max_epochs 5, factor 3, two iterations).
 spec() {
-    cat <<SPEC
-data = datasets.fashion_mnist(scale = 1/255)
-model {
-  Input(shape = [28, 28])
-  Flatten()
-  Dense(units = hp.Int("units", min_value = 16, max_value = 64, step = 16), activation = "relu")
-  if hp.Boolean("dropout") {
-    Dropout(0.2)
-  }
-  Dense(10)
+    mlp_spec "Hyperband(objective = \"val_accuracy\", max_epochs = 5, factor = 3, hyperband_iterations = 2,
+                  directory = \"$1\", project_name = \"p\", seed = 3)" \
+             "search(validation_split = 0.2, batch_size = 32,
+       callbacks = [EarlyStopping(monitor = \"val_loss\", patience = 1)])"
 }
-compile(optimizer = Adam(learning_rate = hp.Choice("learning_rate", [1e-2, 1e-3])),
-        loss = "sparse_categorical_crossentropy", metrics = ["accuracy"])
-tuner = Hyperband(objective = "val_accuracy", max_epochs = 5, factor = 3, hyperband_iterations = 2,
-                  directory = "$1", project_name = "p", seed = 3)
-search(validation_split = 0.2, batch_size = 32,
-       callbacks = [EarlyStopping(monitor = "val_loss", patience = 1)])
-SPEC
-}
-# The trial table without wall-clock fields.
-table() { "$HPTC" summary "$1/p" --json | sed 's/"started": [0-9.e+]*, "finished": [0-9.e+null]*, //'; }
 
 spec "$tmp/a" > "$tmp/a.hpt"
 "$HPTC" run "$tmp/a.hpt" --jobs 1 > "$tmp/a.log" 2>&1

@@ -16,6 +16,7 @@
 #include "runtime/train.h"
 #include "runtime/trial.h"
 #include "tests/unit/check.h"
+#include "tests/unit/synthetic.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -226,19 +227,6 @@ static const char *CNN =
     "  Dense(16, activation = \"relu\")\n  Dense(10)\n}\n"
     "compile(optimizer = RMSprop(learning_rate = 0.01, momentum = 0.5), loss = \"sparse_categorical_crossentropy\")\n";
 
-static void make_data(data_set *d, int n)
-{
-    memset(d, 0, sizeof *d);
-    d->n = n, d->rank = 2, d->shape[0] = 6, d->shape[1] = 2, d->sample_size = 12, d->n_classes = 10;
-    d->f32 = malloc(sizeof(float) * 12 * (size_t)n);
-    d->labels = malloc(sizeof(int32_t) * (size_t)n);
-    rng r = rng_stream(9);
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < 12; j++) d->f32[i * 12 + j] = rng_float(&r);
-        d->labels[i] = (int)(d->f32[i * 12] * 5) + 5 * (d->f32[i * 12 + 1] > 0.5f);
-    }
-    snprintf(d->source, sizeof d->source, "synthetic");
-}
 
 static trial *expand(const ir_program *p, const char *set, int jit)
 {
@@ -263,7 +251,7 @@ static void test_fit(const char *name, const char *src)
     ir_program *p = r.program;
     if (!CHECK(p != NULL, "%s compiles", name)) return;
     data_set d;
-    make_data(&d, 640);
+    synthetic_data(&d, 640);
     uint32_t rows[640];
     for (int i = 0; i < 640; i++) rows[i] = (uint32_t)i;
     train_data td = { &d, rows, 512, &d, rows + 512, 128, 1.0f };

@@ -12,6 +12,7 @@
 #include "runtime/train.h"
 #include "runtime/trial.h"
 #include "tests/unit/check.h"
+#include "tests/unit/synthetic.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -196,20 +197,6 @@ static void test_conditional_expansion(void)
     ir_free(p);
 }
 
-/* Synthetic data: 4x3 features, 10 classes, learnable (label = argmax of a projection). */
-static void make_data(data_set *d, int n)
-{
-    memset(d, 0, sizeof *d);
-    d->n = n, d->rank = 2, d->shape[0] = 6, d->shape[1] = 2, d->sample_size = 12, d->n_classes = 10;
-    d->f32 = malloc(sizeof(float) * 12 * (size_t)n);
-    d->labels = malloc(sizeof(int32_t) * (size_t)n);
-    rng r = rng_stream(9);
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < 12; j++) d->f32[i * 12 + j] = rng_float(&r);
-        d->labels[i] = (int)(d->f32[i * 12] * 5) + 5 * (d->f32[i * 12 + 1] > 0.5f);
-    }
-    snprintf(d->source, sizeof d->source, "synthetic");
-}
 
 static int count_epochs(void *user, const train_epoch *m, trial *t, const train_state *s)
 {
@@ -223,7 +210,7 @@ static void test_fit(void)
     ir_program *p = compile(MLP);
     if (!p) return;
     data_set d;
-    make_data(&d, 200);
+    synthetic_data(&d, 200);
     int n_train;
     int n_val = train_split(200, 0.2, &n_train);
     CHECK(n_train == 160 && n_val == 40, "validation_split 0.2 of 200 rows: 160 train, last 40 validation");
