@@ -45,7 +45,8 @@ int main(int argc, char **argv)
     for (int k = 0; k < N_WEIGHTS; k++) w[k] = (float)k * 1e-6f;
     if (dist_size(d) == 1) {
         const char *dir = argc > 1 ? argv[1] : "/tmp/hptc_rank0_epoch";
-        store *s = store_open(dir, 1, "bench", "bench.hpt", 1, &e);
+        store_identity id = { 1, "bench", "bench.hpt", NULL, NULL };
+        store *s = store_open(dir, &id, 1, &e);
         if (!s) return fprintf(stderr, "%s\n", e.message), 1;
         store_trial tr = { .id = 0, .hps_json = "{}", .parent = -1, .bracket = -1, .round = -1, .epochs = REPS };
         store_trial_begin(s, &tr, &e);

@@ -59,7 +59,8 @@ int main(int argc, char **argv)
     int n_trials = argc > 2 ? atoi(argv[2]) : 1000, n_epochs = argc > 3 ? atoi(argv[3]) : 10;
     static const char *const activations[] = { "relu", "tanh", "gelu" };
     hpt_error e;
-    store *s = store_open(argv[1], 0x5eedULL, SPEC, "bench/report_store.c", 1, &e);
+    store_identity id = { 0x5eedULL, SPEC, "bench/report_store.c", NULL, NULL };
+    store *s = store_open(argv[1], &id, 1, &e);
     if (!s || store_meta_set(s, "objective", "val_accuracy", &e) || store_meta_set(s, "tuner", "Hyperband", &e) ||
         store_meta_set(s, "hptc_version", "0.1.0", &e) || store_meta_set(s, "backend", "blas (synthetic)", &e))
         goto fail;

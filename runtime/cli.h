@@ -14,6 +14,33 @@ typedef struct cli_command {
 
 /* Print the command's usage to stderr; returns 2 (the usage-error status). */
 int cli_usage(const char *name);
+
+/* A command's options, as rows (runtime/cli_args.c), written with the macros below:
+ *   { CLI_INT_OPT("--jobs", &jobs, 1), CLI_FLAG_OPT("--overwrite", &overwrite),
+ *     CLI_CHOICE_OPT("--backend", &backend, "blas|jit"), CLI_LIST_OPT("--set", &sets), CLI_END_OPT } */
+typedef enum { CLI_FLAG, CLI_INT, CLI_STRING, CLI_LIST } cli_kind;
+typedef struct cli_list { const char **items; int n; } cli_list;   /* a repeatable option's values */
+typedef struct cli_option {
+    const char *name;
+    cli_kind kind;
+    void *dest;                 /* int* (FLAG, INT), const char ** (STRING), cli_list * (LIST) */
+    int min;                    /* CLI_INT: the least value accepted */
+    const char *choices;        /* CLI_STRING: "a|b" when only those are valid */
+} cli_option;
+#define CLI_FLAG_OPT(name, dest) { name, CLI_FLAG, dest, 0, NULL }
+#define CLI_INT_OPT(name, dest, min) { name, CLI_INT, dest, min, NULL }
+#define CLI_STRING_OPT(name, dest) { name, CLI_STRING, dest, 0, NULL }
+#define CLI_CHOICE_OPT(name, dest, choices) { name, CLI_STRING, dest, 0, choices }
+#define CLI_LIST_OPT(name, dest) { name, CLI_LIST, dest, 0, NULL }
+#define CLI_END_OPT { NULL, CLI_FLAG, NULL, 0, NULL }
+/* Parse argv (after the command name) against opts, which end with a NULL
+ * name; positional arguments go to positional[0..max) (unset ones NULL).
+ * Returns 0, or 2 after naming what is wrong (an unknown option with the
+ * nearest known one, a missing or malformed value, an argument too many or
+ * missing) and printing the usage.  Free lists with cli_list_free. */
+int cli_parse(const char *command, int argc, char **argv, const cli_option *opts, const char **positional,
+              int min_positional, int max_positional);
+void cli_list_free(const cli_option *opts);
 /* Read a whole file ("-" = stdin), NUL-terminated; prints its own error. */
 int cli_read_file(const char *path, char **text, size_t *len);
 /* Compile a spec, printing diagnostics (warnings too unless quiet_warnings). */
@@ -22,7 +49,7 @@ ir_program *cli_compile(const char *path, int quiet_warnings);
 void cli_print_extra_backends(FILE *out);
 
 /* Shared by the runtime's commands (runtime/cli_train.c). */
-int cli_apply_sets(const ir_program *p, hpt_value *values, char **sets, int n_sets);
+int cli_apply_sets(const ir_program *p, hpt_value *values, const char *const *sets, int n_sets);
 void cli_describe_values(const ir_program *p, const hpt_value *values, char *buf, size_t n);
 
 /* The runtime's commands, defined in runtime/cli_*.c, as rows of main.c's table. */

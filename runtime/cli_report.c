@@ -321,14 +321,14 @@ static int load(report *r, store *s)
 
 int cli_report(int argc, char **argv)
 {
-    const char *dir = NULL, *path = NULL;
-    for (int k = 0; k < argc; k++) {
-        if (!strcmp(argv[k], "-o") && k + 1 < argc) path = argv[++k];
-        else if (argv[k][0] == '-') return cli_usage("report");
-        else if (!dir) dir = argv[k];
-        else return cli_usage("report");
+    const char *dir, *path = NULL;
+    const cli_option opts[] = { CLI_STRING_OPT("-o", &path), CLI_END_OPT };
+    int bad = cli_parse("report", argc, argv, opts, &dir, 1, 1);
+    if (bad) return bad;
+    if (!path) {
+        fprintf(stderr, "hptc report: -o FILE.html says where to write the page (- for stdout)\n");
+        return cli_usage("report");
     }
-    if (!dir || !path) return cli_usage("report");
     hpt_error e;
     store *s = store_open_readonly(dir, &e);
     if (!s) {

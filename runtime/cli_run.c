@@ -27,21 +27,14 @@ static void on_sigint(int sig)
 
 int cli_run(int argc, char **argv)
 {
-    const char *file = NULL;
-    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0, jit = 0;
-    for (int k = 0; k < argc; k++) {
-        if (!strcmp(argv[k], "--jobs") && k + 1 < argc) jobs = atoi(argv[++k]);
-        else if (!strncmp(argv[k], "--jobs=", 7)) jobs = atoi(argv[k] + 7);
-        else if (!strcmp(argv[k], "--overwrite")) overwrite = 1;
-        else if (!strcmp(argv[k], "--limit") && k + 1 < argc) limit = atoi(argv[++k]);
-        else if (!strcmp(argv[k], "--backend") && k + 1 < argc &&
-                 (!strcmp(argv[k + 1], "jit") || !strcmp(argv[k + 1], "blas")))
-            jit = !strcmp(argv[++k], "jit");
-        else if (argv[k][0] == '-' && argv[k][1]) return cli_usage("run");
-        else if (!file) file = argv[k];
-        else return cli_usage("run");
-    }
-    if (!file || jobs < 1) return cli_usage("run");
+    const char *file, *backend = "blas";
+    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0;
+    const cli_option opts[] = { CLI_INT_OPT("--jobs", &jobs, 1), CLI_FLAG_OPT("--overwrite", &overwrite),
+                                CLI_INT_OPT("--limit", &limit, 1), CLI_CHOICE_OPT("--backend", &backend, "blas|jit"),
+                                CLI_END_OPT };
+    int bad = cli_parse("run", argc, argv, opts, &file, 1, 1);
+    if (bad) return bad;
+    int jit = !strcmp(backend, "jit");
     hpt_error e;
     dist *d = dist_init(NULL, NULL, &e);
     if (!d && e.message[0]) {
@@ -169,15 +162,15 @@ static int open_project(const char *dir, store **s)
 
 int cli_summary(int argc, char **argv)
 {
-    const char *dir = NULL;
+    const char *dir;
     int json = 0, csv = 0;
-    for (int k = 0; k < argc; k++) {
-        if (!strcmp(argv[k], "--json")) json = 1;
-        else if (!strcmp(argv[k], "--csv")) csv = 1;
-        else if (argv[k][0] == '-') return cli_usage("summary");
-        else dir = argv[k];
+    const cli_option opts[] = { CLI_FLAG_OPT("--json", &json), CLI_FLAG_OPT("--csv", &csv), CLI_END_OPT };
+    int bad = cli_parse("summary", argc, argv, opts, &dir, 1, 1);
+    if (bad) return bad;
+    if (json && csv) {
+        fprintf(stderr, "hptc summary: --json or --csv, not both\n");
+        return cli_usage("summary");
     }
-    if (!dir || (json && csv)) return cli_usage("summary");
     store *s;
     if (open_project(dir, &s)) return 1;
     store_trial *t;
@@ -206,11 +199,16 @@ int cli_summary(int argc, char **argv)
         for (int k = 0; k < n; k++) {
             fprintf(out, "%s\n  {\"id\": %d, \"status\": \"%s\", \"score\": ", k ? "," : "", t[k].id, t[k].status);
             json_number(out, t[k].score);
-            fprintf(out, ", \"best_epoch\": %d, \"hyperparameters\": %s, \"parent\": %d, \"bracket\": %d, \"round\": %d,"
+            fprintf(out, ", \"best_epoch\": ");
+            if (t[k].best_epoch >= 0) fprintf(out, "%d", t[k].best_epoch + 1);   /* counted from 1, as printed */
+            else fputs("null", out);
+            fprintf(out, ", \"hyperparameters\": %s, \"parent\": %d, \"bracket\": %d, \"round\": %d,"
                          " \"epochs\": %d, \"initial_epoch\": %d, \"seed\": \"%016llx\", \"reason\": ",
-                    t[k].best_epoch, t[k].hps_json, t[k].parent, t[k].bracket, t[k].round, t[k].epochs,
-                    t[k].initial_epoch, (unsigned long long)t[k].seed);
+                    t[k].hps_json, t[k].parent, t[k].bracket, t[k].round, t[k].epochs, t[k].initial_epoch,
+                    (unsigned long long)t[k].seed);
             json_string(out, t[k].reason);
+            fprintf(out, ", \"data\": ");
+            json_string(out, t[k].data);
             fprintf(out, ", \"started\": ");
             json_number(out, t[k].started);
             fprintf(out, ", \"finished\": ");
@@ -223,7 +221,7 @@ int cli_summary(int argc, char **argv)
                 int first = 1;
                 for (int r = 0; r < nh; r++) {
                     if (h[r].execution) continue;
-                    fprintf(out, "%s[%d, ", first ? "" : ", ", h[r].epoch);
+                    fprintf(out, "%s[%d, ", first ? "" : ", ", h[r].epoch + 1);
                     double v[4] = { h[r].loss, h[r].accuracy, h[r].val_loss, h[r].val_accuracy };
                     for (int c = 0; c < 4; c++) {
                         json_number(out, v[c]);
@@ -245,7 +243,9 @@ int cli_summary(int argc, char **argv)
         for (int k = 0; k < n; k++) {
             fprintf(out, "%d,%s,", t[k].id, t[k].status);
             if (!isnan(t[k].score)) fprintf(out, "%.17g", t[k].score);
-            fprintf(out, ",%d,%d,%d,%d,%d,\"", t[k].best_epoch, t[k].parent, t[k].bracket, t[k].round, t[k].epochs);
+            fputc(',', out);
+            if (t[k].best_epoch >= 0) fprintf(out, "%d", t[k].best_epoch + 1);
+            fprintf(out, ",%d,%d,%d,%d,\"", t[k].parent, t[k].bracket, t[k].round, t[k].epochs);
             for (const char *c = t[k].hps_json; *c; c++) fprintf(out, *c == '"' ? "\"\"" : "%c", *c);
             fprintf(out, "\",\"");
             for (const char *c = t[k].reason; *c; c++) fprintf(out, *c == '"' ? "\"\"" : "%c", *c);
@@ -272,16 +272,161 @@ int cli_summary(int argc, char **argv)
     return 0;
 }
 
+/* ---- a trial's hyperparameters, back from JSON ----------------------------- */
+
+/* One "name": value pair of the JSON tune_values_json writes: the name
+ * decoded, the value as text (a string decoded, with quoted set). */
+typedef struct hp_pair {
+    char *name, *value;
+    int quoted;
+} hp_pair;
+
+static const char *skip_space(const char *c)
+{
+    while (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r') c++;
+    return c;
+}
+
+static void put_utf8(char **o, unsigned cp)
+{
+    unsigned char *u = (unsigned char *)*o;
+    if (cp < 0x80) *u++ = (unsigned char)cp;
+    else if (cp < 0x800) *u++ = (unsigned char)(0xc0 | cp >> 6), *u++ = (unsigned char)(0x80 | (cp & 0x3f));
+    else if (cp < 0x10000)
+        *u++ = (unsigned char)(0xe0 | cp >> 12), *u++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f)),
+        *u++ = (unsigned char)(0x80 | (cp & 0x3f));
+    else
+        *u++ = (unsigned char)(0xf0 | cp >> 18), *u++ = (unsigned char)(0x80 | (cp >> 12 & 0x3f)),
+        *u++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f)), *u++ = (unsigned char)(0x80 | (cp & 0x3f));
+    *o = (char *)u;
+}
+
+static int hex4(const char *c, unsigned *out)
+{
+    *out = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = c[k] >= '0' && c[k] <= '9' ? c[k] - '0' : c[k] >= 'a' && c[k] <= 'f' ? c[k] - 'a' + 10
+              : c[k] >= 'A' && c[k] <= 'F' ? c[k] - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        *out = *out << 4 | (unsigned)d;
+    }
+    return 0;
+}
+
+/* string -> '"' (char | '\\' escape)* '"', decoded into malloc'd *out; the
+ * text after it, or NULL when malformed.  A decoded string is never longer
+ * than its JSON spelling, so the copy is sized by the spelling. */
+static const char *json_string_in(const char *c, char **out)
+{
+    if (*c++ != '"') return NULL;
+    char *buf = malloc(strlen(c) + 1), *o = buf;
+    if (!buf) return NULL;
+    for (; *c && *c != '"'; c++) {
+        if (*c != '\\') {
+            *o++ = *c;
+            continue;
+        }
+        unsigned cp, low;
+        switch (*++c) {
+        case '"': case '\\': case '/': *o++ = *c; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u':
+            if (hex4(c + 1, &cp)) goto bad;
+            c += 4;
+            if (cp >= 0xd800 && cp < 0xdc00 && c[1] == '\\' && c[2] == 'u' && !hex4(c + 3, &low) && low >= 0xdc00 &&
+                low < 0xe000)
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00), c += 6;
+            if (!cp || (cp >= 0xd800 && cp < 0xe000)) goto bad;
+            put_utf8(&o, cp);
+            break;
+        default: goto bad;
+        }
+    }
+    if (*c != '"') goto bad;
+    *o = 0;
+    *out = buf;
+    return c + 1;
+bad:
+    free(buf);
+    return NULL;
+}
+
+static void free_pairs(hp_pair *pairs, int n)
+{
+    for (int k = 0; pairs && k < n; k++) free(pairs[k].name), free(pairs[k].value);
+    free(pairs);
+}
+
+/* object -> '{' (string ':' value (',' string ':' value)*)? '}', the values
+ * being strings, numbers, true, false or null.  -1 when malformed. */
+static int parse_hps(const char *json, hp_pair **out, int *n)
+{
+    int cap = 16, count = 0;
+    hp_pair *pairs = malloc(sizeof *pairs * (size_t)cap);
+    const char *c = skip_space(json);
+    if (!pairs || *c++ != '{') goto bad;
+    c = skip_space(c);
+    while (*c != '}') {
+        if (count == cap) {
+            hp_pair *grown = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
+            if (!grown) goto bad;
+            pairs = grown;
+        }
+        hp_pair *h = &pairs[count];
+        *h = (hp_pair){ 0 };
+        if (!(c = json_string_in(c, &h->name))) goto bad;
+        count++;
+        c = skip_space(c);
+        if (*c++ != ':') goto bad;
+        c = skip_space(c);
+        if (*c == '"') {
+            h->quoted = 1;
+            if (!(c = json_string_in(c, &h->value))) goto bad;
+        } else {
+            size_t len = strcspn(c, ",} \t\r\n");
+            if (!len || !(h->value = strndup(c, len))) goto bad;
+            c += len;
+        }
+        c = skip_space(c);
+        if (*c == ',') c = skip_space(c + 1);
+        else if (*c != '}') goto bad;
+    }
+    if (*skip_space(c + 1)) goto bad;
+    *out = pairs;
+    *n = count;
+    return 0;
+bad:
+    free_pairs(pairs, count);
+    return -1;
+}
+
+/* A pair as the spec writes the value: 512, 0.001, "relu", True, None. */
+static void print_spec_value(FILE *out, const hp_pair *h)
+{
+    if (h->quoted) {
+        char small[256];
+        size_t need = value_format(small, sizeof small, value_string(h->value));
+        char *text = need < sizeof small ? small : malloc(need + 1);
+        if (text != small && text) value_format(text, need + 1, value_string(h->value));
+        fputs(text ? text : "?", out);
+        if (text != small) free(text);
+    } else {
+        fputs(!strcmp(h->value, "true") ? "True" : !strcmp(h->value, "false") ? "False"
+              : !strcmp(h->value, "null") ? "None" : h->value, out);
+    }
+}
+
 int cli_best(int argc, char **argv)
 {
-    const char *dir = NULL;
+    const char *dir;
     int json = 0;
-    for (int k = 0; k < argc; k++) {
-        if (!strcmp(argv[k], "--json")) json = 1;
-        else if (argv[k][0] == '-') return cli_usage("best");
-        else dir = argv[k];
-    }
-    if (!dir) return cli_usage("best");
+    const cli_option opts[] = { CLI_FLAG_OPT("--json", &json), CLI_END_OPT };
+    int bad = cli_parse("best", argc, argv, opts, &dir, 1, 1);
+    if (bad) return bad;
     store *s;
     if (open_project(dir, &s)) return 1;
     store_trial *t;
@@ -299,24 +444,29 @@ int cli_best(int argc, char **argv)
     } else {
         const store_trial *b = &t[order[0]];
         if (json) {
-            printf("{\"trial\": %d, \"objective\": \"%s\", \"score\": %.17g, \"best_epoch\": %d, \"hyperparameters\": %s}\n",
-                   b->id, objective, b->score, b->best_epoch, b->hps_json);
+            printf("{\"trial\": %d, \"objective\": ", b->id);
+            json_string(stdout, objective);
+            printf(", \"score\": %.17g, \"best_epoch\": %d, \"hyperparameters\": %s}\n", b->score, b->best_epoch + 1,
+                   b->hps_json);
+            rc = 0;
         } else {
-            printf("trial %d: %s %.4f\n", b->id, objective, b->score);
-            /* One "name = value" line per hyperparameter, ready for --set. */
-            const char *c = b->hps_json;
-            while ((c = strchr(c, '"'))) {
-                const char *end = strchr(c + 1, '"');
-                if (!end) break;
-                const char *v = end + 3, *v_end = v;
-                int quoted = *v == '"';
-                if (quoted) v_end = strchr(v + 1, '"') + 1;
-                else while (*v_end && *v_end != ',' && *v_end != '}') v_end++;
-                printf("%.*s = %.*s\n", (int)(end - c - 1), c + 1, (int)(v_end - v), v);
-                c = v_end;
+            /* One "name = value" line per hyperparameter, as the spec writes values (--set takes them). */
+            hp_pair *pairs;
+            int n_pairs;
+            if (parse_hps(b->hps_json, &pairs, &n_pairs)) {
+                fprintf(stderr, "hptc: %s: trial %d's hyperparameters are not the JSON hptc writes: %.200s\n", dir,
+                        b->id, b->hps_json);
+            } else {
+                printf("trial %d: %s %.4f\n", b->id, objective, b->score);
+                for (int k = 0; k < n_pairs; k++) {
+                    printf("%s = ", pairs[k].name);
+                    print_spec_value(stdout, &pairs[k]);
+                    putchar('\n');
+                }
+                free_pairs(pairs, n_pairs);
+                rc = 0;
             }
         }
-        rc = 0;
     }
     free(order);
     store_free_trials(t, n);
@@ -324,49 +474,45 @@ int cli_best(int argc, char **argv)
     return rc;
 }
 
-/* Values from a trial's JSON, through the spec's own parser of --set values. */
+/* Values from a trial's JSON: a string is taken as the string it is (a
+ * Choice of "64" and 64 differ), anything else through the spec's own
+ * parser of --set values.  -1 when a name or value is not the spec's. */
 static int values_from_json(const ir_program *p, const char *json, arena *a, hpt_value *values)
 {
     for (int k = 0; k < p->n_hps; k++) values[k] = value_none();
-    const char *c = json;
-    while ((c = strchr(c, '"'))) {
-        const char *end = strchr(c + 1, '"');
-        if (!end) return -1;
-        char name[256], text[256];
-        snprintf(name, sizeof name, "%.*s", (int)(end - c - 1), c + 1);
-        const char *v = end + 3, *v_end;
-        if (*v == '"') {
-            v_end = strchr(v + 1, '"');
-            if (!v_end) return -1;
-            snprintf(text, sizeof text, "%.*s", (int)(v_end - v - 1), v + 1);
-            v_end++;
-        } else {
-            v_end = v;
-            while (*v_end && *v_end != ',' && *v_end != '}') v_end++;
-            snprintf(text, sizeof text, "%.*s", (int)(v_end - v), v);
-            if (!strcmp(text, "true")) strcpy(text, "True");
-            if (!strcmp(text, "false")) strcpy(text, "False");
-        }
-        int k = ir_find_hp(p, name);
+    hp_pair *pairs;
+    int n, rc = 0;
+    if (parse_hps(json, &pairs, &n)) return -1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        int k = ir_find_hp(p, pairs[i].name);
         char why[200];
-        if (k < 0 || ir_parse_hp_value(p, k, text, &values[k], why, sizeof why)) return -1;
-        if (values[k].type == V_STRING) values[k].u.s = arena_strdup(a, values[k].u.s);
-        c = v_end;
+        if (k < 0) {
+            rc = -1;
+        } else if (pairs[i].quoted) {
+            const ir_hp *h = &p->hps[k];
+            rc = -1;
+            for (int v = 0; v < h->n_values; v++)
+                if (h->values[v].type == V_STRING && !strcmp(h->values[v].u.s, pairs[i].value)) values[k] = h->values[v], rc = 0;
+        } else {
+            rc = ir_parse_hp_value(p, k, pairs[i].value, &values[k], why, sizeof why);
+            if (rc == 0 && values[k].type == V_STRING) values[k].u.s = arena_strdup(a, values[k].u.s);
+        }
     }
-    return 0;
+    free_pairs(pairs, n);
+    return rc;
 }
 
 int cli_export(int argc, char **argv)
 {
-    const char *dir = NULL, *out = NULL;
+    const char *dir, *out = NULL;
     int trial_id = -1;
-    for (int k = 0; k < argc; k++) {
-        if (!strcmp(argv[k], "--trial") && k + 1 < argc) trial_id = atoi(argv[++k]);
-        else if (!strcmp(argv[k], "-o") && k + 1 < argc) out = argv[++k];
-        else if (argv[k][0] == '-') return cli_usage("export");
-        else dir = argv[k];
+    const cli_option opts[] = { CLI_INT_OPT("--trial", &trial_id, 0), CLI_STRING_OPT("-o", &out), CLI_END_OPT };
+    int bad = cli_parse("export", argc, argv, opts, &dir, 1, 1);
+    if (bad) return bad;
+    if (!out) {
+        fprintf(stderr, "hptc export: -o WEIGHTS says where to write the weights\n");
+        return cli_usage("export");
     }
-    if (!dir || !out) return cli_usage("export");
     store *s;
     if (open_project(dir, &s)) return 1;
     int rc = 1;

@@ -18,37 +18,35 @@
 #include <unistd.h>
 
 /* --set name=value for every hyperparameter named; the rest keep defaults. */
-int cli_apply_sets(const ir_program *p, hpt_value *values, char **sets, int n_sets)
+int cli_apply_sets(const ir_program *p, hpt_value *values, const char *const *sets, int n_sets)
 {
     ir_default_assignment(p, values);
     for (int k = 0; k < p->n_hps; k++)
         if (values[k].type == V_NONE) values[k] = p->hps[k].default_value;
     for (int s = 0; s < n_sets; s++) {
-        char *eq = strchr(sets[s], '=');
+        const char *eq = strchr(sets[s], '=');
         if (!eq) {
             fprintf(stderr, "hptc: --set wants name=value, not '%s'\n", sets[s]);
             return -1;
         }
-        *eq = 0;
-        int k = ir_find_hp(p, sets[s]);
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - sets[s]), sets[s]);
+        int k = ir_find_hp(p, name);
         if (k < 0) {
-            fprintf(stderr, "hptc: %s has no hyperparameter '%s'\n", p->file, sets[s]);
+            fprintf(stderr, "hptc: %s has no hyperparameter '%s'\n", p->file, name);
             const char *names[256];
             int n = 0;
             for (; n < p->n_hps && n < 255; n++) names[n] = p->hps[n].name;
             names[n] = NULL;
-            const char *near = st_suggest(ST_KIND_COUNT, sets[s], names);
+            const char *near = st_suggest(ST_KIND_COUNT, name, names);
             if (near) fprintf(stderr, "hptc: did you mean '%s'?\n", near);
-            *eq = '=';
             return -1;
         }
         char why[300];
         if (ir_parse_hp_value(p, k, eq + 1, &values[k], why, sizeof why)) {
-            fprintf(stderr, "hptc: --set %s=%s: %s\n", sets[s], eq + 1, why);
-            *eq = '=';
+            fprintf(stderr, "hptc: --set %s: %s\n", sets[s], why);
             return -1;
         }
-        *eq = '=';
     }
     /* Deactivate what the chosen values switch off (num_layers=1 drops units_1). */
     hpt_value *active = malloc(sizeof *active * ((size_t)p->n_hps + 1));
@@ -104,33 +102,24 @@ static int on_epoch(void *user, const train_epoch *m, trial *t, const train_stat
 }
 
 typedef struct train_opts {
-    char *sets[64];
-    int n_sets, epochs, threads, limit, jit;
+    cli_list sets;
+    int epochs, threads, limit, jit;
     const char *save, *weights, *file;
 } train_opts;
 
+/* train and eval take the same options (eval needs --weights). */
 static int parse_opts(const char *cmd, int argc, char **argv, train_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->threads = 1;
-    for (int k = 0; k < argc; k++) {
-        const char *a = argv[k];
-        int more = k + 1 < argc;
-        if (!strcmp(a, "--set") && more && o->n_sets < 64) o->sets[o->n_sets++] = argv[++k];
-        else if (!strncmp(a, "--set=", 6) && o->n_sets < 64) o->sets[o->n_sets++] = argv[k] + 6;
-        else if (!strcmp(a, "--epochs") && more) o->epochs = atoi(argv[++k]);
-        else if (!strcmp(a, "--threads") && more) o->threads = atoi(argv[++k]);
-        else if (!strcmp(a, "--limit") && more) o->limit = atoi(argv[++k]);
-        else if (!strcmp(a, "--save") && more) o->save = argv[++k];
-        else if (!strcmp(a, "--weights") && more) o->weights = argv[++k];
-        else if (!strcmp(a, "--backend") && more && (!strcmp(argv[k + 1], "jit") || !strcmp(argv[k + 1], "blas")))
-            o->jit = !strcmp(argv[++k], "jit");
-        else if (a[0] == '-' && a[1]) return cli_usage(cmd);
-        else if (!o->file) o->file = a;
-        else return cli_usage(cmd);
-    }
-    if (!o->file || o->threads < 1) return cli_usage(cmd);
-    return 0;
+    const char *backend = "blas";
+    const cli_option opts[] = { CLI_LIST_OPT("--set", &o->sets), CLI_INT_OPT("--epochs", &o->epochs, 1),
+                                CLI_INT_OPT("--threads", &o->threads, 1), CLI_INT_OPT("--limit", &o->limit, 1),
+                                CLI_STRING_OPT("--save", &o->save), CLI_STRING_OPT("--weights", &o->weights),
+                                CLI_CHOICE_OPT("--backend", &backend, "blas|jit"), CLI_END_OPT };
+    int bad = cli_parse(cmd, argc, argv, opts, &o->file, 1, 1);
+    o->jit = !strcmp(backend, "jit");
+    return bad;
 }
 
 static int report_test(trial *t, const source_data *d, float scale, int batch)
@@ -154,11 +143,10 @@ static int report_test(trial *t, const source_data *d, float scale, int batch)
     return 0;
 }
 
-int cli_train(int argc, char **argv)
+static int train(const train_opts *opts)
 {
-    train_opts o;
-    int rc = parse_opts("train", argc, argv, &o);
-    if (rc) return rc;
+    train_opts o = *opts;
+    int rc;
     blas_set_threads(o.threads);
     blas_flush_denormals();
     ir_program *p = cli_compile(o.file, 0);
@@ -170,7 +158,7 @@ int cli_train(int argc, char **argv)
     float *best = NULL;
     hpt_error e;
     rc = 1;
-    if (!values || cli_apply_sets(p, values, o.sets, o.n_sets)) goto out;
+    if (!values || cli_apply_sets(p, values, o.sets.items, o.sets.n)) goto out;
     if (source_load(p, &d, &e)) {
         fprintf(stderr, "hptc: %s\n", e.message);
         goto out;
@@ -261,12 +249,14 @@ out:
     return rc;
 }
 
-int cli_eval(int argc, char **argv)
+static int eval(const train_opts *opts)
 {
-    train_opts o;
-    int rc = parse_opts("eval", argc, argv, &o);
-    if (rc) return rc;
-    if (!o.weights) return cli_usage("eval");
+    train_opts o = *opts;
+    int rc;
+    if (!o.weights) {
+        fprintf(stderr, "hptc eval: --weights FILE says which weights to evaluate\n");
+        return cli_usage("eval");
+    }
     blas_set_threads(o.threads);
     blas_flush_denormals();
     ir_program *p = cli_compile(o.file, 1);
@@ -311,6 +301,26 @@ out:
     source_free(&d);
     free(values);
     ir_free(p);
+    return rc;
+}
+
+int cli_train(int argc, char **argv)
+{
+    train_opts o;
+    int rc = parse_opts("train", argc, argv, &o);
+    if (rc) return rc;
+    rc = train(&o);
+    free(o.sets.items);
+    return rc;
+}
+
+int cli_eval(int argc, char **argv)
+{
+    train_opts o;
+    int rc = parse_opts("eval", argc, argv, &o);
+    if (rc) return rc;
+    rc = eval(&o);
+    free(o.sets.items);
     return rc;
 }
 

@@ -78,29 +78,22 @@ ir_program *cli_compile(const char *path, int quiet_warnings)
 
 /* ---- compiler commands -------------------------------------------------- */
 
+static const cli_option no_options[] = { CLI_END_OPT };
+
 static int cmd_check(int argc, char **argv)
 {
-    if (argc != 1) return cli_usage("check");
-    ir_program *p = cli_compile(argv[0], 0);
+    const char *file;
+    int bad = cli_parse("check", argc, argv, no_options, &file, 1, 1);
+    if (bad) return bad;
+    ir_program *p = cli_compile(file, 0);
     ir_free(p);
     return p ? 0 : 1;
 }
 
 /* ir --emit-llvm FILE [--set NAME=VALUE]...: the JIT backend's module for
  * the trial those values expand to. */
-static int emit_llvm(int argc, char **argv)
+static int emit_llvm(const char *file, const cli_list *sets)
 {
-    char *sets[64];
-    const char *file = NULL;
-    int n_sets = 0;
-    for (int k = 0; k < argc; k++) {
-        if (!strcmp(argv[k], "--emit-llvm")) continue;
-        if (!strcmp(argv[k], "--set") && k + 1 < argc && n_sets < 64) sets[n_sets++] = argv[++k];
-        else if (argv[k][0] == '-' && argv[k][1]) return cli_usage("ir");
-        else if (!file) file = argv[k];
-        else return cli_usage("ir");
-    }
-    if (!file) return cli_usage("ir");
     ir_program *p = cli_compile(file, 1);
     if (!p) return 1;
     hpt_value *values = calloc((size_t)p->n_hps + 1, sizeof *values);
@@ -108,7 +101,7 @@ static int emit_llvm(int argc, char **argv)
     trial *t = NULL;
     char *ir = NULL;
     int rc = 1;
-    if (values && cli_apply_sets(p, values, sets, n_sets) == 0) {
+    if (values && cli_apply_sets(p, values, sets->items, sets->n) == 0) {
         if (!(t = trial_expand(p, values, 32, 0, &e)) || !(ir = trial_llvm_ir(t, &e))) fprintf(stderr, "hptc: %s\n", e.message);
         else fputs(ir, stdout), rc = 0;
     }
@@ -121,10 +114,19 @@ static int emit_llvm(int argc, char **argv)
 
 static int cmd_ir(int argc, char **argv)
 {
-    for (int k = 0; k < argc; k++)
-        if (!strcmp(argv[k], "--emit-llvm")) return emit_llvm(argc, argv);
-    if (argc != 1) return cli_usage("ir");
-    ir_program *p = cli_compile(argv[0], 1);
+    const char *file;
+    int llvm = 0;
+    cli_list sets;
+    const cli_option opts[] = { CLI_FLAG_OPT("--emit-llvm", &llvm), CLI_LIST_OPT("--set", &sets), CLI_END_OPT };
+    int bad = cli_parse("ir", argc, argv, opts, &file, 1, 1);
+    if (bad) return bad;
+    if (llvm || sets.n) {
+        int rc = llvm ? emit_llvm(file, &sets) : (fprintf(stderr, "hptc ir: --set goes with --emit-llvm\n"), cli_usage("ir"));
+        cli_list_free(opts);
+        return rc;
+    }
+    cli_list_free(opts);
+    ir_program *p = cli_compile(file, 1);
     if (!p) return 1;
     ir_print(p, stdout);
     ir_free(p);
@@ -133,19 +135,24 @@ static int cmd_ir(int argc, char **argv)
 
 static int cmd_fmt(int argc, char **argv)
 {
-    int check = 0, write = 0, status = 0, files = 0;
-    for (int k = 0; k < argc; k++) {
-        if (!strcmp(argv[k], "--check")) check = 1;
-        else if (!strcmp(argv[k], "-w")) write = 1;
-        else if (argv[k][0] == '-' && argv[k][1]) return cli_usage("fmt");
+    int check = 0, write = 0, status = 0;
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    if (!files) return 1;
+    const cli_option opts[] = { CLI_FLAG_OPT("--check", &check), CLI_FLAG_OPT("-w", &write), CLI_END_OPT };
+    int bad = cli_parse("fmt", argc, argv, opts, files, 1, argc);
+    if (bad) {
+        free(files);
+        return bad;
     }
-    for (int k = 0; k < argc; k++) {
-        if (argv[k][0] == '-' && argv[k][1]) continue;
-        files++;
+    for (int k = 0; files[k]; k++) {
+        const char *file = files[k];
         char *src;
         size_t len;
-        if (cli_read_file(argv[k], &src, &len)) return 1;
-        fmt_result r = fmt_format(strcmp(argv[k], "-") ? argv[k] : "<stdin>", src, len, stderr);
+        if (cli_read_file(file, &src, &len)) {
+            status = 1;
+            continue;
+        }
+        fmt_result r = fmt_format(strcmp(file, "-") ? file : "<stdin>", src, len, stderr);
         if (!r.text) {
             free(src);
             status = 1;
@@ -154,19 +161,19 @@ static int cmd_fmt(int argc, char **argv)
         int same = r.len == len && memcmp(r.text, src, len) == 0;
         if (check) {
             if (!same) {
-                printf("%s: not formatted\n", argv[k]);
+                printf("%s: not formatted\n", file);
                 status = 1;
             }
-        } else if (write && strcmp(argv[k], "-")) {
+        } else if (write && strcmp(file, "-")) {
             if (!same) {
                 /* Write beside and rename, so an interrupted fmt never leaves half a spec. */
-                char *tmp = malloc(strlen(argv[k]) + 16);
-                sprintf(tmp, "%s.fmt~", argv[k]);
+                char *tmp = malloc(strlen(file) + 16);
+                sprintf(tmp, "%s.fmt~", file);
                 FILE *f = fopen(tmp, "wb");
                 int ok = f && fwrite(r.text, 1, r.len, f) == r.len;
                 if (f && fclose(f)) ok = 0;
-                if (!ok || rename(tmp, argv[k])) {
-                    fprintf(stderr, "hptc: cannot write %s: %s\n", argv[k], strerror(errno));
+                if (!ok || rename(tmp, file)) {
+                    fprintf(stderr, "hptc: cannot write %s: %s\n", file, strerror(errno));
                     remove(tmp);
                     status = 1;
                 }
@@ -178,7 +185,7 @@ static int cmd_fmt(int argc, char **argv)
         free(r.text);
         free(src);
     }
-    if (!files) return cli_usage("fmt");
+    free(files);
     return status;
 }
 
@@ -246,8 +253,10 @@ static void print_tuner_plan(const ir_program *p)
 
 static int cmd_space(int argc, char **argv)
 {
-    if (argc != 1) return cli_usage("space");
-    ir_program *p = cli_compile(argv[0], 1);
+    const char *file;
+    int bad = cli_parse("space", argc, argv, no_options, &file, 1, 1);
+    if (bad) return bad;
+    ir_program *p = cli_compile(file, 1);
     if (!p) return 1;
     space_print(p, stdout);
     print_tuner_plan(p);
@@ -276,8 +285,11 @@ static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
 int cli_usage(const char *name)
 {
+    /* After a mistake, the synopsis: `hptc NAME --help` prints the whole text. */
     for (int k = 0; k < n_commands; k++)
-        if (!strcmp(commands[k].name, name)) fprintf(stderr, "usage: %s\n", commands[k].usage);
+        if (!strcmp(commands[k].name, name))
+            fprintf(stderr, "usage: %.*s\n(hptc %s --help tells more)\n", (int)strcspn(commands[k].usage, "\n"),
+                    commands[k].usage, name);
     return 2;
 }
 

@@ -1,28 +1,36 @@
-/* store.c: see store.h.  Schema version 1:
+/* store.c: see store.h.  Schema version 2:
  *
  *   meta(key PRIMARY KEY, value)
  *   trials(id PRIMARY KEY, status, hps, seed, parent, bracket, round, epochs,
- *          initial_epoch, score, best_epoch, reason, started, finished)
+ *          initial_epoch, score, best_epoch, reason, started, finished, data)
  *   epochs(trial, execution, epoch, loss, accuracy, val_loss, val_accuracy,
  *          seconds, PRIMARY KEY(trial, execution, epoch))
- *   checkpoints(trial, execution, kind, epoch, weights, optimizer, state,
+ *   checkpoints(trial, execution, kind, epoch, weights, optimizer, state, crc,
  *               PRIMARY KEY(trial, execution, kind))
+ *
+ * Version 1 lacked trials.data and checkpoints.crc; a writer adds them, and
+ * readers of an old store (which may not write) leave them out of queries.
  *
  * synchronous=NORMAL in WAL mode keeps every committed epoch across a
  * process kill (only a power loss can take the last transactions back). */
 #include "runtime/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 struct store {
     sqlite3 *db;
+    int lock_fd;                /* path/hptc.lock, held by a writer; -1 for readers */
+    int has_data, has_crc;      /* schema 2 columns present (always, once a writer opened it) */
     char path[1024];
 };
 
@@ -30,11 +38,11 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE IF NOT EXISTS trials(id INTEGER PRIMARY KEY, status TEXT NOT NULL, hps TEXT NOT NULL,"
     " seed INTEGER, parent INTEGER, bracket INTEGER, round INTEGER, epochs INTEGER, initial_epoch INTEGER,"
-    " score REAL, best_epoch INTEGER, reason TEXT, started REAL, finished REAL);"
+    " score REAL, best_epoch INTEGER, reason TEXT, started REAL, finished REAL, data TEXT);"
     "CREATE TABLE IF NOT EXISTS epochs(trial INTEGER, execution INTEGER, epoch INTEGER, loss REAL,"
     " accuracy REAL, val_loss REAL, val_accuracy REAL, seconds REAL, PRIMARY KEY(trial, execution, epoch));"
     "CREATE TABLE IF NOT EXISTS checkpoints(trial INTEGER, execution INTEGER, kind TEXT, epoch INTEGER,"
-    " weights BLOB, optimizer BLOB, state BLOB, PRIMARY KEY(trial, execution, kind));";
+    " weights BLOB, optimizer BLOB, state BLOB, crc INTEGER, PRIMARY KEY(trial, execution, kind));";
 
 static int db_fail(store *s, hpt_error *e, const char *what)
 {
@@ -65,15 +73,42 @@ static int mkdirs(const char *path)
     return mkdir(tmp, 0777) && errno != EEXIST ? -1 : 0;
 }
 
-static store *open_db(const char *path, int flags, hpt_error *e)
+static int has_column(store *s, const char *table, const char *column)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = '%s'", table, column);
+    sqlite3_stmt *st;
+    int found = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return found;
+}
+
+/* A first query: opening is lazy in SQLite, so errors (a read-only WAL store,
+ * a file that is no database) surface here. */
+static int probe(store *s)
+{
+    return sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+}
+
+static store *open_db(const char *path, const char *uri_query, int flags, hpt_error *e)
 {
     store *s = calloc(1, sizeof *s);
     if (!s) return hpt_fail(e, "out of memory"), NULL;
+    s->lock_fd = -1;
     snprintf(s->path, sizeof s->path, "%s", path);
-    char file[1100];
-    snprintf(file, sizeof file, "%s/hptc.db", path);
-    if (sqlite3_open_v2(file, &s->db, flags, NULL) != SQLITE_OK) {
-        hpt_fail(e, "%s: cannot open: %s", file, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    /* A URI, so read-only opens can ask for immutable=1; the path is
+     * percent-encoded where a URI would misread it. */
+    char uri[3400];
+    size_t n = (size_t)snprintf(uri, sizeof uri, "file:");
+    for (const char *c = path; *c && n + 4 < sizeof uri; c++)
+        n += (size_t)(strchr("?#%", *c) ? snprintf(uri + n, sizeof uri - n, "%%%02X", (unsigned char)*c)
+                                         : snprintf(uri + n, sizeof uri - n, "%c", *c));
+    snprintf(uri + n, sizeof uri - n, "/hptc.db%s", uri_query);
+    if (sqlite3_open_v2(uri, &s->db, flags | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+        hpt_fail(e, "%s/hptc.db: cannot open: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
         store_close(s);
         return NULL;
     }
@@ -82,43 +117,120 @@ static store *open_db(const char *path, int flags, hpt_error *e)
     return s;
 }
 
-store *store_open(const char *path, uint64_t spec_hash, const char *spec, const char *spec_file, int overwrite,
-                  hpt_error *e)
+/* The project's lock: an OFD lock on path/hptc.lock, which holds the
+ * holder's "pid host start-time" for the message a second writer gets.  OFD
+ * locks belong to the open file, not the process, so threads cannot trip
+ * over them, and the kernel drops them when the holder exits or is killed:
+ * a dead run never blocks a new one.  Returns the locked descriptor. */
+static int lock_project(const char *path, hpt_error *e)
 {
-    if (mkdirs(path)) return hpt_fail(e, "%s: cannot create the project directory: %s", path, strerror(errno)), NULL;
     char file[1100];
+    snprintf(file, sizeof file, "%s/hptc.lock", path);
+    int fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return hpt_fail(e, "%s: cannot open the project's lock: %s", file, strerror(errno));
+    struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    if (fcntl(fd, F_OFD_SETLK, &l) == 0) {
+        char host[256] = "?", line[400];
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = 0;
+        int len = snprintf(line, sizeof line, "%ld %s %lld\n", (long)getpid(), host, (long long)time(NULL));
+        if (ftruncate(fd, 0) || pwrite(fd, line, (size_t)len, 0) != len) { /* the lock holds; only the note is lost */ }
+        return fd;
+    }
+    int err = errno;
+    if (err != EAGAIN && err != EACCES) {
+        close(fd);
+        return hpt_fail(e, "%s: cannot lock the project: %s", file, strerror(err));
+    }
+    char note[400] = "", host[256] = "?";
+    long pid = 0;
+    long long since = 0;
+    ssize_t got = pread(fd, note, sizeof note - 1, 0);
+    close(fd);
+    note[got > 0 ? got : 0] = 0;
+    if (sscanf(note, "%ld %255s %lld", &pid, host, &since) != 3)
+        return hpt_fail(e, "%s is in use by another hptc run, which is starting: one search per project at a time", path);
+    char when[64] = "?";
+    time_t t = (time_t)since;
+    struct tm tm;
+    if (gmtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return hpt_fail(e, "%s is in use by another hptc run (pid %ld on %s, since %s): one search per project at a "
+                       "time; wait for it to end or stop it (a stopped search resumes where it left off)",
+                    path, pid, host, when);
+}
+
+/* Bring a version 1 store to version 2 (a writer only). */
+static int upgrade(store *s, hpt_error *e)
+{
+    if (!has_column(s, "trials", "data") && exec(s, "ALTER TABLE trials ADD COLUMN data TEXT", e)) return -1;
+    if (!has_column(s, "checkpoints", "crc") && exec(s, "ALTER TABLE checkpoints ADD COLUMN crc INTEGER", e)) return -1;
+    s->has_data = s->has_crc = 1;
+    return 0;
+}
+
+/* An existing store must be of this spec and this data. */
+static int check_identity(store *s, const char *path, const store_identity *id, hpt_error *e)
+{
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)id->spec_hash);
+    char *old = store_meta_get(s, "spec_hash");
+    int rc = 0;
+    if (old && strcmp(old, hash)) {
+        char *old_file = store_meta_get(s, "spec_file");
+        rc = hpt_fail(e, "%s holds a search of another spec (%s, hash %s; this spec %s, hash %s): "
+                         "run with --overwrite to start afresh, or change project_name",
+                      path, old_file ? old_file : "?", old, id->spec_file, hash);
+        free(old_file);
+    }
+    free(old);
+    char *old_data = rc == 0 && id->data_fingerprint ? store_meta_get(s, "data_fingerprint") : NULL;
+    if (old_data && strcmp(old_data, id->data_fingerprint)) {
+        char *old_source = store_meta_get(s, "data_source");
+        rc = hpt_fail(e, "%s was searched on other data (%s; fingerprint %s) than this run reads (%s; fingerprint "
+                         "%s): its trials would not compare.  Resume with the same data (the same files, HPT_DATA "
+                         "and --limit), or run with --overwrite to start a new study, or change project_name",
+                      path, old_source ? old_source : "?", old_data, id->data_source ? id->data_source : "?",
+                      id->data_fingerprint);
+        free(old_source);
+    }
+    free(old_data);
+    return rc;
+}
+
+store *store_open(const char *path, const store_identity *id, int overwrite, hpt_error *e)
+{
+    if (!*path) return hpt_fail(e, "the project path is empty"), NULL;
+    if (mkdirs(path)) return hpt_fail(e, "%s: cannot create the project directory: %s", path, strerror(errno)), NULL;
+    /* The lock comes first: --overwrite must never remove a live project. */
+    int lock_fd = lock_project(path, e);
+    if (lock_fd < 0) return NULL;
     if (overwrite) {
         const char *suffix[] = { "", "-wal", "-shm" };
+        char file[1100];
         for (int k = 0; k < 3; k++) {
             snprintf(file, sizeof file, "%s/hptc.db%s", path, suffix[k]);
             unlink(file);
         }
     }
-    store *s = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, e);
-    if (!s) return NULL;
+    store *s = open_db(path, "", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, e);
+    if (!s) {
+        close(lock_fd);
+        return NULL;
+    }
+    s->lock_fd = lock_fd;
     /* auto_vacuum only takes on a new database, before any table: it lets
      * store_compact hand the pages of pruned checkpoints back to the disk. */
     if (exec(s, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", e) ||
-        exec(s, SCHEMA, e)) {
+        exec(s, SCHEMA, e) || upgrade(s, e) || check_identity(s, path, id, e)) {
         store_close(s);
         return NULL;
     }
     char hash[32];
-    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)spec_hash);
-    char *old = store_meta_get(s, "spec_hash");
-    if (old && strcmp(old, hash)) {
-        char *old_file = store_meta_get(s, "spec_file");
-        hpt_fail(e, "%s holds a search of another spec (%s, hash %s; this spec %s, hash %s): "
-                    "run with --overwrite to start afresh, or change project_name",
-                 path, old_file ? old_file : "?", old, spec_file, hash);
-        free(old_file);
-        free(old);
-        store_close(s);
-        return NULL;
-    }
-    free(old);
-    if (store_meta_set(s, "schema_version", "1", e) || store_meta_set(s, "spec_hash", hash, e) ||
-        store_meta_set(s, "spec", spec, e) || store_meta_set(s, "spec_file", spec_file, e)) {
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)id->spec_hash);
+    if (store_meta_set(s, "schema_version", "2", e) || store_meta_set(s, "spec_hash", hash, e) ||
+        store_meta_set(s, "spec", id->spec, e) || store_meta_set(s, "spec_file", id->spec_file, e) ||
+        (id->data_fingerprint && (store_meta_set(s, "data_fingerprint", id->data_fingerprint, e) ||
+                                  store_meta_set(s, "data_source", id->data_source ? id->data_source : "", e)))) {
         store_close(s);
         return NULL;
     }
@@ -130,13 +242,35 @@ store *store_open_readonly(const char *path, hpt_error *e)
     char file[1100];
     snprintf(file, sizeof file, "%s/hptc.db", path);
     if (access(file, R_OK)) return hpt_fail(e, "%s: no hptc.db here (is it directory/project_name?)", path), NULL;
-    return open_db(path, SQLITE_OPEN_READONLY, e);
+    store *s = open_db(path, "?mode=ro", SQLITE_OPEN_READONLY, e);
+    if (s && probe(s) != SQLITE_OK) {
+        /* A WAL database needs its -shm index, which a reader creates when
+         * the search that wrote it has ended: impossible on read-only media
+         * or in a directory this user may not write.  Without a -wal file
+         * every commit is in the database itself, so it can be read as an
+         * immutable file, without the index and without locks. */
+        snprintf(file, sizeof file, "%s/hptc.db-wal", path);
+        int wal = access(file, F_OK) == 0;
+        hpt_error why;
+        hpt_fail(&why, "%s", sqlite3_errmsg(s->db));
+        store_close(s);
+        s = wal ? NULL : open_db(path, "?immutable=1", SQLITE_OPEN_READONLY, e);
+        if (!s || probe(s) != SQLITE_OK) {
+            store_close(s);
+            return hpt_fail(e, "%s/hptc.db: cannot read: %s%s", path, why.message,
+                            wal ? " (its -wal file holds commits, and reading them needs write access to the "
+                                  "directory: copy the project somewhere writable)" : ""), NULL;
+        }
+    }
+    if (s) s->has_data = has_column(s, "trials", "data"), s->has_crc = has_column(s, "checkpoints", "crc");
+    return s;
 }
 
 void store_close(store *s)
 {
     if (!s) return;
     sqlite3_close(s->db);
+    if (s->lock_fd >= 0) close(s->lock_fd);
     free(s);
 }
 
@@ -168,7 +302,7 @@ int store_trial_begin(store *s, const store_trial *t, hpt_error *e)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT OR IGNORE INTO trials(id, status, hps, seed, parent, bracket, round, epochs,"
-                           " initial_epoch, started) VALUES(?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+                           " initial_epoch, started, data) VALUES(?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL))
         return db_fail(s, e, "trial");
     sqlite3_bind_int(st, 1, t->id);
@@ -180,9 +314,25 @@ int store_trial_begin(store *s, const store_trial *t, hpt_error *e)
     sqlite3_bind_int(st, 7, t->epochs);
     sqlite3_bind_int(st, 8, t->initial_epoch);
     sqlite3_bind_double(st, 9, t->started);
+    sqlite3_bind_text(st, 10, t->data ? t->data : "", -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "trial");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* The CRC-32 a checkpoint row carries: of its weights, optimizer state and
+ * training state, in that order (absent blobs count as empty). */
+static uint32_t checkpoint_crc(const store_blob *w, const store_blob *opt, const store_blob *state)
+{
+    const store_blob *parts[3] = { w, opt, state };
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (int k = 0; k < 3; k++) {
+        const unsigned char *b = parts[k] ? parts[k]->data : NULL;
+        size_t n = b ? parts[k]->size : 0;
+        for (size_t off = 0; off < n; off += 1u << 30)
+            crc = crc32(crc, b + off, (uInt)(n - off < (1u << 30) ? n - off : 1u << 30));
+    }
+    return (uint32_t)crc;
 }
 
 static int put_checkpoint(store *s, int trial, int execution, const char *kind, int epoch, store_blob w,
@@ -190,8 +340,8 @@ static int put_checkpoint(store *s, int trial, int execution, const char *kind, 
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO checkpoints(trial, execution, kind, epoch, weights, optimizer, state)"
-                           " VALUES(?, ?, ?, ?, ?, ?, ?)",
+                           "INSERT OR REPLACE INTO checkpoints(trial, execution, kind, epoch, weights, optimizer, state, crc)"
+                           " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL))
         return db_fail(s, e, "checkpoint");
     sqlite3_bind_int(st, 1, trial);
@@ -201,6 +351,7 @@ static int put_checkpoint(store *s, int trial, int execution, const char *kind, 
     sqlite3_bind_blob64(st, 5, w.data, w.size, SQLITE_STATIC);
     if (opt) sqlite3_bind_blob64(st, 6, opt->data, opt->size, SQLITE_STATIC);
     if (state) sqlite3_bind_blob64(st, 7, state->data, state->size, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, checkpoint_crc(&w, opt, state));
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "checkpoint");
     sqlite3_finalize(st);
     return rc;
@@ -276,12 +427,13 @@ out:
     return rc;
 }
 
-int store_trial_reset(store *s, int trial, hpt_error *e)
+int store_trial_reset(store *s, int trial, int execution, hpt_error *e)
 {
-    char sql[200];
+    char sql[300], which[40] = "";
+    if (execution >= 0) snprintf(which, sizeof which, " AND execution = %d", execution);
     snprintf(sql, sizeof sql,
-             "BEGIN IMMEDIATE; DELETE FROM epochs WHERE trial = %d; DELETE FROM checkpoints WHERE trial = %d; COMMIT;",
-             trial, trial);
+             "BEGIN IMMEDIATE; DELETE FROM epochs WHERE trial = %d%s; DELETE FROM checkpoints WHERE trial = %d%s; COMMIT;",
+             trial, which, trial, which);
     return exec(s, sql, e);
 }
 
@@ -300,8 +452,10 @@ int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch, score,"
-                           " best_epoch, reason, started, finished FROM trials ORDER BY id",
+                           s->has_data ? "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch,"
+                                         " score, best_epoch, reason, started, finished, data FROM trials ORDER BY id"
+                                       : "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch,"
+                                         " score, best_epoch, reason, started, finished, '' FROM trials ORDER BY id",
                            -1, &st, NULL))
         return db_fail(s, e, "trials");
     int cap = 64, count = 0, rc = 0;
@@ -315,7 +469,8 @@ int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
         store_trial *r = &t[count++];
         memset(r, 0, sizeof *r);
         r->id = sqlite3_column_int(st, 0);
-        snprintf(r->status, sizeof r->status, "%s", sqlite3_column_text(st, 1));
+        const unsigned char *status = sqlite3_column_text(st, 1);
+        snprintf(r->status, sizeof r->status, "%s", status ? (const char *)status : "");
         r->hps_json = column_dup(st, 2);
         r->seed = (uint64_t)sqlite3_column_int64(st, 3);
         r->parent = sqlite3_column_int(st, 4);
@@ -324,10 +479,11 @@ int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
         r->epochs = sqlite3_column_int(st, 7);
         r->initial_epoch = sqlite3_column_int(st, 8);
         r->score = column_double(st, 9);
-        r->best_epoch = sqlite3_column_int(st, 10);
+        r->best_epoch = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 10);
         r->reason = column_dup(st, 11);
         r->started = column_double(st, 12);
         r->finished = column_double(st, 13);
+        r->data = column_dup(st, 14);
     }
     sqlite3_finalize(st);
     if (!t || rc != SQLITE_DONE) {
@@ -341,7 +497,7 @@ int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
 
 void store_free_trials(store_trial *t, int n)
 {
-    for (int k = 0; t && k < n; k++) free(t[k].hps_json), free(t[k].reason);
+    for (int k = 0; t && k < n; k++) free(t[k].hps_json), free(t[k].reason), free(t[k].data);
     free(t);
 }
 
@@ -382,12 +538,11 @@ int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_er
     return 0;
 }
 
-static void *blob_dup(sqlite3_stmt *st, int k, size_t *size)
+static void *blob_dup(store_blob b, size_t *size)
 {
-    *size = (size_t)sqlite3_column_bytes(st, k);
-    const void *b = sqlite3_column_blob(st, k);
-    void *copy = malloc(*size ? *size : 1);
-    if (copy && b) memcpy(copy, b, *size);
+    *size = b.size;
+    void *copy = malloc(b.size ? b.size : 1);
+    if (copy && b.data) memcpy(copy, b.data, b.size);
     return copy;
 }
 
@@ -397,8 +552,10 @@ int store_load_checkpoint(store *s, int trial, int execution, const char *kind, 
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT epoch, weights, optimizer, state FROM checkpoints WHERE trial = ? AND execution = ?"
-                           " AND kind = ?",
+                           s->has_crc ? "SELECT epoch, weights, optimizer, state, crc FROM checkpoints"
+                                        " WHERE trial = ? AND execution = ? AND kind = ?"
+                                      : "SELECT epoch, weights, optimizer, state, NULL FROM checkpoints"
+                                        " WHERE trial = ? AND execution = ? AND kind = ?",
                            -1, &st, NULL))
         return db_fail(s, e, "checkpoint");
     sqlite3_bind_int(st, 1, trial);
@@ -406,11 +563,21 @@ int store_load_checkpoint(store *s, int trial, int execution, const char *kind, 
     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
     int found = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        found = 1;
-        if (epoch) *epoch = sqlite3_column_int(st, 0);
-        *weights = blob_dup(st, 1, weights_size);
-        if (optimizer) *optimizer = blob_dup(st, 2, optimizer_size);
-        if (state) *state = blob_dup(st, 3, state_size);
+        store_blob b[3];
+        for (int k = 0; k < 3; k++)
+            b[k] = (store_blob){ sqlite3_column_blob(st, 1 + k), (size_t)sqlite3_column_bytes(st, 1 + k) };
+        /* A row written before schema 2 has no CRC: its sizes are still checked by the caller. */
+        if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
+            (uint32_t)sqlite3_column_int64(st, 4) != checkpoint_crc(&b[0], &b[1], &b[2])) {
+            found = hpt_fail(e, "%s/hptc.db: the %s checkpoint of trial %d (execution %d) is damaged: its CRC-32 "
+                                "does not match its contents", s->path, kind, trial, execution);
+        } else {
+            found = 1;
+            if (epoch) *epoch = sqlite3_column_int(st, 0);
+            *weights = blob_dup(b[0], weights_size);
+            if (optimizer) *optimizer = blob_dup(b[1], optimizer_size);
+            if (state) *state = blob_dup(b[2], state_size);
+        }
     }
     sqlite3_finalize(st);
     return found;

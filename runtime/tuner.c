@@ -22,6 +22,7 @@
  * each on its own (rank, tag) pair. */
 #include "runtime/tuner.h"
 #include "runtime/blas.h"
+#include "runtime/checkpoint.h"
 #include "runtime/dist.h"
 #include "runtime/folds.h"
 #include "runtime/oracle.h"
@@ -42,15 +43,12 @@ typedef struct job {
     int trial, parent, epochs, initial_epoch, bracket, round;
     hpt_value *values;
     int resume;                 /* the store has a row for it already */
+    int epoch_now;              /* epochs done, for the status line */
+    FILE *log;                  /* its lines, while trials train side by side (job_out) */
+    char *log_text;
+    size_t log_len;
     struct job *next;
 } job;
-
-/* What a checkpoint remembers besides weights and optimizer state. */
-typedef struct job_state {
-    train_state train;
-    double objective_best;
-    int objective_best_epoch;
-} job_state;
 
 typedef struct tuner {
     const ir_program *p;
@@ -68,8 +66,11 @@ typedef struct tuner {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job *queue;                 /* resumed trials, run first */
-    int running, finished, failed_in_row, oracle_done, stop;
-    long planned, done;
+    job **active;               /* the trial each slot trains, or NULL (n_slots entries) */
+    int n_slots;
+    int running, failed_in_row, oracle_done, stop;
+    long planned, done, completed;
+    char data_fingerprint[160], data_source[700];
     char objective[64];
     int maximize;
     double best_score;
@@ -101,40 +102,45 @@ void tune_project_path(const ir_program *p, char *buf, size_t n)
     snprintf(buf, n, "%s/%s", dir, name);
 }
 
-static size_t json_value(char *buf, size_t n, hpt_value v)
+/* A value as the text value_format gives, however long. */
+static void put_formatted(FILE *f, hpt_value v)
 {
-    switch (v.type) {
-    case V_NONE: return (size_t)snprintf(buf, n, "null");
-    case V_BOOL: return (size_t)snprintf(buf, n, v.u.b ? "true" : "false");
-    default: return value_format(buf, n, v);   /* numbers and strings are already JSON */
+    char small[128];
+    size_t need = value_format(small, sizeof small, v);
+    if (need < sizeof small) {
+        fputs(small, f);
+        return;
     }
+    char *big = malloc(need + 1);
+    if (big) value_format(big, need + 1, v), fputs(big, f);
+    free(big);
 }
 
-void tune_values_json(const ir_program *p, const hpt_value *values, char *buf, size_t n)
+char *tune_values_json(const ir_program *p, const hpt_value *values)
 {
-    size_t len = (size_t)snprintf(buf, n, "{");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    fputc('{', f);
     int first = 1;
-    for (int k = 0; k < p->n_hps && len < n; k++) {
-        if (values[k].type == V_NONE) continue;
-        len += (size_t)snprintf(buf + len, n - len, "%s", first ? "" : ", ");
-        if (len < n) len += value_format(buf + len, n - len, value_string(p->hps[k].name));
-        if (len < n) len += (size_t)snprintf(buf + len, n - len, ": ");
-        if (len < n) len += json_value(buf + len, n - len, values[k]);
+    for (int k = 0; k < p->n_hps; k++) {
+        hpt_value v = values[k];
+        if (v.type == V_NONE) continue;
+        fputs(first ? "" : ", ", f);
+        put_formatted(f, value_string(p->hps[k].name));     /* strings are formatted as JSON spells them */
+        fputs(": ", f);
+        if (v.type == V_BOOL) fputs(v.u.b ? "true" : "false", f);
+        else if (v.type == V_FLOAT && !isfinite(v.u.f)) fputs("null", f);
+        else put_formatted(f, v);
         first = 0;
     }
-    if (len < n) snprintf(buf + len, n - len, "}");
-}
-
-static void describe(const ir_program *p, const hpt_value *values, char *buf, size_t n)
-{
-    size_t len = 0;
-    buf[0] = 0;
-    for (int k = 0; k < p->n_hps && len + 1 < n; k++) {
-        if (values[k].type == V_NONE) continue;
-        char v[64];
-        value_format(v, sizeof v, values[k]);
-        len += (size_t)snprintf(buf + len, n - len, "%s%s=%s", len ? " " : "", p->hps[k].name, v);
+    fputc('}', f);
+    if (fclose(f)) {
+        free(text);
+        return NULL;
     }
+    return text;
 }
 
 static int better(const tuner *T, double a, double b)
@@ -144,48 +150,103 @@ static int better(const tuner *T, double a, double b)
     return T->maximize ? a > b : a < b;
 }
 
+/* ---- output ------------------------------------------------------------- */
+
+/* Where a trial's lines go (under the mutex): straight out while one trial
+ * trains at a time; with several slots, into the trial's own buffer, which
+ * job_flush prints as one block, so the lines of trials training side by
+ * side never interleave. */
+static FILE *job_out(tuner *T, job *j)
+{
+    if (T->n_slots > 1 && !j->log) j->log = open_memstream(&j->log_text, &j->log_len);
+    return j->log ? j->log : T->o->out;
+}
+
+/* On a terminal, one line under the output says what is training now;
+ * every print clears it first (clear_status) and redraws it after. */
+static void clear_status(tuner *T)
+{
+    if (T->o->live) fputs("\r\033[K", T->o->out);
+}
+
+static void draw_status(tuner *T)
+{
+    if (!T->o->live) return;
+    FILE *out = T->o->out;
+    fprintf(out, "\r\033[K[%ld/%ld done]", T->done, T->planned);
+    for (int k = 0; k < T->n_slots; k++) {
+        const job *j = T->active[k];
+        if (j) fprintf(out, "  trial %d: epoch %d/%d", j->trial, j->epoch_now + 1 <= j->epochs ? j->epoch_now + 1 : j->epochs, j->epochs);
+    }
+    fflush(out);
+}
+
+/* Print a trial's buffered lines as one block (under the mutex). */
+static void job_flush(tuner *T, job *j)
+{
+    if (!j->log) return;
+    fclose(j->log);
+    j->log = NULL;
+    clear_status(T);
+    fwrite(j->log_text, 1, j->log_len, T->o->out);
+    free(j->log_text);
+    j->log_text = NULL, j->log_len = 0;
+}
+
 /* ---- one trial ---------------------------------------------------------- */
 
 /* Where an execution starts, as read from the store on rank 0: a resumed one
- * from its last checkpoint (weights, optimizer, state) and best weights, a
- * Hyperband promotion from its parent's best weights (in w, state empty),
+ * from its last checkpoint (weights, optimizer, state, at epoch `epoch`) and
+ * best weights, a Hyperband promotion from its parent's best weights (in w),
  * anything else from scratch (all empty).  On another rank the same blobs
- * arrive in a job message. */
+ * arrive in a job message.  Blobs are checked against the model once it is
+ * expanded (runtime/checkpoint.h). */
 typedef struct exec_start {
     store_blob w, opt, state, best;
+    int resume, from_parent, epoch;
 } exec_start;
+
+/* How an execution ends (train_execution, run_execution). */
+enum {
+    EXEC_DONE = 0,              /* ran (or had already run) to its end */
+    EXEC_STOPPED = 1,           /* stopped by ^C or a search-wide error: resumable */
+    EXEC_FAILED = -1,           /* failed; the reason says why */
+    EXEC_DAMAGED = -2,          /* its checkpoint is damaged: train it again from its start */
+};
 
 /* Where an epoch goes once trained: rank 0 commits it to the store
  * (commit_epoch); another rank sends it to rank 0 (send_epoch).  Returns
  * non-zero to stop training after this epoch. */
-typedef int (*commit_fn)(void *user, const job *j, const store_epoch_row *row, store_blob weights,
+typedef int (*commit_fn)(void *user, job *j, const store_epoch_row *row, store_blob weights,
                          store_blob optimizer, store_blob state, int improved);
 
 typedef struct epoch_ctx {
     tuner *T;
     job *j;
     int execution;
-    job_state *js;
+    ckpt_state *js;
     commit_fn commit;
     void *user;
 } epoch_ctx;
 
 /* Commit one epoch and its checkpoint (one transaction) and print it. */
-static int commit_epoch(void *user, const job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
+static int commit_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
                         store_blob state, int improved)
 {
     tuner *T = user;
     pthread_mutex_lock(&T->mu);
     int rc = store_epoch(T->db, row, weights, optimizer, state, improved ? &weights : NULL, &T->error);
     if (rc) T->has_error = 1, T->stop = 1;
-    FILE *out = T->o->out;
-    if (T->o->live) fprintf(out, "\r\033[K");
+    FILE *out = job_out(T, j);
+    if (out == T->o->out) clear_status(T);
     fprintf(out, "  trial %d epoch %d/%d: loss %.4f accuracy %.4f", j->trial, row->epoch + 1, j->epochs, row->loss,
             row->accuracy);
     if (!isnan(row->val_loss) || !isnan(row->val_accuracy))
         fprintf(out, " val_loss %.4f val_accuracy %.4f", row->val_loss, row->val_accuracy);
     fprintf(out, " (%.1fs)\n", row->seconds);
-    fflush(out);
+    j->epoch_now = row->epoch + 1;
+    draw_status(T);
+    fflush(T->o->out);
     int stop = T->stop || (T->o->interrupted && *T->o->interrupted);
     pthread_mutex_unlock(&T->mu);
     return stop;
@@ -207,36 +268,74 @@ static int on_epoch(void *user, const train_epoch *m, trial *t, const train_stat
     return c->commit(c->user, c->j, &row, weights, optimizer, state, improved);
 }
 
-static void load_floats(float *dst, size_t n, store_blob b)
-{
-    if (b.data && b.size == n * sizeof(float)) memcpy(dst, b.data, b.size);
-}
-
-/* Read where an execution starts (rank 0, under the mutex); free with free_start. */
-static void load_start(tuner *T, const job *j, int execution, exec_start *st)
+/* Read where an execution starts (rank 0); free with free_start, whatever
+ * it returns.  EXEC_DAMAGED when the execution's own checkpoint fails its
+ * CRC (it can train again from its start), EXEC_FAILED when a promotion's
+ * parent checkpoint is missing or damaged (nothing can replace it); the
+ * reason says which. */
+static int load_start(tuner *T, const job *j, int execution, exec_start *st, char *reason, size_t reason_len)
 {
     hpt_error e;
     void *w = NULL, *o = NULL, *s = NULL, *b = NULL;
     size_t sw = 0, so = 0, ss = 0, sb = 0;
+    int rc = EXEC_DONE;
     memset(st, 0, sizeof *st);
     pthread_mutex_lock(&T->mu);
-    int found = store_load_checkpoint(T->db, j->trial, execution, "last", &w, &sw, &o, &so, &s, &ss, NULL, &e);
-    if (found == 1 && ss == sizeof(job_state)) {
+    int found = store_load_checkpoint(T->db, j->trial, execution, "last", &w, &sw, &o, &so, &s, &ss, &st->epoch, &e);
+    if (found == 1) {
         /* Resume exactly where the last committed epoch left off. */
-        if (store_load_checkpoint(T->db, j->trial, execution, "best", &b, &sb, NULL, NULL, NULL, NULL, NULL, &e) != 1)
-            b = NULL, sb = 0;
-    } else {
-        free(w), free(o), free(s);
-        w = o = s = NULL, sw = so = ss = 0;
+        st->resume = 1;
+        found = store_load_checkpoint(T->db, j->trial, execution, "best", &b, &sb, NULL, NULL, NULL, NULL, NULL, &e);
+        if (found == 0) found = hpt_fail(&e, "its best weights are missing");
+    } else if (found == 0 && j->parent >= 0) {
         /* A Hyperband promotion continues from its parent's best epoch (of the
          * same execution or fold), with a fresh optimizer. */
-        if (j->parent >= 0 &&
-            store_load_checkpoint(T->db, j->parent, execution, "best", &w, &sw, NULL, NULL, NULL, NULL, NULL, &e) != 1)
-            w = NULL, sw = 0;
+        st->from_parent = 1;
+        found = store_load_checkpoint(T->db, j->parent, execution, "best", &w, &sw, NULL, NULL, NULL, NULL, NULL, &e);
+        if (found <= 0) {
+            snprintf(reason, reason_len, "trial %d continues trial %d from epoch %d, but %.900s", j->trial, j->parent,
+                     j->initial_epoch, found == 0 ? "that trial's best checkpoint is gone" : e.message);
+            rc = EXEC_FAILED;
+        }
+    }
+    if (found < 0 && rc == EXEC_DONE) {
+        snprintf(reason, reason_len, "%s", e.message);
+        rc = EXEC_DAMAGED;
     }
     pthread_mutex_unlock(&T->mu);
     st->w = (store_blob){ w, sw }, st->opt = (store_blob){ o, so };
     st->state = (store_blob){ s, ss }, st->best = (store_blob){ b, sb };
+    return rc;
+}
+
+/* Put the checkpoint st holds into the expanded trial and js, after checking
+ * it fits (see exec_start).  Returns EXEC_DONE, or EXEC_DAMAGED / EXEC_FAILED
+ * with the reason. */
+static int apply_start(const job *j, const exec_start *st, trial *t, float *best, ckpt_state *js, char *reason,
+                       size_t reason_len)
+{
+    size_t nw, no;
+    float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
+    ckpt_model m = { nw, no, j->initial_epoch, j->epochs };
+    hpt_error e;
+    if (st->resume) {
+        if (ckpt_check_last(&m, st->epoch, st->w, st->opt, st->state, st->best, js, &e)) {
+            snprintf(reason, reason_len, "trial %d's checkpoint of epoch %d is damaged: %.900s", j->trial, st->epoch + 1,
+                     e.message);
+            return EXEC_DAMAGED;
+        }
+        memcpy(w, st->w.data, st->w.size);
+        memcpy(opt, st->opt.data, st->opt.size);
+        if (best) memcpy(best, st->best.data, st->best.size);
+    } else if (st->from_parent) {
+        if (ckpt_check_weights(nw, st->w, &e)) {
+            snprintf(reason, reason_len, "trial %d continues trial %d, whose best checkpoint does not fit its model: %.880s",
+                     j->trial, j->parent, e.message);
+            return EXEC_FAILED;
+        }
+        memcpy(w, st->w.data, st->w.size);
+    }
+    return EXEC_DONE;
 }
 
 static void free_start(exec_start *st)
@@ -244,9 +343,9 @@ static void free_start(exec_start *st)
     free((void *)st->w.data), free((void *)st->opt.data), free((void *)st->state.data), free((void *)st->best.data);
 }
 
-/* Train one execution from st, handing each epoch to commit.  Returns 0 when
- * it ran (or had already run) to its end, 1 when stopped by commit, -1 when
- * it failed (reason set).  The same code trains on every rank. */
+/* Train one execution from st, handing each epoch to commit.  Returns
+ * EXEC_DONE, EXEC_STOPPED (by commit), or EXEC_FAILED / EXEC_DAMAGED with
+ * the reason set.  The same code trains on every rank. */
 static int train_execution(tuner *T, job *j, int execution, int retry, const exec_start *st, commit_fn commit,
                            void *user, char *reason, size_t reason_len)
 {
@@ -263,37 +362,38 @@ static int train_execution(tuner *T, job *j, int execution, int retry, const exe
     trial *t = trial_expand(p, j->values, batch, seed, &e);
     if (!t) {
         snprintf(reason, reason_len, "%s", e.message);
-        return -1;
+        return EXEC_FAILED;
     }
+    float *best = NULL;
+    int rc = EXEC_FAILED;
     if (T->o->jit && trial_set_backend(t, 1, &e)) {
         snprintf(reason, reason_len, "%s", e.message);
-        trial_free(t);
-        return -1;
+        goto out;
     }
     if (trial_input_size(t) != T->data.train.sample_size) {
         snprintf(reason, reason_len, "the model's input has %zu values per sample, but %s has %zu",
                  trial_input_size(t), T->data.train.source, T->data.train.sample_size);
-        trial_free(t);
-        return -1;
+        goto out;
+    }
+    /* Labels the output layer cannot produce would make every loss NaN. */
+    if (source_check_classes(&T->data, trial_output_size(t), &e)) {
+        snprintf(reason, reason_len, "%s", e.message);
+        goto out;
     }
     const hpt_value *sa = trial_search_args(t);
     train_config cfg = { .epochs = j->epochs, .batch = batch, .shuffle = sa[search_shuffle].u.b, .seed = seed };
     train_early_stopping(sa, &cfg);
-    job_state js = { .objective_best = NAN, .objective_best_epoch = -1 };
+    ckpt_state js = { .objective_best = NAN, .objective_best_epoch = -1 };
     train_state_init(&js.train, &cfg);
     js.train.epochs_done = j->initial_epoch;
 
-    size_t nw, no;
-    float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
-    float *best = malloc(sizeof(float) * (nw + 1));
-    if (st->state.data && st->state.size == sizeof js) {
-        load_floats(w, nw, st->w);
-        load_floats(opt, no, st->opt);
-        memcpy(&js, st->state.data, sizeof js);
-        if (best) load_floats(best, nw, st->best);
-    } else {
-        load_floats(w, nw, st->w);
+    size_t nw;
+    trial_weights(t, &nw);
+    if (!(best = malloc(sizeof(float) * (nw + 1)))) {
+        snprintf(reason, reason_len, "out of memory for trial %d's best weights", j->trial);
+        goto out;
     }
+    if ((rc = apply_start(j, st, t, best, &js, reason, reason_len)) != EXEC_DONE) goto out;
 
     train_data td = { .set = &T->data.train, .train_rows = T->rows, .n_train = T->n_train, .val_set = &T->data.train,
                       .val_rows = T->rows + T->n_train, .n_val = T->n_val, .scale = source_scale(p, j->values) };
@@ -309,13 +409,17 @@ static int train_execution(tuner *T, job *j, int execution, int retry, const exe
         td.n_val = T->data.validation.n;
     }
     epoch_ctx c = { T, j, execution, &js, commit, user };
-    int rc = train_fit(t, &td, &cfg, &js.train, best, on_epoch, NULL, &c, &e);
-    int interrupted = rc == 0 && js.train.epochs_done < cfg.epochs && !js.train.stopped;
-    if (rc) snprintf(reason, reason_len, "%s", e.message);
-    else if (js.train.stopped == 1) snprintf(reason, reason_len, "%s", js.train.reason);
+    if (train_fit(t, &td, &cfg, &js.train, best, on_epoch, NULL, &c, &e)) {
+        snprintf(reason, reason_len, "%s", e.message);
+        rc = EXEC_FAILED;
+    } else {
+        if (js.train.stopped == 1) snprintf(reason, reason_len, "%s", js.train.reason);
+        rc = js.train.epochs_done < cfg.epochs && !js.train.stopped ? EXEC_STOPPED : EXEC_DONE;
+    }
+out:
     free(best);
     trial_free(t);
-    return rc ? -1 : interrupted ? 1 : 0;
+    return rc;
 }
 
 /* ---- ranks (docs/distributed.md) ---------------------------------------- */
@@ -329,6 +433,7 @@ enum { MSG_JOB = 1, MSG_STOP, MSG_EPOCH, MSG_ACK, MSG_END };
 typedef struct wire {
     int kind;
     int trial, parent, epochs, initial_epoch, execution, retry;    /* JOB */
+    int resume, from_parent, checkpoint_epoch;                      /* JOB: exec_start's */
     store_epoch_row row;                                            /* EPOCH */
     int improved;                                                   /* EPOCH */
     int stop;                                                       /* ACK */
@@ -348,6 +453,7 @@ typedef struct checkin {
  * another rank, driven by a thread on rank 0 (and served by one there). */
 typedef struct slot {
     tuner *T;
+    int index;                  /* in T->active */
     int rank, tag;
     dist_buf bufs[DIST_MAX_BLOBS];
 } slot;
@@ -400,7 +506,8 @@ static int remote_execution(slot *s, job *j, int execution, int retry, const exe
         return -1;
     }
     wire w = { .kind = MSG_JOB, .trial = j->trial, .parent = j->parent, .epochs = j->epochs,
-               .initial_epoch = j->initial_epoch, .execution = execution, .retry = retry };
+               .initial_epoch = j->initial_epoch, .execution = execution, .retry = retry, .resume = st->resume,
+               .from_parent = st->from_parent, .checkpoint_epoch = st->epoch };
     store_blob blobs[5] = { { packed, sizeof *packed * (size_t)T->p->n_hps }, st->w, st->opt, st->state, st->best };
     int rc = dist_send(d, s->rank, s->tag, &w, sizeof w, blobs, 5, &e);
     free(packed);
@@ -441,11 +548,32 @@ static int remote_execution(slot *s, job *j, int execution, int retry, const exe
 static int run_execution(slot *s, job *j, int execution, int retry, char *reason, size_t reason_len)
 {
     exec_start st;
-    load_start(s->T, j, execution, &st);
-    int rc = s->rank == 0 ? train_execution(s->T, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len)
+    int rc = load_start(s->T, j, execution, &st, reason, reason_len);
+    if (rc == EXEC_DONE)
+        rc = s->rank == 0 ? train_execution(s->T, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len)
                           : remote_execution(s, j, execution, retry, &st, reason, reason_len);
     free_start(&st);
     return rc;
+}
+
+/* An execution whose checkpoint is damaged trains again from its start:
+ * everything it does is keyed by its seed, so the epochs it commits are the
+ * ones that were lost, and the trial table is the same as if nothing had
+ * happened.  Its stored epochs and checkpoints go first. */
+static int run_again(slot *s, job *j, int execution, int retry, char *reason, size_t reason_len)
+{
+    tuner *T = s->T;
+    hpt_error e;
+    pthread_mutex_lock(&T->mu);
+    fprintf(job_out(T, j), "  %s; training trial %d%s again from epoch %d\n", reason, j->trial,
+            T->runs > 1 ? " (this execution)" : "", j->initial_epoch + 1);
+    int rc = store_trial_reset(T->db, j->trial, execution, &e);
+    if (rc) T->has_error = 1, T->error = e, T->stop = 1;
+    pthread_mutex_unlock(&T->mu);
+    reason[0] = 0;
+    if (rc) return EXEC_STOPPED;
+    rc = run_execution(s, j, execution, retry, reason, reason_len);
+    return rc == EXEC_DAMAGED ? EXEC_FAILED : rc;
 }
 
 /* The trial's score: the mean over executions (and folds) of each one's best epoch. */
@@ -494,67 +622,95 @@ static int keep_checkpoint(void *user, int trial)
     return oracle_may_promote(T->orc, trial) || trial == T->best_trial;
 }
 
+/* The trial's line: "trial 7: units=512 learning_rate=0.001", the first
+ * values only when there are many (the store and `hptc best` have them all). */
+static void print_trial_line(tuner *T, job *j, const slot *s)
+{
+    enum { SHOWN = 16 };
+    FILE *out = job_out(T, j);
+    if (out == T->o->out) clear_status(T);
+    fprintf(out, "trial %d%s:", j->trial, j->resume ? " (resumed)" : "");
+    int shown = 0, active = 0;
+    for (int k = 0; k < T->p->n_hps; k++) {
+        if (j->values[k].type == V_NONE) continue;
+        active++;
+        if (shown == SHOWN) continue;
+        char v[96];
+        value_format(v, sizeof v, j->values[k]);
+        fprintf(out, " %s=%s", T->p->hps[k].name, v);
+        shown++;
+    }
+    if (active > shown) fprintf(out, " (and %d more)", active - shown);
+    if (T->o->dist) fprintf(out, " [rank %d]", s->rank);
+    fputc('\n', out);
+    if (j->parent >= 0)
+        fprintf(out, "  continues trial %d from epoch %d, to epoch %d\n", j->parent, j->initial_epoch, j->epochs);
+    draw_status(T);
+    fflush(T->o->out);
+}
+
 static void run_job(slot *s, job *j)
 {
     tuner *T = s->T;
-    char reason[sizeof(hpt_error)] = "", desc[512], where[32] = "";
-    describe(T->p, j->values, desc, sizeof desc);
-    if (T->o->dist) snprintf(where, sizeof where, " [rank %d]", s->rank);
+    char reason[sizeof(hpt_error)] = "";
     pthread_mutex_lock(&T->mu);
-    fprintf(T->o->out, "%strial %d%s: %s%s\n", T->o->live ? "\r\033[K" : "", j->trial,
-            j->resume ? " (resumed)" : "", desc, where);
-    if (j->parent >= 0)
-        fprintf(T->o->out, "  continues trial %d from epoch %d, to epoch %d\n", j->parent, j->initial_epoch, j->epochs);
-    fflush(T->o->out);
+    print_trial_line(T, j, s);
     pthread_mutex_unlock(&T->mu);
 
-    int rc = 0, retry = 0;
+    int rc = EXEC_DONE, retry = 0;
     for (;;) {
-        rc = 0;
-        for (int x = 0; x < T->runs && rc == 0; x++) rc = run_execution(s, j, x, retry, reason, sizeof reason);
-        if (rc >= 0 || retry >= T->max_retries) break;
+        rc = EXEC_DONE;
+        for (int x = 0; x < T->runs && rc == EXEC_DONE; x++) {
+            rc = run_execution(s, j, x, retry, reason, sizeof reason);
+            if (rc == EXEC_DAMAGED) rc = run_again(s, j, x, retry, reason, sizeof reason);
+        }
+        if (rc != EXEC_FAILED || retry >= T->max_retries) break;
         retry++;
         pthread_mutex_lock(&T->mu);
-        fprintf(T->o->out, "  trial %d failed (%s); retry %d of %d\n", j->trial, reason, retry, T->max_retries);
+        fprintf(job_out(T, j), "  trial %d failed (%s); retry %d of %d\n", j->trial, reason, retry, T->max_retries);
         hpt_error e;
-        if (store_trial_reset(T->db, j->trial, &e)) T->has_error = 1, T->error = e, T->stop = 1;
+        if (store_trial_reset(T->db, j->trial, -1, &e)) T->has_error = 1, T->error = e, T->stop = 1;
         pthread_mutex_unlock(&T->mu);
     }
 
     pthread_mutex_lock(&T->mu);
-    if (rc == 1 || T->stop) {
+    if (rc == EXEC_STOPPED || T->stop) {
         /* Interrupted: the trial stays "running" in the store and resumes next time. */
+        job_flush(T, j);
         T->running--;
         pthread_cond_broadcast(&T->cv);
         pthread_mutex_unlock(&T->mu);
         return;
     }
     int best_epoch;
-    double score = rc == 0 ? trial_score(T, j->trial, &best_epoch) : NAN;
-    if (rc == 0 && isnan(score)) {
-        rc = -1;
+    double score = rc == EXEC_DONE ? trial_score(T, j->trial, &best_epoch) : NAN;
+    if (rc == EXEC_DONE && isnan(score)) {
+        rc = EXEC_FAILED;
         snprintf(reason, sizeof reason, "the objective %s was never computed", T->objective);
     }
     hpt_error e;
-    if (store_trial_end(T->db, j->trial, rc == 0 ? "completed" : "failed", score, rc == 0 ? best_epoch : -1, reason, &e)) {
+    int ok = rc == EXEC_DONE;
+    if (store_trial_end(T->db, j->trial, ok ? "completed" : "failed", score, ok ? best_epoch : -1, reason, &e)) {
         T->has_error = 1, T->error = e, T->stop = 1;
     } else {
-        oracle_report(T->orc, j->trial, score, rc != 0);
+        oracle_report(T->orc, j->trial, score, !ok);
     }
     T->done++;
-    if (rc == 0 && better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
+    T->completed += ok;
+    if (ok && better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
     /* Prune as the search goes, so the store holds only the checkpoints a
      * promotion or the best model may still need, however many trials run. */
     if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
-    FILE *out = T->o->out;
-    if (T->o->live) fprintf(out, "\r\033[K");
-    if (rc == 0)
+    FILE *out = job_out(T, j);
+    if (ok)
         fprintf(out, "trial %d done: %s %.4f%s%s (best %.4f, trial %d) [%ld/%ld]\n", j->trial, T->objective, score,
                 *reason ? "; " : "", reason, T->best_score, T->best_trial, T->done, T->planned);
     else
         fprintf(out, "trial %d failed: %s [%ld/%ld]\n", j->trial, reason, T->done, T->planned);
-    fflush(out);
-    T->failed_in_row = rc == 0 ? 0 : T->failed_in_row + 1;
+    job_flush(T, j);
+    draw_status(T);
+    fflush(T->o->out);
+    T->failed_in_row = ok ? 0 : T->failed_in_row + 1;
     if (T->failed_in_row >= T->max_failed_in_row) {
         T->stop = 1;
         T->has_error = 1;
@@ -580,7 +736,11 @@ static job *new_job(const tuner *T, const oracle_request *r)
 
 static void free_job(job *j)
 {
-    if (j) free(j->values), free(j);
+    if (!j) return;
+    if (j->log) fclose(j->log);
+    free(j->log_text);
+    free(j->values);
+    free(j);
 }
 
 /* Take the next trial to run (under the mutex): resumed ones first, then the
@@ -604,17 +764,18 @@ static job *take_job(tuner *T)
         }
         if (st == ORACLE_TRIAL) {
             job *j = new_job(T, &r);
-            char json[4096];
-            tune_values_json(T->p, r.values, json, sizeof json);
+            char *json = tune_values_json(T->p, r.values);
             store_trial row = { .id = r.trial, .hps_json = json, .seed = rng_key(T->seed, (uint64_t)r.trial),
                                 .parent = r.parent, .bracket = r.bracket, .round = r.round, .epochs = r.epochs,
-                                .initial_epoch = r.initial_epoch, .started = wall() };
-            if (!j || store_trial_begin(T->db, &row, &T->error)) {
+                                .initial_epoch = r.initial_epoch, .started = wall(), .data = T->data_fingerprint };
+            if (!j || !json || store_trial_begin(T->db, &row, &T->error)) {
+                if (!j || !json) hpt_fail(&T->error, "out of memory");
                 free_job(j);
-                if (!j) hpt_fail(&T->error, "out of memory");
+                free(json);
                 T->has_error = 1, T->stop = 1;
                 return NULL;
             }
+            free(json);
             return j;
         }
         /* WAIT: a running trial's result is needed. */
@@ -637,14 +798,35 @@ static void *worker(void *arg)
         job *j = take_job(T);
         if (!j) break;
         T->running++;
+        T->active[s->index] = j;
         pthread_mutex_unlock(&T->mu);
         run_job(s, j);
-        free_job(j);
         pthread_mutex_lock(&T->mu);
+        T->active[s->index] = NULL;
+        free_job(j);
     }
     pthread_cond_broadcast(&T->cv);
     pthread_mutex_unlock(&T->mu);
     return NULL;
+}
+
+/* The failures that ended the stored search's last finished trials, in the
+ * order they finished: the count max_consecutive_failed_trials goes on from,
+ * as if the search had never stopped. */
+static int failures_in_row(const store_trial *rows, int n)
+{
+    int count = 0;
+    double after = INFINITY;    /* walk back through the finish times */
+    for (;;) {
+        int last = -1;
+        for (int k = 0; k < n; k++) {
+            if (!strcmp(rows[k].status, "running") || isnan(rows[k].finished) || !(rows[k].finished < after)) continue;
+            if (last < 0 || rows[k].finished > rows[last].finished) last = k;
+        }
+        if (last < 0 || strcmp(rows[last].status, "failed")) return count;
+        count++;
+        after = rows[last].finished;
+    }
 }
 
 /* Put the oracle back where the stored search left it. */
@@ -658,9 +840,10 @@ static int replay(tuner *T, hpt_error *e)
     for (int k = 0; k < n && rc == 0; k++) {
         oracle_request r;
         oracle_status st = oracle_next(T->orc, &r);
-        char json[4096];
-        if (st == ORACLE_TRIAL) tune_values_json(T->p, r.values, json, sizeof json);
-        if (st != ORACLE_TRIAL || r.trial != rows[k].id || strcmp(json, rows[k].hps_json)) {
+        char *json = st == ORACLE_TRIAL ? tune_values_json(T->p, r.values) : NULL;
+        int same = json && r.trial == rows[k].id && !strcmp(json, rows[k].hps_json);
+        free(json);
+        if (!same) {
             rc = hpt_fail(e, "the stored search does not follow this spec's tuner at trial %d; "
                              "run with --overwrite to start afresh", rows[k].id);
             break;
@@ -678,9 +861,11 @@ static int replay(tuner *T, hpt_error *e)
             int failed = strcmp(rows[k].status, "completed") != 0;
             oracle_report(T->orc, rows[k].id, rows[k].score, failed);
             T->done++;
+            T->completed += !failed;
             if (!failed && better(T, rows[k].score, T->best_score)) T->best_score = rows[k].score, T->best_trial = rows[k].id;
         }
     }
+    if (rc == 0) T->failed_in_row = failures_in_row(rows, n);
     store_free_trials(rows, n);
     return rc;
 }
@@ -717,6 +902,16 @@ static void print_summary(tuner *T)
                 r->score, r->best_epoch + 1);
     }
     fprintf(out, "\n%d trials: %d completed, %d failed; %.0f s\n", n, m, failed, wall() - T->started);
+    /* What to do with it: the commands that read this store. */
+    static const char *const next[3][2] = { { "best %s", "the best trial's hyperparameters" },
+                                            { "report %s -o report.html", "every trial, plotted" },
+                                            { "export %s -o best.weights", "the best model, for hptc eval" } };
+    fprintf(out, "\nNext:\n");
+    for (int k = 0; k < 3; k++) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, next[k][0], path);
+        fprintf(out, "  hptc %-*s  %s\n", (int)strlen(path) + 25, cmd, next[k][1]);
+    }
     free(order);
     store_free_trials(rows, n);
 }
@@ -842,6 +1037,17 @@ static uint32_t data_crc(const tuner *T)
     return (uint32_t)crc;
 }
 
+/* The data's fingerprint, recorded with the store and every trial: a resume
+ * on other rows (another file, HPT_DATA, --limit) is refused, as its trials
+ * would not compare with the stored ones. */
+static void fingerprint(tuner *T)
+{
+    snprintf(T->data_fingerprint, sizeof T->data_fingerprint, "crc32 %08x, %d+%d rows of %zu values",
+             data_crc(T), T->n_train, T->n_val + T->data.validation.n, T->data.train.sample_size);
+    snprintf(T->data_source, sizeof T->data_source, "%d training and %d validation rows from %.600s",
+             T->n_train, T->n_val + T->data.validation.n, T->data.train.source);
+}
+
 /* Every rank: report setup's outcome (setup_rc, and the cause in *e) to rank
  * 0, which checks that all ranks started and loaded the same data, and hear
  * its verdict.  Rank 0's `all` receives the reports (dist_size entries).
@@ -890,7 +1096,7 @@ static int check_in(tuner *T, int setup_rc, checkin *all, hpt_error *e)
 }
 
 /* Another rank: send an epoch to rank 0 and wait until it is committed. */
-static int send_epoch(void *user, const job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
+static int send_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
                       store_blob state, int improved)
 {
     slot *s = user;
@@ -928,7 +1134,8 @@ static void *serve(void *arg)
             snprintf(end.reason, sizeof end.reason, "rank %d could not read the job for trial %d", dist_rank(d), w.trial);
         } else {
             exec_start st = { { s->bufs[1].data, s->bufs[1].size }, { s->bufs[2].data, s->bufs[2].size },
-                              { s->bufs[3].data, s->bufs[3].size }, { s->bufs[4].data, s->bufs[4].size } };
+                              { s->bufs[3].data, s->bufs[3].size }, { s->bufs[4].data, s->bufs[4].size },
+                              w.resume, w.from_parent, w.checkpoint_epoch };
             end.rc = train_execution(T, &j, w.execution, w.retry, &st, send_epoch, s, end.reason, sizeof end.reason);
         }
         if (dist_send(d, 0, s->tag, &end, sizeof end, NULL, 0, &e)) break;
@@ -1014,14 +1221,22 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
         hpt_fail(e, "out of memory");
         goto out;
     }
-    for (int k = 0; k < jobs; k++) slots[n_slots++] = (slot){ .T = &T, .rank = 0 };
+    for (int k = 0; k < jobs; k++) slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = 0 }, n_slots++;
     for (int r = 1; o->dist && r < dist_size(o->dist); r++)
-        for (int k = 0; k < ranks[r].jobs; k++) slots[n_slots++] = (slot){ .T = &T, .rank = r, .tag = SLOT_TAG + k };
+        for (int k = 0; k < ranks[r].jobs; k++)
+            slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = r, .tag = SLOT_TAG + k }, n_slots++;
+    if (!(T.active = calloc((size_t)n_slots, sizeof *T.active))) {
+        hpt_fail(e, "out of memory");
+        goto out;
+    }
+    T.n_slots = n_slots;
 
     const st_entry *te = p->tuner.entry;
     int overwrite = o->overwrite || targs[st_arg_index(te, "overwrite")].u.b;
     tune_project_path(p, path, sizeof path);
-    T.db = store_open(path, p->spec_hash, p->source, p->file, overwrite, e);
+    fingerprint(&T);
+    store_identity id = { p->spec_hash, p->source, p->file, T.data_fingerprint, T.data_source };
+    T.db = store_open(path, &id, overwrite, e);
     if (!T.db) goto out;
     if (store_meta_set(T.db, "hptc_version", o->version ? o->version : "?", e) ||
         store_meta_set(T.db, "backend", o->backend ? o->backend : "blas", e) ||
@@ -1036,6 +1251,11 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     if (!T.orc) goto out;
     T.planned = oracle_planned_trials(T.orc);
     if (replay(&T, e)) goto out;
+    if (T.failed_in_row >= T.max_failed_in_row) {
+        hpt_fail(e, "the stored search ended with %d trials failed in a row (max_consecutive_failed_trials is %d): "
+                    "hptc summary %s lists why", T.failed_in_row, T.max_failed_in_row, path);
+        goto out;
+    }
     if (T.done || T.queue)
         fprintf(o->out, "resuming %s: %ld trials done%s\n", path, T.done, T.queue ? ", continuing the interrupted ones" : "");
     char folds[32] = "";
@@ -1063,6 +1283,10 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
         rc = 1;
         goto out;
     }
+    if (T.completed == 0 && T.done > 0) {
+        hpt_fail(e, "no trial completed: all %ld failed (hptc summary %s lists each reason)", T.done, path);
+        goto out;
+    }
     print_summary(&T);
     rc = 0;
 out:
@@ -1076,6 +1300,7 @@ out:
     free(slots);
     free(threads);
     free(ranks);
+    free(T.active);
     tuner_free(&T);
     arena_free(&scratch);
     return rc;

@@ -46,8 +46,9 @@ int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e);
 
 /* directory/project_name of the spec's tuner, into buf. */
 void tune_project_path(const ir_program *p, char *buf, size_t n);
-/* The hyperparameters' active values as JSON, {"units": 512, ...}. */
-void tune_values_json(const ir_program *p, const hpt_value *values, char *buf, size_t n);
+/* The hyperparameters' active values as JSON, {"units": 512, ...}, however
+ * many there are: malloc'd, NULL when memory is short. */
+char *tune_values_json(const ir_program *p, const hpt_value *values);
 /* Does the objective rise (accuracy) rather than fall (loss)? */
 int tune_maximize(const char *objective);
 /* One execution's (or fold's) score: the best objective over its epoch rows

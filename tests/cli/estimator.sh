@@ -24,8 +24,8 @@ ridge=$(grep '"id": 0,' "$tmp/a.json" | sed 's/.*"score": \([0-9.]*\),.*/\1/')
 check "trial 0 (ridge, alpha 0.00731...) scores sklearn's 5-fold mean 0.8887093779015783 ($ridge)" \
     "awk -v s='$ridge' 'BEGIN { d = s - 0.8887093779015783; exit !(d < 1e-12 && d > -1e-12) }'"
 check "a ridge trial keeps its 5 fold scores, with NaN losses as null" \
-    "grep '\"id\": 0,' $tmp/a.json | grep -q '\"history\": \[\[0, null, 0\.[0-9]*, null, 0\.[0-9]*\]\].*\"execution_scores\": \[0\.[0-9]*, 0\.[0-9]*, 0\.[0-9]*, 0\.[0-9]*, 0\.[0-9]*\]'"
-check "forest trials have a log loss" "grep '\"id\": 1,' $tmp/a.json | grep -q '\"history\": \[\[0, 0\.[0-9]*, '"
+    "grep '\"id\": 0,' $tmp/a.json | grep -q '\"history\": \[\[1, null, 0\.[0-9]*, null, 0\.[0-9]*\]\].*\"execution_scores\": \[0\.[0-9]*, 0\.[0-9]*, 0\.[0-9]*, 0\.[0-9]*, 0\.[0-9]*\]'"
+check "forest trials have a log loss" "grep '\"id\": 1,' $tmp/a.json | grep -q '\"history\": \[\[1, 0\.[0-9]*, '"
 
 sed "s|directory = \"$tmp\"|directory = \"$tmp/b\"|" "$tmp/d.hpt" > "$tmp/b.hpt"
 "$HPTC" run "$tmp/b.hpt" --jobs 1 > /dev/null 2>&1

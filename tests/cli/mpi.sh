@@ -47,7 +47,7 @@ for tuner in random cv hyperband; do
     table "$tmp/$tuner-3" > "$tmp/$tuner-3.json"
     check "$tuner: mpirun -np 3 completes, trials on all 3 ranks" "[ $st -eq 0 ] && grep -q '^Results summary' $tmp/$tuner-3.log && grep -q '\[rank 1\]' $tmp/$tuner-3.log && grep -q '\[rank 2\]' $tmp/$tuner-3.log"
     check "$tuner: the trial table (scores, hyperparameters, every epoch) equals the single-process run's" \
-        "[ -s $tmp/$tuner-1.json ] && grep -q '\"history\": \[\[0, ' $tmp/$tuner-1.json && cmp -s $tmp/$tuner-1.json $tmp/$tuner-3.json"
+        "[ -s $tmp/$tuner-1.json ] && grep -q '\"history\": \[\[1, ' $tmp/$tuner-1.json && cmp -s $tmp/$tuner-1.json $tmp/$tuner-3.json"
     "$HPTC" summary "$tmp/$tuner-1/p" --csv | sed "s|$tmp/$tuner-1|DIR|g" > "$tmp/$tuner-1.csv"
     "$HPTC" summary "$tmp/$tuner-3/p" --csv | sed "s|$tmp/$tuner-3|DIR|g" > "$tmp/$tuner-3.csv"
     check "$tuner: summary --csv is the same too" "cmp -s $tmp/$tuner-1.csv $tmp/$tuner-3.csv"
