@@ -6,7 +6,9 @@
 # Checks the values for a committed, an edited, a staged, an untracked and an
 # ignored spec; a spec given by an absolute or a relative path, from a
 # subdirectory, through a symlinked directory, in a linked worktree, with a
-# quote in its name; no record for stdin and outside a repository.
+# quote in its name; no record for stdin, outside a repository, before the
+# first commit, and in a repository owned by another user (unless listed in
+# safe.directory).
 # Tiny RandomSearch runs (1 trial, 1 epoch, --limit 200).  PASS:/FAIL: lines.
 . "$(dirname "$0")/../lib.sh"
 case $HPTC in /*) ;; *) HPTC=$PWD/$HPTC ;; esac
@@ -21,8 +23,13 @@ spec() {
     mlp_spec "RandomSearch(objective = \"val_accuracy\", max_trials = 1, seed = 1, directory = \"$tmp/out\", project_name = \"$1\")" \
              "search(epochs = 1, validation_split = 0.2, batch_size = 32)"
 }
-# run NAME FILE [DIR]: hptc run FILE from DIR (default: here).
-run() { (cd "${3:-.}" && "$HPTC" run --jobs 1 --limit 200 --overwrite "$2") > "$tmp/$1.log" 2>&1; }
+# run NAME FILE [DIR]: hptc run FILE from DIR (default: here); the log ends with its exit status.
+run() {
+    (cd "${3:-.}" && "$HPTC" run --jobs 1 --limit 200 --overwrite "$2") > "$tmp/$1.log" 2>&1
+    echo "exit $?" >> "$tmp/$1.log"
+}
+# ran NAME: run NAME completed its search and exited 0 (under ASan: without a leak).
+ran() { grep -q '^Results summary' "$tmp/$1.log" && tail -1 "$tmp/$1.log" | grep -qx 'exit 0'; }
 # meta NAME KEY: the meta value in the store of run NAME (the project its log
 # names), as hptc report's data holds it ("" when absent).
 meta() {
@@ -31,7 +38,7 @@ meta() {
 }
 # recorded NAME COMMIT MODIFIED: the run succeeded and stored exactly these.
 recorded() {
-    grep -q '^Results summary' "$tmp/$1.log" && [ "$(meta "$1" git_commit)" = "$2" ] &&
+    ran "$1" && [ "$(meta "$1" git_commit)" = "$2" ] &&
         [ "$(meta "$1" git_modified)" = "$3" ]
 }
 
@@ -94,9 +101,9 @@ git -C "$repo" add "it's.hpt" && git -C "$repo" commit -q -m three
 run quote "$repo/it's.hpt"
 check "a spec with a quote in its name" "recorded quote $(git -C "$repo" rev-parse HEAD) false"
 
-(cd "$repo" && "$HPTC" run --jobs 1 --limit 200 --overwrite - < a.hpt) > "$tmp/stdin.log" 2>&1
+run stdin - "$repo" < "$repo/a.hpt"
 check "a spec read from stdin records no git keys" \
-    "grep -q '^Results summary' $tmp/stdin.log && [ -z \"\$(meta stdin git_commit)\$(meta stdin git_modified)\" ]"
+    "ran stdin && [ -z \"\$(meta stdin git_commit)\$(meta stdin git_modified)\" ]"
 
 # A linked worktree (its .git is a file) on a branch of its own, one commit ahead.
 git -C "$repo" worktree add -q -b side "$tmp/wt"
@@ -109,6 +116,33 @@ echo '# more' >> "$tmp/wt/a.hpt"
 run worktree2 "$tmp/wt/a.hpt"
 check "an edited spec in a linked worktree: git_modified true" "recorded worktree2 $side true"
 
+# A repository with no commit yet: nothing to name.
+git init -q "$tmp/fresh"
+spec fresh > "$tmp/fresh/f.hpt"
+git -C "$tmp/fresh" add f.hpt
+run fresh "$tmp/fresh/f.hpt"
+check "a repository without a commit records no git keys" \
+    "ran fresh && [ -z \"\$(meta fresh git_commit)\$(meta fresh git_modified)\" ]"
+
+# A repository owned by another user is not read (git's safe.directory rule,
+# which libgit2 applies), unless the user's ~/.gitconfig lists it.
+if [ "$(id -u)" = 0 ]; then
+    git init -q "$tmp/other"
+    spec other > "$tmp/other/o.hpt"
+    git -C "$tmp/other" add o.hpt && git -C "$tmp/other" commit -q -m other
+    other=$(git -C "$tmp/other" rev-parse HEAD)
+    chown -R 65534:65534 "$tmp/other"
+    mkdir "$tmp/home"
+    HOME=$tmp/home run owned "$tmp/other/o.hpt"
+    check "a repository owned by another user records no git keys" \
+        "ran owned && [ -z \"\$(meta owned git_commit)\" ]"
+    printf '[safe]\n\tdirectory = %s\n' "$(cd "$tmp/other" && pwd -P)" > "$tmp/home/.gitconfig"
+    HOME=$tmp/home run safe "$tmp/other/o.hpt"
+    check "... unless safe.directory lists it" "recorded safe $other false"
+else
+    echo "SKIP: not root; no repository owned by another user"
+fi
+
 mkdir "$tmp/plain"
 spec plain > "$tmp/plain/x.hpt"
 if git -C "$tmp/plain" rev-parse > /dev/null 2>&1; then
@@ -116,5 +150,5 @@ if git -C "$tmp/plain" rev-parse > /dev/null 2>&1; then
 else
     run plain "$tmp/plain/x.hpt"
     check "outside a repository no git keys are recorded" \
-        "grep -q '^Results summary' $tmp/plain.log && [ -z \"\$(meta plain git_commit)\$(meta plain git_modified)\" ]"
+        "ran plain && [ -z \"\$(meta plain git_commit)\$(meta plain git_modified)\" ]"
 fi
