@@ -48,7 +48,7 @@ static int describe_in(git_repository *repo, const char *spec_path, const char *
     const char *workdir = git_repository_workdir(repo);
     char root[PATH_MAX];
     if (!workdir || !realpath(workdir, root)) return 0;    /* bare, or a work tree gone */
-    size_t n = strlen(root);
+    size_t n = strcmp(root, "/") ? strlen(root) : 0;        /* real + n is "/path/in/work/tree" */
     if (strncmp(real, root, n) || real[n] != '/') return 0; /* e.g. inside .git itself */
 
     git_oid head;
