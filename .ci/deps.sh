@@ -1,13 +1,14 @@
 #!/bin/sh
 # Install the Debian packages hptc builds, tests and runs with, only those missing.
-# Build: make gcc flex bison libopenblas-dev zlib1g-dev libsqlite3-dev liblapacke-dev.
+# Build: make gcc flex bison libopenblas-dev zlib1g-dev libsqlite3-dev liblapacke-dev libgit2-dev.
 # Data: dataset-fashion-mnist. Optional features that CI must cover, so they are
 # installed too: llvm-16-dev (the JIT backend), libopenmpi-dev openmpi-bin (mpirun).
-# Test peers: chromium (headless report test), python3-sklearn (estimator parity).
+# Test peers: chromium (headless report test), python3-sklearn (estimator parity),
+# git (tests/cli/git.sh makes repositories).
 set -e
 need=""
-for p in make gcc flex bison libopenblas-dev zlib1g-dev libsqlite3-dev liblapacke-dev dataset-fashion-mnist \
-         llvm-16-dev libopenmpi-dev openmpi-bin chromium python3-sklearn $HPTC_EXTRA_PACKAGES; do
+for p in make gcc flex bison libopenblas-dev zlib1g-dev libsqlite3-dev liblapacke-dev libgit2-dev dataset-fashion-mnist \
+         llvm-16-dev libopenmpi-dev openmpi-bin chromium python3-sklearn git $HPTC_EXTRA_PACKAGES; do
     dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 [ -z "$need" ] && exit 0

@@ -30,6 +30,7 @@
 #include "runtime/source.h"
 #include "runtime/store.h"
 #include "runtime/train.h"
+#include "runtime/vcs.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -917,30 +918,14 @@ static void print_summary(tuner *T)
 }
 
 /* Specs live in version control beside their experiments: note the commit
- * and whether the spec differs from it.  Best effort; no git, no record. */
+ * and whether the spec differs from it (vcs.h: read as data, nothing the
+ * repository configures is run).  Best effort; no repository, no record. */
 static void record_git(store *db, const char *file)
 {
-    char dir[1024], cmd[2200], line[256];
-    snprintf(dir, sizeof dir, "%s", file);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0;
-    else snprintf(dir, sizeof dir, ".");
-    if (strchr(dir, '\'') || strchr(file, '\'')) return;
-    snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse HEAD 2>/dev/null", dir);
-    FILE *f = popen(cmd, "r");
-    if (!f) return;
-    int got = fgets(line, sizeof line, f) != NULL;
-    pclose(f);
-    if (!got) return;
-    line[strcspn(line, "\n")] = 0;
+    vcs_info v;
     hpt_error e;
-    store_meta_set(db, "git_commit", line, &e);
-    snprintf(cmd, sizeof cmd, "git -C '%s' status --porcelain -- '%s' 2>/dev/null", dir, slash ? slash + 1 : file);
-    f = popen(cmd, "r");
-    if (!f) return;
-    int modified = fgets(line, sizeof line, f) != NULL;
-    pclose(f);
-    store_meta_set(db, "git_modified", modified ? "true" : "false", &e);
+    if (!strcmp(file, "<stdin>") || vcs_describe(file, &v, &e) != 1) return;
+    if (!store_meta_set(db, "git_commit", v.commit, &e)) store_meta_set(db, "git_modified", vcs_state_name(v.state), &e);
 }
 
 /* search(cv = k | StratifiedKFold(...)): every trial trains once per fold
