@@ -337,17 +337,22 @@ int ir_parse_hp_value(const ir_program *p, int hp, const char *text, hpt_value *
             else v = value_string(text);
         }
     }
-    /* An int written for a Float, or 1e-3 for a Choice of floats, is fine. */
-    if (h->kind == HP_FLOAT && v.type == V_INT) v = value_float((double)v.u.i);
-    if (h->kind == HP_CHOICE || h->kind == HP_FIXED)
-        for (int k = 0; k < h->n_values; k++)
-            if (value_equal(v, h->values[k])) v = h->values[k];
-    if (!ir_hp_admits(h, v)) {
+    if (!ir_hp_coerce(h, &v)) {
         snprintf(why, n, "'%s' is not a value hyperparameter '%s' can take", text, h->name);
         return -1;
     }
     *out = v;
     return 0;
+}
+
+bool ir_hp_coerce(const ir_hp *h, hpt_value *v)
+{
+    /* An int written for a Float, or 1e-3 for a Choice of floats, is fine. */
+    if (h->kind == HP_FLOAT && v->type == V_INT) *v = value_float((double)v->u.i);
+    if (h->kind == HP_CHOICE || h->kind == HP_FIXED)
+        for (int k = 0; k < h->n_values; k++)
+            if (value_equal(*v, h->values[k])) *v = h->values[k];
+    return ir_hp_admits(h, *v);
 }
 
 int ir_line_of(const ir_program *p, uint32_t offset)

@@ -106,6 +106,10 @@ void ir_deactivate(const ir_program *p, hpt_value *values);
 int ir_find_hp(const ir_program *p, const char *name);
 /* Parse "units=256" style text for hyperparameter `hp` (used by --set). */
 int ir_parse_hp_value(const ir_program *p, int hp, const char *text, hpt_value *out, char *why, size_t why_len);
+/* v in the hyperparameter's own spelling: an int given to a Float becomes a
+ * float, a value equal to one of a Choice's (or Fixed's) becomes that value.
+ * Returns whether the hyperparameter can take it (ir_hp_admits). */
+bool ir_hp_coerce(const ir_hp *h, hpt_value *v);
 /* Is v one of the values the hyperparameter can take (range, step, choices)? */
 bool ir_hp_admits(const ir_hp *h, hpt_value v);
 /* The hyperparameter's finite list of values (grid order); -1 when it is a

@@ -336,4 +336,6 @@ const char cli_train_usage[] =
 const char cli_eval_usage[] =
     "hptc eval FILE.hpt --weights WEIGHTS\n"
     "  Rebuild the model the weights were trained with (hyperparameters are in the file)\n"
-    "  and report loss and accuracy on the test split.";
+    "  and report loss and accuracy on the test split.  The spec may have changed since in\n"
+    "  anything that leaves the model alone (comments, tuner, search, optimizer); when the\n"
+    "  model differs, eval refuses the file naming what differs (docs/weights.md).";

@@ -310,6 +310,7 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
         if (t->layers[k].id == ST_BatchNormalization) t->layers[k].stats = off, off += 2 * t->layers[k].n_w;
     t->n_stats = off - t->n_params;
     t->n_opt = optim_state_floats(&t->opt, t->n_params);
+    if (max_batch == 0) return t;   /* planned only: sizes and shapes, no buffers */
 
     /* The activation arena: input, every y (and z), two gradient buffers, scratch. */
     size_t B = (size_t)max_batch, max_act = t->layers[0].out_size, need = 0;
@@ -520,6 +521,119 @@ void trial_summary(const trial *t, FILE *out)
     trial_cost c = trial_get_cost(t);
     fprintf(out, "trainable params %zu, non-trainable %zu, memory %.1f MB, %.1f MFLOP per sample (forward)\n",
             c.params, c.nontrainable, (double)c.bytes / 1e6, c.flops_per_sample / 1e6);
+}
+
+/* ---- the model a weights file is keyed by -------------------------------- */
+
+/* A T_FLOAT argument as the runtime uses it, a float: the shortest text that
+ * reads back as the same float, so 1/255 and 0.003921569 describe one model. */
+static void put_float32(FILE *out, double v)
+{
+    float f = (float)v;
+    char text[40];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(text, sizeof text, "%.*g", prec, f);
+        if (strtof(text, NULL) == f) break;
+    }
+    fprintf(out, "%s%s", text, strpbrk(text, ".eEn") ? "" : ".0");
+}
+
+/* " name=value" in the one spelling each argument type has in a description:
+ * kernel_size = 3 is (3, 3), a shape list a tuple, an activation its
+ * catalogue name (None is "linear").  Other None values are left out:
+ * returns whether anything was written. */
+static int put_model_arg(FILE *out, const st_arg *a, hpt_value v)
+{
+    hpt_value pair[2];
+    if (a->type == T_ACTIVATION) {
+        const st_entry *e = v.type == V_STRING ? st_find(ST_ACTIVATION, v.u.s) : NULL;
+        v = value_string(e ? e->name : "linear");
+    }
+    if (v.type == V_NONE) return 0;
+    fprintf(out, " %s=", a->name);
+    if (a->type == T_FLOAT && value_is_number(v)) {
+        put_float32(out, value_as_double(v));
+        return 1;
+    }
+    if (a->type == T_INT_PAIR) {
+        int h, w;
+        st_pair(v, &h, &w);
+        pair[0] = value_int(h), pair[1] = value_int(w);
+        v = (hpt_value){ .type = V_LIST, .tuple = true, .u.list = { pair, 2 } };
+    }
+    if (a->type == T_SHAPE && v.type == V_LIST) v.tuple = true;
+    value_fprint(out, v);
+    return 1;
+}
+
+/* Every argument of a call that is part of the model (not A_NOT_MODEL, not
+ * None); returns how many were written. */
+static int put_model_args(FILE *out, const st_entry *e, const hpt_value *args)
+{
+    int written = 0;
+    for (int k = 0; k < e->n_args; k++)
+        if (!(e->args[k].flags & A_NOT_MODEL)) written += put_model_arg(out, &e->args[k], args[k]);
+    return written;
+}
+
+/* A layer is the identity at inference when it holds no parameters, keeps
+ * its input's shape and has no argument that acts at inference: Dropout. */
+static int identity_at_inference(const trial_layer *L, int n_model_args)
+{
+    if (L->n_w + L->n_b || n_model_args || L->in_rank != L->out_rank) return 0;
+    return memcmp(L->in, L->outs, sizeof(int) * (size_t)L->out_rank) == 0;
+}
+
+void trial_describe_model(const trial *t, int with_names, FILE *out)
+{
+    const ir_program *p = t->p;
+    ir_assignment a = { t->values, p->n_hps };
+    arena scratch = { 0 };
+    char why[300];
+    hpt_value *args = ARENA_ARRAY(&scratch, hpt_value, 64);
+    /* Paths say where the data is, not what the network sees: left out. */
+    if (args && ir_eval_call(p, &p->data, &a, &scratch, args, why, sizeof why) == 0) {
+        fprintf(out, "data");
+        for (int k = 0; k < p->data.entry->n_args; k++)
+            if (!(p->data.entry->args[k].flags & A_PATH)) put_model_arg(out, &p->data.entry->args[k], args[k]);
+        fprintf(out, "\n");
+    }
+    for (int k = 0; args && k < t->n; k++) {
+        const trial_layer *L = &t->layers[k];
+        if (ir_eval_call(p, L->call, &a, &scratch, args, why, sizeof why)) continue;  /* evaluated once already */
+        char *line = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&line, &len);
+        if (!m) break;
+        int n_args = put_model_args(m, L->call->entry, args);
+        hpt_value dims[3];
+        for (int j = 0; j < L->out_rank; j++) dims[j] = value_int(L->outs[j]);
+        fprintf(m, " output=");
+        value_fprint(m, (hpt_value){ .type = V_LIST, .tuple = true, .u.list = { dims, L->out_rank } });
+        fprintf(m, " params=%zu", L->n_w + L->n_b + (L->id == ST_BatchNormalization ? 2 * L->n_w : 0));
+        fclose(m);
+        if (line && !identity_at_inference(L, n_args))
+            fprintf(out, "layer%s%s %s%s\n", with_names ? " " : "", with_names ? L->call->name : "",
+                    L->call->entry->name, line);
+        free(line);
+    }
+    if (t->est) {
+        fprintf(out, "layer%s%s %s", with_names ? " " : "", with_names ? t->est->name : "", t->est->entry->name);
+        put_model_args(out, t->est->entry, t->est_args);
+        fprintf(out, "\n");
+    } else {
+        /* The loss reads the outputs (logits or probabilities) and is what eval reports. */
+        int from_logits;
+        hpt_value loss = t->compile_args[compile_loss];
+        const st_entry *e = loss_entry(loss, &from_logits);
+        if (e) {
+            fprintf(out, "loss %s", e->name);
+            for (int k = 0; k < e->n_args; k++)
+                put_model_arg(out, &e->args[k], loss.type == V_OBJECT ? loss.u.object.args[k] : e->args[k].default_value);
+            fprintf(out, "\n");
+        }
+    }
+    arena_free(&scratch);
 }
 
 static void geom_of(const trial_layer *L, int B, kern_geom *g)

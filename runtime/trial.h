@@ -35,6 +35,9 @@ typedef struct trial_cost {
  * every random draw of the trial (initial weights, dropout).  Returns NULL
  * with e filled when an argument fails to evaluate or memory is short. */
 trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch, uint64_t seed, hpt_error *e);
+/* max_batch 0 plans the trial without allocating a buffer: layers, shapes and
+ * sizes only, for trial_describe_model, trial_summary, trial_get_cost's
+ * counts and trial_weights's n (its pointer is NULL).  Such a trial cannot run. */
 void trial_free(trial *t);
 
 trial_cost trial_get_cost(const trial *t);
@@ -59,6 +62,20 @@ const hpt_value *trial_search_args(const trial *t);
 int trial_batch_size(const trial *t);
 /* A one-line summary per layer ("dense_1  Dense  (None, 512)  401920"), Keras's model.summary(). */
 void trial_summary(const trial *t, FILE *out);
+/* The model a weights file is keyed by (docs/weights.md): everything that
+ * decides the function the weights compute and how they are laid out, one
+ * fact per line in one canonical spelling —
+ *   data scale=0.003921569
+ *   layer dense Dense units=512 activation="relu" use_bias=True output=(512,) params=401920
+ *   loss SparseCategoricalCrossentropy from_logits=False
+ * the data's arguments but its paths; each layer's arguments except those
+ * flagged A_NOT_MODEL (initialisers, Dropout's rate, BatchNormalization's
+ * momentum, input_shape), its output shape and parameter count, layers that
+ * are the identity at inference (Dropout) left out; an estimator's
+ * arguments; the loss.  with_names 0 leaves the layer names out (the model
+ * hash is over that text): they number layers in the template, so widening
+ * a loop's range renames the layers after it without changing the model. */
+void trial_describe_model(const trial *t, int with_names, FILE *out);
 
 /* The input buffer (max_batch, input_size) the caller fills before a step. */
 float *trial_input(trial *t);

@@ -41,6 +41,8 @@ enum {
     A_HI_OPEN = 1 << 3, /* the upper bound is exclusive */
     A_NONE_OK = 1 << 4, /* None is accepted besides the type */
     A_PATH = 1 << 5,    /* a file, relative to the spec's directory */
+    A_NOT_MODEL = 1 << 6, /* not part of the model a weights file is keyed by: acts only in
+                           * training, or restates the Input's shape (docs/weights.md) */
 };
 
 typedef struct st_arg {
@@ -82,7 +84,7 @@ typedef struct st_entry {
 
 /* Arguments every layer accepts: Keras lets the first layer stand in for Input(). */
 #define LAYER_COMMON(X, E) \
-    X(E, input_shape, T_SHAPE, DNONE, NB, NB, NULL, A_SHAPE | A_CONST | A_NONE_OK, "shape of one sample; on the first layer, stands in for Input()")
+    X(E, input_shape, T_SHAPE, DNONE, NB, NB, NULL, A_SHAPE | A_CONST | A_NONE_OK | A_NOT_MODEL, "shape of one sample; on the first layer, stands in for Input()")
 
 #define ST_ARGS_Input(X) \
     X(Input, shape, T_SHAPE, REQUIRED, NB, NB, NULL, A_REQ | A_SHAPE | A_CONST, "shape of one sample, without the batch axis")
@@ -91,10 +93,10 @@ typedef struct st_entry {
     X(Dense, units, T_INT, REQUIRED, 1, 1e7, NULL, A_REQ | A_SHAPE, "dimensionality of the output") \
     X(Dense, activation, T_ACTIVATION, DSTR("linear"), NB, NB, NULL, 0, "activation applied to the output") \
     X(Dense, use_bias, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add a bias vector") \
-    X(Dense, kernel_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", 0, "initialiser of the kernel (biases start at zero)") \
+    X(Dense, kernel_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", A_NOT_MODEL, "initialiser of the kernel (biases start at zero)") \
     LAYER_COMMON(X, Dense)
 #define ST_ARGS_Dropout(X) \
-    X(Dropout, rate, T_FLOAT, REQUIRED, 0, 1, NULL, A_REQ | A_HI_OPEN, "fraction of the inputs to drop while training") \
+    X(Dropout, rate, T_FLOAT, REQUIRED, 0, 1, NULL, A_REQ | A_HI_OPEN | A_NOT_MODEL, "fraction of the inputs to drop while training") \
     LAYER_COMMON(X, Dropout)
 #define ST_ARGS_Conv2D(X) \
     X(Conv2D, filters, T_INT, REQUIRED, 1, 1e6, NULL, A_REQ | A_SHAPE, "number of output channels") \
@@ -103,7 +105,7 @@ typedef struct st_entry {
     X(Conv2D, padding, T_STRING, DSTR("valid"), NB, NB, "valid|same", A_SHAPE, "\"valid\" (no padding) or \"same\" (output size = ceil(input/stride))") \
     X(Conv2D, activation, T_ACTIVATION, DSTR("linear"), NB, NB, NULL, 0, "activation applied to the output") \
     X(Conv2D, use_bias, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add a bias per filter") \
-    X(Conv2D, kernel_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", 0, "initialiser of the kernel") \
+    X(Conv2D, kernel_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", A_NOT_MODEL, "initialiser of the kernel") \
     LAYER_COMMON(X, Conv2D)
 #define POOL_ARGS(X, E) \
     X(E, pool_size, T_INT_PAIR, DINT(2), 1, 1e4, NULL, A_SHAPE, "height and width of the window") \
@@ -113,7 +115,7 @@ typedef struct st_entry {
 #define ST_ARGS_MaxPooling2D(X) POOL_ARGS(X, MaxPooling2D)
 #define ST_ARGS_AveragePooling2D(X) POOL_ARGS(X, AveragePooling2D)
 #define ST_ARGS_BatchNormalization(X) \
-    X(BatchNormalization, momentum, T_FLOAT, DFLT(0.99), 0, 1, NULL, 0, "momentum of the moving mean and variance") \
+    X(BatchNormalization, momentum, T_FLOAT, DFLT(0.99), 0, 1, NULL, A_NOT_MODEL, "momentum of the moving mean and variance") \
     X(BatchNormalization, epsilon, T_FLOAT, DFLT(1e-3), 0, 1, NULL, 0, "added to the variance before the square root") \
     LAYER_COMMON(X, BatchNormalization)
 #define ST_ARGS_Activation(X) \

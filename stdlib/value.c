@@ -119,6 +119,19 @@ size_t value_format(char *buf, size_t n, hpt_value v)
     return len;
 }
 
+size_t value_fprint(FILE *out, hpt_value v)
+{
+    char small[128];
+    size_t len = value_format(small, sizeof small, v);
+    if (len < sizeof small) return fputs(small, out), len;
+    char *big = malloc(len + 1);
+    if (!big) return (size_t)-1;
+    value_format(big, len + 1, v);
+    fputs(big, out);
+    free(big);
+    return len;
+}
+
 const char *value_type_name(hpt_vtype t)
 {
     static const char *const names[] = { "None", "bool", "int", "float", "string", "list", "object" };

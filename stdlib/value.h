@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum { V_NONE, V_BOOL, V_INT, V_FLOAT, V_STRING, V_LIST, V_OBJECT } hpt_vtype;
 
@@ -42,6 +43,9 @@ bool value_equal(hpt_value a, hpt_value b);
 /* Canonical text of a value, the one IR, `hptc space` and the store use:
  * floats in the shortest form that reads back exactly (%.17g trimmed). */
 size_t value_format(char *buf, size_t n, hpt_value v);
+/* The same text written to a stream, however long: its length, or
+ * (size_t)-1 when memory for a long text is short. */
+size_t value_fprint(FILE *out, hpt_value v);
 const char *value_type_name(hpt_vtype t);
 
 #endif
