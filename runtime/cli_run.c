@@ -558,13 +558,19 @@ int cli_export(int argc, char **argv)
             goto out;
         }
     int found = store_load_checkpoint(s, trial_id, 0, "best", &w, &size, NULL, NULL, NULL, NULL, NULL, &e);
-    if (found != 1) {
+    if (found < 0) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    if (found == 0) {
         fprintf(stderr, "hptc: %s: trial %d's checkpoint was pruned (hptc keeps the best trial's and those Hyperband may promote)\n",
                 dir, trial_id);
         goto out;
     }
-    if (weights_save(out, p, values, w, size / sizeof(float), &e)) {
-        fprintf(stderr, "hptc: %s\n", e.message);
+    /* weights_save holds the blob against the model the spec rebuilds. */
+    if (size % sizeof(float) || weights_save(out, p, values, w, size / sizeof(float), &e)) {
+        fprintf(stderr, "hptc: %s: trial %d's best checkpoint does not fit its model: %s\n", dir, trial_id,
+                size % sizeof(float) ? "its size is not a whole number of floats" : e.message);
         goto out;
     }
     printf("trial %d's best epoch (%zu weights) written to %s\n", trial_id, size / sizeof(float), out);
