@@ -596,6 +596,11 @@ const char cli_run_usage[] =
     "  each; results do not depend on it.  --overwrite starts the project afresh.\n"
     "  --limit trains on the first N rows only.  --backend jit trains on the LLVM JIT\n"
     "  backend (when built with it).  ^C stops after the epoch in flight.\n"
+    "  One run per project: a second one (--overwrite too) is refused while the first\n"
+    "  is alive.  A resume must read the data the search began with (the store keeps\n"
+    "  its fingerprint; --limit counts); a damaged checkpoint is named and its trial\n"
+    "  trains again (docs/results.md).  Exit 0 when the search completed, 1 on an\n"
+    "  error or when no trial completed, 130 when interrupted.\n"
     "  Under MPI, `mpirun -np R hptc run FILE.hpt`: rank 0 keeps the store and runs\n"
     "  --jobs trials, every other rank --jobs more; the results are the same\n"
     "  (docs/distributed.md; hptc --version says whether MPI is built in).";

@@ -1257,6 +1257,7 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     for (int k = 0; k < n_slots; k++)
         if (pthread_create(&threads[started], NULL, worker, &slots[k]) == 0) started++;
     for (int k = 0; k < started; k++) pthread_join(threads[k], NULL);
+    clear_status(&T);
     if (T.has_error) {
         *e = T.error;
         goto out;
