@@ -4,7 +4,7 @@
 #   make run        install what is missing, build, run the seed search on Fashion-MNIST
 #   make test       install what is missing, run every test optimised and under ASan+UBSan
 #   make bench      speed and memory targets, measured against peers in the same run
-#   make fuzz       libFuzzer harness over the front end (FUZZ_SECONDS=600)
+#   make fuzz       libFuzzer harnesses (front end, data readers), FUZZ_SECONDS=600 each
 #   make install    copy hptc to $(PREFIX)/bin
 #
 # Feature toggles: JIT=auto|0|1  MPI=auto|0|1  SAN=0|1  ARCH=native
@@ -121,7 +121,9 @@ bench:
 	@$(MAKE) -s all
 	@sh bench/run.sh build
 
+# clang 14 with its fuzzer runtime (libclang-rt-14-dev) for make fuzz only.
 fuzz:
+	@HPTC_EXTRA_PACKAGES="clang libclang-rt-14-dev" sh .ci/deps.sh
 	@$(MAKE) -s -f bench/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600)
 
 install: $(BUILD)/hptc

@@ -1,82 +1,259 @@
 /* data.c: loading datasets (IDX, CSV, .npy) into memory, and the batch gather.
  *
- * Every file goes through zlib's gz* interface, which reads gzip and plain
- * files alike, so each loader accepts both.  A loader validates everything
- * the file declares (magic, dtype, counts, sizes) before trusting it, names
- * the file in every error, and on failure frees what it allocated and leaves
- * the data_set zeroed.  The finished set owns one allocation per array
+ * Every file goes through one reader (rd_*), which reads gzip and plain files
+ * alike, so each loader accepts both, and refuses a gzip file cut anywhere,
+ * with a wrong CRC-32 or length, or with bytes after its stream.  A loader
+ * validates everything the file declares (magic, dtype, counts, sizes)
+ * before trusting it, allocates a declared size only if the rest of the file
+ * can hold it, reads every file to its end, names the file in every error,
+ * and on failure frees what it allocated and leaves the data_set zeroed.  The finished set owns one allocation per array
  * (samples, labels, class names), so data_free is four free() calls and
  * data_gather, which runs once per training step, never allocates. */
 #include "runtime/data.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
-/* ---- reading through zlib -------------------------------------------- */
+/* ---- reading plain and gzip files -------------------------------------- */
 
-/* A file being read, with the number of (decompressed) bytes consumed so
- * far: truncation messages report it against what the header declared. */
+/* One reader serves every loader.  It sniffs the gzip magic (1f 8b) and then
+ * either copies the file's bytes or inflates them with zlib's inflate().
+ * zlib's gz* interface is not used: its gzread reports a stream that stops
+ * early only as a soft Z_BUF_ERROR, returning what it inflated as if the file
+ * ended there, and it skips whatever follows the last member, so a cut or
+ * padded .gz loaded as shorter data, or as complete data whose CRC-32 was
+ * never read.  Here a gzip file is valid only when every member is complete,
+ * each member's trailer matches its data (inflate checks the CRC-32 and the
+ * length), and nothing but another member (gzip's own concatenation, as
+ * gunzip reads it) follows a member.  So a short count from rd_some means the
+ * true end of valid data, and a loader that reads to the end (rd_end, or the
+ * CSV slurp) has had the whole file checked. */
+
+/* The input buffer: 128 KiB means few read() calls.  The fuzzer builds
+ * with a small odd size instead, so its short inputs still cross buffer
+ * edges everywhere (a gzip member or the magic split between two reads). */
+#ifndef HPTC_RD_BUFFER
+#define HPTC_RD_BUFFER (1 << 17)
+#endif
+enum { RD_BUFFER = HPTC_RD_BUFFER };
+
 typedef struct reader {
-    gzFile f;
     const char *path;
-    size_t pos;
+    int fd;
+    unsigned char *in;      /* RD_BUFFER bytes, NULL when closed; z.next_in/avail_in: the unread part */
+    z_stream z;             /* the input cursor for plain files too */
+    bool gzip, inflating;   /* inflating: inflateInit2 done, inflateEnd owed */
+    bool eof;               /* read() returned 0 */
+    bool ended;             /* gzip: the last member is complete and checked */
+    bool in_header, in_trailer;   /* gzip: where the current member stands, for messages */
+    size_t pos;             /* bytes handed out (decompressed): messages compare it with sizes declared */
+    uint64_t file_pos;      /* bytes read from the file */
+    int64_t file_size;      /* of a regular file, else -1: bounds what a header may declare */
 } reader;
 
-static int rd_open(reader *r, const char *path, hpt_error *e)
+/* Where the next unread byte of the file is. */
+static uint64_t rd_offset(const reader *r) { return r->file_pos - r->z.avail_in; }
+
+/* Read more of the file after the unread bytes, which move to the front. */
+static int rd_fill(reader *r, hpt_error *e)
 {
-    r->path = path;
-    r->pos = 0;
-    errno = 0;
-    r->f = gzopen(path, "rb");
-    if (!r->f) return hpt_fail(e, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
-    gzbuffer(r->f, 1 << 17);   /* fewer read() calls than the 8 KiB default */
+    size_t keep = r->z.avail_in;
+    if (r->eof || keep == RD_BUFFER) return 0;
+    if (keep) memmove(r->in, r->z.next_in, keep);
+    ssize_t k;
+    do k = read(r->fd, r->in + keep, RD_BUFFER - keep);
+    while (k < 0 && errno == EINTR);
+    if (k < 0) return hpt_fail(e, "%s: read error: %s", r->path, strerror(errno));
+    r->eof = k == 0;
+    r->file_pos += (size_t)k;
+    r->z.next_in = r->in;
+    r->z.avail_in = (uInt)(keep + (size_t)k);
     return 0;
+}
+
+/* Until n unread bytes are buffered or the file ends. */
+static int rd_want(reader *r, size_t n, hpt_error *e)
+{
+    while (r->z.avail_in < n && !r->eof)
+        if (rd_fill(r, e)) return -1;
+    return 0;
+}
+
+static bool at_gzip_magic(const reader *r)
+{
+    return r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f && r->z.next_in[1] == 0x8b;
 }
 
 static void rd_close(reader *r)
 {
-    if (r->f) gzclose_r(r->f);
-    r->f = NULL;
+    if (!r->in) return;   /* never opened, or closed already */
+    if (r->inflating) inflateEnd(&r->z);
+    close(r->fd);
+    free(r->in);
+    r->in = NULL;
+    r->inflating = false;
 }
 
-/* Read up to n bytes into buf; *got < n only at the end of the data.  A
- * stream zlib cannot decode is an error carrying zlib's own message. */
-static int rd_some(reader *r, void *buf, size_t n, size_t *got, hpt_error *e)
+static int rd_open(reader *r, const char *path, hpt_error *e)
+{
+    struct stat st;
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    do r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (r->fd < 0 && errno == EINTR);
+    if (r->fd < 0) return hpt_fail(e, "%s: cannot open: %s", path, strerror(errno));
+    r->file_size = fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+    if (!(r->in = malloc(RD_BUFFER))) {
+        close(r->fd);
+        return hpt_fail(e, "%s: out of memory for a read buffer", path);
+    }
+    r->z.next_in = r->in;
+    if (rd_want(r, 2, e)) goto fail;
+    if ((r->gzip = at_gzip_magic(r))) {
+        int rc = inflateInit2(&r->z, 16 + MAX_WBITS);   /* gzip only, no zlib or raw streams */
+        if (rc != Z_OK) {
+            hpt_fail(e, "%s: cannot start inflating: %s", path, rc == Z_MEM_ERROR ? "out of memory" : "zlib error");
+            goto fail;
+        }
+        r->inflating = r->in_header = true;
+    }
+    return 0;
+fail:
+    rd_close(r);
+    return -1;
+}
+
+/* A member ended (its trailer checked): the file must end, or another member begin. */
+static int rd_next_member(reader *r, hpt_error *e)
+{
+    uint64_t end = rd_offset(r);
+    if (rd_want(r, 2, e)) return -1;
+    if (r->z.avail_in == 0) {
+        r->ended = true;
+        return 0;
+    }
+    if (at_gzip_magic(r)) {
+        inflateReset(&r->z);
+        r->in_header = true;
+        r->in_trailer = false;
+        return 0;
+    }
+    uint64_t extra = r->z.avail_in;   /* count the rest: a size tells a stray byte from a second file */
+    while (!r->eof) {
+        r->z.avail_in = 0;
+        if (rd_fill(r, e)) return -1;
+        extra += r->z.avail_in;
+    }
+    return hpt_fail(e, "%s: %llu byte%s of trailing garbage after the gzip stream, which ends at byte %llu",
+                    r->path, (unsigned long long)extra, extra == 1 ? "" : "s", (unsigned long long)end);
+}
+
+/* inflate's own words, and what they mean for the trailer's two fields. */
+static int rd_corrupt(reader *r, int rc, hpt_error *e)
+{
+    if (rc == Z_MEM_ERROR) return hpt_fail(e, "%s: out of memory inflating", r->path);
+    const char *msg = r->z.msg ? r->z.msg : "invalid stream";
+    const char *why = strcmp(msg, "incorrect data check") == 0 ? " (the CRC-32 in the trailer does not match the data)"
+                    : strcmp(msg, "incorrect length check") == 0 ? " (the length in the trailer does not match the data)" : "";
+    if (*why) return hpt_fail(e, "%s: corrupt gzip data: %s%s", r->path, msg, why);
+    return hpt_fail(e, "%s: corrupt gzip data: %s (detected at byte %llu of the file)", r->path, msg, (unsigned long long)rd_offset(r));
+}
+
+/* Inflate up to n bytes into buf; *got < n only at the checked end.  Z_BLOCK
+ * makes inflate stop after the header and after each deflate block, and its
+ * data_type then says so (128), and whether that block was the last (64):
+ * after the last one only the 8-byte trailer is left. */
+static int rd_inflate(reader *r, unsigned char *buf, size_t n, size_t *got, hpt_error *e)
 {
     size_t done = 0;
-    while (done < n) {
-        size_t left = n - done;
-        unsigned chunk = left > (1u << 30) ? 1u << 30 : (unsigned)left;   /* gzread's length is an unsigned, its result an int */
-        int k = gzread(r->f, (char *)buf + done, chunk);
-        if (k < 0) {
-            int errnum;
-            const char *msg = gzerror(r->f, &errnum);
-            if (errnum == Z_ERRNO) return hpt_fail(e, "%s: read error: %s", r->path, strerror(errno));
-            size_t plen = strlen(r->path);   /* zlib prefixes the path: drop it */
-            if (strncmp(msg, r->path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0) msg += plen + 2;
-            return hpt_fail(e, "%s: corrupt gzip data: %s", r->path, msg);
+    while (done < n && !r->ended) {
+        if (r->z.avail_in == 0 && rd_fill(r, e)) return -1;
+        size_t chunk = n - done > (1u << 30) ? 1u << 30 : n - done;
+        r->z.next_out = buf + done;
+        r->z.avail_out = (uInt)chunk;
+        int rc = inflate(&r->z, Z_BLOCK);
+        done += chunk - r->z.avail_out;
+        if (r->z.data_type & 128) r->in_header = false;
+        if ((r->z.data_type & 192) == 192) r->in_trailer = true;
+        if (rc == Z_STREAM_END) {
+            if (rd_next_member(r, e)) return -1;
+        } else if (rc == Z_BUF_ERROR && r->eof && r->z.avail_in == 0) {
+            const char *where = r->in_header ? "the gzip header" : r->in_trailer ? "the 8-byte trailer (CRC-32 and length)" : "the compressed data";
+            return hpt_fail(e, "%s: truncated gzip stream: the file ends at byte %llu, inside %s",
+                            r->path, (unsigned long long)r->file_pos, where);
+        } else if (rc != Z_OK) {
+            return rd_corrupt(r, rc, e);
         }
-        if (k == 0) break;
-        done += (size_t)k;
     }
-    r->pos += done;
     *got = done;
     return 0;
 }
 
-/* Why a read came up short: zlib notes a gzip stream cut off mid-way. */
-static const char *rd_short_note(reader *r)
+/* Copy up to n bytes of a plain file; large reads go straight into buf. */
+static int rd_copy(reader *r, unsigned char *buf, size_t n, size_t *got, hpt_error *e)
 {
-    int errnum;
-    gzerror(r->f, &errnum);
-    return errnum == Z_BUF_ERROR ? " (the gzip stream ends early)" : "";
+    size_t done = 0;
+    while (done < n) {
+        if (r->z.avail_in) {
+            size_t k = r->z.avail_in < n - done ? r->z.avail_in : n - done;
+            memcpy(buf + done, r->z.next_in, k);
+            r->z.next_in += k;
+            r->z.avail_in -= (uInt)k;
+            done += k;
+        } else if (r->eof) {
+            break;
+        } else if (n - done >= RD_BUFFER) {
+            size_t chunk = n - done > (1u << 30) ? 1u << 30 : n - done;
+            ssize_t k = read(r->fd, buf + done, chunk);
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) return hpt_fail(e, "%s: read error: %s", r->path, strerror(errno));
+            r->eof = k == 0;
+            r->file_pos += (size_t)k;
+            done += (size_t)k;
+        } else if (rd_fill(r, e)) {
+            return -1;
+        }
+    }
+    *got = done;
+    return 0;
+}
+
+/* Read up to n bytes into buf; *got < n only at the end of the data, and
+ * for a gzip file only once the whole stream checked out. */
+static int rd_some(reader *r, void *buf, size_t n, size_t *got, hpt_error *e)
+{
+    if ((r->gzip ? rd_inflate : rd_copy)(r, buf, n, got, e)) return -1;
+    r->pos += *got;
+    return 0;
+}
+
+/* Before allocating n bytes a header declares (the whole file being `expect`
+ * bytes): can the rest of the file hold them?  A plain file has exactly its
+ * size left; deflate expands at most 1032:1 (a 258-byte match in two 1-bit
+ * codes), plus what inflate holds back.  So a damaged count is refused
+ * without allocating gigabytes for a file of a few bytes. */
+static int rd_expect(reader *r, size_t n, size_t expect, hpt_error *e)
+{
+    if (r->file_size < 0 || (uint64_t)r->file_size < rd_offset(r)) return 0;   /* a pipe, or a file that grew */
+    uint64_t left = (uint64_t)r->file_size - rd_offset(r);
+    if (!r->gzip) {
+        if (n > left)
+            return hpt_fail(e, "%s: truncated: expected %zu bytes, got %llu", r->path, expect, (unsigned long long)r->file_size);
+        return 0;
+    }
+    if (left < UINT64_MAX / 2048 && n > left * 1032 + 65536)
+        return hpt_fail(e, "%s: truncated: expected %zu bytes, more than the %llu bytes of gzip data left can hold",
+                        r->path, expect, (unsigned long long)left);
+    return 0;
 }
 
 /* Read exactly n bytes of a file whose full size should be `expect`. */
@@ -84,8 +261,7 @@ static int rd_exact(reader *r, void *buf, size_t n, size_t expect, hpt_error *e)
 {
     size_t got;
     if (rd_some(r, buf, n, &got, e)) return -1;
-    if (got < n)
-        return hpt_fail(e, "%s: truncated: expected %zu bytes, got %zu%s", r->path, expect, r->pos, rd_short_note(r));
+    if (got < n) return hpt_fail(e, "%s: truncated: expected %zu bytes, got %zu", r->path, expect, r->pos);
     return 0;
 }
 
@@ -227,6 +403,7 @@ int data_load_idx(data_set *d, const char *images_path, const char *labels_path,
     d->shape[1] = (int)di[2];
     d->sample_size = ss;
     set_source(d, images_path);
+    if (rd_expect(&ri, bytes, 16 + bytes, e) || rd_expect(&rl, (size_t)d->n, 8 + (size_t)d->n, e)) goto fail;
     if (!(d->u8 = alloc_or_fail(bytes, "images", images_path, e))) goto fail;
     if (!(d->labels = alloc_or_fail((size_t)d->n * sizeof *d->labels, "labels", labels_path, e))) goto fail;
 
@@ -444,11 +621,12 @@ static int csv_record(csv *c, hpt_error *e)
     return nf;
 }
 
-/* An integer class id: "3", or an integral float such as "3.0". */
+/* An integer class id: "3", or an integral float such as "3.0" or "1e2";
+ * in decimal only, so names such as "0x1A" or "inf" stay names. */
 static bool parse_int_label(const char *s, long long *out)
 {
     char *end;
-    if (!*s) return false;
+    if (!*s || s[strspn(s, "0123456789+-.eE")]) return false;
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!*end && !errno) { *out = v; return true; }
@@ -515,7 +693,9 @@ int data_load_csv(data_set *d, const char *path, const char *label_column, hpt_e
 
     memset(d, 0, sizeof *d);
     if (!(buf = slurp(path, &len, e))) return -1;
-    c = (csv){ path, buf, buf + len, buf, 1 };
+    /* A UTF-8 byte order mark (Excel writes one) is not part of the first name. */
+    size_t bom = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    c = (csv){ path, buf + bom, buf + len, buf, 1 };
     /* Fields become C strings below, so a NUL byte would shift every later
      * field; it only occurs in binary files given by mistake. */
     char *nul = memchr(buf, '\0', len);
@@ -535,7 +715,12 @@ int data_load_csv(data_set *d, const char *path, const char *label_column, hpt_e
     for (int j = 0; j < ncols; j++) {
         names[j] = header;
         header += strlen(header) + 1;
-        if (label < 0 && label_column && strcmp(names[j], label_column) == 0) label = j;
+        if (!label_column || strcmp(names[j], label_column) != 0) continue;
+        if (label >= 0) {
+            hpt_fail(e, "%s: the header names columns %d and %d '%s'; rename one so the label column is clear", path, label + 1, j + 1, label_column);
+            goto fail;
+        }
+        label = j;
     }
     if (!label_column) label = ncols - 1;   /* the usual layout: features..., class */
     if (label < 0) {
@@ -657,10 +842,13 @@ static const char *py_string(const char *p, char *out, size_t size)
     return *p == q ? p + 1 : NULL;
 }
 
-/* header -> '{' (key ':' value ',')* '}'   with keys 'descr' (a string),
- * 'fortran_order' (True | False) and 'shape' ('(' (int ',')* int? ')'). */
-static int npy_parse_dict(const char *p, npy *h, const char *path, hpt_error *e)
+/* header -> '{' (key ':' value ',')* '}' padding   with keys 'descr' (a
+ * string), 'fortran_order' (True | False) and 'shape' ('(' (int ',')* int?
+ * ')'); numpy pads with spaces and ends with '\n', so padding is blanks only.
+ * The header is len bytes at p, NUL-terminated. */
+static int npy_parse_dict(const char *p, size_t len, npy *h, const char *path, hpt_error *e)
 {
+    const char *end = p + len;
     char key[32];
     h->descr[0] = '\0';
     h->fortran = h->rank = -1;
@@ -701,6 +889,15 @@ static int npy_parse_dict(const char *p, npy *h, const char *path, hpt_error *e)
         if (*p == ',') p++;
         else if (*p != '}') goto bad;
     }
+    const char *pad = skip_ws(p + 1);
+    if (pad < end) {   /* a NUL counts too: the dictionary is all numpy reads */
+        char shown[72];
+        size_t k = 0, n = (size_t)(end - pad);
+        while (n && strchr(" \t\r\n", pad[n - 1]) && pad[n - 1]) n--;
+        for (size_t i = 0; i < n && k + 5 < sizeof shown; i++)
+            k += (size_t)snprintf(shown + k, sizeof shown - k, pad[i] >= 0x20 && pad[i] < 0x7f ? "%c" : "\\x%02x", (unsigned char)pad[i]);
+        return hpt_fail(e, "%s: '%s' after the .npy header dictionary (only spaces and a newline may follow it)", path, shown);
+    }
     if (!h->descr[0] || h->fortran < 0 || h->rank < 0)
         return hpt_fail(e, "%s: the .npy header lacks '%s'", path,
                         !h->descr[0] ? "descr" : h->fortran < 0 ? "fortran_order" : "shape");
@@ -733,7 +930,7 @@ static int npy_header(reader *r, npy *h, hpt_error *e)
     int rc = rd_exact(r, dict, len, h->header_bytes, e);
     if (rc == 0) {
         dict[len] = '\0';
-        rc = npy_parse_dict(dict, h, r->path, e);
+        rc = npy_parse_dict(dict, len, h, r->path, e);
     }
     free(dict);
     if (rc) return -1;
@@ -826,6 +1023,7 @@ int data_load_npy(data_set *d, const char *x_path, const char *y_path, hpt_error
     }
     /* Both totals count the header, as the truncation message does. */
     size_t x_expect = hx.header_bytes + xbytes, y_expect = hy.header_bytes + (size_t)d->n * y_size[ty];
+    if (rd_expect(&rx, xbytes, x_expect, e) || rd_expect(&ry, (size_t)d->n * y_size[ty], y_expect, e)) goto fail;
 
     /* |u1 and <f4 land in place; <f8 is narrowed a chunk at a time so a
      * large file never needs a double-sized copy in memory. */

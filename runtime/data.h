@@ -4,7 +4,11 @@
  * Images stay bytes (u8) and are turned into floats only a batch at a time by
  * data_gather; CSV and float .npy features are stored as f32.  Exactly one of
  * u8 / f32 is non-NULL.  Every array is one allocation; data_free releases
- * them all and zeroes the struct.  Loaders leave *d zeroed on failure. */
+ * them all and zeroes the struct.  Loaders leave *d zeroed on failure.
+ * Every loader reads plain and gzip files alike; a gzip file must be whole:
+ * a stream cut anywhere (header, data, trailer), a CRC-32 or length that does
+ * not match its data, or bytes after the stream (other than further gzip
+ * members, as `cat a.gz b.gz` makes) are errors naming the file and cause. */
 #ifndef HPTC_DATA_H
 #define HPTC_DATA_H
 #include <stddef.h>
@@ -47,14 +51,16 @@ int data_load_builtin(const char *name, data_set *train, data_set *test, hpt_err
 /* Load a CSV file with a header row.  label_column names the label column
  * (NULL: the last one); every other column is a numeric feature (float).
  * Labels are integer class ids >= 0, or else strings, numbered in order of
- * first appearance and kept in class_names.  Quoted fields ("a,b", "") and
- * CRLF line ends are understood.  Errors give file and line. */
+ * first appearance and kept in class_names (an integer id is decimal: "3",
+ * "3.0", "1e2"; "0x1A" is a name).  Quoted fields ("a,b", ""), CRLF line
+ * ends and a UTF-8 byte order mark are understood.  A label column named
+ * twice in the header is an error.  Errors give file and line. */
 int data_load_csv(data_set *d, const char *path, const char *label_column, hpt_error *e);
 
 /* Load NumPy .npy files (format 1.0, 2.0, 3.0; C order, little-endian):
  * x of dtype |u1 (kept as bytes), <f4 or <f8 (stored as float), shape
  * (n, ...) with 1..3 sample dims; y of dtype <i4, <i8 or |u1, shape (n,) or
- * (n, 1). */
+ * (n, 1).  Only blanks may pad the header dictionary. */
 int data_load_npy(data_set *d, const char *x_path, const char *y_path, hpt_error *e);
 
 /* Fail when a label is outside [0, n_classes), e.g. against the number of

@@ -39,11 +39,29 @@ static void write_file(const char *path, const void *data, size_t n)
     fclose(f);
 }
 
+static void write_text(const char *path, const char *text) { write_file(path, text, strlen(text)); }
+
 static void write_gz(const char *path, const void *data, size_t n)
 {
     gzFile f = gzopen(path, "wb9");
     if (!f || gzwrite(f, data, (unsigned)n) != (int)n) { perror(path); exit(2); }
     gzclose(f);
+}
+
+/* The gzip file (one member, level 9) of n bytes, built in memory so a test
+ * can cut or corrupt it at a known offset; *out_len is its size. */
+static unsigned char *gzip_bytes(const void *data, size_t n, size_t *out_len)
+{
+    z_stream z = { 0 };
+    if (deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) exit(2);
+    size_t cap = deflateBound(&z, (uLong)n);
+    unsigned char *out = malloc(cap);
+    z.next_in = (unsigned char *)data, z.avail_in = (uInt)n;
+    z.next_out = out, z.avail_out = (uInt)cap;
+    if (!out || deflate(&z, Z_FINISH) != Z_STREAM_END) exit(2);
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    return out;
 }
 
 static void *read_file(const char *path, size_t *n)
@@ -72,10 +90,11 @@ static size_t idx_bytes(unsigned char *out, uint32_t magic, int ndims, const uin
 
 static void write_idx(const char *path, uint32_t magic, int ndims, const uint32_t *dims, const uint8_t *data, size_t n, int gz)
 {
-    unsigned char buf[1 << 16];
+    unsigned char *buf = malloc(16 + n);
     size_t len = idx_bytes(buf, magic, ndims, dims, data, n);
     if (gz) write_gz(path, buf, len);
     else write_file(path, buf, len);
+    free(buf);
 }
 
 /* A .npy file (format version 1, 2 or 3) with the dict padded so the data
@@ -386,10 +405,29 @@ static void test_idx_errors(void)
     raw[n - 8] ^= 0xff;
     write_file(gz, raw, n / 2);
     rc = data_load_idx(&d, gz, lbl400, &e);
-    snprintf(want, sizeof want, "%s: truncated: expected 1616 bytes, got ", gz);
-    expect_err(rc, &e, &d, want, "gzip cut in half: truncated");
-    expect_err(rc, &e, &d, "(the gzip stream ends early)", "gzip cut in half: says why");
+    snprintf(want, sizeof want, "%s: truncated gzip stream: the file ends at byte %zu, inside the compressed data", gz, n / 2);
+    expect_err(rc, &e, &d, want, "gzip cut in half: truncated, says where");
     free(raw);
+
+    /* A count no file of this size can hold is refused before anything is
+     * allocated: plain, exactly; gzip, by deflate's 1032:1 at most. */
+    const uint32_t huge[3] = { 400, 60000, 60000 };
+    write_idx(bad, 0x803, 3, huge, px, 20, 0);
+    rc = data_load_idx(&d, bad, lbl400, &e);
+    snprintf(want, sizeof want, "%s: truncated: expected 1440000000016 bytes, got 36", bad);
+    expect_err(rc, &e, &d, want, "plain IDX declaring 1.4 TB in 36 bytes");
+    write_idx(gz, 0x803, 3, huge, px, 20, 1);
+    rc = data_load_idx(&d, gz, lbl400, &e);
+    snprintf(want, sizeof want, "%s: truncated: expected 1440000000016 bytes, more than the ", gz);
+    expect_err(rc, &e, &d, want, "gzip IDX declaring 1.4 TB in a few bytes");
+    const uint32_t l9[1] = { 400000 };
+    write_idx(bad, 0x801, 1, l9, lab, 5, 0);
+    uint8_t *zeros = calloc(400000, 1);
+    write_idx(gz, 0x803, 3, (const uint32_t[3]){ 400000, 1, 1 }, zeros, 400000, 1);
+    free(zeros);
+    rc = data_load_idx(&d, gz, bad, &e);
+    snprintf(want, sizeof want, "%s: truncated: expected 400008 bytes, got 13", bad);
+    expect_err(rc, &e, &d, want, "plain labels declaring 400000 in 13 bytes");
 }
 
 static void test_csv(void)
@@ -483,6 +521,25 @@ static void test_csv(void)
     snprintf(want, sizeof want, "%s: line 3: a NUL byte; is this a binary file?", p);
     expect_err(rc, &e, &d, want, "CSV with a NUL byte");
 
+    /* A label column named twice: which one holds the labels is a guess. */
+    write_text(p, "label,b,label\n0,1,2\n1,2,3\n");
+    rc = data_load_csv(&d, p, "label", &e);
+    snprintf(want, sizeof want, "%s: the header names columns 1 and 3 'label'; rename one so the label column is clear", p);
+    expect_err(rc, &e, &d, want, "CSV with the label column named twice");
+
+    /* Hex is not a class id: "0x1A" stays a name, not class 26. */
+    write_text(p, "a,b\n1,0x1A\n2,0x2B\n3,0x1A\n");
+    rc = data_load_csv(&d, p, NULL, &e);
+    CHECK(rc == 0 && d.n_classes == 2 && d.class_names && strcmp(d.class_names[1], "0x2B") == 0 && d.labels[2] == 0,
+          "CSV labels 0x1A 0x2B are two class names, not ids 26 and 43 (%s)", rc ? e.message : "");
+    data_free(&d);
+
+    /* A UTF-8 byte order mark (Excel writes one) is not part of the first name. */
+    write_text(p, "\xEF\xBB\xBFy,a\n1,0.5\n0,1.5\n");
+    rc = data_load_csv(&d, p, "y", &e);
+    CHECK(rc == 0 && d.n == 2 && d.labels[0] == 1 && d.f32[1] == 1.5f, "CSV after a UTF-8 BOM: the first column is 'y' (%s)", rc ? e.message : "");
+    data_free(&d);
+
     write_file(p, "a,b\n1,\"x\n", 9);
     rc = data_load_csv(&d, p, NULL, &e);
     snprintf(want, sizeof want, "%s: line 2: unterminated quoted field", p);
@@ -571,10 +628,195 @@ static void test_npy(void)
     snprintf(want, sizeof want, "%s: sample 1 holds a non-finite value", x);
     expect_err(rc, &e, &d, want, "npy NaN feature");
 
+    /* Junk after the header dictionary: numpy pads it with spaces and a newline only. */
+    write_npy(x, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }junk", xf, sizeof xf);
+    write_npy(y, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", y4, sizeof y4);
+    rc = data_load_npy(&d, x, y, &e);
+    snprintf(want, sizeof want, "%s: 'junk' after the .npy header dictionary (only spaces and a newline may follow it)", x);
+    expect_err(rc, &e, &d, want, "npy junk after the header dict");
+    char dict0[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\0\0";
+    write_npy(x, 1, dict0, xf, sizeof xf);
+    size_t xn;
+    unsigned char *xr = read_file(x, &xn);
+    memset(memchr(xr + 10, '}', xn - 10) + 1, 0, 2);   /* two NULs after the '}' */
+    write_file(x, xr, xn);
+    free(xr);
+    rc = data_load_npy(&d, x, y, &e);
+    snprintf(want, sizeof want, "%s: '\\x00\\x00' after the .npy header dictionary", x);
+    expect_err(rc, &e, &d, want, "npy NUL bytes after the header dict");
+
     write_file(x, "PK\x03\x04 not npy", 12);
     rc = data_load_npy(&d, x, y, &e);
     snprintf(want, sizeof want, "%s: not a .npy file", x);
     expect_err(rc, &e, &d, want, "npy bad magic");
+}
+
+/* A damaged gzip file must fail naming the file and the cause, through every
+ * loader: zlib's gzread reports a stream that stops early only as a soft
+ * Z_BUF_ERROR and ignores bytes after the stream, so such files used to load
+ * as shorter (or complete but unchecked) data.  expect_damaged shows what was
+ * loaded when a load wrongly succeeds. */
+enum { LOAD_CSV, LOAD_IDX, LOAD_NPY };
+
+static void expect_damaged(int how, const char *first, const char *second, const char *damaged, const char *cause, const char *what)
+{
+    hpt_error e = { "" };
+    data_set d;
+    int rc = how == LOAD_CSV ? data_load_csv(&d, first, NULL, &e)
+           : how == LOAD_IDX ? data_load_idx(&d, first, second, &e) : data_load_npy(&d, first, second, &e);
+    char want[PATH_MAX + 200];
+    snprintf(want, sizeof want, "%s: %s", damaged, cause);
+    if (rc == 0) {
+        CHECK(0, "%s: fails with \"%s\" (it loaded %d samples)", what, want, d.n);
+        data_free(&d);
+        return;
+    }
+    expect_err(rc, &e, &d, want, what);
+}
+
+static void test_gzip_damage(void)
+{
+    hpt_error e = { "" };
+    data_set d;
+    char text[8192] = "a,b,label\n", cause[200], want[PATH_MAX + 300];
+    for (int i = 0; i < 200; i++) snprintf(text + strlen(text), sizeof text - strlen(text), "%d,%d.5,%d\n", i, i % 17, i % 3);
+    size_t n, n2;
+    unsigned char *gz = gzip_bytes(text, strlen(text), &n), *more = gzip_bytes("200,1.5,2\n", 10, &n2);
+    unsigned char *buf = malloc(n + n2 + 16);
+    const char *p = tpath("cut.csv.gz");
+
+    write_file(p, gz, n);
+    int rc = data_load_csv(&d, p, NULL, &e);
+    CHECK(rc == 0 && d.n == 200 && d.labels[199] == 1, "the whole .csv.gz loads 200 rows (%s)", rc ? e.message : "");
+    data_free(&d);
+
+    /* Cut in the 10-byte header, in the deflate data, and in the 8-byte trailer. */
+    static const struct { size_t from_end; const char *where; } cuts[] = {
+        { 0, "the gzip header" }, { 1, "the compressed data" }, { 8, "the 8-byte trailer (CRC-32 and length)" },
+        { 4, "the 8-byte trailer (CRC-32 and length)" }, { 1, "the 8-byte trailer (CRC-32 and length)" },
+    };
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        size_t keep = k == 0 ? 5 : k == 1 ? n / 2 : n - cuts[k].from_end;
+        write_file(p, gz, keep);
+        snprintf(cause, sizeof cause, "truncated gzip stream: the file ends at byte %zu, inside %s", keep, cuts[k].where);
+        char what[100];
+        snprintf(what, sizeof what, ".csv.gz cut to %zu of %zu bytes", keep, n);
+        expect_damaged(LOAD_CSV, p, NULL, p, cause, what);
+    }
+
+    /* Every cut from 2 bytes on (shorter is not gzip: the magic is 2 bytes). */
+    int loaded = 0, shorter = 0, named = 0;
+    for (size_t keep = 2; keep < n; keep++) {
+        write_file(p, gz, keep);
+        rc = data_load_csv(&d, p, NULL, &e);
+        loaded += rc == 0;
+        shorter += rc == 0 && d.n < 200;
+        named += rc != 0 && strstr(e.message, "truncated gzip stream: the file ends at byte ") != NULL;
+        data_free(&d);
+    }
+    CHECK(loaded == 0 && named == (int)n - 2, "each of the %zu cuts of the .csv.gz fails as a truncated gzip stream "
+          "(%d loaded, %d of them with fewer than 200 rows; %d named the cause)", n - 2, loaded, shorter, named);
+
+    /* A wrong CRC-32, a wrong length (ISIZE) in the trailer. */
+    memcpy(buf, gz, n);
+    buf[n - 8] ^= 0x01;
+    write_file(p, buf, n);
+    expect_damaged(LOAD_CSV, p, NULL, p, "corrupt gzip data: incorrect data check (the CRC-32 in the trailer does not match the data)",
+                   ".csv.gz with a CRC-32 bit flipped");
+    buf[n - 8] ^= 0x01;
+    buf[n - 1] ^= 0x80;
+    write_file(p, buf, n);
+    expect_damaged(LOAD_CSV, p, NULL, p, "corrupt gzip data: incorrect length check (the length in the trailer does not match the data)",
+                   ".csv.gz with a wrong length in the trailer");
+    buf[n - 1] ^= 0x80;
+
+    /* A bad byte in the deflate data, and in the header's method byte. */
+    memcpy(buf, gz, n);
+    buf[n / 2] ^= 0xff;
+    write_file(p, buf, n);
+    rc = data_load_csv(&d, p, NULL, &e);
+    snprintf(want, sizeof want, "%s: corrupt gzip data: ", p);
+    expect_err(rc, &e, &d, want, ".csv.gz with a byte of its deflate data flipped");
+    buf[n / 2] ^= 0xff;
+    buf[2] = 7;
+    write_file(p, buf, n);
+    expect_damaged(LOAD_CSV, p, NULL, p, "corrupt gzip data: unknown compression method (detected at byte 4 of the file)", ".csv.gz with method 7");
+    buf[2] = 8;
+
+    /* Bytes after the stream: text, one stray 0x1f, zeros. */
+    static const struct { const char *bytes; size_t len; } tails[] = { { "junk\n", 5 }, { "\x1f", 1 }, { "\0\0\0\0", 4 } };
+    for (size_t k = 0; k < 3; k++) {
+        memcpy(buf + n, tails[k].bytes, tails[k].len);
+        write_file(p, buf, n + tails[k].len);
+        snprintf(cause, sizeof cause, "%zu byte%s of trailing garbage after the gzip stream, which ends at byte %zu", tails[k].len, tails[k].len == 1 ? "" : "s", n);
+        expect_damaged(LOAD_CSV, p, NULL, p, cause, k == 0 ? ".csv.gz followed by text" : k == 1 ? ".csv.gz followed by one 0x1f byte" : ".csv.gz followed by zeros");
+    }
+
+    /* A second member is gzip's own concatenation (cat a.gz b.gz): one more
+     * row, as gunzip reads it; cut short, it is truncated like the first. */
+    memcpy(buf + n, more, n2);
+    write_file(p, buf, n + n2);
+    rc = data_load_csv(&d, p, NULL, &e);
+    CHECK(rc == 0 && d.n == 201 && d.f32[400] == 200.0f && d.labels[200] == 2, "two gzip members load as one file of 201 rows (%s)", rc ? e.message : "");
+    data_free(&d);
+    write_file(p, buf, n + n2 - 3);
+    snprintf(cause, sizeof cause, "truncated gzip stream: the file ends at byte %zu, inside the 8-byte trailer (CRC-32 and length)", n + n2 - 3);
+    expect_damaged(LOAD_CSV, p, NULL, p, cause, "a second gzip member cut in its trailer");
+    free(gz);
+
+    /* IDX images and .npy samples, each complete but for its trailer, or followed by garbage. */
+    uint8_t px[300 * 4];
+    for (size_t i = 0; i < sizeof px; i++) px[i] = (uint8_t)(i * 37 + 11);
+    const uint32_t d300[3] = { 300, 2, 2 }, l300[1] = { 300 };
+    unsigned char idx[16 + sizeof px];
+    size_t idx_len = idx_bytes(idx, 0x803, 3, d300, px, sizeof px);
+    const char *img = tpath("cut-img.gz"), *lbl = tpath("cut-lbl");
+    write_idx(lbl, 0x801, 1, l300, px, 300, 0);
+    gz = gzip_bytes(idx, idx_len, &n);
+    write_file(img, gz, n);
+    rc = data_load_idx(&d, img, lbl, &e);
+    CHECK(rc == 0 && d.n == 300 && d.u8[1199] == px[1199], "the whole IDX .gz loads 300 images (%s)", rc ? e.message : "");
+    data_free(&d);
+    for (size_t cut = 8; cut >= 3; cut -= 5) {   /* 8, then 3 */
+        write_file(img, gz, n - cut);
+        snprintf(cause, sizeof cause, "truncated gzip stream: the file ends at byte %zu, inside the 8-byte trailer (CRC-32 and length)", n - cut);
+        expect_damaged(LOAD_IDX, img, lbl, img, cause, cut == 8 ? "IDX .gz without its trailer" : "IDX .gz cut in its trailer");
+        if (cut == 3) break;
+    }
+    memcpy(buf, gz, n);
+    memcpy(buf + n, "\x01\x02", 2);
+    buf = realloc(buf, n + 2);
+    write_file(img, buf, n + 2);
+    snprintf(cause, sizeof cause, "2 bytes of trailing garbage after the gzip stream, which ends at byte %zu", n);
+    expect_damaged(LOAD_IDX, img, lbl, img, cause, "IDX .gz followed by 2 bytes");
+    free(gz);
+
+    float xf[300 * 2];
+    int32_t y4[300];
+    for (int i = 0; i < 300; i++) xf[2 * i] = (float)i, xf[2 * i + 1] = 0.5f, y4[i] = i % 4;
+    const char *x = tpath("cut-x.npy"), *y = tpath("cut-y.npy.gz");
+    write_npy(x, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (300, 2), }", xf, sizeof xf);
+    write_npy(tpath("y-plain.npy"), 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (300,), }", y4, sizeof y4);
+    size_t yn;
+    unsigned char *yraw = read_file(tpath("y-plain.npy"), &yn);
+    gz = gzip_bytes(yraw, yn, &n);
+    write_file(y, gz, n);
+    rc = data_load_npy(&d, x, y, &e);
+    CHECK(rc == 0 && d.n == 300 && d.labels[299] == 3 && d.f32[2 * 299] == 299.0f, "the .npy pair with gzipped labels loads (%s)", rc ? e.message : "");
+    data_free(&d);
+    write_file(y, gz, n - 8);
+    snprintf(cause, sizeof cause, "truncated gzip stream: the file ends at byte %zu, inside the 8-byte trailer (CRC-32 and length)", n - 8);
+    expect_damaged(LOAD_NPY, x, y, y, cause, ".npy.gz labels without their trailer");
+    buf = realloc(buf, n + 1);
+    memcpy(buf, gz, n);
+    buf[n] = '\n';
+    write_file(y, buf, n + 1);
+    snprintf(cause, sizeof cause, "1 byte of trailing garbage after the gzip stream, which ends at byte %zu", n);
+    expect_damaged(LOAD_NPY, x, y, y, cause, ".npy.gz labels followed by a newline");
+    free(yraw);
+    free(gz);
+    free(more);
+    free(buf);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) { return remove(path); }
@@ -590,6 +832,7 @@ int main(void)
     test_idx_errors();
     test_csv();
     test_npy();
+    test_gzip_damage();
     nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return check_exit();
 }
