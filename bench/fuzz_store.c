@@ -10,8 +10,8 @@
  *   odd:  the input is a model (weights, optimizer floats, epochs) and the
  *         blobs of one checkpoint, stored through store_epoch into a fresh
  *         store, loaded back and checked.
- * Built with -DHPTC_FUZZ_SEEDS instead, it is a program that writes seed
- * inputs of both kinds into the directory it is given (bench/fuzz.mk).
+ * Run with HPTC_FUZZ_SEEDS=DIR in the environment, it writes seed inputs of
+ * both kinds into DIR and exits (bench/fuzz.mk's SEEDS_store).
  * Sanitizers turn any memory error, undefined behaviour or leak into a
  * crash; the harness checks that a loaded checkpoint is the bytes stored
  * (CRC verified) and that one the checks accept is consistent with the
@@ -157,7 +157,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-#ifdef HPTC_FUZZ_SEEDS
 /* A seed of each kind for models of 4 and 12 weights, Adam's 2 floats per
  * weight, a trial at epoch 2 of 3: a valid checkpoint, its store as a file. */
 static void write_seed(const char *out, const char *name, const uint8_t *head, size_t head_len, const void *body,
@@ -172,9 +171,8 @@ static void write_seed(const char *out, const char *name, const uint8_t *head, s
     fclose(f);
 }
 
-int main(int argc, char **argv)
+static int write_seeds(const char *out)
 {
-    if (argc != 2) return fprintf(stderr, "usage: %s SEED_DIR\n", argv[0]), 2;
     once();
     mkdir(dir, 0700);
     for (int weights = 4; weights <= 12; weights += 8) {
@@ -191,7 +189,7 @@ int main(int argc, char **argv)
                              (uint8_t)(nw + no), (uint8_t)((nw + no) >> 8), 1 };
         char name[64];
         snprintf(name, sizeof name, "blobs_%d", weights);
-        write_seed(argv[1], name, head, sizeof head, blobs, nw + no + sizeof st);
+        write_seed(out, name, head, sizeof head, blobs, nw + no + sizeof st);
         /* even: a store holding that checkpoint, as a file */
         wipe();
         hpt_error e;
@@ -215,10 +213,16 @@ int main(int argc, char **argv)
         if (f) fclose(f);
         model[0] = 0;
         snprintf(name, sizeof name, "store_%d", weights);
-        write_seed(argv[1], name, model, sizeof model, db, len);
+        write_seed(out, name, model, sizeof model, db, len);
     }
     wipe();
     rmdir(dir);
     return 0;
 }
-#endif
+
+int LLVMFuzzerInitialize(int *argc, char **argv[])
+{
+    const char *seeds = getenv("HPTC_FUZZ_SEEDS");
+    if (seeds) exit(write_seeds(seeds));
+    return 0;
+}
