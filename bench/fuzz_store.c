@@ -48,7 +48,7 @@ static void wipe(void)
 static ckpt_model model_of(const uint8_t *b)
 {
     ckpt_model m = { .weights = b[0] % 64, .optimizer = (size_t)(b[1] % 3) * (b[0] % 64),
-                     .initial_epoch = b[2] % 8, .epochs = 0 };
+                     .initial_epoch = b[2] % 8, .epochs = 0, .fit_once = b[3] >= 128 };
     m.epochs = m.initial_epoch + 1 + b[3] % 8;
     return m;
 }
@@ -57,7 +57,8 @@ static ckpt_model model_of(const uint8_t *b)
 static void check_accepted(const ckpt_model *m, int epoch, const ckpt_state *s)
 {
     const train_state *t = &s->train;
-    if (t->epochs_done <= m->initial_epoch || t->epochs_done > m->epochs || t->epochs_done != epoch + 1 ||
+    if (t->epochs_done <= m->initial_epoch || t->epochs_done > m->epochs ||
+        t->epochs_done != (m->fit_once ? m->epochs : epoch + 1) ||
         t->best_epoch >= t->epochs_done || s->objective_best_epoch >= t->epochs_done ||
         !memchr(t->reason, 0, sizeof t->reason))
         abort();

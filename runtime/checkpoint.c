@@ -20,7 +20,7 @@ static int check_state(const ckpt_model *m, int epoch, const ckpt_state *s, hpt_
 {
     const train_state *t = &s->train;
     int done = t->epochs_done;
-    if (done < m->initial_epoch + 1 || done > m->epochs || done != epoch + 1)
+    if (done < m->initial_epoch + 1 || done > m->epochs || done != (m->fit_once ? m->epochs : epoch + 1))
         return hpt_fail(e, "the training state says epoch %d/%d, but the checkpoint is of epoch %d and the trial trains "
                            "epochs %d to %d", done, m->epochs, epoch + 1, m->initial_epoch + 1, m->epochs);
     if (t->step < 0 || t->wait < 0 || t->wait > done || t->best_epoch < -1 || t->best_epoch >= done || isnan(t->best))

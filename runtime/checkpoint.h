@@ -26,6 +26,8 @@ typedef struct ckpt_state {
 typedef struct ckpt_model {
     size_t weights, optimizer;      /* floats (trial_weights, trial_optimizer_state) */
     int initial_epoch, epochs;      /* the trial trains epochs initial_epoch .. epochs - 1 */
+    int fit_once;                   /* a classic estimator: its one fit, stored as the first
+                                     * epoch, completes them all */
 } ckpt_model;
 
 /* Check a "last" checkpoint (weights, optimizer, state, stored at epoch

@@ -317,7 +317,7 @@ static int apply_start(const job *j, const exec_start *st, trial *t, float *best
 {
     size_t nw, no;
     float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
-    ckpt_model m = { nw, no, j->initial_epoch, j->epochs };
+    ckpt_model m = { nw, no, j->initial_epoch, j->epochs, trial_estimator(t, NULL) != NULL };
     hpt_error e;
     if (st->resume) {
         if (ckpt_check_last(&m, st->epoch, st->w, st->opt, st->state, st->best, js, &e)) {
