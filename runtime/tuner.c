@@ -325,16 +325,17 @@ static int apply_start(const job *j, const exec_start *st, trial *t, float *best
                      e.message);
             return EXEC_DAMAGED;
         }
-        memcpy(w, st->w.data, st->w.size);
-        memcpy(opt, st->opt.data, st->opt.size);
-        if (best) memcpy(best, st->best.data, st->best.size);
+        /* Sizes are checked; an estimator's blobs are empty (and may be NULL). */
+        if (st->w.size) memcpy(w, st->w.data, st->w.size);
+        if (st->opt.size) memcpy(opt, st->opt.data, st->opt.size);
+        if (st->best.size) memcpy(best, st->best.data, st->best.size);
     } else if (st->from_parent) {
         if (ckpt_check_weights(nw, st->w, &e)) {
             snprintf(reason, reason_len, "trial %d continues trial %d, whose best checkpoint does not fit its model: %.880s",
                      j->trial, j->parent, e.message);
             return EXEC_FAILED;
         }
-        memcpy(w, st->w.data, st->w.size);
+        if (st->w.size) memcpy(w, st->w.data, st->w.size);
     }
     return EXEC_DONE;
 }
