@@ -115,9 +115,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhptc.a $(wildcard tests/unit/*.h)
 deps:
 	@sh .ci/deps.sh test
 
+# `make run` is a newcomer's first command: it says when it builds, and builds
+# on every core unless -j was given.
 run:
 	@sh .ci/deps.sh run
-	@$(MAKE) -s $(BUILD)/hptc
+	@$(MAKE) -q $(BUILD)/hptc 2>/dev/null || echo "hptc: building $(BUILD)/hptc"
+	@$(MAKE) -s $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc)) $(BUILD)/hptc
 	$(BUILD)/hptc run examples/fashion_mlp.hpt
 
 test-opt:

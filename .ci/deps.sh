@@ -90,14 +90,15 @@ update() {        # update REASON
     apt-get update -q
     updated=1
 }
-if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then
-    update "no package lists yet"
-elif ! apt-get install -s $opts $need > /dev/null 2>&1; then
+# apt's own summary, before anything is fetched: how many packages, how big
+# (no summary: apt does not know every package).
+plan() { summary=$(apt-get install --assume-no $opts $need 2>&1 || true); }
+ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages' || update "no package lists yet"
+plan
+if [ $updated = 0 ] && ! echo "$summary" | grep -q ' newly installed'; then
     update "apt does not know every package"
+    plan
 fi
-
-# apt's own summary, before anything is fetched: how many packages, how big.
-summary=$(apt-get install --assume-no $opts $need 2>&1 || true)
 count=$(echo "$summary" | sed -n 's/^\([0-9]*\) upgraded, \([0-9]*\) newly installed.*/\1 + \2/p')
 [ -n "$count" ] && count=$(($count))
 fetch=$(echo "$summary" | sed -n 's/^Need to get \(.*\) of archives.*/\1/p')

@@ -17,8 +17,8 @@ cat > "$tmp/bin/apt-get" <<'FAKE'
 echo "apt-get $*" >> "$FAKE_DIR/apt.log"
 case "$*" in
     update*) touch "$FAKE_DIR/updated" ;;
-    "install -s "*) [ -z "$FAKE_UNKNOWN" ] || [ -f "$FAKE_DIR/updated" ] || exit 100 ;;
     "install --assume-no "*)
+        [ -z "$FAKE_UNKNOWN" ] || [ -f "$FAKE_DIR/updated" ] || { echo "E: Unable to locate package"; exit 100; }
         echo "1 upgraded, 52 newly installed, 0 to remove and 10 not upgraded."
         echo "Need to get 101 MB of archives."
         echo "After this operation, 364 MB of additional disk space will be used."
