@@ -119,7 +119,7 @@ deps:
 # on every core unless -j was given.
 run:
 	@sh .ci/deps.sh run
-	@$(MAKE) -q $(BUILD)/hptc 2>/dev/null || echo "hptc: building $(BUILD)/hptc"
+	@$(MAKE) -sq $(BUILD)/hptc 2>/dev/null || echo "hptc: building $(BUILD)/hptc"
 	@$(MAKE) -s $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc)) $(BUILD)/hptc
 	$(BUILD)/hptc run examples/fashion_mlp.hpt
 
