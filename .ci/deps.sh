@@ -91,8 +91,9 @@ update() {        # update REASON
     updated=1
 }
 # apt's own summary, before anything is fetched: how many packages, how big
-# (no summary: apt does not know every package).
-plan() { summary=$(apt-get install --assume-no $opts $need 2>&1 || true); }
+# (no summary: apt does not know every package).  --print-uris never installs;
+# --assume-no would, when apt has nothing beyond the named packages to ask about.
+plan() { summary=$(apt-get install --print-uris $opts $need 2>&1 || true); }
 ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages' || update "no package lists yet"
 plan
 if [ $updated = 0 ] && ! echo "$summary" | grep -q ' newly installed'; then
@@ -103,7 +104,8 @@ count=$(echo "$summary" | sed -n 's/^\([0-9]*\) upgraded, \([0-9]*\) newly insta
 [ -n "$count" ] && count=$(($count))
 fetch=$(echo "$summary" | sed -n 's/^Need to get \(.*\) of archives.*/\1/p')
 disk=$(echo "$summary" | sed -n 's/^After this operation, \(.*\) of additional disk space.*/\1/p')
-echo "hptc: installing them: ${count:-?} packages with their dependencies, ${fetch:-?} to download, ${disk:-?} on disk"
+[ "$count" = 1 ] && count="1 package" || count="${count:-?} packages"
+echo "hptc: installing them: $count with their dependencies, ${fetch:-?} to download, ${disk:-?} on disk"
 
 if [ -t 1 ]; then progress="-o Dpkg::Progress-Fancy=1"; else progress="-q -o Dpkg::Use-Pty=0"; fi
 if ! apt-get install -y $opts $progress $need; then

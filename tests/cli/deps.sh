@@ -13,16 +13,16 @@ mkdir "$tmp/bin"
 cat > "$tmp/bin/apt-get" <<'FAKE'
 #!/bin/sh
 # Logs its arguments; knows every package once "updated" exists (or always
-# unless FAKE_UNKNOWN is set); prints a summary as apt's for --assume-no.
+# unless FAKE_UNKNOWN is set); prints a summary as apt's for --print-uris.
 echo "apt-get $*" >> "$FAKE_DIR/apt.log"
 case "$*" in
     update*) touch "$FAKE_DIR/updated" ;;
-    "install --assume-no "*)
+    "install --print-uris "*)
         [ -z "$FAKE_UNKNOWN" ] || [ -f "$FAKE_DIR/updated" ] || { echo "E: Unable to locate package"; exit 100; }
         echo "1 upgraded, 52 newly installed, 0 to remove and 10 not upgraded."
         echo "Need to get 101 MB of archives."
         echo "After this operation, 364 MB of additional disk space will be used."
-        echo "Abort."; exit 1 ;;
+        echo "'http://deb.example/pool/p.deb' p.deb 1000 MD5Sum:0" ;;
 esac
 exit 0
 FAKE
@@ -68,6 +68,10 @@ check "states apt's count and sizes before installing" \
 check "installs with --no-install-recommends and plain progress lines when piped" \
     "echo '$install' | grep -q -- '--no-install-recommends' && echo '$install' | grep -q -- ' -q '"
 check "installs the missing package" "echo '$install' | grep -qw $missing"
+# apt-get install --assume-no installs without asking when the named packages
+# need nothing else: the summary must come from a call that never installs.
+check "asks apt for its summary only with --print-uris or -s, which never install" \
+    "! grep '^apt-get install' $tmp/apt.log | grep -v -e '^apt-get install -y ' -e ' --print-uris ' -e ' -s '"
 if dpkg-query -W -f='${db:Status-Status}' make 2>/dev/null | grep -qx installed; then
     check "does not reinstall what is installed (make)" "! echo '$install' | grep -qw make"
 else
