@@ -64,7 +64,7 @@ check "as root: exits 0 once apt-get install succeeded" "[ $st = 0 ]"
 check "says which target needs what, and why" \
     "grep -q '^hptc: \`make run\` needs Debian packages that are missing:' $tmp/install.out && grep -q '^hptc:   extra (HPTC_EXTRA_PACKAGES): .*$missing' $tmp/install.out"
 check "states apt's count and sizes before installing" \
-    "grep -q '^hptc: installing them: 53 packages with their dependencies, 101 MB to download, 364 MB on disk\$' $tmp/install.out"
+    "grep -q '^hptc: installing them and their dependencies: 53 packages, 101 MB to download, 364 MB on disk\$' $tmp/install.out"
 check "installs with --no-install-recommends and plain progress lines when piped" \
     "echo '$install' | grep -q -- '--no-install-recommends' && echo '$install' | grep -q -- ' -q '"
 check "installs the missing package" "echo '$install' | grep -qw $missing"
