@@ -15,7 +15,7 @@
 # Each package is installed with --no-install-recommends: none of hptc's
 # targets needs a recommended package (the full test suite passes without
 # them), and on a fresh machine `make test` then installs 322 packages, not
-# 526 (501 MB to download, not 568; `make run` 52, not 89).  apt's own
+# 526 (501 MB to download, not 568; `make run`: 53, not 89).  apt's own
 # progress is shown (a progress bar on a terminal, plain lines in a log).
 # `apt-get update` runs only when apt needs it: no package lists yet, a
 # package apt does not know, or a download that failed on stale lists.
