@@ -4,8 +4,14 @@
 #   make run        install what is missing, build, run the seed search on Fashion-MNIST
 #   make test       install what is missing, run every test optimised and under ASan+UBSan
 #   make bench      speed and memory targets, measured against peers in the same run
-#   make fuzz       libFuzzer harnesses (front end, data readers), FUZZ_SECONDS=600 each
+#   make fuzz       libFuzzer harness over the front end (FUZZ_SECONDS=600)
 #   make install    copy hptc to $(PREFIX)/bin
+#
+# run, test, bench and fuzz first install the Debian packages each needs that
+# are missing (.ci/deps.sh; `sh .ci/deps.sh --list TARGET` lists them):
+# run the build tools, libraries and data only; test adds LLVM and Open MPI
+# (the optional JIT and MPI, which the build detects) and the test peers
+# chromium and scikit-learn; bench adds PyTorch and Optuna; fuzz adds clang.
 #
 # Feature toggles: JIT=auto|0|1  MPI=auto|0|1  SAN=0|1  ARCH=native
 
@@ -57,6 +63,16 @@ CFLAGS  += -DHPTC_MPI=1 $(shell $(MPICC) --showme:compile)
 LDLIBS  += $(shell $(MPICC) --showme:link)
 endif
 
+# The flags every object was built with, kept in $(BUILD)/flags and rewritten
+# when they change, so that a change rebuilds everything: `make test` installs
+# LLVM and Open MPI after `make run` built without them, and its build must
+# then have the JIT and MPI in every object, not in the new ones only.
+BUILD_FLAGS := $(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)
+ifneq ($(BUILD_FLAGS),$(file <$(BUILD)/flags))
+$(shell mkdir -p $(BUILD))
+$(file >$(BUILD)/flags,$(BUILD_FLAGS))
+endif
+
 GEN_SRC := $(BUILD)/parser.c $(BUILD)/lexer.c
 LIB_SRC := $(wildcard compiler/*.c stdlib/*.c runtime/*.c)
 LIB_SRC := $(filter-out runtime/main.c,$(LIB_SRC))
@@ -78,10 +94,10 @@ $(BUILD)/lexer.c $(BUILD)/lexer.h &: grammar/lexer.l $(BUILD)/parser.h
 
 # Generated code is not ours to keep -Wextra clean.
 $(BUILD)/lexer.o $(BUILD)/parser.o: CFLAGS += -Wno-sign-compare -Wno-unused-function
-$(BUILD)/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h
+$(BUILD)/%.o: $(BUILD)/%.c $(BUILD)/parser.h $(BUILD)/lexer.h $(BUILD)/flags
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(BUILD)/parser.h $(BUILD)/lexer.h
+$(BUILD)/%.o: %.c $(BUILD)/parser.h $(BUILD)/lexer.h $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -97,11 +113,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhptc.a $(wildcard tests/unit/*.h)
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/runtime/main.d
 
+# .ci/deps.sh installs what each target needs, only what is missing, and says
+# what and why; `make deps` installs everything `make test` needs.
 deps:
-	@sh .ci/deps.sh
+	@sh .ci/deps.sh test
 
-run: deps
-	@$(MAKE) -s $(BUILD)/hptc
+# `make run` is a newcomer's first command: it says when it builds, and builds
+# on every core unless -j was given.
+run:
+	@sh .ci/deps.sh run
+	@$(MAKE) -sq $(BUILD)/hptc 2>/dev/null || echo "hptc: building $(BUILD)/hptc"
+	@$(MAKE) -s $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc)) $(BUILD)/hptc
 	$(BUILD)/hptc run examples/fashion_mlp.hpt
 
 test-opt:
@@ -110,20 +132,20 @@ test-san:
 	@$(MAKE) -s SAN=1 all
 
 # Both builds, then one runner over both: it prints the closing 'N passed, N failed'.
-test: deps
+test:
+	@sh .ci/deps.sh test
 	@$(MAKE) -s test-opt
 	@$(MAKE) -s test-san
 	@sh tests/run.sh build build-san
 
 # The peers (PyTorch, Optuna) are needed by the benchmarks only.
 bench:
-	@HPTC_EXTRA_PACKAGES="python3-torch python3-optuna" sh .ci/deps.sh
+	@sh .ci/deps.sh bench
 	@$(MAKE) -s all
 	@sh bench/run.sh build
 
-# clang 14 with its fuzzer runtime (libclang-rt-14-dev) for make fuzz only.
 fuzz:
-	@HPTC_EXTRA_PACKAGES="clang libclang-rt-14-dev" sh .ci/deps.sh
+	@sh .ci/deps.sh fuzz
 	@$(MAKE) -s -f bench/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600)
 
 install: $(BUILD)/hptc
