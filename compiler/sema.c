@@ -1758,11 +1758,8 @@ static void final_checks(sema *s, const ast *root)
             arg_span(s->tuner->a, t, "objective", &a, &b);
             check_metric_name(s, "objective", obj.u.s, a, b);
         }
-        bool hyperband = t->id == ST_Hyperband || t->id == ST_BOHB;
-        if (hyperband && s->search_args[search_epochs])
-            diag_warning(s->d, s->search_args[search_epochs]->start, s->search_args[search_epochs]->end,
-                         "epochs has no effect under %s: the tuner sets each trial's epochs (up to max_epochs), as in Keras Tuner",
-                         t->name);
+        /* search(epochs = ...) under Hyperband or BOHB is what Keras Tuner's users
+         * write (its intro does): no warning; `hptc space` says who sets the epochs. */
     }
     if (s->search_args[search_validation_split] && s->search_args[search_validation_data])
         diag_warning(s->d, s->search_args[search_validation_split]->start, s->search_args[search_validation_split]->end,
