@@ -33,6 +33,7 @@ compile_result compile_spec(const char *file, const char *src, size_t len, FILE 
     if (d.errors == 0) shapes_check(p, &d);
     r.errors = d.errors;
     r.warnings = d.warnings;
+    diag_free(&d);
     if (d.errors) {
         ir_free(p);
         return r;

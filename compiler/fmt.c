@@ -454,5 +454,6 @@ done:
     parse_ctx_free(pc);
     free(pc);
     arena_free(&a);
+    diag_free(&d);
     return r;
 }

@@ -74,6 +74,13 @@ done
 check "... and nesting is said in the user's terms" \
     "grep -q 'nested more than 200 deep' $tmp/paren2.err && grep -q 'expression nested too deeply' $tmp/minus2.err"
 
+# No diagnostic writes a raw control byte: not from the source line, a string or the file's name.
+esc=$(printf '\033')
+printf 'data = datasets.fashion_mnist(scale = 1/255)\nmodel {\n  Input(shape = [28, 28])\n  Flatten()\n  Dense(10, activation = "\033]0;owned\007relu")  # \033[2J\n}\n' > "$tmp/ctl${esc}[31m.hpt"
+run ctl check "$tmp/ctl${esc}[31m.hpt"
+check "control bytes in the source, a string and the file name are escaped in diagnostics" \
+    "[ $(st ctl) -eq 1 ] && ! grep -q \"\$(printf '[\\001-\\010\\013-\\037\\177]')\" $tmp/ctl.err && grep -q 'ctl\\\\x1b\\[31m.hpt:5:27: error: control character 0x1B in a string' $tmp/ctl.err && grep -q '# \\\\x1b\\[2J' $tmp/ctl.err"
+
 printf 'data = datasets.fashion_mnist(scale = 1/255)\nmodel {\n  Input(shape = [28, 28])\n  Flatten()\n  Dense(10)\000\000\n}\n' > "$tmp/nul.hpt"
 run nul check "$tmp/nul.hpt"
 check "NUL bytes are reported (once per byte, position exact)" \
