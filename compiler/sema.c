@@ -284,8 +284,44 @@ static void describe_value(hpt_value v, char *buf, size_t n)
     }
 }
 
-static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
+/* Does s hold a control character (a newline or a tab made by an escape)? */
+static bool has_control(const char *s)
 {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return true;
+    return false;
+}
+
+/* The checks a string argument's flags ask for (A_NONEMPTY, A_FOLDER): every
+ * catalogue string is a name, a path or a keyword, printed in tables and
+ * used as a file name, so none may hold a control character either. */
+static int check_text(const st_arg *arg, const char *s, char *why, size_t n, const char **hint)
+{
+    char text[300];
+    value_format(text, sizeof text, value_string(s));
+    if (has_control(s)) {
+        snprintf(why, n, "must not hold a control character, but it is %s", text);
+        *hint = "names and paths are printed in tables and used as file names: write them on one line, without \\n or \\t";
+        return -1;
+    }
+    if ((arg->flags & (A_NONEMPTY | A_FOLDER)) && !*s) {
+        snprintf(why, n, "must not be empty");
+        *hint = arg->flags & A_FOLDER ? "it names the project's folder inside directory, such as \"my_search\""
+                                      : "\".\" is the working directory";
+        return -1;
+    }
+    if ((arg->flags & A_FOLDER) && (!strcmp(s, ".") || !strcmp(s, "..") || strchr(s, '/'))) {
+        snprintf(why, n, "must name one folder inside directory, not %s", text);
+        *hint = strchr(s, '/') ? "put the path in directory = \"...\" and the last folder's name in project_name"
+                               : "the project's folder is made inside directory: give it a name such as \"my_search\"";
+        return -1;
+    }
+    return 0;
+}
+
+static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    *hint = NULL;
     if (v.type == V_NONE && (arg->flags & A_NONE_OK)) return 0;
     switch (arg->type) {
     case T_INT:
@@ -303,7 +339,7 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
             snprintf(why, n, "must be one of %s, not \"%s\"", arg->choices, v.u.s);
             return -1;
         }
-        return 0;
+        return check_text(arg, v.u.s, why, n, hint);
     case T_SHAPE:
         if (v.type != V_LIST) goto wrong_type;
         if (v.u.list.n < 1 || v.u.list.n > 3) {
@@ -467,16 +503,18 @@ static int arg_check_one(void *user, hpt_value *values)
     ir_assignment as = { values, c->s->p->n_hps };
     arena scratch = { 0 };
     hpt_value v;
-    char why[300], with[300];
+    char why[400], with[300];
+    const char *hint = NULL;
     int bad = 0;
     if (ir_eval(c->s->p, c->e, &as, &scratch, &v, why, sizeof why) == 0)
-        bad = check_value(c->arg, v, why, sizeof why) != 0;
+        bad = check_value(c->arg, v, why, sizeof why, &hint) != 0;
     else
         bad = 1;
     if (bad) {
         describe_assignment(c->s->p, c->hps, c->n_hps, values, with, sizeof with);
         diag_error(c->s->d, c->node->start, c->node->end, "%s argument '%s' %s%s%s", c->entry->name, c->arg->name,
                    why, *with ? " when " : "", with);
+        if (hint) diag_hint(c->s->d, "%s", hint);
         c->failed = 1;
     }
     arena_free(&scratch);
@@ -786,6 +824,13 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
         }
     if (got[0].type != V_STRING || !got[0].u.s[0]) {
         diag_error(s->d, where[0]->start, where[0]->end, "a hyperparameter's name must be a non-empty string");
+        return NULL;
+    }
+    if (has_control(got[0].u.s)) {
+        char text[300];
+        value_format(text, sizeof text, got[0]);
+        diag_error(s->d, where[0]->start, where[0]->end, "a hyperparameter's name must not hold a control character, but it is %s", text);
+        diag_hint(s->d, "names are printed in tables, one per line: write it without \\n or \\t");
         return NULL;
     }
     ir_hp h = { .name = got[0].u.s, .kind = kind, .step = value_none(), .default_value = value_none(),

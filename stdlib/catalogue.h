@@ -41,6 +41,8 @@ enum {
     A_HI_OPEN = 1 << 3, /* the upper bound is exclusive */
     A_NONE_OK = 1 << 4, /* None is accepted besides the type */
     A_PATH = 1 << 5,    /* a file, relative to the spec's directory */
+    A_NONEMPTY = 1 << 6,    /* a string that must not be empty */
+    A_FOLDER = 1 << 7,  /* one folder's name: not empty, ".", ".." or holding a '/' */
 };
 
 typedef struct st_arg {
@@ -170,8 +172,8 @@ typedef struct st_entry {
     X(E, max_retries_per_trial, T_INT, DINT(0), 0, 1000, NULL, A_CONST, "retries of a failed trial") \
     X(E, max_consecutive_failed_trials, T_INT, DINT(3), 1, 1e6, NULL, A_CONST, "stop the search after this many failures in a row") \
     X(E, overwrite, T_BOOL, DBOOL(0), NB, NB, NULL, A_CONST, "start afresh instead of resuming the project") \
-    X(E, directory, T_STRING, DSTR("."), NB, NB, NULL, A_CONST, "where the project's folder is made") \
-    X(E, project_name, T_STRING, DSTR("untitled_project"), NB, NB, NULL, A_CONST, "folder (under directory) holding hptc.db")
+    X(E, directory, T_STRING, DSTR("."), NB, NB, NULL, A_CONST | A_NONEMPTY, "where the project's folder is made") \
+    X(E, project_name, T_STRING, DSTR("untitled_project"), NB, NB, NULL, A_CONST | A_FOLDER, "folder (under directory) holding hptc.db")
 #define ST_ARGS_RandomSearch(X) \
     X(RandomSearch, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run (fewer if the space is smaller)") \
     TUNER_COMMON(X, RandomSearch)
