@@ -243,17 +243,8 @@ static int sema_enumerate(const ir_program *p, const int *hps, int n, hpt_value 
         if (counts[k] <= 2 && counts[k]) continue;
         if (h->kind == HP_INT || h->kind == HP_FLOAT) {
             product = product / (counts[k] ? counts[k] : 2) * 2;
-            hpt_value all[64];
-            int got = ir_hp_values(h, all, 64);
             choices[k][0] = h->min;
-            /* the largest admitted value: the max itself unless a step skips it */
-            long card = ir_hp_cardinality(h);
-            if (card > 0 && card <= 64 && got > 0) choices[k][1] = all[got - 1];
-            else if (card > 64 && h->step.type != V_NONE) {
-                double lo = value_as_double(h->min), st = value_as_double(h->step);
-                double top = h->sampling == SAMPLING_LOG ? lo * pow(st, (double)(card - 1)) : lo + st * (double)(card - 1);
-                choices[k][1] = h->kind == HP_INT ? value_int((int64_t)llround(top)) : value_float(top);
-            } else choices[k][1] = h->max;
+            choices[k][1] = ir_hp_last(h);    /* the max itself unless a step skips it */
             counts[k] = 2;
             complete = 0;
         }
@@ -458,15 +449,19 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n, cons
         }
         break;
     }
-    /* Numbers: the range. */
+    /* Numbers: the range, written so that a NaN fails it (every comparison with NaN is false). */
     double x = value_as_double(v);
     char text[64];
     value_format(text, sizeof text, v);
-    if (!isnan(arg->min) && x < arg->min) {
+    if (!isfinite(x)) {
+        snprintf(why, n, "must be a finite number, but it is %s", text);
+        return -1;
+    }
+    if (!isnan(arg->min) && !(x >= arg->min)) {
         snprintf(why, n, "must be at least %g, but it is %s", arg->min, text);
         return -1;
     }
-    if (!isnan(arg->max) && ((arg->flags & A_HI_OPEN) ? x >= arg->max : x > arg->max)) {
+    if (!isnan(arg->max) && !((arg->flags & A_HI_OPEN) ? x < arg->max : x <= arg->max)) {
         snprintf(why, n, "must be %s %g, but it is %s", (arg->flags & A_HI_OPEN) ? "less than" : "at most", arg->max, text);
         return -1;
     }
@@ -853,12 +848,13 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
                                               : SAMPLING_REVERSE_LOG;
         }
         double lo = value_as_double(h.min), hi = value_as_double(h.max);
-        if (lo > hi) {
+        bool ordered = kind == HP_INT ? h.min.u.i <= h.max.u.i : lo <= hi;     /* int64s compare exactly */
+        if (!ordered) {
             diag_error(s->d, where[1]->start, where[2]->end, "min_value (%g) is greater than max_value (%g)", lo, hi);
             diag_hint(s->d, "max_value is inclusive; swap the two bounds");
             return NULL;
         }
-        if (h.sampling != SAMPLING_LINEAR && lo <= 0) {
+        if (h.sampling != SAMPLING_LINEAR && !(lo > 0)) {
             diag_error(s->d, where[1]->start, where[1]->end, "%s sampling needs min_value > 0, but min_value is %g",
                        h.sampling == SAMPLING_LOG ? "log" : "reverse_log", lo);
             diag_hint(s->d, "log sampling spreads values evenly by ratio, so the range must lie above 0: min_value = 1e-4, say");
@@ -866,7 +862,7 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
         }
         if (h.step.type != V_NONE) {
             double st = value_as_double(h.step);
-            if (h.sampling == SAMPLING_LOG ? st <= 1 : st <= 0)
+            if (h.sampling == SAMPLING_LOG ? !(st > 1) : !(st > 0))
                 FAIL_AT(3, "step must be %s, not %g", h.sampling == SAMPLING_LOG ? "greater than 1 under log sampling (it multiplies)" : "positive", st);
         }
         h.default_value = where[5] ? got[5] : h.min;

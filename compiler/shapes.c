@@ -262,7 +262,7 @@ static int branches(walker *w, int h)
     int m = card > 0 && card <= BRANCH_CAP ? ir_hp_values(hp, grid, BRANCH_CAP) : 0;
     if (!m) {
         grid[0] = hp->min;
-        grid[1] = card > 0 ? ir_hp_value_at(hp, card - 1) : hp->max;
+        grid[1] = ir_hp_last(hp);
         m = 2;
     }
     for (int j = 0; j < m; j++)

@@ -262,3 +262,24 @@ guards 10 10 10 > "$tmp/guards2.hpt"
 t0=$(ms); run guards2 check "$tmp/guards2.hpt"; t1=$(ms)
 check "a space too big to walk in full is checked in part, with a warning ($((t1 - t0)) ms)" \
     "[ $(st guards2) -eq 0 ] && clean guards2 && grep -q 'warning: shapes were checked on part of the search space only, the default trial included' $tmp/guards2.err"
+
+# ---- hp.Int at the ends of int64: exact values, no overflow (the oracles'
+# draws are tested in tests/unit/test_oracle.c)
+cat > "$tmp/int64.hpt" <<'SPEC'
+data = datasets.fashion_mnist(scale = 1/255)
+model {
+  Input(shape = [28, 28])
+  Flatten()
+  if hp.Int("x", -9223372036854775807, 9223372036854775807, step = 9223372036854775807) > 0 {
+    Dense(16)
+  }
+  Dense(10)
+}
+compile(optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = ["accuracy"])
+tuner = GridSearch(objective = "val_accuracy")
+search(epochs = 1, validation_split = 0.2)
+SPEC
+run int64 check "$tmp/int64.hpt"
+check "x in -M .. M step M: its condition x > 0 holds for x = M (no 'never true' warning)" "[ $(st int64) -eq 0 ] && clean int64 && [ ! -s $tmp/int64.err ]"
+run int64s space "$tmp/int64.hpt"
+check "... and hptc space counts its 3 values" "[ $(st int64s) -eq 0 ] && clean int64s && grep -q '^  x .*, 3 values; default -9223372036854775807$' $tmp/int64s.out && grep -q '^size: 3 configurations$' $tmp/int64s.out"
