@@ -10,6 +10,14 @@
 compile_result compile_spec(const char *file, const char *src, size_t len, FILE *diag_out)
 {
     compile_result r = { 0 };
+    if (len > COMPILE_MAX_SPEC_BYTES) {
+        diag_ctx d = { .file = file, .out = diag_out };
+        diag_error(&d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec is %.1f MiB, more than the %u MiB a spec may be",
+                   (double)len / (1 << 20), COMPILE_MAX_SPEC_BYTES >> 20);
+        diag_hint(&d, "a spec describes a search; tables of values belong in data files, read by csv(...) or npy(...)");
+        r.errors = d.errors;
+        return r;
+    }
     arena a = { 0 };
     ir_program *p = ARENA_NEW(&a, ir_program);
     char *copy = arena_strndup(&a, src, len);

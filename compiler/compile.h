@@ -14,6 +14,11 @@ typedef struct compile_result {
     int errors, warnings;
 } compile_result;
 
+/* The largest spec read, in bytes.  A 10,000-line spec is 400 KB; at this
+ * size any spec checks in a few seconds (bench/check_big.sh), and a larger
+ * one is refused with an error saying so instead of taking minutes. */
+#define COMPILE_MAX_SPEC_BYTES (8u << 20)
+
 compile_result compile_spec(const char *file, const char *src, size_t len, FILE *diag_out);
 
 #endif

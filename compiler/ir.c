@@ -396,6 +396,24 @@ hpt_value ir_hp_last(const ir_hp *h)
     }
 }
 
+void ir_hp_ends(const ir_hp *h, hpt_value ends[2])
+{
+    if (h->kind == HP_INT || h->kind == HP_FLOAT) {
+        ends[0] = h->min, ends[1] = ir_hp_last(h);
+        return;
+    }
+    if (h->kind == HP_BOOLEAN) {
+        ends[0] = value_bool(false), ends[1] = value_bool(true);
+        return;
+    }
+    ends[0] = h->values[0], ends[1] = h->values[h->n_values - 1];
+    if (!value_is_number(ends[0])) return;
+    for (int k = 1; k < h->n_values; k++) {
+        if (value_as_double(h->values[k]) < value_as_double(ends[0])) ends[0] = h->values[k];
+        if (value_as_double(h->values[k]) > value_as_double(ends[1])) ends[1] = h->values[k];
+    }
+}
+
 hpt_value ir_hp_value_at_fraction(const ir_hp *h, double fraction)
 {
     if (!(fraction > 0)) fraction = 0;
@@ -496,11 +514,25 @@ int ir_parse_hp_value(const ir_program *p, int hp, const char *text, hpt_value *
     return 0;
 }
 
+/* Lines counted from a cursor that only moves forward while the offsets asked
+ * for grow (as hyperparameters and layers do in the printed IR), so printing
+ * n of them costs one pass over the source, not n. */
+typedef struct line_cursor { uint32_t offset; int line; } line_cursor;
+
+static int line_at(const ir_program *p, line_cursor *c, uint32_t offset)
+{
+    if (offset > p->source_len) offset = (uint32_t)p->source_len;
+    if (offset < c->offset) c->offset = 0, c->line = 1;
+    for (const char *q = p->source + c->offset, *end = p->source + offset; (q = memchr(q, '\n', (size_t)(end - q))); q++)
+        c->line++;
+    c->offset = offset;
+    return c->line;
+}
+
 int ir_line_of(const ir_program *p, uint32_t offset)
 {
-    int line = 1;
-    for (uint32_t k = 0; k < offset && k < p->source_len; k++) line += p->source[k] == '\n';
-    return line;
+    line_cursor c = { 0, 1 };
+    return line_at(p, &c, offset);
 }
 
 uint64_t ir_hash_bytes(const void *data, size_t n)
@@ -586,7 +618,7 @@ void ir_print_expr(const ir_program *p, const ir_expr *e, FILE *out)
 static const char *const hp_kind_name[] = { "int", "float", "choice", "boolean", "fixed" };
 static const char *const sampling_name[] = { "linear", "log", "reverse_log" };
 
-static void print_hp(const ir_program *p, const ir_hp *h, FILE *out)
+static void print_hp(const ir_program *p, const ir_hp *h, line_cursor *lines, FILE *out)
 {
     fprintf(out, "  %%%s = %s", h->name, hp_kind_name[h->kind]);
     if (h->kind == HP_INT || h->kind == HP_FLOAT) {
@@ -615,7 +647,7 @@ static void print_hp(const ir_program *p, const ir_hp *h, FILE *out)
         fputs(" when ", out);
         ir_print_expr(p, h->condition, out);
     }
-    fprintf(out, "    ; line %d\n", ir_line_of(p, h->span.start));
+    fprintf(out, "    ; line %d\n", line_at(p, lines, h->span.start));
 }
 
 static void print_call(const ir_program *p, const char *lhs, const ir_call *c, FILE *out)
@@ -632,7 +664,8 @@ void ir_print(const ir_program *p, FILE *out)
     fprintf(out, "; spec %016llx, %d hyperparameter%s, %d layer%s\n", (unsigned long long)p->spec_hash,
             p->n_hps, p->n_hps == 1 ? "" : "s", p->n_layers, p->n_layers == 1 ? "" : "s");
     fputs("space {\n", out);
-    for (int k = 0; k < p->n_hps; k++) print_hp(p, &p->hps[k], out);
+    line_cursor lines = { 0, 1 };
+    for (int k = 0; k < p->n_hps; k++) print_hp(p, &p->hps[k], &lines, out);
     fputs("}\n", out);
     print_call(p, "data", &p->data, out);
     fputs("model {\n", out);
@@ -644,7 +677,7 @@ void ir_print(const ir_program *p, FILE *out)
             fputs(" when ", out);
             ir_print_expr(p, c->guard, out);
         }
-        fprintf(out, "    ; line %d\n", ir_line_of(p, c->span.start));
+        fprintf(out, "    ; line %d\n", line_at(p, &lines, c->span.start));
     }
     fputs("}\n", out);
     print_call(p, NULL, &p->compile, out);

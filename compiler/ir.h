@@ -121,6 +121,11 @@ int ir_hp_values(const ir_hp *h, hpt_value *out, int cap);
 hpt_value ir_hp_value_at(const ir_hp *h, long k);
 /* The largest value (max, unless the step skips it). */
 hpt_value ir_hp_last(const ir_hp *h);
+/* Where a dimension too large to try in full is tried: its smallest and
+ * largest values (an Int, a Float, a numeric Choice: range and shape rules
+ * are monotone in sizes, so they break there first), or a Choice's first and
+ * last. */
+void ir_hp_ends(const ir_hp *h, hpt_value ends[2]);
 /* For samplers: the value at fraction f in [0, 1) of a finite list (the
  * floor(f * count)-th, count unsaturated), and the value nearest v with its
  * index (as a double).  Both stay in range and on the grid. */

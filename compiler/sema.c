@@ -26,8 +26,17 @@ typedef struct constant {
     ir_expr *value;             /* NULL when its definition had errors */
     const ast *node;
     int used;
-    struct constant *next;
 } constant;
+
+/* Names to indices, by open addressing over FNV-1a: a slot holds the name's
+ * hash (high 32 bits) and its index + 1 (low 32; 0 is empty), so a probe
+ * compares strings only when the hashes agree; cap is a power of 2, at least
+ * twice the entries.  One for the hyperparameters, one for the constants, so
+ * a name costs O(1) however many there are. */
+typedef struct name_table {
+    uint64_t *slots;
+    int cap;
+} name_table;
 
 typedef struct loopvar {
     const char *name;
@@ -46,12 +55,14 @@ typedef struct sema {
     ir_program *p;
     diag_ctx *d;
     arena *a;
-    constant *constants;
+    constant *consts;           /* in definition order */
+    int n_consts, cap_consts;
+    name_table const_names;
     loopvar *loops;
     ir_hp *hps;
     hp_info *info;
     hpt_value *values;          /* cap_hps slots, all None between uses: the scratch assignment */
-    int *by_name, name_cap;     /* hash of hp names: index + 1, 0 = empty; name_cap a power of 2 */
+    name_table hp_names;
     int n_hps, cap_hps;
     ir_call *layers;
     int n_layers, cap_layers;
@@ -226,7 +237,9 @@ static int sema_enumerate(const ir_program *p, const int *hps, int n, hpt_value 
     }
     /* Full grids while the product stays under cap; otherwise each large
      * dimension contributes its two ends (shape and range rules are monotone
-     * in sizes, so the ends are where they break). */
+     * in sizes, so the ends are where they break).  A Choice of names (an
+     * activation's) up to cap values is tried in full: its values are not
+     * ordered, any one of them may be misspelt. */
     double product = 1;
     int complete = 1;
     for (int k = 0; k < n; k++) {
@@ -234,20 +247,18 @@ static int sema_enumerate(const ir_program *p, const int *hps, int n, hpt_value 
         long card = ir_hp_cardinality(h);
         choices[k] = choices_store + 64 * k;
         if (card > 0 && card <= 64) counts[k] = ir_hp_values(h, choices[k], 64);
+        else if (h->kind == HP_CHOICE && !h->ordered && card <= cap) choices[k] = h->values, counts[k] = (int)card;
         else counts[k] = 0;
         product *= counts[k] ? counts[k] : 2;
     }
     for (int k = 0; k < n; k++) {
-        const ir_hp *h = &p->hps[hps[k]];
         if (counts[k] && product <= (double)cap) continue;
         if (counts[k] <= 2 && counts[k]) continue;
-        if (h->kind == HP_INT || h->kind == HP_FLOAT) {
-            product = product / (counts[k] ? counts[k] : 2) * 2;
-            choices[k][0] = h->min;
-            choices[k][1] = ir_hp_last(h);    /* the max itself unless a step skips it */
-            counts[k] = 2;
-            complete = 0;
-        }
+        product = product / (counts[k] ? counts[k] : 2) * 2;
+        choices[k] = choices_store + 64 * k;
+        ir_hp_ends(&p->hps[hps[k]], choices[k]);
+        counts[k] = 2;
+        complete = 0;
     }
     enum_state st = { hps, n, choices, counts, values, cap, fn, user };
     int rc = enum_rec(&st, 0);
@@ -622,14 +633,14 @@ static void describe_domain(const ir_hp *h, char *buf, size_t n)
 
 static ir_expr *lower_expr(sema *s, const ast *n);
 
+static constant *find_constant(sema *s, const char *name);
+
 /* Is name a loop variable or a constant here? */
 static bool bound_name(sema *s, const char *name)
 {
     for (loopvar *l = s->loops; l; l = l->outer)
         if (!strcmp(l->name, name)) return true;
-    for (constant *c = s->constants; c; c = c->next)
-        if (!strcmp(c->name, name)) return true;
-    return false;
+    return find_constant(s, name) != NULL;
 }
 
 static bool expr_equal(const ir_expr *x, const ir_expr *y)
@@ -696,44 +707,107 @@ static void use_hps(sema *s, const ir_expr *e)
     for (int k = 0; k < e->n_items; k++) use_hps(s, e->items[k]);
 }
 
-/* ---- hyperparameters by name: open addressing over FNV-1a ---------------- */
+/* ---- names: open addressing over FNV-1a ------------------------------------ */
 
 static uint32_t name_hash(const char *name)
 {
     uint32_t h = 2166136261u;
     for (; *name; name++) h = (h ^ (unsigned char)*name) * 16777619u;
-    return h;
+    /* FNV's low bits barely depend on the last characters (units_1, units_2, ...),
+     * and the table indexes by them: mix the high bits down. */
+    h ^= h >> 16;
+    h *= 0x7feb352du;
+    return h ^ (h >> 15);
 }
 
-static int find_hp(sema *s, const char *name)
+/* The name of entry k of the table: a hyperparameter's or a constant's. */
+static const char *entry_name(const sema *s, const name_table *t, int k)
 {
-    if (!s->name_cap) return -1;
-    for (uint32_t j = name_hash(name) & (uint32_t)(s->name_cap - 1); s->by_name[j]; j = (j + 1) & (uint32_t)(s->name_cap - 1))
-        if (!strcmp(s->hps[s->by_name[j] - 1].name, name)) return s->by_name[j] - 1;
+    return t == &s->hp_names ? s->hps[k].name : s->consts[k].name;
+}
+
+static int table_find(const sema *s, const name_table *t, const char *name)
+{
+    if (!t->cap) return -1;
+    uint32_t mask = (uint32_t)t->cap - 1, h = name_hash(name);
+    for (uint32_t j = h & mask; t->slots[j]; j = (j + 1) & mask) {
+        int k = (int)(uint32_t)t->slots[j] - 1;
+        if ((uint32_t)(t->slots[j] >> 32) == h && !strcmp(entry_name(s, t, k), name)) return k;
+    }
     return -1;
 }
 
-/* Index hp k under name (s->hps[k] is about to hold it); false when out of memory. */
-static bool name_index_add(sema *s, const char *name, int k)
+/* Index entry k under name (the entry is about to hold it); false when out of memory. */
+static bool table_add(sema *s, name_table *t, const char *name, int k)
 {
-    if ((k + 1) * 2 > s->name_cap) {
-        int cap = s->name_cap ? s->name_cap * 2 : 64;
-        int *table = calloc((size_t)cap, sizeof *table);
-        if (!table) return false;
-        for (int j = 0; j < s->name_cap; j++) {
-            if (!s->by_name[j]) continue;
-            uint32_t at = name_hash(s->hps[s->by_name[j] - 1].name) & (uint32_t)(cap - 1);
-            while (table[at]) at = (at + 1) & (uint32_t)(cap - 1);
-            table[at] = s->by_name[j];
+    if ((k + 1) * 2 > t->cap) {
+        int cap = t->cap ? t->cap * 2 : 64;
+        uint64_t *slots = calloc((size_t)cap, sizeof *slots);
+        if (!slots) return false;
+        for (int j = 0; j < t->cap; j++) {
+            if (!t->slots[j]) continue;
+            uint32_t at = (uint32_t)(t->slots[j] >> 32) & (uint32_t)(cap - 1);
+            while (slots[at]) at = (at + 1) & (uint32_t)(cap - 1);
+            slots[at] = t->slots[j];
         }
-        free(s->by_name);
-        s->by_name = table;
-        s->name_cap = cap;
+        free(t->slots);
+        t->slots = slots;
+        t->cap = cap;
     }
-    uint32_t at = name_hash(name) & (uint32_t)(s->name_cap - 1);
-    while (s->by_name[at]) at = (at + 1) & (uint32_t)(s->name_cap - 1);
-    s->by_name[at] = k + 1;
+    uint32_t h = name_hash(name), at = h & (uint32_t)(t->cap - 1);
+    while (t->slots[at]) at = (at + 1) & (uint32_t)(t->cap - 1);
+    t->slots[at] = (uint64_t)h << 32 | (uint32_t)(k + 1);
     return true;
+}
+
+static int find_hp(sema *s, const char *name) { return table_find(s, &s->hp_names, name); }
+
+static constant *find_constant(sema *s, const char *name)
+{
+    int k = table_find(s, &s->const_names, name);
+    return k < 0 ? NULL : &s->consts[k];
+}
+
+/* A number, string or bool, hashed so that values equal as value_equal says
+ * (1 and 1.0, 0.0 and -0.0) hash alike. */
+static uint64_t value_hash(hpt_value v)
+{
+    uint64_t h;
+    if (value_is_number(v)) {
+        double x = value_as_double(v) + 0.0;    /* -0.0 + 0.0 is +0.0 */
+        memcpy(&h, &x, sizeof h);
+    } else if (v.type == V_STRING) {
+        h = 0xcbf29ce484222325ull;
+        for (const char *c = v.u.s; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+    } else {
+        h = v.type == V_BOOL ? 2 + v.u.b : 0;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+}
+
+/* The index of the first value that repeats an earlier one, or -1: a hash
+ * set of indices, so a Choice of a million values costs a million steps. */
+static int first_repeat(const hpt_value *values, int n)
+{
+    size_t cap = 16;
+    while (cap < 2 * (size_t)n) cap *= 2;
+    int *set = calloc(cap, sizeof *set), found = -1;     /* index + 1; 0 is empty */
+    if (!set) {     /* out of memory: the quadratic way */
+        for (int k = 0; k < n && found < 0; k++)
+            for (int j = 0; j < k && found < 0; j++)
+                if (value_equal(values[k], values[j])) found = k;
+        return found;
+    }
+    for (int k = 0; k < n && found < 0; k++) {
+        size_t at = value_hash(values[k]) & (cap - 1);
+        for (; set[at] && found < 0; at = (at + 1) & (cap - 1))
+            if (value_equal(values[k], values[set[at] - 1])) found = k;
+        if (found < 0) set[at] = k + 1;
+    }
+    free(set);
+    return found;
 }
 
 /* hp.Int(...) and friends: bind arguments, validate, find or register. */
@@ -881,12 +955,12 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
             if ((value_is_number(v) != value_is_number(h.values[0])) || (!value_is_number(v) && v.type != h.values[0].type))
                 FAIL_AT(1, "hp.Choice values must all have one type, but %s and %s are mixed",
                         value_type_name(h.values[0].type), value_type_name(v.type));
-            for (int j = 0; j < k; j++)
-                if (value_equal(v, h.values[j])) {
-                    char text[64];
-                    value_format(text, sizeof text, v);
-                    FAIL_AT(1, "hp.Choice lists %s twice", text);
-                }
+        }
+        int twice = first_repeat(h.values, h.n_values);
+        if (twice >= 0) {
+            char text[64];
+            value_format(text, sizeof text, h.values[twice]);
+            FAIL_AT(1, "hp.Choice lists %s twice", text);
         }
         h.ordered = numeric;
         if (where[2]) {
@@ -948,7 +1022,7 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
         s->values = values;
         s->cap_hps = cap;
     }
-    if (!name_index_add(s, h.name, s->n_hps)) {
+    if (!table_add(s, &s->hp_names, h.name, s->n_hps)) {
         diag_error(s->d, call->start, call->end, "out of memory");
         return NULL;
     }
@@ -993,8 +1067,8 @@ static ir_expr *lower_fstring(sema *s, const ast *n)
         bool found = false;
         for (loopvar *l = s->loops; l && !found; l = l->outer)
             if (!strcmp(l->name, name)) v = value_int(l->value), found = true;
-        for (constant *c = s->constants; c && !found; c = c->next)
-            if (!strcmp(c->name, name) && c->value && c->value->op == X_CONST) v = c->value->value, found = true, c->used = 1;
+        constant *c = found ? NULL : find_constant(s, name);
+        if (c && c->value && c->value->op == X_CONST) v = c->value->value, found = true, c->used = 1;
         if (!found) {
             diag_error(s->d, n->start, n->end, "f-string field {%s} is not a loop variable or constant", name);
             return NULL;
@@ -1015,21 +1089,49 @@ static ir_expr *lower_fstring(sema *s, const ast *n)
     return const_expr(s, value_string(out));
 }
 
-static ir_expr *fold(sema *s, ir_expr *e, const ast *n)
+/* A literal's value, without allocating (most literals of a spec are folded away). */
+static bool literal(const ast *n, hpt_value *v)
 {
-    if (!e) return NULL;
-    bool all_const = e->a && e->a->op == X_CONST && (!e->b || e->b->op == X_CONST);
-    if (!all_const || e->op == X_CONST) return e;
-    hpt_value v;
-    char why[160];
-    arena scratch = { 0 };
-    int rc = ir_eval(s->p, e, NULL, &scratch, &v, why, sizeof why);
-    arena_free(&scratch);
-    if (rc) {
-        diag_error(s->d, n->start, n->end, "%s", why);
-        return NULL;
+    switch (n ? n->kind : AST_ERROR) {
+    case AST_INT: *v = value_int(n->ival); return true;
+    case AST_FLOAT: *v = value_float(n->fval); return true;
+    case AST_BOOL: *v = value_bool(n->ival != 0); return true;
+    case AST_NONE: *v = value_none(); return true;
+    case AST_STRING: *v = value_string(n->text); return true;
+    default: return false;
     }
-    return const_expr(s, v);
+}
+
+/* An operand: a literal in *slot (not allocated), or lowered. */
+static ir_expr *operand(sema *s, const ast *n, ir_expr *slot)
+{
+    if (!literal(n, &slot->value)) return lower_expr(s, n);
+    slot->op = X_CONST;
+    return slot;
+}
+
+/* x op y (y NULL for a unary op): folded to one constant when both are
+ * constant, with an error at n when that fails (a division by zero, an
+ * overflow); otherwise a node, operands copied out of their stack slots. */
+static ir_expr *operate(sema *s, ir_xop op, ir_expr *x, ir_expr *y, const ast *n, const ir_expr *slots)
+{
+    if (!x || (n->kind == AST_BINARY && !y)) return NULL;
+    if (x->op == X_CONST && (!y || y->op == X_CONST)) {
+        ir_expr e = { .op = op, .a = x, .b = y };
+        hpt_value v;
+        char why[160];
+        arena scratch = { 0 };
+        int rc = ir_eval(s->p, &e, NULL, &scratch, &v, why, sizeof why);
+        arena_free(&scratch);
+        if (rc) {
+            diag_error(s->d, n->start, n->end, "%s", why);
+            return NULL;
+        }
+        return const_expr(s, v);
+    }
+    if (x == &slots[0] || x == &slots[1]) x = const_expr(s, x->value);
+    if (y == &slots[0] || y == &slots[1]) y = const_expr(s, y->value);
+    return x && (y || n->kind != AST_BINARY) ? binary(s, op, x, y) : NULL;
 }
 
 static const char *const *constant_names(sema *s)
@@ -1037,7 +1139,7 @@ static const char *const *constant_names(sema *s)
     static _Thread_local const char *names[64];
     int k = 0;
     for (loopvar *l = s->loops; l && k < 62; l = l->outer) names[k++] = l->name;
-    for (constant *c = s->constants; c && k < 62; c = c->next) names[k++] = c->name;
+    for (int j = s->n_consts - 1; j >= 0 && k < 62; j--) names[k++] = s->consts[j].name;   /* the latest */
     names[k] = NULL;
     return names;
 }
@@ -1055,13 +1157,13 @@ static ir_expr *lower_expr(sema *s, const ast *n)
     case AST_NAME: {
         for (loopvar *l = s->loops; l; l = l->outer)
             if (!strcmp(l->name, n->text)) return const_expr(s, value_int(l->value));
-        for (constant *c = s->constants; c; c = c->next)
-            if (!strcmp(c->name, n->text)) {
-                c->used = 1;
-                /* A constant holding a hyperparameter uses it here, under this guard. */
-                use_hps(s, c->value);
-                return c->value;
-            }
+        constant *c = find_constant(s, n->text);
+        if (c) {
+            c->used = 1;
+            /* A constant holding a hyperparameter uses it here, under this guard. */
+            use_hps(s, c->value);
+            return c->value;
+        }
         if (st_find(ST_ACTIVATION, n->text) || st_find(ST_METRIC, n->text)) {
             diag_error(s->d, n->start, n->end, "unknown name '%s'", n->text);
             diag_hint(s->d, "names of activations, losses and metrics are strings: \"%s\"", n->text);
@@ -1125,16 +1227,13 @@ static ir_expr *lower_expr(sema *s, const ast *n)
         return ok ? e : NULL;
     }
     case AST_UNARY: {
-        ir_expr *x = lower_expr(s, n->a);
-        if (!x) return NULL;
-        ir_expr *e = new_expr(s, (ir_xop)n->op);
-        if (e) e->a = x;
-        return fold(s, e, n);
+        ir_expr slots[2] = { 0 };
+        return operate(s, (ir_xop)n->op, operand(s, n->a, &slots[0]), NULL, n, slots);
     }
     case AST_BINARY: {
-        ir_expr *x = lower_expr(s, n->a), *y = lower_expr(s, n->b);
-        if (!x || !y) return NULL;
-        return fold(s, binary(s, (ir_xop)n->op, x, y), n);
+        ir_expr slots[2] = { 0 };
+        ir_expr *x = operand(s, n->a, &slots[0]), *y = operand(s, n->b, &slots[1]);
+        return operate(s, (ir_xop)n->op, x, y, n, slots);
     }
     case AST_KWARG:
         diag_error(s->d, n->start, n->end, "'%s = ...' is only allowed inside a call's parentheses", n->text);
@@ -1559,7 +1658,7 @@ static void lower_if(sema *s, const ast *n)
 static void lower_items(sema *s, const ast *block)
 {
     if (!block) return;
-    for (const ast *item = block->first; item; item = item->next) {
+    for (const ast *item = block->first; item && !diag_stopped(s->d); item = item->next) {
         switch (item->kind) {
         case AST_CALL: lower_layer(s, item); break;
         case AST_FOR: lower_for(s, item); break;
@@ -1667,26 +1766,35 @@ static void lower_statement(sema *s, const ast *n)
                 set_call(s, is_data ? &s->p->data : &s->p->tuner, seen, n, entry, args);
             return;
         }
-        for (constant *c = s->constants; c; c = c->next)
-            if (!strcmp(c->name, n->text)) {
-                diag_error(s->d, n->start, n->start + (uint32_t)strlen(n->text), "'%s' is assigned twice", n->text);
-                diag_note(s->d, c->node->start, c->node->end, "first assigned here");
-                return;
-            }
+        const constant *first = find_constant(s, n->text);
+        if (first) {
+            diag_error(s->d, n->start, n->start + (uint32_t)strlen(n->text), "'%s' is assigned twice", n->text);
+            diag_note(s->d, first->node->start, first->node->end, "first assigned here");
+            return;
+        }
         if (!strcmp(n->text, "hp") || !strcmp(n->text, "range") || st_find(-1, n->text)) {
             diag_error(s->d, n->start, n->start + (uint32_t)strlen(n->text), "'%s' is a built-in name and cannot be assigned", n->text);
             return;
         }
-        constant *c = ARENA_NEW(s->a, constant);
-        if (!c) return;
         /* Hyperparameters in a constant count as used only where the constant is. */
         s->defining = true;
-        c->value = lower_expr(s, n->a);
+        constant c = { .name = n->text, .value = lower_expr(s, n->a), .node = n };
         s->defining = false;
-        c->name = n->text;
-        c->node = n;
-        c->next = s->constants;
-        s->constants = c;
+        if (s->n_consts == s->cap_consts) {
+            int cap = s->cap_consts ? s->cap_consts * 2 : 64;
+            constant *grown = realloc(s->consts, sizeof *grown * (size_t)cap);
+            if (!grown) {
+                diag_error(s->d, n->start, n->end, "out of memory");
+                return;
+            }
+            s->consts = grown, s->cap_consts = cap;
+        }
+        s->consts[s->n_consts] = c;
+        if (!table_add(s, &s->const_names, c.name, s->n_consts)) {
+            diag_error(s->d, n->start, n->end, "out of memory");
+            return;
+        }
+        s->n_consts++;
         return;
     }
 }
@@ -1842,18 +1950,12 @@ static void final_checks(sema *s, const ast *root)
             check_metric_name(s, "EarlyStopping monitor", mon->value.u.s, a, b);
         }
     }
-    /* Constants are kept newest first; warn in the order they were written. */
-    int n_unused = 0;
-    for (constant *c = s->constants; c; c = c->next) n_unused += !c->used && c->value;
-    const constant **unused = calloc((size_t)n_unused + 1, sizeof *unused);
-    int k = n_unused;
-    for (constant *c = s->constants; c && unused; c = c->next)
-        if (!c->used && c->value) unused[--k] = c;
-    for (k = 0; unused && k < n_unused; k++)
-        diag_warning(s->d, unused[k]->node->start, unused[k]->node->start + (uint32_t)strlen(unused[k]->name),
-                     "'%s' is assigned but never used%s", unused[k]->name,
-                     unused[k]->value && depends_on_hp(unused[k]->value) ? ": its hyperparameters take no part in the search" : "");
-    free(unused);
+    for (int k = 0; k < s->n_consts; k++) {
+        const constant *c = &s->consts[k];
+        if (c->used || !c->value) continue;
+        diag_warning(s->d, c->node->start, c->node->start + (uint32_t)strlen(c->name), "'%s' is assigned but never used%s",
+                     c->name, depends_on_hp(c->value) ? ": its hyperparameters take no part in the search" : "");
+    }
 }
 
 /* Rewrite every X_HP under e through map, in two passes because constants
@@ -1902,7 +2004,8 @@ int sema_lower(ir_program *p, const ast *root, diag_ctx *d)
 {
     sema s = { .p = p, .d = d, .a = &p->arena, .syntax_errors = d->errors };
     int before = d->errors;
-    for (const ast *n = root ? root->first : NULL; n; n = n->next) lower_statement(&s, n);
+    /* Past the error limit nothing more is printed: stop (a 50 MB file of mistakes ends at once). */
+    for (const ast *n = root ? root->first : NULL; n && !diag_stopped(d); n = n->next) lower_statement(&s, n);
     p->hps = s.hps;
     p->n_hps = s.n_hps;
     final_checks(&s, root);
@@ -1920,7 +2023,9 @@ int sema_lower(ir_program *p, const ast *root, diag_ctx *d)
     free(s.hps);
     free(s.info);
     free(s.values);
-    free(s.by_name);
+    free(s.hp_names.slots);
+    free(s.consts);
+    free(s.const_names.slots);
     free(s.layers);
     return d->errors - before;
 }

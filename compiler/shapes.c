@@ -106,6 +106,13 @@ typedef struct walker {
     char why[300];
     uint64_t sum[2];        /* the state's values (memo_state); frames keep their own */
     int *dies, *dies_at;    /* dies[dies_at[k] .. dies_at[k + 1]): hps last needed at layer k */
+    /* Layer k's guard as the terms of its conjunction, terms[term_from[k] ..
+     * + term_count[k]), with prefixes[j] the node meaning terms up to j all
+     * hold (guards are left-deep: conjoin(outer, cond)).  A walk evaluates
+     * each term once: a split re-enters the layer where its parent stopped. */
+    const ir_expr **terms, **prefixes;
+    int *term_from, *term_count;
+    size_t n_terms, cap_terms;
     int classes, sparse;
     bool network;           /* compile(...) is there: a network is allowed */
     bool oom;
@@ -149,14 +156,15 @@ static int memo_state(walker *w, int k, const int *shape, int rank)
         }
         for (size_t j = 0; j < w->seen_cap; j++) {
             if (!w->seen[j][0]) continue;
-            size_t at = w->seen[j][0] & (cap - 1);
+            size_t at = w->seen[j][1] & (cap - 1);
             while (grown[at][0]) at = (at + 1) & (cap - 1);
             grown[at][0] = w->seen[j][0], grown[at][1] = w->seen[j][1];
         }
         free(w->seen);
         w->seen = grown, w->seen_cap = cap;
     }
-    size_t at = f0 & (w->seen_cap - 1);
+    /* Indexed by f1: f0's lowest bit is always set, which would leave every even slot empty. */
+    size_t at = f1 & (w->seen_cap - 1);
     for (; w->seen[at][0]; at = (at + 1) & (w->seen_cap - 1))
         if (w->seen[at][0] == f0 && w->seen[at][1] == f1) return 1;
     w->seen[at][0] = f0, w->seen[at][1] = f1;
@@ -250,21 +258,20 @@ static int branches(walker *w, int h)
 {
     if (w->branch[h]) return w->n_branch[h];
     const ir_hp *hp = &w->p->hps[h];
-    hpt_value *v = calloc(BRANCH_CAP + 1, sizeof *v);
+    long card = ir_hp_cardinality(hp);
+    hpt_value grid[BRANCH_CAP];
+    int m = card > 0 && card <= BRANCH_CAP ? ir_hp_values(hp, grid, BRANCH_CAP) : 0;
+    if (!m) {
+        ir_hp_ends(hp, grid);
+        m = 2;
+    }
+    hpt_value *v = malloc(((size_t)m + 1) * sizeof *v);
     if (!v) {
         w->oom = true;
         return 0;
     }
-    long card = ir_hp_cardinality(hp);
     int n = 1;
     v[0] = hp->default_value;
-    hpt_value grid[BRANCH_CAP];
-    int m = card > 0 && card <= BRANCH_CAP ? ir_hp_values(hp, grid, BRANCH_CAP) : 0;
-    if (!m) {
-        grid[0] = hp->min;
-        grid[1] = ir_hp_last(hp);
-        m = 2;
-    }
     for (int j = 0; j < m; j++)
         if (!value_equal(grid[j], v[0]) || grid[j].type != v[0].type) v[n++] = grid[j];
     w->branch[h] = v;
@@ -312,6 +319,7 @@ typedef struct frame {
     int depth, origins;     /* the walker's marks when the walk began, to undo */
     uint64_t sum[2];        /* the walker's sums when the walk began or split */
     int h, v, n, at;        /* the split: hp, value index, count, depth before it (h < 0: none) */
+    int held, depended;     /* at layer k: guard terms known true, and those noted in origin */
 } frame;
 
 /* Past layer f->k: the hyperparameters last needed there no longer tell states apart. */
@@ -320,6 +328,7 @@ static void advance(walker *w, frame *f)
     for (int j = w->dies_at[f->k]; j < w->dies_at[f->k + 1]; j++)
         if (w->status[w->dies[j]] != UNSET) account(w, w->dies[j], w->status[w->dies[j]], -1);
     f->k++;
+    f->held = f->depended = 0;
 }
 
 /* Run f's walk over its layers until it ends (0) or splits on a hyperparameter
@@ -352,10 +361,17 @@ static int run(walker *w, frame *f)
             return 0;
         }
         const ir_call *c = &p->layers[k];
-        /* What this layer needs: its guard, then (when present) its shape arguments. */
+        /* What this layer needs: its guard, term by term from where this walk
+         * left it, then (when present) its shape arguments. */
         arena scratch = { 0 };
-        bool present;
-        int need = lazy_holds(w, c->guard, &present), rc = 0;
+        const ir_expr **terms = w->terms + w->term_from[k], **prefixes = w->prefixes + w->term_from[k];
+        bool present = true;
+        int need = OK, rc = 0;
+        while (f->held < w->term_count[k]) {
+            need = lazy_holds(w, terms[f->held], &present);
+            if (need != OK || !present) break;
+            f->held++;
+        }
         for (int j = 0; j < c->entry->n_args; j++) args[j] = value_none();
         for (int j = 0; present && need == OK && rc == 0 && j < c->entry->n_args; j++)
             if (c->entry->args[j].flags & A_SHAPE) {
@@ -364,10 +380,11 @@ static int run(walker *w, frame *f)
             }
         if (need >= 0) {
             arena_free(&scratch);
-            /* The needed one's condition may need others first; a cycle of conditions leaves it inactive. */
+            /* The needed one's condition may need others first; a cycle of conditions leaves it inactive.
+             * Defined under the terms known to hold (an if nested in ifs), it is active. */
             int h = need, up;
-            bool active;
-            for (int guard = 0; (up = lazy_holds(w, p->hps[h].condition, &active)) >= 0; h = up)
+            bool active = f->held > 0 && p->hps[h].condition == prefixes[f->held - 1];
+            for (int guard = 0; !active && (up = lazy_holds(w, p->hps[h].condition, &active)) >= 0; h = up)
                 if (++guard > p->n_hps) {
                     active = false;
                     break;
@@ -383,7 +400,8 @@ static int run(walker *w, frame *f)
             set_status(w, h, 0);
             return 1;
         }
-        depend(w, c->guard);
+        for (int evaluated = present ? f->held : f->held + 1; f->depended < evaluated; f->depended++)
+            depend(w, terms[f->depended]);
         if (!present) {
             arena_free(&scratch);
             advance(w, f);
@@ -479,6 +497,42 @@ static void mark_use(const ir_program *p, const ir_expr *e, int k, int *last_use
     for (int j = 0; j < e->n_items; j++) mark_use(p, e->items[j], k, last_use, depth);
 }
 
+/* Layer k's guard as terms (see walker); consecutive layers under one guard
+ * share theirs. */
+static bool flatten_guards(walker *w)
+{
+    const ir_program *p = w->p;
+    w->term_from = malloc(((size_t)p->n_layers + 1) * sizeof *w->term_from);
+    w->term_count = malloc(((size_t)p->n_layers + 1) * sizeof *w->term_count);
+    if (!w->term_from || !w->term_count) return false;
+    for (int k = 0; k < p->n_layers; k++) {
+        const ir_expr *g = p->layers[k].guard;
+        if (k > 0 && g == p->layers[k - 1].guard) {
+            w->term_from[k] = w->term_from[k - 1], w->term_count[k] = w->term_count[k - 1];
+            continue;
+        }
+        int n = 0;
+        for (const ir_expr *e = g; e; e = e->op == X_AND ? e->a : NULL) n++;
+        if (w->n_terms + (size_t)n > w->cap_terms) {
+            size_t cap = (w->n_terms + (size_t)n) * 2;
+            const ir_expr **t = realloc(w->terms, cap * sizeof *t), **q = t ? realloc(w->prefixes, cap * sizeof *q) : NULL;
+            if (t) w->terms = t;
+            if (q) w->prefixes = q;
+            if (!t || !q) return false;
+            w->cap_terms = cap;
+        }
+        /* Down the left spine: the node at depth j from the top covers terms 0 .. n - 1 - j. */
+        int j = n - 1;
+        for (const ir_expr *e = g; e; e = e->op == X_AND ? e->a : NULL, j--) {
+            w->terms[w->n_terms + (size_t)j] = e->op == X_AND && j > 0 ? e->b : e;
+            w->prefixes[w->n_terms + (size_t)j] = e;
+        }
+        w->term_from[k] = (int)w->n_terms, w->term_count[k] = n;
+        w->n_terms += (size_t)n;
+    }
+    return true;
+}
+
 int shapes_check(const ir_program *p, diag_ctx *d)
 {
     if (p->n_layers == 0) return 0;
@@ -496,7 +550,7 @@ int shapes_check(const ir_program *p, diag_ctx *d)
     w.origin_log = malloc(nh * sizeof *w.origin_log);
     w.fail = calloc((size_t)p->n_layers + 1, sizeof *w.fail);
     if (!w.values || !w.status || !w.branch || !w.n_branch || !w.last_use || !w.stack || !w.fail || !w.origin ||
-        !w.origin_log) {
+        !w.origin_log || !flatten_guards(&w)) {
         diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory");
         goto out;
     }
@@ -556,6 +610,7 @@ out:
     for (int h = 0; w.branch && h < p->n_hps; h++) free(w.branch[h]);
     free(w.values), free(w.status), free(w.branch), free(w.n_branch), free(w.last_use), free(w.stack), free(w.fail);
     free(w.origin), free(w.origin_log), free(w.dies), free(w.dies_at);
+    free(w.terms), free(w.prefixes), free(w.term_from), free(w.term_count);
     free(w.seen);
     return d->errors - before;
 }
