@@ -337,6 +337,19 @@ int st_shape_avgpool2d(const hpt_value *, const int *, int, int *, int *, char *
 /* An estimator takes any input and outputs one score per class: rank 1 of
  * size 0, "as many as the data has classes" (no layer has 0 outputs). */
 int st_shape_estimator(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+/* The parameters a layer holds, from its evaluated arguments and its input
+ * and output shapes (one sample): *trainable (Dense and Conv2D kernels and
+ * biases, BatchNormalization's gamma and beta) and *stats (BatchNormalization's
+ * moving mean and variance, not trained).  The same counts as the runtime's
+ * plan (runtime/trial.c); doubles, so a layer of 10^13 weights is counted,
+ * not wrapped. */
+void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, int in_rank, const int *out,
+                     int out_rank, double *trainable, double *stats);
+/* Floats of optimizer state per trainable parameter (runtime/optim.c's
+ * optim_state_floats): Adam and AdamW 2, RMSprop 1 (2 with momentum), SGD 0
+ * (1 with momentum).  opt is compile(optimizer = ...): an ST_OPTIMIZER object
+ * or its name; -1 when it is neither. */
+int st_optimizer_state(hpt_value opt);
 /* An int-or-pair argument as (h, w). */
 void st_pair(hpt_value v, int *h, int *w);
 /* Output size of one spatial axis: "valid" or "same" padding, as Keras. */
