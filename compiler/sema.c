@@ -66,6 +66,7 @@ typedef struct sema {
     int n_hps, cap_hps;
     ir_call *layers;
     int n_layers, cap_layers;
+    int real_layers;            /* layers that are not broken (add_broken) */
     int layer_counts[ST_COUNT];
     ir_expr *guard;
     const ast *model, *data, *compile, *search, *tuner;
@@ -77,6 +78,14 @@ typedef struct sema {
     const ast *estimator;       /* the first estimator of the model, for messages */
     bool defining;              /* lowering a constant: its hps are not used yet */
     int syntax_errors;
+    const compile_options *options;
+    shapes_context *next;       /* what the checks after sema need */
+    /* The facts of each data call, by its arguments' array (a constant data
+     * call used twice is one call, probed once). */
+    struct probed { ir_expr **args; probe_facts facts; } probed[4];
+    int n_probed;
+    bool search_broken;         /* search(...) had errors: its settings are not known */
+    bool compile_missing_said;  /* "the spec has no compile(...)" was reported */
 } sema;
 
 enum { ENUM_CAP = 4096, MAX_UNROLLED = 20000, MAX_LOOP = 1000 };
@@ -527,17 +536,18 @@ static int arg_check_one(void *user, hpt_value *values)
     return bad;
 }
 
-/* Check e (the value given for entry's argument k) over its hyperparameters. */
-static void check_arg(sema *s, const st_entry *entry, int k, const ir_expr *e, const ast *node)
+/* Check e (the value given for entry's argument k) over its hyperparameters;
+ * false when some value fails (reported). */
+static bool check_arg(sema *s, const st_entry *entry, int k, const ir_expr *e, const ast *node)
 {
     const st_arg *arg = &entry->args[k];
-    if (!e) return;
+    if (!e) return false;
     if ((arg->flags & A_CONST) && depends_on_hp(e)) {
         diag_error(s->d, node->start, node->end, "%s argument '%s' must be a constant, not a hyperparameter",
                    entry->name, arg->name);
         diag_hint(s->d, "%s", entry->kind == ST_TUNER ? "the tuner's settings hold for the whole search; search over the model, compile and search(...) instead"
                                                         : "this setting is fixed before any trial runs");
-        return;
+        return false;
     }
     /* Only the hyperparameters e reads vary; the scratch assignment is None elsewhere. */
     int list[64], n = 0;
@@ -547,6 +557,7 @@ static void check_arg(sema *s, const st_entry *entry, int k, const ir_expr *e, c
     arg_check c = { s, entry, arg, e, node, list, n, 0 };
     sema_enumerate(s->p, list, n, s->values, ENUM_CAP, arg_check_one, &c);
     for (int j = 0; j < n; j++) s->values[list[j]] = value_none();
+    return !c.failed;
 }
 
 /* ---- hyperparameters ---------------------------------------------------- */
@@ -1246,6 +1257,43 @@ static ir_expr *lower_expr(sema *s, const ast *n)
     }
 }
 
+/* ---- the data ----------------------------------------------------------- */
+
+/* A data call's facts: a built-in dataset's, or what the caller's probe finds
+ * in the files, its failure reported at the argument it names (the path that
+ * does not open, the label column that is not in the header).  Arguments that
+ * depend on a hyperparameter (scale) reach the probe as None. */
+static void probe_data(sema *s, const ast *call, const st_entry *entry, ir_expr **args, const ast **where)
+{
+    if (s->n_probed == (int)(sizeof s->probed / sizeof s->probed[0])) return;
+    probe_facts *f = &s->probed[s->n_probed].facts;
+    memset(f, 0, sizeof *f);
+    if (shapes_builtin_facts(entry, f)) {
+        s->probed[s->n_probed++].args = args;
+        return;
+    }
+    if (!s->options || !s->options->probe) return;
+    hpt_value values[16];
+    for (int k = 0; k < entry->n_args && k < 16; k++) values[k] = args[k] && args[k]->op == X_CONST ? args[k]->value : value_none();
+    if (s->options->probe(s->options->probe_user, s->p->file, entry, values, f) == 0) {
+        s->probed[s->n_probed++].args = args;
+        return;
+    }
+    for (int k = 0; k < f->n_failures && k < (int)(sizeof f->failures / sizeof f->failures[0]); k++) {
+        const probe_failure *why = &f->failures[k];
+        const ast *at = why->arg >= 0 && why->arg < entry->n_args && where[why->arg] ? where[why->arg] : call;
+        diag_error(s->d, at->start, at->end, "%s", why->message);
+        if (why->hint[0]) diag_hint(s->d, "%s", why->hint);
+    }
+}
+
+static const probe_facts *facts_of(const sema *s, ir_expr *const *args)
+{
+    for (int k = 0; args && k < s->n_probed; k++)
+        if (s->probed[k].args == args) return &s->probed[k].facts;
+    return NULL;
+}
+
 /* Bind the arguments of a call to entry's parameters, lower them, check them
  * over the space, and fill in defaults.  Returns an X_OBJECT expression. */
 static ir_expr *lower_call(sema *s, const ast *call, const st_entry *entry, ir_expr ***args_out, const ast **arg_nodes)
@@ -1308,8 +1356,8 @@ static ir_expr *lower_call(sema *s, const ast *call, const st_entry *entry, ir_e
         }
         where[slot] = value;
         args[slot] = lower_expr(s, value);
-        if (!args[slot]) ok = false;
-        else check_arg(s, entry, slot, args[slot], value);
+        /* A value that fails its check makes the call fail too: what follows (shapes) must not see it. */
+        if (!args[slot] || !check_arg(s, entry, slot, args[slot], value)) ok = false;
     }
     for (int k = 0; k < n_args; k++) {
         if (where[k]) continue;
@@ -1324,6 +1372,7 @@ static ir_expr *lower_call(sema *s, const ast *call, const st_entry *entry, ir_e
         }
         args[k] = const_expr(s, entry->args[k].default_value);
     }
+    if (ok && entry->kind == ST_DATA) probe_data(s, call, entry, args, where);
     if (arg_nodes)
         for (int k = 0; k < n_args; k++) arg_nodes[k] = where[k];
     free(where);
@@ -1366,19 +1415,48 @@ static void add_layer(sema *s, const ast *call, const st_entry *entry, ir_expr *
         .entry = entry, .args = args, .guard = s->guard, .name = snake_name(s, entry),
         .span = { call->start, call->end },
     };
+    s->real_layers++;
 }
 
 static void lower_items(sema *s, const ast *block);
 static void lower_statement(sema *s, const ast *n);
 
+/* A model item that could not be lowered: a layer with no arguments in its
+ * place, where the checks over the space stop (see sema.h).  Only after an
+ * error, so no program that compiles holds one. */
+static void add_broken(sema *s, const ast *where)
+{
+    const ir_call *last = s->n_layers ? &s->layers[s->n_layers - 1] : NULL;
+    if (last && !last->args && last->guard == s->guard) return;    /* one is enough */
+    if (s->n_layers == s->cap_layers) {
+        int cap = s->cap_layers ? s->cap_layers * 2 : 16;
+        ir_call *grown = realloc(s->layers, sizeof *grown * (size_t)cap);
+        if (!grown) return;
+        s->layers = grown;
+        s->cap_layers = cap;
+    }
+    s->layers[s->n_layers++] = (ir_call){ .guard = s->guard, .name = "", .span = { where->start, where->end } };
+}
+
+static void lower_one_layer(sema *s, const ast *call);
+
 static void lower_layer(sema *s, const ast *call)
 {
     /* Every layer written counts, checked or not, so runaway loops stop cheaply. */
     if (s->unrolled++ >= MAX_UNROLLED) {
-        if (s->unrolled == MAX_UNROLLED + 1)
+        if (s->unrolled == MAX_UNROLLED + 1) {
             diag_error(s->d, call->start, call->end, "the model unrolls to more than %d layers", MAX_UNROLLED);
+            add_broken(s, call);
+        }
         return;
     }
+    int layers = s->n_layers;
+    lower_one_layer(s, call);
+    if (s->n_layers == layers) add_broken(s, call);   /* every way out without a layer is an error */
+}
+
+static void lower_one_layer(sema *s, const ast *call)
+{
     const char *path = path_text(s, call->a);
     const st_entry *entry = path ? st_find(ST_LAYER, path) : NULL;
     if (!entry && path) entry = st_find(ST_ESTIMATOR, path);
@@ -1403,7 +1481,7 @@ static void lower_layer(sema *s, const ast *call)
     ir_expr **args;
     const ast *where[32] = { 0 };
     if (!lower_call(s, call, entry, &args, where)) return;
-    bool first = s->n_layers == 0;
+    bool first = s->real_layers == 0;       /* broken layers before it do not count */
     if (first && entry->kind == ST_ESTIMATOR) {
         /* An estimator takes no input_shape: the features' count comes from Input. */
         if (s->no_input) return;
@@ -1454,8 +1532,18 @@ static void lower_layer(sema *s, const ast *call)
                      "Dropout with rate 0 has no effect");
 }
 
-/* for_item -> 'for' NAME 'in' range '(' [start ','] stop ')' block */
+static bool lower_for_items(sema *s, const ast *n);
+
+/* A loop whose bound could not be lowered (or that was cut short) leaves a
+ * broken layer in its place. */
 static void lower_for(sema *s, const ast *n)
+{
+    if (!lower_for_items(s, n)) add_broken(s, n);
+}
+
+/* for_item -> 'for' NAME 'in' range '(' [start ','] stop ')' block
+ * False after an error about the loop itself (its body's are the body's). */
+static bool lower_for_items(sema *s, const ast *n)
 {
     const ast *it = n->a;
     const char *path = it && it->kind == AST_CALL ? path_text(s, it->a) : NULL;
@@ -1463,21 +1551,21 @@ static void lower_for(sema *s, const ast *n)
         (it->n == 2 && it->first->next->kind == AST_KWARG)) {
         diag_error(s->d, it ? it->start : n->start, it ? it->end : n->end, "a for loop runs over range(n) or range(start, stop)");
         diag_hint(s->d, "for i in range(3) { ... } repeats its body; range(hp.Int(\"depth\", 1, 3)) searches the depth");
-        return;
+        return false;
     }
     const ast *start_node = it->n == 2 ? it->first : NULL, *stop_node = it->n == 2 ? it->first->next : it->first;
     int64_t start = 0;
     if (start_node) {
         ir_expr *e = lower_expr(s, start_node);
-        if (!e) return;
+        if (!e) return false;
         if (e->op != X_CONST || e->value.type != V_INT) {
             diag_error(s->d, start_node->start, start_node->end, "range's start must be an integer constant");
-            return;
+            return false;
         }
         start = e->value.u.i;
     }
     ir_expr *stop = lower_expr(s, stop_node);
-    if (!stop) return;
+    if (!stop) return false;
     /* The bound's largest value decides how far to unroll: evaluate it for every
      * combination of the hyperparameters it reads (bounds are small integer spaces). */
     int list[16], m = 0;
@@ -1500,13 +1588,13 @@ static void lower_for(sema *s, const ast *n)
             diag_error(s->d, stop_node->start, stop_node->end,
                        "a for loop's bound must be an integer constant or depend on integer hyperparameters");
         diag_hint(s->d, "use hp.Int(\"num_layers\", 1, 3) or hp.Choice over integers");
-        return;
+        return false;
     }
     if (total > 100000 || m == 16) {
         diag_error(s->d, stop_node->start, stop_node->end,
                    "a for loop's bound takes too many values to unroll (more than 100000 combinations)");
         diag_hint(s->d, "bound the loop by one hp.Int, such as range(hp.Int(\"num_layers\", 1, 3))");
-        return;
+        return false;
     }
     s->p->hps = s->hps;
     s->p->n_hps = s->n_hps;
@@ -1531,12 +1619,12 @@ static void lower_for(sema *s, const ast *n)
         arena_free(&scratch);
     }
     for (int k = 0; k < m; k++) s->values[list[k]] = value_none();
-    if (!ok) return;
+    if (!ok) return false;
     /* Unsigned: the difference of two int64 may not fit in one. */
     if (hi > start && (uint64_t)hi - (uint64_t)start > (uint64_t)MAX_LOOP) {
         diag_error(s->d, stop_node->start, stop_node->end, "a for loop may run at most %d times, but this one runs up to %llu",
                    MAX_LOOP, (unsigned long long)((uint64_t)hi - (uint64_t)start));
-        return;
+        return false;
     }
     ir_expr *outer = s->guard;
     for (int64_t i = start; i < hi; i++) {
@@ -1545,7 +1633,8 @@ static void lower_for(sema *s, const ast *n)
             if (s->iterations == MAX_UNROLLED + 1)
                 diag_error(s->d, stop_node->start, stop_node->end, "the model's loops run more than %d iterations in all",
                            MAX_UNROLLED);
-            break;
+            s->guard = outer;
+            return false;
         }
         ir_expr *cond = NULL;
         if (i >= lo) cond = binary(s, X_GT, stop, const_expr(s, value_int(i)));  /* only some trials get here */
@@ -1556,6 +1645,7 @@ static void lower_for(sema *s, const ast *n)
         s->loops = var.outer;
     }
     s->guard = outer;
+    return true;
 }
 
 typedef struct cond_check {
@@ -1616,14 +1706,19 @@ static bool check_condition(sema *s, const ir_expr *cond, const ast *node)
 /* if_item -> 'if' expr block [ 'else' (block | if_item) ] */
 static void lower_if(sema *s, const ast *n)
 {
+    /* A condition that cannot be lowered leaves a broken layer in the if's place. */
     ir_expr *cond = lower_expr(s, n->a);
-    if (!cond) return;
+    if (!cond) {
+        add_broken(s, n);
+        return;
+    }
     if (cond->op == X_CONST) {
         if (cond->value.type != V_BOOL) {
             char what[120];
             describe_value(cond->value, what, sizeof what);
             diag_error(s->d, n->a->start, n->a->end, "an if condition must be True or False, not %s", what);
             diag_hint(s->d, "compare it, as in: if depth > 1 { ... }");
+            add_broken(s, n);
             return;
         }
         /* A constant condition: only the branch taken exists. */
@@ -1641,9 +1736,13 @@ static void lower_if(sema *s, const ast *n)
         else diag_hint(s->d, "compare it, as in: if hp.%s(\"%s\", ...) > 0 { ... }; or use hp.Boolean(\"%s\")",
                        h->kind == HP_INT ? "Int" : h->kind == HP_FLOAT ? "Float" : h->kind == HP_CHOICE ? "Choice" : "Fixed",
                        h->name, h->name);
+        add_broken(s, n);
         return;
     }
-    if (!check_condition(s, cond, n->a)) return;
+    if (!check_condition(s, cond, n->a)) {
+        add_broken(s, n);
+        return;
+    }
     ir_expr *outer = s->guard;
     s->guard = conjoin(s, outer, cond);
     lower_items(s, n->first);
@@ -1670,7 +1769,10 @@ static void lower_items(sema *s, const ast *block)
             /* Define it anyway (once), so its uses below are not errors too. */
             if (!bound_name(s, item->text)) lower_statement(s, item);
             break;
-        default: diag_error(s->d, item->start, item->end, "expected a layer, a for loop or an if"); break;
+        default:
+            diag_error(s->d, item->start, item->end, "expected a layer, a for loop or an if");
+            add_broken(s, item);
+            break;
         }
     }
 }
@@ -1712,7 +1814,7 @@ static void lower_statement(sema *s, const ast *n)
             if (lower_call(s, n, entry, &args, where))
                 set_call(s, entry->kind == ST_COMPILE ? &s->p->compile : &s->p->search, seen, n, entry, args);
             else
-                *seen = n;
+                *seen = n, s->search_broken |= entry->kind == ST_SEARCH;
             return;
         }
         /* After a syntax error, a statement out of place is most likely its echo (a lost brace). */
@@ -1818,6 +1920,7 @@ static bool metric_computed(sema *s, const char *name, bool *needs_validation)
 
 static bool has_validation(sema *s)
 {
+    if (s->search_broken) return true;      /* not known: say nothing */
     if (!s->p->search.entry) return false;
     ir_expr *split = s->p->search.args[search_validation_split];
     ir_expr *vdata = s->p->search.args[search_validation_data];
@@ -1828,6 +1931,8 @@ static bool has_validation(sema *s)
     return false;
 }
 
+/* A name the tuner or a callback watches must be computed and, for a val_
+ * name, have validation data: two independent errors, both reported. */
 static void check_metric_name(sema *s, const char *what, const char *name, uint32_t at, uint32_t end)
 {
     bool needs_val;
@@ -1839,7 +1944,8 @@ static void check_metric_name(sema *s, const char *what, const char *name, uint3
         if (near && strcmp(near, name)) diag_hint(s->d, "did you mean '%s'?", near);
         else if (metric) diag_hint(s->d, "add \"%s\" to compile(metrics = [...])", metric->name);
         else diag_hint(s->d, "the metrics are loss and those listed in compile(metrics = [...]); val_ names need validation data");
-    } else if (needs_val && !has_validation(s)) {
+    }
+    if (needs_val && !has_validation(s)) {
         diag_error(s->d, at, end, "%s '%s' needs validation data", what, name);
         diag_hint(s->d, "set validation_split = 0.2 (or validation_data) in search(...)");
     }
@@ -1887,6 +1993,7 @@ static void final_checks(sema *s, const ast *root)
                      "compile(...) has no effect: every branch of the model is a classic estimator");
         diag_hint(s->d, "estimators have their own settings, e.g. LogisticRegression(C = 0.5); remove compile(...)");
     } else if (!s->compile) {
+        s->compile_missing_said = true;
         diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec has no compile(...) statement");
         diag_hint(s->d, "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])");
     }
@@ -1898,7 +2005,9 @@ static void final_checks(sema *s, const ast *root)
         for (int k = 0; s->p->search.args && k < e->n_args; k++)
             s->p->search.args[k] = const_expr(s, e->args[k].default_value);
     }
-    if (s->p->tuner.entry && s->d->errors == 0) {
+    /* Checked after other errors too: a missing metric and missing validation
+     * data are independent of them (values not known are taken as fine). */
+    if (s->p->tuner.entry) {
         const st_entry *t = s->p->tuner.entry;
         int k = st_arg_index(t, "objective");
         hpt_value obj;
@@ -1943,7 +2052,7 @@ static void final_checks(sema *s, const ast *root)
         ir_expr *cb = list->items[k];
         if (cb->op != X_OBJECT || cb->entry->id != ST_EarlyStopping) continue;
         ir_expr *mon = cb->items[EarlyStopping_monitor];
-        if (mon->op == X_CONST && mon->value.type == V_STRING && s->d->errors == 0) {
+        if (mon->op == X_CONST && mon->value.type == V_STRING) {
             uint32_t a = s->search->start, b = s->search->end;
             if (written) a = written->start, b = written->end;
             if (item && item->kind == AST_CALL) arg_span(item, cb->entry, "monitor", &a, &b);
@@ -1956,6 +2065,18 @@ static void final_checks(sema *s, const ast *root)
         diag_warning(s->d, c->node->start, c->node->start + (uint32_t)strlen(c->name), "'%s' is assigned but never used%s",
                      c->name, depends_on_hp(c->value) ? ": its hyperparameters take no part in the search" : "");
     }
+}
+
+/* What shapes_check needs that the IR does not hold. */
+static void hand_on(sema *s, shapes_context *next)
+{
+    next->compile_written = s->compile != NULL || s->compile_missing_said;
+    const probe_facts *f = s->p->data.entry ? facts_of(s, s->p->data.args) : NULL;
+    if (f) next->data = *f, next->have_data = true;
+    const ir_expr *v = s->p->search.args ? s->p->search.args[search_validation_data] : NULL;
+    const ast *at = s->search_args[search_validation_data];
+    f = v && v->op == X_OBJECT ? facts_of(s, v->items) : NULL;
+    if (f && at) next->validation = *f, next->have_validation = true, next->validation_at = (ir_span){ at->start, at->end };
 }
 
 /* Rewrite every X_HP under e through map, in two passes because constants
@@ -2000,9 +2121,9 @@ static void drop_unused(sema *s)
     free(map);
 }
 
-int sema_lower(ir_program *p, const ast *root, diag_ctx *d)
+int sema_lower(ir_program *p, const ast *root, diag_ctx *d, const compile_options *options, shapes_context *next)
 {
-    sema s = { .p = p, .d = d, .a = &p->arena, .syntax_errors = d->errors };
+    sema s = { .p = p, .d = d, .a = &p->arena, .syntax_errors = d->errors, .options = options, .next = next };
     int before = d->errors;
     /* Past the error limit nothing more is printed: stop (a 50 MB file of mistakes ends at once). */
     for (const ast *n = root ? root->first : NULL; n && !diag_stopped(d); n = n->next) lower_statement(&s, n);
@@ -2010,6 +2131,7 @@ int sema_lower(ir_program *p, const ast *root, diag_ctx *d)
     p->n_hps = s.n_hps;
     final_checks(&s, root);
     if (d->errors == before) drop_unused(&s);
+    if (next) hand_on(&s, next);
     /* Move the growing arrays into the arena so the program owns everything. */
     p->hps = ARENA_ARRAY(s.a, ir_hp, s.n_hps ? s.n_hps : 1);
     for (int k = 0; p->hps && k < s.n_hps; k++) {

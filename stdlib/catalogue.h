@@ -342,7 +342,7 @@ int st_shape_estimator(const hpt_value *, const int *, int, int *, int *, char *
  * biases, BatchNormalization's gamma and beta) and *stats (BatchNormalization's
  * moving mean and variance, not trained).  The same counts as the runtime's
  * plan (runtime/trial.c); doubles, so a layer of 10^13 weights is counted,
- * not wrapped. */
+ * not wrapped.  A use_bias of None (not known) counts the bias. */
 void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, int in_rank, const int *out,
                      int out_rank, double *trainable, double *stats);
 /* Floats of optimizer state per trainable parameter (runtime/optim.c's

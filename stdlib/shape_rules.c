@@ -158,6 +158,9 @@ int st_shape_estimator(const hpt_value *args, const int *in, int in_rank, int *o
     return 0;
 }
 
+/* use_bias given as True, or not known (None: it may be a hyperparameter): counted. */
+static bool biased(hpt_value v) { return !(v.type == V_BOOL && !v.u.b); }
+
 void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, int in_rank, const int *out,
                      int out_rank, double *trainable, double *stats)
 {
@@ -165,7 +168,7 @@ void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, in
     switch (e->id) {
     case ST_Dense: {
         double units = out_rank ? out[0] : 0, inputs = in_rank ? in[0] : 0;
-        *trainable = inputs * units + (args[Dense_use_bias].type == V_BOOL && args[Dense_use_bias].u.b ? units : 0);
+        *trainable = inputs * units + (biased(args[Dense_use_bias]) ? units : 0);
         return;
     }
     case ST_Conv2D: {
@@ -173,7 +176,7 @@ void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, in
         st_pair(args[Conv2D_kernel_size], &kh, &kw);
         double channels = in_rank == 3 ? in[2] : 1, filters = out_rank == 3 ? out[2] : 0;
         *trainable = (double)kh * kw * channels * filters +
-                     (args[Conv2D_use_bias].type == V_BOOL && args[Conv2D_use_bias].u.b ? filters : 0);
+                     (biased(args[Conv2D_use_bias]) ? filters : 0);
         return;
     }
     case ST_BatchNormalization: {
