@@ -9,7 +9,9 @@
  * when 'pool' = True").  Dimensions of more than 64 values are tried at their
  * ends, where monotone shape rules break first; a space that would take more
  * than a million steps is checked in part, the default trial first, with a
- * warning. */
+ * warning.  Given the data's facts (compiler/probe.h), the same walk checks
+ * the Input against the samples and the output against the classes; given
+ * the memory, each configuration's parameters against it. */
 #ifndef HPTC_SHAPES_H
 #define HPTC_SHAPES_H
 #include "compiler/diag.h"
@@ -40,9 +42,6 @@ int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c);
  * layers get rank 0.  Returns -1 with a sentence in why when a rule fails. */
 int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, char *why, size_t n);
 
-/* Classes the data source is known to have before loading it (10 for the
- * built-in datasets), or 0 when only the data can tell. */
-int shapes_known_classes(const ir_program *p);
 /* The facts of a built-in dataset (fashion_mnist, mnist: 28x28, 10 classes)
  * into *f; false for another source. */
 bool shapes_builtin_facts(const st_entry *source, probe_facts *f);
