@@ -719,7 +719,10 @@ static bool flatten_guards(walker *w)
     const ir_program *p = w->p;
     w->term_from = malloc(((size_t)p->n_layers + 1) * sizeof *w->term_from);
     w->term_count = malloc(((size_t)p->n_layers + 1) * sizeof *w->term_count);
-    if (!w->term_from || !w->term_count) return false;
+    w->cap_terms = 16;      /* never NULL: terms + 0 is taken for guardless layers */
+    w->terms = malloc(w->cap_terms * sizeof *w->terms);
+    w->prefixes = malloc(w->cap_terms * sizeof *w->prefixes);
+    if (!w->term_from || !w->term_count || !w->terms || !w->prefixes) return false;
     for (int k = 0; k < p->n_layers; k++) {
         const ir_expr *g = p->layers[k].guard;
         if (k > 0 && g == p->layers[k - 1].guard) {
