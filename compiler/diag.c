@@ -262,7 +262,6 @@ void diag_error(diag_ctx *d, uint32_t start, uint32_t end, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    d->raised++;
     d->muted = repeated(d, "error", start, end, fmt, ap);
     if (!d->muted) {
         d->errors++;

@@ -29,7 +29,6 @@ typedef struct diag_ctx {
     size_t len;
     FILE *out;                  /* NULL: count only */
     int errors, warnings;
-    int raised;                 /* errors raised, repeats included: "did this step fail?" */
     int max_errors;             /* stop printing after this many errors, and as many warnings (0 = 100) */
     uint64_t seen[128];         /* hashes of the latest diagnostics, for dropping repeats */
     int n_seen;

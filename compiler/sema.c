@@ -9,11 +9,20 @@
  *     iterations), so it stays small.  Hyperparameters of constants count only
  *     where the constant is used; those of unused constants are dropped.
  *   - An expression is lowered once, constant-folded where its operands are
- *     constant, and then checked against the catalogue argument it feeds by
- *     evaluating it over the values of the hyperparameters it depends on, so a
- *     range or type error names the values that cause it.
+ *     constant (a literal operand is folded without being allocated), and
+ *     then checked against the catalogue argument it feeds by evaluating it
+ *     over the values of the hyperparameters it depends on, so a range or
+ *     type error names the values that cause it.  No folded or evaluated
+ *     float is infinite or NaN (ir.c refuses them).
+ *   - Names (hyperparameters, constants) are found through hash tables, so a
+ *     spec of 100,000 constants lowers in linear time.
  *   - Errors are reported and lowering goes on with a NULL expression, which
- *     every consumer tolerates, so one run reports every error. */
+ *     every consumer tolerates, so one run reports every error.  A call whose
+ *     argument fails its check fails as a whole; a model item that cannot be
+ *     lowered leaves a broken layer (args NULL) where it stood, so shapes.c,
+ *     which runs after sema's errors too, stops there.
+ *   - Each data call is probed (compiler/probe.h) where it is lowered, its
+ *     facts kept for shapes.c (hand_on). */
 #include "compiler/sema.h"
 
 #include <math.h>
