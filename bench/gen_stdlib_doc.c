@@ -73,6 +73,14 @@ static void number(char *buf, size_t n, double x)
 static void range_text(const st_arg *a, char *buf, size_t n)
 {
     char lo[32], hi[32];
+    if (a->flags & A_FOLDER) {
+        snprintf(buf, n, "a folder name: not empty, not `.` or `..`, no `/`");
+        return;
+    }
+    if (a->flags & A_NONEMPTY) {
+        snprintf(buf, n, "not empty");
+        return;
+    }
     if (a->choices) {
         size_t len = 0;
         buf[0] = 0;

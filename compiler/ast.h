@@ -40,8 +40,10 @@ struct ast {
     ast *next;          /* next sibling */
     int n;              /* number of children */
     int depth;
-    int64_t ival;       /* AST_INT, AST_BOOL */
-    double fval;        /* AST_FLOAT */
+    union {
+        int64_t ival;   /* AST_INT, AST_BOOL */
+        double fval;    /* AST_FLOAT */
+    };
 };
 
 /* Deeper than this the parser reports an error instead of building. */

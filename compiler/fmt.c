@@ -18,6 +18,7 @@
  * and expressions never are.  Columns count code points; comments are not
  * counted. */
 #include "compiler/fmt.h"
+#include "compiler/compile.h"
 #include "compiler/ir.h"
 #include "compiler/parse.h"
 
@@ -427,6 +428,11 @@ fmt_result fmt_format(const char *file, const char *src, size_t len, FILE *diag_
     fmt_result r = { 0 };
     arena a = { 0 };
     diag_ctx d = { .file = file, .src = src, .len = len, .out = diag_out };
+    if (len > COMPILE_MAX_SPEC_BYTES) {     /* the compiler's limit, and its message */
+        compile_result c = compile_spec(file, src, len, diag_out);
+        r.errors = c.errors;
+        return r;
+    }
     parse_ctx *pc = malloc(sizeof *pc);     /* ~2.5 KB of bracket stack: keep it off ours */
     if (!pc) {
         r.errors = 1;
@@ -454,5 +460,6 @@ done:
     parse_ctx_free(pc);
     free(pc);
     arena_free(&a);
+    diag_free(&d);
     return r;
 }

@@ -7,6 +7,7 @@
  * value_format and every call lists every argument in catalogue order. */
 #include "compiler/ir.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ static int int_binary(ir_xop op, int64_t a, int64_t b, hpt_value *out, char *why
     case X_SUB: if (__builtin_sub_overflow(a, b, &r)) goto overflow; break;
     case X_MUL: if (__builtin_mul_overflow(a, b, &r)) goto overflow; break;
     case X_POW:
+        if (a == 0 && b < 0) return eval_fail(why, n, "division by zero: 0 to a negative power");
         if (b < 0) {
             *out = value_float(pow((double)a, (double)b));
             return 0;
@@ -65,6 +67,9 @@ overflow:
     return eval_fail(why, n, "integer overflow: the result does not fit in 64 bits");
 }
 
+static int finite_or_fail(hpt_value v, char *why, size_t n);
+static int float_binary(ir_xop op, double a, double b, hpt_value *out, char *why, size_t n);
+
 static int eval_binary(ir_xop op, hpt_value x, hpt_value y, hpt_value *out, char *why, size_t n)
 {
     if (op == X_EQ || op == X_NE) {
@@ -86,8 +91,25 @@ static int eval_binary(ir_xop op, hpt_value x, hpt_value y, hpt_value *out, char
         return eval_fail(why, n, msg);
     }
     bool ints = x.type != V_FLOAT && y.type != V_FLOAT;
-    if (ints && op != X_DIV) return int_binary(op, x.type == V_INT ? x.u.i : x.u.b, y.type == V_INT ? y.u.i : y.u.b, out, why, n);
-    double a = value_as_double(x), b = value_as_double(y);
+    if (ints && op != X_DIV) {
+        if (int_binary(op, x.type == V_INT ? x.u.i : x.u.b, y.type == V_INT ? y.u.i : y.u.b, out, why, n)) return -1;
+        return finite_or_fail(*out, why, n);    /* 0 ** -1 */
+    }
+    if (float_binary(op, value_as_double(x), value_as_double(y), out, why, n)) return -1;
+    return finite_or_fail(*out, why, n);
+}
+
+/* Every float a spec computes is finite: an inf or a NaN would pass or fail
+ * range checks by accident (NaN compares false with everything). */
+static int finite_or_fail(hpt_value v, char *why, size_t n)
+{
+    if (v.type != V_FLOAT || isfinite(v.u.f)) return 0;
+    return eval_fail(why, n, isnan(v.u.f) ? "the result is not a number (NaN)"
+                                          : "float overflow: the result is too large for a 64-bit float (it would be infinity)");
+}
+
+static int float_binary(ir_xop op, double a, double b, hpt_value *out, char *why, size_t n)
+{
     switch (op) {
     case X_LT: *out = value_bool(a < b); return 0;
     case X_LE: *out = value_bool(a <= b); return 0;
@@ -96,7 +118,10 @@ static int eval_binary(ir_xop op, hpt_value x, hpt_value y, hpt_value *out, char
     case X_ADD: *out = value_float(a + b); return 0;
     case X_SUB: *out = value_float(a - b); return 0;
     case X_MUL: *out = value_float(a * b); return 0;
-    case X_POW: *out = value_float(pow(a, b)); return 0;
+    case X_POW:
+        if (a == 0 && b < 0) return eval_fail(why, n, "division by zero: 0 to a negative power");
+        *out = value_float(pow(a, b));
+        return 0;
     case X_DIV:
         if (b == 0) return eval_fail(why, n, "division by zero");
         *out = value_float(a / b);
@@ -222,6 +247,81 @@ static bool near_multiple(double x, double base, double step)
     return fabs(k - round(k)) < 1e-9 * fmax(1.0, fabs(k));
 }
 
+/* ---- the values of a range ------------------------------------------------
+ *
+ * An hp.Int's bounds and step are int64 and may be anything the checker
+ * accepted (-9223372036854775807 .. 9223372036854775807 step 9223372036854775807
+ * is 3 values), so nothing here computes with them in a signed or a double
+ * intermediate: the span hi - lo and k * step are unsigned 64-bit (both fit:
+ * k * step <= span < 2^64), and the value lo + k * step is formed in unsigned
+ * arithmetic and converted back, which is exact because it lies in [lo, hi].
+ * A log step multiplies with overflow checks.  Floats are computed in double,
+ * with a count that saturates instead of overflowing a long. */
+
+typedef enum { RANGE_LINEAR, RANGE_LOG, RANGE_CONTINUOUS } range_kind;
+
+static range_kind range_of(const ir_hp *h)
+{
+    if (h->kind == HP_INT) return h->sampling == SAMPLING_LOG && h->step.type != V_NONE ? RANGE_LOG : RANGE_LINEAR;
+    if (h->step.type == V_NONE) return RANGE_CONTINUOUS;
+    return h->sampling == SAMPLING_LOG ? RANGE_LOG : RANGE_LINEAR;
+}
+
+/* An hp.Int's step: given, or 1 (whatever the sampling, without a step the values are consecutive). */
+static uint64_t int_step(const ir_hp *h)
+{
+    return h->step.type == V_INT && h->step.u.i > 0 ? (uint64_t)h->step.u.i : 1;
+}
+
+/* The number of steps past min: (max - min) / step for a linear Int, the
+ * largest k with min * step^k <= max for a log one, each exact. */
+static uint64_t int_last_index(const ir_hp *h)
+{
+    int64_t lo = h->min.u.i, hi = h->max.u.i;
+    if (hi < lo) return 0;
+    if (range_of(h) == RANGE_LINEAR) return ((uint64_t)hi - (uint64_t)lo) / int_step(h);
+    uint64_t k = 0;
+    for (int64_t x = lo, st = (int64_t)int_step(h); x > 0 && !__builtin_mul_overflow(x, st, &x) && x <= hi;) k++;
+    return k;
+}
+
+/* The k-th value of an hp.Int (k <= int_last_index), exactly. */
+static int64_t int_value_at(const ir_hp *h, uint64_t k)
+{
+    int64_t lo = h->min.u.i;
+    uint64_t last = int_last_index(h);
+    if (k > last) k = last;
+    if (range_of(h) == RANGE_LINEAR) return (int64_t)((uint64_t)lo + k * int_step(h));
+    int64_t x = lo;
+    for (uint64_t j = 0; j < k; j++) x *= (int64_t)int_step(h);    /* no overflow: x <= max for every j <= last */
+    return x;
+}
+
+/* The number of steps past min of a stepped Float, as a double (may be huge). */
+static double float_last_index(const ir_hp *h)
+{
+    double lo = value_as_double(h->min), hi = value_as_double(h->max), st = value_as_double(h->step);
+    double q = range_of(h) == RANGE_LOG ? log(hi / lo) / log(st) : (hi - lo) / st;
+    q = floor(q + 1e-9);
+    return q >= 0 ? q : 0;      /* NaN and negatives: min alone */
+}
+
+static double float_value_at(const ir_hp *h, double k)
+{
+    double lo = value_as_double(h->min), hi = value_as_double(h->max), st = value_as_double(h->step);
+    double x = range_of(h) == RANGE_LOG ? lo * pow(st, k) : lo + st * k;
+    /* The count allows 1e-9 of a step for rounding; past what ir_hp_admits allows, max itself. */
+    return x > hi + 1e-12 * fabs(hi) || !isfinite(x) ? hi : x;
+}
+
+/* A double as one of [lo, hi]'s int64s, with no conversion out of range. */
+static int64_t clamp_int(double x, int64_t lo, int64_t hi)
+{
+    if (!(x > (double)lo)) return lo;
+    if (x >= (double)hi) return hi;
+    return (int64_t)x;          /* x < (double)hi <= 2^63: representable */
+}
+
 bool ir_hp_admits(const ir_hp *h, hpt_value v)
 {
     switch (h->kind) {
@@ -231,12 +331,17 @@ bool ir_hp_admits(const ir_hp *h, hpt_value v)
         for (int k = 0; k < h->n_values; k++)
             if (value_equal(v, h->values[k]) && (v.type == V_STRING) == (h->values[k].type == V_STRING)) return true;
         return false;
-    case HP_INT:
+    case HP_INT: {
+        if (v.type != V_INT || v.u.i < h->min.u.i || v.u.i > h->max.u.i) return false;
+        if (range_of(h) == RANGE_LINEAR) return ((uint64_t)v.u.i - (uint64_t)h->min.u.i) % int_step(h) == 0;
+        for (uint64_t k = 0, last = int_last_index(h); k <= last; k++)
+            if (int_value_at(h, k) == v.u.i) return true;
+        return false;
+    }
     case HP_FLOAT: {
-        if (h->kind == HP_INT && v.type != V_INT) return false;
         if (!value_is_number(v)) return false;
         double x = value_as_double(v), lo = value_as_double(h->min), hi = value_as_double(h->max);
-        if (x < lo - 1e-12 * fabs(lo) || x > hi + 1e-12 * fabs(hi)) return false;
+        if (!(x >= lo - 1e-12 * fabs(lo) && x <= hi + 1e-12 * fabs(hi))) return false;
         if (h->step.type == V_NONE) return true;
         double st = value_as_double(h->step);
         if (h->sampling == SAMPLING_LOG) return near_multiple(log(x), log(lo), log(st));
@@ -246,43 +351,102 @@ bool ir_hp_admits(const ir_hp *h, hpt_value v)
     return false;
 }
 
-long ir_hp_cardinality(const ir_hp *h)
+double ir_hp_count(const ir_hp *h)
 {
     switch (h->kind) {
     case HP_BOOLEAN: return 2;
     case HP_FIXED: return 1;
     case HP_CHOICE: return h->n_values;
-    case HP_INT:
-    case HP_FLOAT: {
-        double lo = value_as_double(h->min), hi = value_as_double(h->max);
-        double st = h->step.type == V_NONE ? (h->kind == HP_INT ? 1 : 0) : value_as_double(h->step);
-        if (st <= 0) return -1;
-        if (h->sampling == SAMPLING_LOG && h->step.type != V_NONE)
-            return (long)floor(log(hi / lo) / log(st) + 1e-9) + 1;
-        return (long)floor((hi - lo) / st + 1e-9) + 1;
-    }
+    case HP_INT: return (double)int_last_index(h) + 1;
+    case HP_FLOAT: return range_of(h) == RANGE_CONTINUOUS ? -1 : float_last_index(h) + 1;
     }
     return -1;
 }
 
+long ir_hp_cardinality(const ir_hp *h)
+{
+    if (h->kind == HP_INT) {
+        uint64_t last = int_last_index(h);
+        return last >= (uint64_t)LONG_MAX ? LONG_MAX : (long)last + 1;
+    }
+    double n = ir_hp_count(h);
+    if (n < 0) return -1;
+    return n >= (double)LONG_MAX ? LONG_MAX : (long)n;
+}
+
 hpt_value ir_hp_value_at(const ir_hp *h, long k)
 {
+    if (k < 0) k = 0;
     switch (h->kind) {
     case HP_BOOLEAN: return value_bool(k != 0);
-    case HP_FIXED:
-    case HP_CHOICE: return h->values[k];
-    case HP_INT:
-    case HP_FLOAT: {
-        double lo = value_as_double(h->min);
-        double st = h->step.type == V_NONE ? 1 : value_as_double(h->step);
-        /* Under log sampling only an explicit step multiplies (Keras Tuner's
-         * rule); an Int without one counts up by 1 like a linear one. */
-        bool multiply = h->sampling == SAMPLING_LOG && h->step.type != V_NONE;
-        double x = multiply ? lo * pow(st, (double)k) : lo + st * (double)k;
-        return h->kind == HP_INT ? value_int((int64_t)llround(x)) : value_float(x);
-    }
+    case HP_FIXED: return h->values[0];
+    case HP_CHOICE: return h->values[k < h->n_values ? k : h->n_values - 1];
+    case HP_INT: return value_int(int_value_at(h, (uint64_t)k));
+    case HP_FLOAT: return value_float(range_of(h) == RANGE_CONTINUOUS ? value_as_double(h->min) : float_value_at(h, (double)k));
     }
     return value_none();
+}
+
+hpt_value ir_hp_last(const ir_hp *h)
+{
+    switch (h->kind) {
+    case HP_INT: return value_int(int_value_at(h, int_last_index(h)));
+    case HP_FLOAT: return range_of(h) == RANGE_CONTINUOUS ? h->max : value_float(float_value_at(h, float_last_index(h)));
+    default: return ir_hp_value_at(h, ir_hp_cardinality(h) - 1);
+    }
+}
+
+void ir_hp_ends(const ir_hp *h, hpt_value ends[2])
+{
+    if (h->kind == HP_INT || h->kind == HP_FLOAT) {
+        ends[0] = h->min, ends[1] = ir_hp_last(h);
+        return;
+    }
+    if (h->kind == HP_BOOLEAN) {
+        ends[0] = value_bool(false), ends[1] = value_bool(true);
+        return;
+    }
+    ends[0] = h->values[0], ends[1] = h->values[h->n_values - 1];
+    if (!value_is_number(ends[0])) return;
+    for (int k = 1; k < h->n_values; k++) {
+        if (value_as_double(h->values[k]) < value_as_double(ends[0])) ends[0] = h->values[k];
+        if (value_as_double(h->values[k]) > value_as_double(ends[1])) ends[1] = h->values[k];
+    }
+}
+
+hpt_value ir_hp_value_at_fraction(const ir_hp *h, double fraction)
+{
+    if (!(fraction > 0)) fraction = 0;
+    if (h->kind == HP_INT) {
+        /* count may be 2^64 (every int64 but one): k = floor(fraction * count), in [0, last]. */
+        uint64_t last = int_last_index(h);
+        double k = floor(fraction * ((double)last + 1));
+        return value_int(int_value_at(h, k >= (double)last ? last : (uint64_t)k));
+    }
+    double n = ir_hp_count(h);
+    if (n < 0) return h->min;
+    double k = floor(fraction * n);
+    if (h->kind == HP_FLOAT) return value_float(float_value_at(h, k >= n - 1 ? n - 1 : k));
+    return ir_hp_value_at(h, k >= n - 1 ? (long)n - 1 : (long)k);
+}
+
+hpt_value ir_hp_nearest(const ir_hp *h, hpt_value v, double *index)
+{
+    if (h->kind == HP_INT && range_of(h) == RANGE_LINEAR) {
+        int64_t lo = h->min.u.i, hi = h->max.u.i;
+        int64_t x = v.type == V_INT ? (v.u.i < lo ? lo : v.u.i > hi ? hi : v.u.i) : clamp_int(round(value_as_double(v)), lo, hi);
+        uint64_t off = (uint64_t)x - (uint64_t)lo, st = int_step(h), q = off / st;
+        if (off % st > st / 2 && q < int_last_index(h)) q++;
+        *index = (double)q;
+        return value_int(int_value_at(h, q));
+    }
+    double n = ir_hp_count(h), x = value_as_double(v), lo = value_as_double(h->min);
+    double st = h->step.type == V_NONE ? 1 : value_as_double(h->step);
+    double k = round(range_of(h) == RANGE_LOG ? log(x / lo) / log(st) : (x - lo) / st);
+    if (!(k > 0)) k = 0;
+    if (k > n - 1) k = n - 1;
+    *index = k;
+    return h->kind == HP_INT ? value_int(int_value_at(h, (uint64_t)k)) : value_float(float_value_at(h, k));
 }
 
 int ir_hp_values(const ir_hp *h, hpt_value *out, int cap)
@@ -355,11 +519,25 @@ bool ir_hp_coerce(const ir_hp *h, hpt_value *v)
     return ir_hp_admits(h, *v);
 }
 
+/* Lines counted from a cursor that only moves forward while the offsets asked
+ * for grow (as hyperparameters and layers do in the printed IR), so printing
+ * n of them costs one pass over the source, not n. */
+typedef struct line_cursor { uint32_t offset; int line; } line_cursor;
+
+static int line_at(const ir_program *p, line_cursor *c, uint32_t offset)
+{
+    if (offset > p->source_len) offset = (uint32_t)p->source_len;
+    if (offset < c->offset) c->offset = 0, c->line = 1;
+    for (const char *q = p->source + c->offset, *end = p->source + offset; (q = memchr(q, '\n', (size_t)(end - q))); q++)
+        c->line++;
+    c->offset = offset;
+    return c->line;
+}
+
 int ir_line_of(const ir_program *p, uint32_t offset)
 {
-    int line = 1;
-    for (uint32_t k = 0; k < offset && k < p->source_len; k++) line += p->source[k] == '\n';
-    return line;
+    line_cursor c = { 0, 1 };
+    return line_at(p, &c, offset);
 }
 
 uint64_t ir_hash_bytes(const void *data, size_t n)
@@ -445,7 +623,7 @@ void ir_print_expr(const ir_program *p, const ir_expr *e, FILE *out)
 static const char *const hp_kind_name[] = { "int", "float", "choice", "boolean", "fixed" };
 static const char *const sampling_name[] = { "linear", "log", "reverse_log" };
 
-static void print_hp(const ir_program *p, const ir_hp *h, FILE *out)
+static void print_hp(const ir_program *p, const ir_hp *h, line_cursor *lines, FILE *out)
 {
     fprintf(out, "  %%%s = %s", h->name, hp_kind_name[h->kind]);
     if (h->kind == HP_INT || h->kind == HP_FLOAT) {
@@ -474,7 +652,7 @@ static void print_hp(const ir_program *p, const ir_hp *h, FILE *out)
         fputs(" when ", out);
         ir_print_expr(p, h->condition, out);
     }
-    fprintf(out, "    ; line %d\n", ir_line_of(p, h->span.start));
+    fprintf(out, "    ; line %d\n", line_at(p, lines, h->span.start));
 }
 
 static void print_call(const ir_program *p, const char *lhs, const ir_call *c, FILE *out)
@@ -491,7 +669,8 @@ void ir_print(const ir_program *p, FILE *out)
     fprintf(out, "; spec %016llx, %d hyperparameter%s, %d layer%s\n", (unsigned long long)p->spec_hash,
             p->n_hps, p->n_hps == 1 ? "" : "s", p->n_layers, p->n_layers == 1 ? "" : "s");
     fputs("space {\n", out);
-    for (int k = 0; k < p->n_hps; k++) print_hp(p, &p->hps[k], out);
+    line_cursor lines = { 0, 1 };
+    for (int k = 0; k < p->n_hps; k++) print_hp(p, &p->hps[k], &lines, out);
     fputs("}\n", out);
     print_call(p, "data", &p->data, out);
     fputs("model {\n", out);
@@ -503,7 +682,7 @@ void ir_print(const ir_program *p, FILE *out)
             fputs(" when ", out);
             ir_print_expr(p, c->guard, out);
         }
-        fprintf(out, "    ; line %d\n", ir_line_of(p, c->span.start));
+        fprintf(out, "    ; line %d\n", line_at(p, &lines, c->span.start));
     }
     fputs("}\n", out);
     print_call(p, NULL, &p->compile, out);

@@ -113,11 +113,28 @@ bool ir_hp_coerce(const ir_hp *h, hpt_value *v);
 /* Is v one of the values the hyperparameter can take (range, step, choices)? */
 bool ir_hp_admits(const ir_hp *h, hpt_value v);
 /* The hyperparameter's finite list of values (grid order); -1 when it is a
- * continuous Float without step (then n_out = 0).  Fills up to cap values. */
+ * continuous Float without step (then n_out = 0).  Fills up to cap values.
+ * The count saturates at LONG_MAX (an hp.Int over all of int64 has 2^64 - 1
+ * values); ir_hp_count gives it as a double, unsaturated. */
 long ir_hp_cardinality(const ir_hp *h);
+double ir_hp_count(const ir_hp *h);
 int ir_hp_values(const ir_hp *h, hpt_value *out, int cap);
-/* The k-th of those values (0 <= k < cardinality), without listing the others. */
+/* The k-th of those values (0 <= k < cardinality), without listing the others.
+ * Exact for any int64 bounds and step: never outside [min, max], always on the
+ * step grid. */
 hpt_value ir_hp_value_at(const ir_hp *h, long k);
+/* The largest value (max, unless the step skips it). */
+hpt_value ir_hp_last(const ir_hp *h);
+/* Where a dimension too large to try in full is tried: its smallest and
+ * largest values (an Int, a Float, a numeric Choice: range and shape rules
+ * are monotone in sizes, so they break there first), or a Choice's first and
+ * last. */
+void ir_hp_ends(const ir_hp *h, hpt_value ends[2]);
+/* For samplers: the value at fraction f in [0, 1) of a finite list (the
+ * floor(f * count)-th, count unsaturated), and the value nearest v with its
+ * index (as a double).  Both stay in range and on the grid. */
+hpt_value ir_hp_value_at_fraction(const ir_hp *h, double f);
+hpt_value ir_hp_nearest(const ir_hp *h, hpt_value v, double *index);
 
 /* Line (1-based) of a byte offset, for messages at run time. */
 int ir_line_of(const ir_program *p, uint32_t offset);

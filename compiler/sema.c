@@ -9,11 +9,20 @@
  *     iterations), so it stays small.  Hyperparameters of constants count only
  *     where the constant is used; those of unused constants are dropped.
  *   - An expression is lowered once, constant-folded where its operands are
- *     constant, and then checked against the catalogue argument it feeds by
- *     evaluating it over the values of the hyperparameters it depends on, so a
- *     range or type error names the values that cause it.
+ *     constant (a literal operand is folded without being allocated), and
+ *     then checked against the catalogue argument it feeds by evaluating it
+ *     over the values of the hyperparameters it depends on, so a range or
+ *     type error names the values that cause it.  No folded or evaluated
+ *     float is infinite or NaN (ir.c refuses them).
+ *   - Names (hyperparameters, constants) are found through hash tables, so a
+ *     spec of 100,000 constants lowers in linear time.
  *   - Errors are reported and lowering goes on with a NULL expression, which
- *     every consumer tolerates, so one run reports every error. */
+ *     every consumer tolerates, so one run reports every error.  A call whose
+ *     argument fails its check fails as a whole; a model item that cannot be
+ *     lowered leaves a broken layer (args NULL) where it stood, so shapes.c,
+ *     which runs after sema's errors too, stops there.
+ *   - Each data call is probed (compiler/probe.h) where it is lowered, its
+ *     facts kept for shapes.c (hand_on). */
 #include "compiler/sema.h"
 
 #include <math.h>
@@ -26,8 +35,17 @@ typedef struct constant {
     ir_expr *value;             /* NULL when its definition had errors */
     const ast *node;
     int used;
-    struct constant *next;
 } constant;
+
+/* Names to indices, by open addressing over FNV-1a: a slot holds the name's
+ * hash (high 32 bits) and its index + 1 (low 32; 0 is empty), so a probe
+ * compares strings only when the hashes agree; cap is a power of 2, at least
+ * twice the entries.  One for the hyperparameters, one for the constants, so
+ * a name costs O(1) however many there are. */
+typedef struct name_table {
+    uint64_t *slots;
+    int cap;
+} name_table;
 
 typedef struct loopvar {
     const char *name;
@@ -46,15 +64,18 @@ typedef struct sema {
     ir_program *p;
     diag_ctx *d;
     arena *a;
-    constant *constants;
+    constant *consts;           /* in definition order */
+    int n_consts, cap_consts;
+    name_table const_names;
     loopvar *loops;
     ir_hp *hps;
     hp_info *info;
     hpt_value *values;          /* cap_hps slots, all None between uses: the scratch assignment */
-    int *by_name, name_cap;     /* hash of hp names: index + 1, 0 = empty; name_cap a power of 2 */
+    name_table hp_names;
     int n_hps, cap_hps;
     ir_call *layers;
     int n_layers, cap_layers;
+    int real_layers;            /* layers that are not broken (add_broken) */
     int layer_counts[ST_COUNT];
     ir_expr *guard;
     const ast *model, *data, *compile, *search, *tuner;
@@ -66,6 +87,14 @@ typedef struct sema {
     const ast *estimator;       /* the first estimator of the model, for messages */
     bool defining;              /* lowering a constant: its hps are not used yet */
     int syntax_errors;
+    const compile_options *options;
+    shapes_context *next;       /* what the checks after sema need */
+    /* The facts of each data call, by its arguments' array (a constant data
+     * call used twice is one call, probed once). */
+    struct probed { ir_expr **args; probe_facts facts; } probed[4];
+    int n_probed;
+    bool search_broken;         /* search(...) had errors: its settings are not known */
+    bool compile_missing_said;  /* "the spec has no compile(...)" was reported */
 } sema;
 
 enum { ENUM_CAP = 4096, MAX_UNROLLED = 20000, MAX_LOOP = 1000 };
@@ -226,7 +255,9 @@ static int sema_enumerate(const ir_program *p, const int *hps, int n, hpt_value 
     }
     /* Full grids while the product stays under cap; otherwise each large
      * dimension contributes its two ends (shape and range rules are monotone
-     * in sizes, so the ends are where they break). */
+     * in sizes, so the ends are where they break).  A Choice of names (an
+     * activation's) up to cap values is tried in full: its values are not
+     * ordered, any one of them may be misspelt. */
     double product = 1;
     int complete = 1;
     for (int k = 0; k < n; k++) {
@@ -234,29 +265,18 @@ static int sema_enumerate(const ir_program *p, const int *hps, int n, hpt_value 
         long card = ir_hp_cardinality(h);
         choices[k] = choices_store + 64 * k;
         if (card > 0 && card <= 64) counts[k] = ir_hp_values(h, choices[k], 64);
+        else if (h->kind == HP_CHOICE && !h->ordered && card <= cap) choices[k] = h->values, counts[k] = (int)card;
         else counts[k] = 0;
         product *= counts[k] ? counts[k] : 2;
     }
     for (int k = 0; k < n; k++) {
-        const ir_hp *h = &p->hps[hps[k]];
         if (counts[k] && product <= (double)cap) continue;
         if (counts[k] <= 2 && counts[k]) continue;
-        if (h->kind == HP_INT || h->kind == HP_FLOAT) {
-            product = product / (counts[k] ? counts[k] : 2) * 2;
-            hpt_value all[64];
-            int got = ir_hp_values(h, all, 64);
-            choices[k][0] = h->min;
-            /* the largest admitted value: the max itself unless a step skips it */
-            long card = ir_hp_cardinality(h);
-            if (card > 0 && card <= 64 && got > 0) choices[k][1] = all[got - 1];
-            else if (card > 64 && h->step.type != V_NONE) {
-                double lo = value_as_double(h->min), st = value_as_double(h->step);
-                double top = h->sampling == SAMPLING_LOG ? lo * pow(st, (double)(card - 1)) : lo + st * (double)(card - 1);
-                choices[k][1] = h->kind == HP_INT ? value_int((int64_t)llround(top)) : value_float(top);
-            } else choices[k][1] = h->max;
-            counts[k] = 2;
-            complete = 0;
-        }
+        product = product / (counts[k] ? counts[k] : 2) * 2;
+        choices[k] = choices_store + 64 * k;
+        ir_hp_ends(&p->hps[hps[k]], choices[k]);
+        counts[k] = 2;
+        complete = 0;
     }
     enum_state st = { hps, n, choices, counts, values, cap, fn, user };
     int rc = enum_rec(&st, 0);
@@ -284,8 +304,44 @@ static void describe_value(hpt_value v, char *buf, size_t n)
     }
 }
 
-static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
+/* Does s hold a control character (a newline or a tab made by an escape)? */
+static bool has_control(const char *s)
 {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return true;
+    return false;
+}
+
+/* The checks a string argument's flags ask for (A_NONEMPTY, A_FOLDER): every
+ * catalogue string is a name, a path or a keyword, printed in tables and
+ * used as a file name, so none may hold a control character either. */
+static int check_text(const st_arg *arg, const char *s, char *why, size_t n, const char **hint)
+{
+    char text[300];
+    value_format(text, sizeof text, value_string(s));
+    if (has_control(s)) {
+        snprintf(why, n, "must not hold a control character, but it is %s", text);
+        *hint = "names and paths are printed in tables and used as file names: write them on one line, without \\n or \\t";
+        return -1;
+    }
+    if ((arg->flags & (A_NONEMPTY | A_FOLDER)) && !*s) {
+        snprintf(why, n, "must not be empty");
+        *hint = arg->flags & A_FOLDER ? "it names the project's folder inside directory, such as \"my_search\""
+                                      : "\".\" is the working directory";
+        return -1;
+    }
+    if ((arg->flags & A_FOLDER) && (!strcmp(s, ".") || !strcmp(s, "..") || strchr(s, '/'))) {
+        snprintf(why, n, "must name one folder inside directory, not %s", text);
+        *hint = strchr(s, '/') ? "put the path in directory = \"...\" and the last folder's name in project_name"
+                               : "the project's folder is made inside directory: give it a name such as \"my_search\"";
+        return -1;
+    }
+    return 0;
+}
+
+static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    *hint = NULL;
     if (v.type == V_NONE && (arg->flags & A_NONE_OK)) return 0;
     switch (arg->type) {
     case T_INT:
@@ -303,7 +359,7 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
             snprintf(why, n, "must be one of %s, not \"%s\"", arg->choices, v.u.s);
             return -1;
         }
-        return 0;
+        return check_text(arg, v.u.s, why, n, hint);
     case T_SHAPE:
         if (v.type != V_LIST) goto wrong_type;
         if (v.u.list.n < 1 || v.u.list.n > 3) {
@@ -422,15 +478,19 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n)
         }
         break;
     }
-    /* Numbers: the range. */
+    /* Numbers: the range, written so that a NaN fails it (every comparison with NaN is false). */
     double x = value_as_double(v);
     char text[64];
     value_format(text, sizeof text, v);
-    if (!isnan(arg->min) && x < arg->min) {
+    if (!isfinite(x)) {
+        snprintf(why, n, "must be a finite number, but it is %s", text);
+        return -1;
+    }
+    if (!isnan(arg->min) && !(x >= arg->min)) {
         snprintf(why, n, "must be at least %g, but it is %s", arg->min, text);
         return -1;
     }
-    if (!isnan(arg->max) && ((arg->flags & A_HI_OPEN) ? x >= arg->max : x > arg->max)) {
+    if (!isnan(arg->max) && !((arg->flags & A_HI_OPEN) ? x < arg->max : x <= arg->max)) {
         snprintf(why, n, "must be %s %g, but it is %s", (arg->flags & A_HI_OPEN) ? "less than" : "at most", arg->max, text);
         return -1;
     }
@@ -467,33 +527,36 @@ static int arg_check_one(void *user, hpt_value *values)
     ir_assignment as = { values, c->s->p->n_hps };
     arena scratch = { 0 };
     hpt_value v;
-    char why[300], with[300];
+    char why[400], with[300];
+    const char *hint = NULL;
     int bad = 0;
     if (ir_eval(c->s->p, c->e, &as, &scratch, &v, why, sizeof why) == 0)
-        bad = check_value(c->arg, v, why, sizeof why) != 0;
+        bad = check_value(c->arg, v, why, sizeof why, &hint) != 0;
     else
         bad = 1;
     if (bad) {
         describe_assignment(c->s->p, c->hps, c->n_hps, values, with, sizeof with);
         diag_error(c->s->d, c->node->start, c->node->end, "%s argument '%s' %s%s%s", c->entry->name, c->arg->name,
                    why, *with ? " when " : "", with);
+        if (hint) diag_hint(c->s->d, "%s", hint);
         c->failed = 1;
     }
     arena_free(&scratch);
     return bad;
 }
 
-/* Check e (the value given for entry's argument k) over its hyperparameters. */
-static void check_arg(sema *s, const st_entry *entry, int k, const ir_expr *e, const ast *node)
+/* Check e (the value given for entry's argument k) over its hyperparameters;
+ * false when some value fails (reported). */
+static bool check_arg(sema *s, const st_entry *entry, int k, const ir_expr *e, const ast *node)
 {
     const st_arg *arg = &entry->args[k];
-    if (!e) return;
+    if (!e) return false;
     if ((arg->flags & A_CONST) && depends_on_hp(e)) {
         diag_error(s->d, node->start, node->end, "%s argument '%s' must be a constant, not a hyperparameter",
                    entry->name, arg->name);
         diag_hint(s->d, "%s", entry->kind == ST_TUNER ? "the tuner's settings hold for the whole search; search over the model, compile and search(...) instead"
                                                         : "this setting is fixed before any trial runs");
-        return;
+        return false;
     }
     /* Only the hyperparameters e reads vary; the scratch assignment is None elsewhere. */
     int list[64], n = 0;
@@ -503,6 +566,7 @@ static void check_arg(sema *s, const st_entry *entry, int k, const ir_expr *e, c
     arg_check c = { s, entry, arg, e, node, list, n, 0 };
     sema_enumerate(s->p, list, n, s->values, ENUM_CAP, arg_check_one, &c);
     for (int j = 0; j < n; j++) s->values[list[j]] = value_none();
+    return !c.failed;
 }
 
 /* ---- hyperparameters ---------------------------------------------------- */
@@ -589,14 +653,14 @@ static void describe_domain(const ir_hp *h, char *buf, size_t n)
 
 static ir_expr *lower_expr(sema *s, const ast *n);
 
+static constant *find_constant(sema *s, const char *name);
+
 /* Is name a loop variable or a constant here? */
 static bool bound_name(sema *s, const char *name)
 {
     for (loopvar *l = s->loops; l; l = l->outer)
         if (!strcmp(l->name, name)) return true;
-    for (constant *c = s->constants; c; c = c->next)
-        if (!strcmp(c->name, name)) return true;
-    return false;
+    return find_constant(s, name) != NULL;
 }
 
 static bool expr_equal(const ir_expr *x, const ir_expr *y)
@@ -663,44 +727,107 @@ static void use_hps(sema *s, const ir_expr *e)
     for (int k = 0; k < e->n_items; k++) use_hps(s, e->items[k]);
 }
 
-/* ---- hyperparameters by name: open addressing over FNV-1a ---------------- */
+/* ---- names: open addressing over FNV-1a ------------------------------------ */
 
 static uint32_t name_hash(const char *name)
 {
     uint32_t h = 2166136261u;
     for (; *name; name++) h = (h ^ (unsigned char)*name) * 16777619u;
-    return h;
+    /* FNV's low bits barely depend on the last characters (units_1, units_2, ...),
+     * and the table indexes by them: mix the high bits down. */
+    h ^= h >> 16;
+    h *= 0x7feb352du;
+    return h ^ (h >> 15);
 }
 
-static int find_hp(sema *s, const char *name)
+/* The name of entry k of the table: a hyperparameter's or a constant's. */
+static const char *entry_name(const sema *s, const name_table *t, int k)
 {
-    if (!s->name_cap) return -1;
-    for (uint32_t j = name_hash(name) & (uint32_t)(s->name_cap - 1); s->by_name[j]; j = (j + 1) & (uint32_t)(s->name_cap - 1))
-        if (!strcmp(s->hps[s->by_name[j] - 1].name, name)) return s->by_name[j] - 1;
+    return t == &s->hp_names ? s->hps[k].name : s->consts[k].name;
+}
+
+static int table_find(const sema *s, const name_table *t, const char *name)
+{
+    if (!t->cap) return -1;
+    uint32_t mask = (uint32_t)t->cap - 1, h = name_hash(name);
+    for (uint32_t j = h & mask; t->slots[j]; j = (j + 1) & mask) {
+        int k = (int)(uint32_t)t->slots[j] - 1;
+        if ((uint32_t)(t->slots[j] >> 32) == h && !strcmp(entry_name(s, t, k), name)) return k;
+    }
     return -1;
 }
 
-/* Index hp k under name (s->hps[k] is about to hold it); false when out of memory. */
-static bool name_index_add(sema *s, const char *name, int k)
+/* Index entry k under name (the entry is about to hold it); false when out of memory. */
+static bool table_add(sema *s, name_table *t, const char *name, int k)
 {
-    if ((k + 1) * 2 > s->name_cap) {
-        int cap = s->name_cap ? s->name_cap * 2 : 64;
-        int *table = calloc((size_t)cap, sizeof *table);
-        if (!table) return false;
-        for (int j = 0; j < s->name_cap; j++) {
-            if (!s->by_name[j]) continue;
-            uint32_t at = name_hash(s->hps[s->by_name[j] - 1].name) & (uint32_t)(cap - 1);
-            while (table[at]) at = (at + 1) & (uint32_t)(cap - 1);
-            table[at] = s->by_name[j];
+    if ((k + 1) * 2 > t->cap) {
+        int cap = t->cap ? t->cap * 2 : 64;
+        uint64_t *slots = calloc((size_t)cap, sizeof *slots);
+        if (!slots) return false;
+        for (int j = 0; j < t->cap; j++) {
+            if (!t->slots[j]) continue;
+            uint32_t at = (uint32_t)(t->slots[j] >> 32) & (uint32_t)(cap - 1);
+            while (slots[at]) at = (at + 1) & (uint32_t)(cap - 1);
+            slots[at] = t->slots[j];
         }
-        free(s->by_name);
-        s->by_name = table;
-        s->name_cap = cap;
+        free(t->slots);
+        t->slots = slots;
+        t->cap = cap;
     }
-    uint32_t at = name_hash(name) & (uint32_t)(s->name_cap - 1);
-    while (s->by_name[at]) at = (at + 1) & (uint32_t)(s->name_cap - 1);
-    s->by_name[at] = k + 1;
+    uint32_t h = name_hash(name), at = h & (uint32_t)(t->cap - 1);
+    while (t->slots[at]) at = (at + 1) & (uint32_t)(t->cap - 1);
+    t->slots[at] = (uint64_t)h << 32 | (uint32_t)(k + 1);
     return true;
+}
+
+static int find_hp(sema *s, const char *name) { return table_find(s, &s->hp_names, name); }
+
+static constant *find_constant(sema *s, const char *name)
+{
+    int k = table_find(s, &s->const_names, name);
+    return k < 0 ? NULL : &s->consts[k];
+}
+
+/* A number, string or bool, hashed so that values equal as value_equal says
+ * (1 and 1.0, 0.0 and -0.0) hash alike. */
+static uint64_t value_hash(hpt_value v)
+{
+    uint64_t h;
+    if (value_is_number(v)) {
+        double x = value_as_double(v) + 0.0;    /* -0.0 + 0.0 is +0.0 */
+        memcpy(&h, &x, sizeof h);
+    } else if (v.type == V_STRING) {
+        h = 0xcbf29ce484222325ull;
+        for (const char *c = v.u.s; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+    } else {
+        h = v.type == V_BOOL ? 2 + v.u.b : 0;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+}
+
+/* The index of the first value that repeats an earlier one, or -1: a hash
+ * set of indices, so a Choice of a million values costs a million steps. */
+static int first_repeat(const hpt_value *values, int n)
+{
+    size_t cap = 16;
+    while (cap < 2 * (size_t)n) cap *= 2;
+    int *set = calloc(cap, sizeof *set), found = -1;     /* index + 1; 0 is empty */
+    if (!set) {     /* out of memory: the quadratic way */
+        for (int k = 0; k < n && found < 0; k++)
+            for (int j = 0; j < k && found < 0; j++)
+                if (value_equal(values[k], values[j])) found = k;
+        return found;
+    }
+    for (int k = 0; k < n && found < 0; k++) {
+        size_t at = value_hash(values[k]) & (cap - 1);
+        for (; set[at] && found < 0; at = (at + 1) & (cap - 1))
+            if (value_equal(values[k], values[set[at] - 1])) found = k;
+        if (found < 0) set[at] = k + 1;
+    }
+    free(set);
+    return found;
 }
 
 /* hp.Int(...) and friends: bind arguments, validate, find or register. */
@@ -788,6 +915,13 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
         diag_error(s->d, where[0]->start, where[0]->end, "a hyperparameter's name must be a non-empty string");
         return NULL;
     }
+    if (has_control(got[0].u.s)) {
+        char text[300];
+        value_format(text, sizeof text, got[0]);
+        diag_error(s->d, where[0]->start, where[0]->end, "a hyperparameter's name must not hold a control character, but it is %s", text);
+        diag_hint(s->d, "names are printed in tables, one per line: write it without \\n or \\t");
+        return NULL;
+    }
     ir_hp h = { .name = got[0].u.s, .kind = kind, .step = value_none(), .default_value = value_none(),
                 .span = { call->start, call->end } };
 #define FAIL_AT(k, ...) do { diag_error(s->d, where[k] ? where[k]->start : call->start, \
@@ -808,12 +942,13 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
                                               : SAMPLING_REVERSE_LOG;
         }
         double lo = value_as_double(h.min), hi = value_as_double(h.max);
-        if (lo > hi) {
+        bool ordered = kind == HP_INT ? h.min.u.i <= h.max.u.i : lo <= hi;     /* int64s compare exactly */
+        if (!ordered) {
             diag_error(s->d, where[1]->start, where[2]->end, "min_value (%g) is greater than max_value (%g)", lo, hi);
             diag_hint(s->d, "max_value is inclusive; swap the two bounds");
             return NULL;
         }
-        if (h.sampling != SAMPLING_LINEAR && lo <= 0) {
+        if (h.sampling != SAMPLING_LINEAR && !(lo > 0)) {
             diag_error(s->d, where[1]->start, where[1]->end, "%s sampling needs min_value > 0, but min_value is %g",
                        h.sampling == SAMPLING_LOG ? "log" : "reverse_log", lo);
             diag_hint(s->d, "log sampling spreads values evenly by ratio, so the range must lie above 0: min_value = 1e-4, say");
@@ -821,7 +956,7 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
         }
         if (h.step.type != V_NONE) {
             double st = value_as_double(h.step);
-            if (h.sampling == SAMPLING_LOG ? st <= 1 : st <= 0)
+            if (h.sampling == SAMPLING_LOG ? !(st > 1) : !(st > 0))
                 FAIL_AT(3, "step must be %s, not %g", h.sampling == SAMPLING_LOG ? "greater than 1 under log sampling (it multiplies)" : "positive", st);
         }
         h.default_value = where[5] ? got[5] : h.min;
@@ -840,12 +975,12 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
             if ((value_is_number(v) != value_is_number(h.values[0])) || (!value_is_number(v) && v.type != h.values[0].type))
                 FAIL_AT(1, "hp.Choice values must all have one type, but %s and %s are mixed",
                         value_type_name(h.values[0].type), value_type_name(v.type));
-            for (int j = 0; j < k; j++)
-                if (value_equal(v, h.values[j])) {
-                    char text[64];
-                    value_format(text, sizeof text, v);
-                    FAIL_AT(1, "hp.Choice lists %s twice", text);
-                }
+        }
+        int twice = first_repeat(h.values, h.n_values);
+        if (twice >= 0) {
+            char text[64];
+            value_format(text, sizeof text, h.values[twice]);
+            FAIL_AT(1, "hp.Choice lists %s twice", text);
         }
         h.ordered = numeric;
         if (where[2]) {
@@ -907,7 +1042,7 @@ static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
         s->values = values;
         s->cap_hps = cap;
     }
-    if (!name_index_add(s, h.name, s->n_hps)) {
+    if (!table_add(s, &s->hp_names, h.name, s->n_hps)) {
         diag_error(s->d, call->start, call->end, "out of memory");
         return NULL;
     }
@@ -952,8 +1087,8 @@ static ir_expr *lower_fstring(sema *s, const ast *n)
         bool found = false;
         for (loopvar *l = s->loops; l && !found; l = l->outer)
             if (!strcmp(l->name, name)) v = value_int(l->value), found = true;
-        for (constant *c = s->constants; c && !found; c = c->next)
-            if (!strcmp(c->name, name) && c->value && c->value->op == X_CONST) v = c->value->value, found = true, c->used = 1;
+        constant *c = found ? NULL : find_constant(s, name);
+        if (c && c->value && c->value->op == X_CONST) v = c->value->value, found = true, c->used = 1;
         if (!found) {
             diag_error(s->d, n->start, n->end, "f-string field {%s} is not a loop variable or constant", name);
             return NULL;
@@ -974,21 +1109,49 @@ static ir_expr *lower_fstring(sema *s, const ast *n)
     return const_expr(s, value_string(out));
 }
 
-static ir_expr *fold(sema *s, ir_expr *e, const ast *n)
+/* A literal's value, without allocating (most literals of a spec are folded away). */
+static bool literal(const ast *n, hpt_value *v)
 {
-    if (!e) return NULL;
-    bool all_const = e->a && e->a->op == X_CONST && (!e->b || e->b->op == X_CONST);
-    if (!all_const || e->op == X_CONST) return e;
-    hpt_value v;
-    char why[160];
-    arena scratch = { 0 };
-    int rc = ir_eval(s->p, e, NULL, &scratch, &v, why, sizeof why);
-    arena_free(&scratch);
-    if (rc) {
-        diag_error(s->d, n->start, n->end, "%s", why);
-        return NULL;
+    switch (n ? n->kind : AST_ERROR) {
+    case AST_INT: *v = value_int(n->ival); return true;
+    case AST_FLOAT: *v = value_float(n->fval); return true;
+    case AST_BOOL: *v = value_bool(n->ival != 0); return true;
+    case AST_NONE: *v = value_none(); return true;
+    case AST_STRING: *v = value_string(n->text); return true;
+    default: return false;
     }
-    return const_expr(s, v);
+}
+
+/* An operand: a literal in *slot (not allocated), or lowered. */
+static ir_expr *operand(sema *s, const ast *n, ir_expr *slot)
+{
+    if (!literal(n, &slot->value)) return lower_expr(s, n);
+    slot->op = X_CONST;
+    return slot;
+}
+
+/* x op y (y NULL for a unary op): folded to one constant when both are
+ * constant, with an error at n when that fails (a division by zero, an
+ * overflow); otherwise a node, operands copied out of their stack slots. */
+static ir_expr *operate(sema *s, ir_xop op, ir_expr *x, ir_expr *y, const ast *n, const ir_expr *slots)
+{
+    if (!x || (n->kind == AST_BINARY && !y)) return NULL;
+    if (x->op == X_CONST && (!y || y->op == X_CONST)) {
+        ir_expr e = { .op = op, .a = x, .b = y };
+        hpt_value v;
+        char why[160];
+        arena scratch = { 0 };
+        int rc = ir_eval(s->p, &e, NULL, &scratch, &v, why, sizeof why);
+        arena_free(&scratch);
+        if (rc) {
+            diag_error(s->d, n->start, n->end, "%s", why);
+            return NULL;
+        }
+        return const_expr(s, v);
+    }
+    if (x == &slots[0] || x == &slots[1]) x = const_expr(s, x->value);
+    if (y == &slots[0] || y == &slots[1]) y = const_expr(s, y->value);
+    return x && (y || n->kind != AST_BINARY) ? binary(s, op, x, y) : NULL;
 }
 
 static const char *const *constant_names(sema *s)
@@ -996,7 +1159,7 @@ static const char *const *constant_names(sema *s)
     static _Thread_local const char *names[64];
     int k = 0;
     for (loopvar *l = s->loops; l && k < 62; l = l->outer) names[k++] = l->name;
-    for (constant *c = s->constants; c && k < 62; c = c->next) names[k++] = c->name;
+    for (int j = s->n_consts - 1; j >= 0 && k < 62; j--) names[k++] = s->consts[j].name;   /* the latest */
     names[k] = NULL;
     return names;
 }
@@ -1014,13 +1177,13 @@ static ir_expr *lower_expr(sema *s, const ast *n)
     case AST_NAME: {
         for (loopvar *l = s->loops; l; l = l->outer)
             if (!strcmp(l->name, n->text)) return const_expr(s, value_int(l->value));
-        for (constant *c = s->constants; c; c = c->next)
-            if (!strcmp(c->name, n->text)) {
-                c->used = 1;
-                /* A constant holding a hyperparameter uses it here, under this guard. */
-                use_hps(s, c->value);
-                return c->value;
-            }
+        constant *c = find_constant(s, n->text);
+        if (c) {
+            c->used = 1;
+            /* A constant holding a hyperparameter uses it here, under this guard. */
+            use_hps(s, c->value);
+            return c->value;
+        }
         if (st_find(ST_ACTIVATION, n->text) || st_find(ST_METRIC, n->text)) {
             diag_error(s->d, n->start, n->end, "unknown name '%s'", n->text);
             diag_hint(s->d, "names of activations, losses and metrics are strings: \"%s\"", n->text);
@@ -1084,16 +1247,13 @@ static ir_expr *lower_expr(sema *s, const ast *n)
         return ok ? e : NULL;
     }
     case AST_UNARY: {
-        ir_expr *x = lower_expr(s, n->a);
-        if (!x) return NULL;
-        ir_expr *e = new_expr(s, (ir_xop)n->op);
-        if (e) e->a = x;
-        return fold(s, e, n);
+        ir_expr slots[2] = { 0 };
+        return operate(s, (ir_xop)n->op, operand(s, n->a, &slots[0]), NULL, n, slots);
     }
     case AST_BINARY: {
-        ir_expr *x = lower_expr(s, n->a), *y = lower_expr(s, n->b);
-        if (!x || !y) return NULL;
-        return fold(s, binary(s, (ir_xop)n->op, x, y), n);
+        ir_expr slots[2] = { 0 };
+        ir_expr *x = operand(s, n->a, &slots[0]), *y = operand(s, n->b, &slots[1]);
+        return operate(s, (ir_xop)n->op, x, y, n, slots);
     }
     case AST_KWARG:
         diag_error(s->d, n->start, n->end, "'%s = ...' is only allowed inside a call's parentheses", n->text);
@@ -1104,6 +1264,43 @@ static ir_expr *lower_expr(sema *s, const ast *n)
         diag_error(s->d, n->start, n->end, "expected a value");
         return NULL;
     }
+}
+
+/* ---- the data ----------------------------------------------------------- */
+
+/* A data call's facts: a built-in dataset's, or what the caller's probe finds
+ * in the files, its failure reported at the argument it names (the path that
+ * does not open, the label column that is not in the header).  Arguments that
+ * depend on a hyperparameter (scale) reach the probe as None. */
+static void probe_data(sema *s, const ast *call, const st_entry *entry, ir_expr **args, const ast **where)
+{
+    if (s->n_probed == (int)(sizeof s->probed / sizeof s->probed[0])) return;
+    probe_facts *f = &s->probed[s->n_probed].facts;
+    memset(f, 0, sizeof *f);
+    if (shapes_builtin_facts(entry, f)) {
+        s->probed[s->n_probed++].args = args;
+        return;
+    }
+    if (!s->options || !s->options->probe) return;
+    hpt_value values[16];
+    for (int k = 0; k < entry->n_args && k < 16; k++) values[k] = args[k] && args[k]->op == X_CONST ? args[k]->value : value_none();
+    if (s->options->probe(s->options->probe_user, s->p->file, entry, values, f) == 0) {
+        s->probed[s->n_probed++].args = args;
+        return;
+    }
+    for (int k = 0; k < f->n_failures && k < (int)(sizeof f->failures / sizeof f->failures[0]); k++) {
+        const probe_failure *why = &f->failures[k];
+        const ast *at = why->arg >= 0 && why->arg < entry->n_args && where[why->arg] ? where[why->arg] : call;
+        diag_error(s->d, at->start, at->end, "%s", why->message);
+        if (why->hint[0]) diag_hint(s->d, "%s", why->hint);
+    }
+}
+
+static const probe_facts *facts_of(const sema *s, ir_expr *const *args)
+{
+    for (int k = 0; args && k < s->n_probed; k++)
+        if (s->probed[k].args == args) return &s->probed[k].facts;
+    return NULL;
 }
 
 /* Bind the arguments of a call to entry's parameters, lower them, check them
@@ -1168,8 +1365,8 @@ static ir_expr *lower_call(sema *s, const ast *call, const st_entry *entry, ir_e
         }
         where[slot] = value;
         args[slot] = lower_expr(s, value);
-        if (!args[slot]) ok = false;
-        else check_arg(s, entry, slot, args[slot], value);
+        /* A value that fails its check makes the call fail too: what follows (shapes) must not see it. */
+        if (!args[slot] || !check_arg(s, entry, slot, args[slot], value)) ok = false;
     }
     for (int k = 0; k < n_args; k++) {
         if (where[k]) continue;
@@ -1184,6 +1381,7 @@ static ir_expr *lower_call(sema *s, const ast *call, const st_entry *entry, ir_e
         }
         args[k] = const_expr(s, entry->args[k].default_value);
     }
+    if (ok && entry->kind == ST_DATA) probe_data(s, call, entry, args, where);
     if (arg_nodes)
         for (int k = 0; k < n_args; k++) arg_nodes[k] = where[k];
     free(where);
@@ -1226,19 +1424,48 @@ static void add_layer(sema *s, const ast *call, const st_entry *entry, ir_expr *
         .entry = entry, .args = args, .guard = s->guard, .name = snake_name(s, entry),
         .span = { call->start, call->end },
     };
+    s->real_layers++;
 }
 
 static void lower_items(sema *s, const ast *block);
 static void lower_statement(sema *s, const ast *n);
 
+/* A model item that could not be lowered: a layer with no arguments in its
+ * place, where the checks over the space stop (see sema.h).  Only after an
+ * error, so no program that compiles holds one. */
+static void add_broken(sema *s, const ast *where)
+{
+    const ir_call *last = s->n_layers ? &s->layers[s->n_layers - 1] : NULL;
+    if (last && !last->args && last->guard == s->guard) return;    /* one is enough */
+    if (s->n_layers == s->cap_layers) {
+        int cap = s->cap_layers ? s->cap_layers * 2 : 16;
+        ir_call *grown = realloc(s->layers, sizeof *grown * (size_t)cap);
+        if (!grown) return;
+        s->layers = grown;
+        s->cap_layers = cap;
+    }
+    s->layers[s->n_layers++] = (ir_call){ .guard = s->guard, .name = "", .span = { where->start, where->end } };
+}
+
+static void lower_one_layer(sema *s, const ast *call);
+
 static void lower_layer(sema *s, const ast *call)
 {
     /* Every layer written counts, checked or not, so runaway loops stop cheaply. */
     if (s->unrolled++ >= MAX_UNROLLED) {
-        if (s->unrolled == MAX_UNROLLED + 1)
+        if (s->unrolled == MAX_UNROLLED + 1) {
             diag_error(s->d, call->start, call->end, "the model unrolls to more than %d layers", MAX_UNROLLED);
+            add_broken(s, call);
+        }
         return;
     }
+    int layers = s->n_layers;
+    lower_one_layer(s, call);
+    if (s->n_layers == layers) add_broken(s, call);   /* every way out without a layer is an error */
+}
+
+static void lower_one_layer(sema *s, const ast *call)
+{
     const char *path = path_text(s, call->a);
     const st_entry *entry = path ? st_find(ST_LAYER, path) : NULL;
     if (!entry && path) entry = st_find(ST_ESTIMATOR, path);
@@ -1263,7 +1490,7 @@ static void lower_layer(sema *s, const ast *call)
     ir_expr **args;
     const ast *where[32] = { 0 };
     if (!lower_call(s, call, entry, &args, where)) return;
-    bool first = s->n_layers == 0;
+    bool first = s->real_layers == 0;       /* broken layers before it do not count */
     if (first && entry->kind == ST_ESTIMATOR) {
         /* An estimator takes no input_shape: the features' count comes from Input. */
         if (s->no_input) return;
@@ -1314,8 +1541,18 @@ static void lower_layer(sema *s, const ast *call)
                      "Dropout with rate 0 has no effect");
 }
 
-/* for_item -> 'for' NAME 'in' range '(' [start ','] stop ')' block */
+static bool lower_for_items(sema *s, const ast *n);
+
+/* A loop whose bound could not be lowered (or that was cut short) leaves a
+ * broken layer in its place. */
 static void lower_for(sema *s, const ast *n)
+{
+    if (!lower_for_items(s, n)) add_broken(s, n);
+}
+
+/* for_item -> 'for' NAME 'in' range '(' [start ','] stop ')' block
+ * False after an error about the loop itself (its body's are the body's). */
+static bool lower_for_items(sema *s, const ast *n)
 {
     const ast *it = n->a;
     const char *path = it && it->kind == AST_CALL ? path_text(s, it->a) : NULL;
@@ -1323,21 +1560,21 @@ static void lower_for(sema *s, const ast *n)
         (it->n == 2 && it->first->next->kind == AST_KWARG)) {
         diag_error(s->d, it ? it->start : n->start, it ? it->end : n->end, "a for loop runs over range(n) or range(start, stop)");
         diag_hint(s->d, "for i in range(3) { ... } repeats its body; range(hp.Int(\"depth\", 1, 3)) searches the depth");
-        return;
+        return false;
     }
     const ast *start_node = it->n == 2 ? it->first : NULL, *stop_node = it->n == 2 ? it->first->next : it->first;
     int64_t start = 0;
     if (start_node) {
         ir_expr *e = lower_expr(s, start_node);
-        if (!e) return;
+        if (!e) return false;
         if (e->op != X_CONST || e->value.type != V_INT) {
             diag_error(s->d, start_node->start, start_node->end, "range's start must be an integer constant");
-            return;
+            return false;
         }
         start = e->value.u.i;
     }
     ir_expr *stop = lower_expr(s, stop_node);
-    if (!stop) return;
+    if (!stop) return false;
     /* The bound's largest value decides how far to unroll: evaluate it for every
      * combination of the hyperparameters it reads (bounds are small integer spaces). */
     int list[16], m = 0;
@@ -1360,13 +1597,13 @@ static void lower_for(sema *s, const ast *n)
             diag_error(s->d, stop_node->start, stop_node->end,
                        "a for loop's bound must be an integer constant or depend on integer hyperparameters");
         diag_hint(s->d, "use hp.Int(\"num_layers\", 1, 3) or hp.Choice over integers");
-        return;
+        return false;
     }
     if (total > 100000 || m == 16) {
         diag_error(s->d, stop_node->start, stop_node->end,
                    "a for loop's bound takes too many values to unroll (more than 100000 combinations)");
         diag_hint(s->d, "bound the loop by one hp.Int, such as range(hp.Int(\"num_layers\", 1, 3))");
-        return;
+        return false;
     }
     s->p->hps = s->hps;
     s->p->n_hps = s->n_hps;
@@ -1391,12 +1628,12 @@ static void lower_for(sema *s, const ast *n)
         arena_free(&scratch);
     }
     for (int k = 0; k < m; k++) s->values[list[k]] = value_none();
-    if (!ok) return;
+    if (!ok) return false;
     /* Unsigned: the difference of two int64 may not fit in one. */
     if (hi > start && (uint64_t)hi - (uint64_t)start > (uint64_t)MAX_LOOP) {
         diag_error(s->d, stop_node->start, stop_node->end, "a for loop may run at most %d times, but this one runs up to %llu",
                    MAX_LOOP, (unsigned long long)((uint64_t)hi - (uint64_t)start));
-        return;
+        return false;
     }
     ir_expr *outer = s->guard;
     for (int64_t i = start; i < hi; i++) {
@@ -1405,7 +1642,8 @@ static void lower_for(sema *s, const ast *n)
             if (s->iterations == MAX_UNROLLED + 1)
                 diag_error(s->d, stop_node->start, stop_node->end, "the model's loops run more than %d iterations in all",
                            MAX_UNROLLED);
-            break;
+            s->guard = outer;
+            return false;
         }
         ir_expr *cond = NULL;
         if (i >= lo) cond = binary(s, X_GT, stop, const_expr(s, value_int(i)));  /* only some trials get here */
@@ -1416,6 +1654,7 @@ static void lower_for(sema *s, const ast *n)
         s->loops = var.outer;
     }
     s->guard = outer;
+    return true;
 }
 
 typedef struct cond_check {
@@ -1476,14 +1715,19 @@ static bool check_condition(sema *s, const ir_expr *cond, const ast *node)
 /* if_item -> 'if' expr block [ 'else' (block | if_item) ] */
 static void lower_if(sema *s, const ast *n)
 {
+    /* A condition that cannot be lowered leaves a broken layer in the if's place. */
     ir_expr *cond = lower_expr(s, n->a);
-    if (!cond) return;
+    if (!cond) {
+        add_broken(s, n);
+        return;
+    }
     if (cond->op == X_CONST) {
         if (cond->value.type != V_BOOL) {
             char what[120];
             describe_value(cond->value, what, sizeof what);
             diag_error(s->d, n->a->start, n->a->end, "an if condition must be True or False, not %s", what);
             diag_hint(s->d, "compare it, as in: if depth > 1 { ... }");
+            add_broken(s, n);
             return;
         }
         /* A constant condition: only the branch taken exists. */
@@ -1501,9 +1745,13 @@ static void lower_if(sema *s, const ast *n)
         else diag_hint(s->d, "compare it, as in: if hp.%s(\"%s\", ...) > 0 { ... }; or use hp.Boolean(\"%s\")",
                        h->kind == HP_INT ? "Int" : h->kind == HP_FLOAT ? "Float" : h->kind == HP_CHOICE ? "Choice" : "Fixed",
                        h->name, h->name);
+        add_broken(s, n);
         return;
     }
-    if (!check_condition(s, cond, n->a)) return;
+    if (!check_condition(s, cond, n->a)) {
+        add_broken(s, n);
+        return;
+    }
     ir_expr *outer = s->guard;
     s->guard = conjoin(s, outer, cond);
     lower_items(s, n->first);
@@ -1518,7 +1766,7 @@ static void lower_if(sema *s, const ast *n)
 static void lower_items(sema *s, const ast *block)
 {
     if (!block) return;
-    for (const ast *item = block->first; item; item = item->next) {
+    for (const ast *item = block->first; item && !diag_stopped(s->d); item = item->next) {
         switch (item->kind) {
         case AST_CALL: lower_layer(s, item); break;
         case AST_FOR: lower_for(s, item); break;
@@ -1530,7 +1778,10 @@ static void lower_items(sema *s, const ast *block)
             /* Define it anyway (once), so its uses below are not errors too. */
             if (!bound_name(s, item->text)) lower_statement(s, item);
             break;
-        default: diag_error(s->d, item->start, item->end, "expected a layer, a for loop or an if"); break;
+        default:
+            diag_error(s->d, item->start, item->end, "expected a layer, a for loop or an if");
+            add_broken(s, item);
+            break;
         }
     }
 }
@@ -1572,7 +1823,7 @@ static void lower_statement(sema *s, const ast *n)
             if (lower_call(s, n, entry, &args, where))
                 set_call(s, entry->kind == ST_COMPILE ? &s->p->compile : &s->p->search, seen, n, entry, args);
             else
-                *seen = n;
+                *seen = n, s->search_broken |= entry->kind == ST_SEARCH;
             return;
         }
         /* After a syntax error, a statement out of place is most likely its echo (a lost brace). */
@@ -1626,26 +1877,35 @@ static void lower_statement(sema *s, const ast *n)
                 set_call(s, is_data ? &s->p->data : &s->p->tuner, seen, n, entry, args);
             return;
         }
-        for (constant *c = s->constants; c; c = c->next)
-            if (!strcmp(c->name, n->text)) {
-                diag_error(s->d, n->start, n->start + (uint32_t)strlen(n->text), "'%s' is assigned twice", n->text);
-                diag_note(s->d, c->node->start, c->node->end, "first assigned here");
-                return;
-            }
+        const constant *first = find_constant(s, n->text);
+        if (first) {
+            diag_error(s->d, n->start, n->start + (uint32_t)strlen(n->text), "'%s' is assigned twice", n->text);
+            diag_note(s->d, first->node->start, first->node->end, "first assigned here");
+            return;
+        }
         if (!strcmp(n->text, "hp") || !strcmp(n->text, "range") || st_find(-1, n->text)) {
             diag_error(s->d, n->start, n->start + (uint32_t)strlen(n->text), "'%s' is a built-in name and cannot be assigned", n->text);
             return;
         }
-        constant *c = ARENA_NEW(s->a, constant);
-        if (!c) return;
         /* Hyperparameters in a constant count as used only where the constant is. */
         s->defining = true;
-        c->value = lower_expr(s, n->a);
+        constant c = { .name = n->text, .value = lower_expr(s, n->a), .node = n };
         s->defining = false;
-        c->name = n->text;
-        c->node = n;
-        c->next = s->constants;
-        s->constants = c;
+        if (s->n_consts == s->cap_consts) {
+            int cap = s->cap_consts ? s->cap_consts * 2 : 64;
+            constant *grown = realloc(s->consts, sizeof *grown * (size_t)cap);
+            if (!grown) {
+                diag_error(s->d, n->start, n->end, "out of memory");
+                return;
+            }
+            s->consts = grown, s->cap_consts = cap;
+        }
+        s->consts[s->n_consts] = c;
+        if (!table_add(s, &s->const_names, c.name, s->n_consts)) {
+            diag_error(s->d, n->start, n->end, "out of memory");
+            return;
+        }
+        s->n_consts++;
         return;
     }
 }
@@ -1669,6 +1929,7 @@ static bool metric_computed(sema *s, const char *name, bool *needs_validation)
 
 static bool has_validation(sema *s)
 {
+    if (s->search_broken) return true;      /* not known: say nothing */
     if (!s->p->search.entry) return false;
     ir_expr *split = s->p->search.args[search_validation_split];
     ir_expr *vdata = s->p->search.args[search_validation_data];
@@ -1679,6 +1940,8 @@ static bool has_validation(sema *s)
     return false;
 }
 
+/* A name the tuner or a callback watches must be computed and, for a val_
+ * name, have validation data: two independent errors, both reported. */
 static void check_metric_name(sema *s, const char *what, const char *name, uint32_t at, uint32_t end)
 {
     bool needs_val;
@@ -1690,7 +1953,8 @@ static void check_metric_name(sema *s, const char *what, const char *name, uint3
         if (near && strcmp(near, name)) diag_hint(s->d, "did you mean '%s'?", near);
         else if (metric) diag_hint(s->d, "add \"%s\" to compile(metrics = [...])", metric->name);
         else diag_hint(s->d, "the metrics are loss and those listed in compile(metrics = [...]); val_ names need validation data");
-    } else if (needs_val && !has_validation(s)) {
+    }
+    if (needs_val && !has_validation(s)) {
         diag_error(s->d, at, end, "%s '%s' needs validation data", what, name);
         diag_hint(s->d, "set validation_split = 0.2 (or validation_data) in search(...)");
     }
@@ -1738,6 +2002,7 @@ static void final_checks(sema *s, const ast *root)
                      "compile(...) has no effect: every branch of the model is a classic estimator");
         diag_hint(s->d, "estimators have their own settings, e.g. LogisticRegression(C = 0.5); remove compile(...)");
     } else if (!s->compile) {
+        s->compile_missing_said = true;
         diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec has no compile(...) statement");
         diag_hint(s->d, "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])");
     }
@@ -1749,7 +2014,9 @@ static void final_checks(sema *s, const ast *root)
         for (int k = 0; s->p->search.args && k < e->n_args; k++)
             s->p->search.args[k] = const_expr(s, e->args[k].default_value);
     }
-    if (s->p->tuner.entry && s->d->errors == 0) {
+    /* Checked after other errors too: a missing metric and missing validation
+     * data are independent of them (values not known are taken as fine). */
+    if (s->p->tuner.entry) {
         const st_entry *t = s->p->tuner.entry;
         int k = st_arg_index(t, "objective");
         hpt_value obj;
@@ -1758,11 +2025,8 @@ static void final_checks(sema *s, const ast *root)
             arg_span(s->tuner->a, t, "objective", &a, &b);
             check_metric_name(s, "objective", obj.u.s, a, b);
         }
-        bool hyperband = t->id == ST_Hyperband || t->id == ST_BOHB;
-        if (hyperband && s->search_args[search_epochs])
-            diag_warning(s->d, s->search_args[search_epochs]->start, s->search_args[search_epochs]->end,
-                         "epochs has no effect under %s: the tuner sets each trial's epochs (up to max_epochs), as in Keras Tuner",
-                         t->name);
+        /* search(epochs = ...) under Hyperband or BOHB is what Keras Tuner's users
+         * write (its intro does): no warning; `hptc space` says who sets the epochs. */
     }
     if (s->search_args[search_validation_split] && s->search_args[search_validation_data])
         diag_warning(s->d, s->search_args[search_validation_split]->start, s->search_args[search_validation_split]->end,
@@ -1797,25 +2061,31 @@ static void final_checks(sema *s, const ast *root)
         ir_expr *cb = list->items[k];
         if (cb->op != X_OBJECT || cb->entry->id != ST_EarlyStopping) continue;
         ir_expr *mon = cb->items[EarlyStopping_monitor];
-        if (mon->op == X_CONST && mon->value.type == V_STRING && s->d->errors == 0) {
+        if (mon->op == X_CONST && mon->value.type == V_STRING) {
             uint32_t a = s->search->start, b = s->search->end;
             if (written) a = written->start, b = written->end;
             if (item && item->kind == AST_CALL) arg_span(item, cb->entry, "monitor", &a, &b);
             check_metric_name(s, "EarlyStopping monitor", mon->value.u.s, a, b);
         }
     }
-    /* Constants are kept newest first; warn in the order they were written. */
-    int n_unused = 0;
-    for (constant *c = s->constants; c; c = c->next) n_unused += !c->used && c->value;
-    const constant **unused = calloc((size_t)n_unused + 1, sizeof *unused);
-    int k = n_unused;
-    for (constant *c = s->constants; c && unused; c = c->next)
-        if (!c->used && c->value) unused[--k] = c;
-    for (k = 0; unused && k < n_unused; k++)
-        diag_warning(s->d, unused[k]->node->start, unused[k]->node->start + (uint32_t)strlen(unused[k]->name),
-                     "'%s' is assigned but never used%s", unused[k]->name,
-                     unused[k]->value && depends_on_hp(unused[k]->value) ? ": its hyperparameters take no part in the search" : "");
-    free(unused);
+    for (int k = 0; k < s->n_consts; k++) {
+        const constant *c = &s->consts[k];
+        if (c->used || !c->value) continue;
+        diag_warning(s->d, c->node->start, c->node->start + (uint32_t)strlen(c->name), "'%s' is assigned but never used%s",
+                     c->name, depends_on_hp(c->value) ? ": its hyperparameters take no part in the search" : "");
+    }
+}
+
+/* What shapes_check needs that the IR does not hold. */
+static void hand_on(sema *s, shapes_context *next)
+{
+    next->compile_written = s->compile != NULL || s->compile_missing_said;
+    const probe_facts *f = s->p->data.entry ? facts_of(s, s->p->data.args) : NULL;
+    if (f) next->data = *f, next->have_data = true;
+    const ir_expr *v = s->p->search.args ? s->p->search.args[search_validation_data] : NULL;
+    const ast *at = s->search_args[search_validation_data];
+    f = v && v->op == X_OBJECT ? facts_of(s, v->items) : NULL;
+    if (f && at) next->validation = *f, next->have_validation = true, next->validation_at = (ir_span){ at->start, at->end };
 }
 
 /* Rewrite every X_HP under e through map, in two passes because constants
@@ -1860,15 +2130,17 @@ static void drop_unused(sema *s)
     free(map);
 }
 
-int sema_lower(ir_program *p, const ast *root, diag_ctx *d)
+int sema_lower(ir_program *p, const ast *root, diag_ctx *d, const compile_options *options, shapes_context *next)
 {
-    sema s = { .p = p, .d = d, .a = &p->arena, .syntax_errors = d->errors };
+    sema s = { .p = p, .d = d, .a = &p->arena, .syntax_errors = d->errors, .options = options, .next = next };
     int before = d->errors;
-    for (const ast *n = root ? root->first : NULL; n; n = n->next) lower_statement(&s, n);
+    /* Past the error limit nothing more is printed: stop (a 50 MB file of mistakes ends at once). */
+    for (const ast *n = root ? root->first : NULL; n && !diag_stopped(d); n = n->next) lower_statement(&s, n);
     p->hps = s.hps;
     p->n_hps = s.n_hps;
     final_checks(&s, root);
     if (d->errors == before) drop_unused(&s);
+    if (next) hand_on(&s, next);
     /* Move the growing arrays into the arena so the program owns everything. */
     p->hps = ARENA_ARRAY(s.a, ir_hp, s.n_hps ? s.n_hps : 1);
     for (int k = 0; p->hps && k < s.n_hps; k++) {
@@ -1882,7 +2154,9 @@ int sema_lower(ir_program *p, const ast *root, diag_ctx *d)
     free(s.hps);
     free(s.info);
     free(s.values);
-    free(s.by_name);
+    free(s.hp_names.slots);
+    free(s.consts);
+    free(s.const_names.slots);
     free(s.layers);
     return d->errors - before;
 }

@@ -1,41 +1,63 @@
 /* shapes.c: see shapes.h.  Failures are collected per layer during the
- * walk over the space (below) and printed afterwards in layer order. */
+ * walk over the space (below) and printed afterwards in layer order; the
+ * first configuration too large for the memory after them.  A layer sema
+ * could not lower (args NULL) ends every walk that reaches it, unreported:
+ * sema said why, and a model with a hole has no shapes to speak of. */
 #include "compiler/shapes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int shapes_known_classes(const ir_program *p)
+bool shapes_builtin_facts(const st_entry *source, probe_facts *f)
 {
-    if (!p->data.entry) return 0;
-    return p->data.entry->id == ST_fashion_mnist || p->data.entry->id == ST_mnist ? 10 : 0;
+    if (source->id != ST_fashion_mnist && source->id != ST_mnist) return false;
+    *f = (probe_facts){ .rank = 2, .shape = { 28, 28 }, .n_classes = 10, .classes_fixed = true };
+    snprintf(f->source, sizeof f->source, "%s", source->name);
+    snprintf(f->sample, sizeof f->sample, "28x28");
+    return true;
 }
 
-/* The built-in datasets are 28x28 images; the runtime accepts any input
- * shape with as many values (28x28, 28x28x1, 784), so that is what to check. */
-static void check_input_size(const ir_program *p, diag_ctx *d)
+static long long sample_size(const int *shape, int rank)
 {
-    if (!p->data.entry || (p->data.entry->id != ST_fashion_mnist && p->data.entry->id != ST_mnist)) return;
+    long long size = 1;
+    for (int k = 0; k < rank; k++) size *= shape[k];
+    return size;
+}
+
+/* The runtime feeds each sample to the Input as its values in order (28x28,
+ * 28x28x1 and 784 all take Fashion-MNIST), so the Input's size must be the
+ * data's, and validation_data's samples must be as large. */
+static void check_input(const ir_program *p, diag_ctx *d, const shapes_context *c)
+{
     const ir_call *in = &p->layers[0];
-    if (in->entry->id != ST_Input) return;
+    if (!c || !in->args || in->entry->id != ST_Input) return;
     hpt_value v;
     arena scratch = { 0 };
     char why[160];
     if (ir_eval(p, in->args[Input_shape], NULL, &scratch, &v, why, sizeof why) == 0 && v.type == V_LIST) {
-        long size = 1;
+        long long size = 1;
         char dims[80] = "";
         size_t len = 0;
         for (int k = 0; k < v.u.list.n && len < sizeof dims; k++) {
-            size *= (long)value_as_double(v.u.list.items[k]);
+            size *= (long long)value_as_double(v.u.list.items[k]);
             len += (size_t)snprintf(dims + len, sizeof dims - len, "%s%lld", k ? "x" : "", (long long)v.u.list.items[k].u.i);
         }
-        if (size != 784) {
-            diag_error(d, in->span.start, in->span.end,
-                         "the input has %ld values per sample (%s), but %s samples have 784 (28x28)", size,
-                         dims, p->data.entry->name);
-            diag_hint(d, "declare the input as Input(shape = [28, 28]) (or [28, 28, 1] for convolutions)");
+        const probe_facts *f = &c->data;
+        long long want = c->have_data && f->rank ? sample_size(f->shape, f->rank) : size;
+        if (size != want) {
+            diag_error(d, in->span.start, in->span.end, "the input has %lld values per sample (%s), but %s samples have %lld (%s)",
+                       size, dims, f->source, want, f->sample);
+            char shape[64] = "";
+            for (int k = 0, n = 0; k < f->rank; k++) n += snprintf(shape + n, sizeof shape - (size_t)n, "%s%d", k ? ", " : "", f->shape[k]);
+            if (f->rank == 2) diag_hint(d, "declare the input as Input(shape = [%s]) (or [%s, 1] for convolutions)", shape, shape);
+            else diag_hint(d, "declare the input as Input(shape = [%s])", shape);
         }
+        const probe_facts *g = &c->validation;
+        if (c->have_validation && g->rank && sample_size(g->shape, g->rank) != size && size == want)
+            diag_error(d, c->validation_at.start, c->validation_at.end,
+                       "validation_data samples have %lld values (%s, in %s), but the model's input has %lld (%s)",
+                       sample_size(g->shape, g->rank), g->sample, g->source, size, dims);
     }
     arena_free(&scratch);
 }
@@ -61,6 +83,33 @@ int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], 
     }
     return 0;
 }
+
+/* ---- the model's size --------------------------------------------------------
+ *
+ * Every configuration's parameters must fit in memory with their gradients
+ * and the optimizer's state.  The walk below merges states with the same
+ * future, so the largest configuration is found as a maximum over the walk's
+ * graph: each memo state keeps the largest cost of any continuation from it
+ * (its future), known once every walk from it has ended (a walk never meets
+ * a state of its own ancestors: layers only advance).  Each walk logs its
+ * steps (the layer it passed, the state it entered) on a stack; when it ends,
+ * its steps get their futures from the end backwards, and its result goes to
+ * the walk it split from, which keeps the largest of its children's.  A
+ * walk's end, or its meeting a state already walked, adds the cost of its
+ * path to the future: a sum over memory is the error, at the largest layer. */
+typedef struct cost {
+    double params, stats;   /* trainable parameters, non-trainable statistics */
+    double big_floats;      /* the layer taking the most memory, its floats and parameters */
+    double big_params;
+    int big;                /* -1: none */
+    bool valid;             /* false: every configuration from here fails a shape check */
+} cost;
+
+typedef struct step_log {
+    int future;             /* index of the memo state entered at this step, or -1 */
+    int layer;              /* the layer passed, or -1 */
+    double params, stats;
+} step_log;
 
 /* ---- checking over the whole space ----------------------------------------
  *
@@ -100,15 +149,35 @@ typedef struct walker {
     int *origin_log, n_origin;  /* ... in the order they were added, to undo */
     failure *fail;          /* n_layers + 1: the last slot is the model's output */
     uint64_t (*seen)[2];    /* fingerprints of the states walked (memo_state) */
+    int32_t *seen_future;   /* with the model's size checked: each state's future (index) */
     size_t seen_used, seen_cap;
     long steps;
     hpt_value args[32];     /* the layer being walked: evaluated shape arguments */
     char why[300];
     uint64_t sum[2];        /* the state's values (memo_state); frames keep their own */
     int *dies, *dies_at;    /* dies[dies_at[k] .. dies_at[k + 1]): hps last needed at layer k */
-    int classes, sparse;
+    /* Layer k's guard as the terms of its conjunction, terms[term_from[k] ..
+     * + term_count[k]), with prefixes[j] the node meaning terms up to j all
+     * hold (guards are left-deep: conjoin(outer, cond)).  A walk evaluates
+     * each term once: a split re-enters the layer where its parent stopped. */
+    const ir_expr **terms, **prefixes;
+    int *term_from, *term_count;
+    size_t n_terms, cap_terms;
+    long long classes;      /* the data's classes (0: not known) */
+    bool classes_fixed;     /* the source defines them: the output must be exactly as wide */
+    const char *classes_from;   /* the source whose labels need the most outputs */
+    int sparse;
     bool network;           /* compile(...) is there: a network is allowed */
     bool oom;
+    /* Each configuration's size (see "The model's size" below); memory 0: not checked. */
+    double memory, per_param;   /* bytes available; floats per trainable parameter (weights,
+                                   gradients, optimizer state) */
+    cost *futures;          /* per memo state: the largest continuation from it */
+    size_t n_futures, cap_futures;
+    step_log *log;          /* the steps of the walks in progress, a stack */
+    size_t n_log, cap_log;
+    char *size_message;     /* the first configuration too large, malloc'd */
+    int size_layer;
 } walker;
 
 /* A state's identity: the layer, the input shape, and the values of the
@@ -132,10 +201,28 @@ static void account(walker *w, int h, int status, int sign)
     w->sum[1] += (uint64_t)sign * mix(x ^ 0x5bd1e9955bd1e995ull);
 }
 
-/* Seen before?  States are kept as 128-bit fingerprints in an open-addressing
- * set (16 bytes a state: the walk of a 10,000-line spec visits 10^5 of them). */
-static int memo_state(walker *w, int k, const int *shape, int rank)
+static int new_future(walker *w)
 {
+    if (w->n_futures == w->cap_futures) {
+        size_t cap = w->cap_futures ? w->cap_futures * 2 : 4096;
+        cost *grown = realloc(w->futures, cap * sizeof *grown);
+        if (!grown) {
+            w->oom = true;
+            return -1;
+        }
+        w->futures = grown, w->cap_futures = cap;
+    }
+    w->futures[w->n_futures] = (cost){ .big = -1 };
+    return (int)w->n_futures++;
+}
+
+/* Seen before?  States are kept as 128-bit fingerprints in an open-addressing
+ * set (16 bytes a state: the walk of a 10,000-line spec visits 10^5 of them).
+ * With the model's size checked, *future is the state's future: a new one's,
+ * or the one found. */
+static int memo_state(walker *w, int k, const int *shape, int rank, int *future)
+{
+    *future = -1;
     uint64_t a = mix((uint64_t)(uint32_t)k << 32 | (uint32_t)rank), b = mix((uint64_t)(uint32_t)shape[0] << 32 | (uint32_t)shape[1]);
     uint64_t c = mix((uint64_t)(uint32_t)shape[2] << 32 | (uint32_t)shape[3]);
     uint64_t f0 = mix(a ^ mix(b ^ mix(c ^ w->sum[0]))) | 1;    /* never 0: 0 marks an empty slot */
@@ -143,23 +230,31 @@ static int memo_state(walker *w, int k, const int *shape, int rank)
     if (w->seen_used * 2 >= w->seen_cap) {
         size_t cap = w->seen_cap ? w->seen_cap * 2 : 4096;
         uint64_t (*grown)[2] = calloc(cap, sizeof *grown);
-        if (!grown) {
+        int32_t *futures = w->memory > 0 ? malloc(cap * sizeof *futures) : NULL;
+        if (!grown || (w->memory > 0 && !futures)) {
+            free(grown), free(futures);
             w->oom = true;
             return 1;
         }
         for (size_t j = 0; j < w->seen_cap; j++) {
             if (!w->seen[j][0]) continue;
-            size_t at = w->seen[j][0] & (cap - 1);
+            size_t at = w->seen[j][1] & (cap - 1);
             while (grown[at][0]) at = (at + 1) & (cap - 1);
             grown[at][0] = w->seen[j][0], grown[at][1] = w->seen[j][1];
+            if (futures) futures[at] = w->seen_future[j];
         }
-        free(w->seen);
-        w->seen = grown, w->seen_cap = cap;
+        free(w->seen), free(w->seen_future);
+        w->seen = grown, w->seen_cap = cap, w->seen_future = futures;
     }
-    size_t at = f0 & (w->seen_cap - 1);
+    /* Indexed by f1: f0's lowest bit is always set, which would leave every even slot empty. */
+    size_t at = f1 & (w->seen_cap - 1);
     for (; w->seen[at][0]; at = (at + 1) & (w->seen_cap - 1))
-        if (w->seen[at][0] == f0 && w->seen[at][1] == f1) return 1;
+        if (w->seen[at][0] == f0 && w->seen[at][1] == f1) {
+            if (w->seen_future) *future = w->seen_future[at];
+            return 1;
+        }
     w->seen[at][0] = f0, w->seen[at][1] = f1;
+    if (w->seen_future) *future = w->seen_future[at] = new_future(w);
     w->seen_used++;
     return 0;
 }
@@ -250,21 +345,20 @@ static int branches(walker *w, int h)
 {
     if (w->branch[h]) return w->n_branch[h];
     const ir_hp *hp = &w->p->hps[h];
-    hpt_value *v = calloc(BRANCH_CAP + 1, sizeof *v);
+    long card = ir_hp_cardinality(hp);
+    hpt_value grid[BRANCH_CAP];
+    int m = card > 0 && card <= BRANCH_CAP ? ir_hp_values(hp, grid, BRANCH_CAP) : 0;
+    if (!m) {
+        ir_hp_ends(hp, grid);
+        m = 2;
+    }
+    hpt_value *v = malloc(((size_t)m + 1) * sizeof *v);
     if (!v) {
         w->oom = true;
         return 0;
     }
-    long card = ir_hp_cardinality(hp);
     int n = 1;
     v[0] = hp->default_value;
-    hpt_value grid[BRANCH_CAP];
-    int m = card > 0 && card <= BRANCH_CAP ? ir_hp_values(hp, grid, BRANCH_CAP) : 0;
-    if (!m) {
-        grid[0] = hp->min;
-        grid[1] = card > 0 ? ir_hp_value_at(hp, card - 1) : hp->max;
-        m = 2;
-    }
     for (int j = 0; j < m; j++)
         if (!value_equal(grid[j], v[0]) || grid[j].type != v[0].type) v[n++] = grid[j];
     w->branch[h] = v;
@@ -312,6 +406,11 @@ typedef struct frame {
     int depth, origins;     /* the walker's marks when the walk began, to undo */
     uint64_t sum[2];        /* the walker's sums when the walk began or split */
     int h, v, n, at;        /* the split: hp, value index, count, depth before it (h < 0: none) */
+    int held, depended;     /* at layer k: guard terms known true, and those noted in origin */
+    cost path;              /* the model's size: the layers passed since the first */
+    cost rest;              /* ... the largest continuation after this walk's last step */
+    bool rest_set;
+    size_t log_from;        /* this walk's steps: log[log_from ..] */
 } frame;
 
 /* Past layer f->k: the hyperparameters last needed there no longer tell states apart. */
@@ -320,6 +419,106 @@ static void advance(walker *w, frame *f)
     for (int j = w->dies_at[f->k]; j < w->dies_at[f->k + 1]; j++)
         if (w->status[w->dies[j]] != UNSET) account(w, w->dies[j], w->status[w->dies[j]], -1);
     f->k++;
+    f->held = f->depended = 0;
+}
+
+/* ---- the model's size: the walk's side (see the section above) ---------- */
+
+static double floats_of(const walker *w, double params, double stats) { return params * w->per_param + stats; }
+
+static void cost_add(const walker *w, cost *c, int layer, double params, double stats)
+{
+    c->params += params, c->stats += stats;
+    double f = floats_of(w, params, stats);
+    if (layer >= 0 && f > c->big_floats) c->big = layer, c->big_floats = f, c->big_params = params;
+}
+
+/* 7840010250 as "7,840,010,250". */
+static const char *grouped(double x, char *buf, size_t n)
+{
+    char digits[64];
+    int len = snprintf(digits, sizeof digits, "%.0f", x), o = 0;
+    for (int k = 0; k < len && o + 2 < (int)n; k++) {
+        if (k && (len - k) % 3 == 0) buf[o++] = ',';
+        buf[o++] = digits[k];
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+/* 125.4 GiB, 1.01 GiB, 300.0 MiB, 2.4 TiB. */
+static const char *in_bytes(double x, char *buf, size_t n)
+{
+    static const char *const units[] = { "MiB", "GiB", "TiB", "PiB" };
+    int u = 0;
+    for (x /= 1 << 20; x >= 1024 && u < 3; u++) x /= 1024;
+    snprintf(buf, n, x < 10 ? "%.2f %s" : "%.1f %s", x, units[u]);
+    return buf;
+}
+
+/* A walk's end, with rest the largest continuation after it (NULL: none):
+ * the first configuration whose size passes the memory is the error. */
+static void check_size(walker *w, const frame *f, const cost *rest)
+{
+    if (w->memory <= 0 || w->size_message || (rest && !rest->valid)) return;
+    cost total = f->path;
+    if (rest) {
+        total.params += rest->params, total.stats += rest->stats;
+        if (rest->big_floats > total.big_floats) total.big = rest->big, total.big_floats = rest->big_floats, total.big_params = rest->big_params;
+    }
+    double bytes = floats_of(w, total.params, total.stats) * sizeof(float);
+    if (bytes <= w->memory || total.big < 0) return;
+    char all[40], here[40], with[400], need_text[40], have_text[40];
+    size_t len = 0;
+    with[0] = 0;
+    for (int h = 0; h < w->p->n_hps && len + 1 < sizeof with; h++) {
+        if (!w->origin[h] || w->status[h] < 0) continue;
+        char v[64];
+        value_format(v, sizeof v, w->values[h]);
+        len += (size_t)snprintf(with + len, sizeof with - len, "%s'%s' = %s", len ? ", " : "", w->p->hps[h].name, v);
+    }
+    size_t need = 600 + len;
+    w->size_message = malloc(need);
+    if (!w->size_message) return;
+    snprintf(w->size_message, need,
+             "this layer holds %s of the model's %s parameters, whose weights, gradients and optimizer state take %s, "
+             "more than the %s of memory%s%s",
+             grouped(total.big_params, here, sizeof here), grouped(total.params, all, sizeof all),
+             in_bytes(bytes, need_text, sizeof need_text), in_bytes(w->memory, have_text, sizeof have_text),
+             *with ? " when " : "", with);
+    w->size_layer = total.big;
+}
+
+/* Log this step of the walk (the state entered, -1: none). */
+static void log_step(walker *w, int future)
+{
+    if (w->n_log == w->cap_log) {
+        size_t cap = w->cap_log ? w->cap_log * 2 : 1024;
+        step_log *grown = realloc(w->log, cap * sizeof *grown);
+        if (!grown) {
+            w->oom = true;
+            return;
+        }
+        w->log = grown, w->cap_log = cap;
+    }
+    w->log[w->n_log++] = (step_log){ .future = future, .layer = -1 };
+}
+
+/* f has ended: its steps' futures, from its end backwards, and its result to
+ * the walk it split from (the largest of its children's). */
+static void finish_walk(walker *w, frame *f, frame *parent)
+{
+    if (w->memory <= 0) return;
+    cost acc = f->rest_set ? f->rest : (cost){ .big = -1 };
+    for (size_t j = w->n_log; j > f->log_from; j--) {
+        const step_log *e = &w->log[j - 1];
+        if (e->layer >= 0) cost_add(w, &acc, e->layer, e->params, e->stats);
+        if (e->future >= 0) w->futures[e->future] = acc;
+    }
+    w->n_log = f->log_from;
+    if (parent && acc.valid &&
+        (!parent->rest_set || floats_of(w, acc.params, acc.stats) > floats_of(w, parent->rest.params, parent->rest.stats)))
+        parent->rest = acc, parent->rest_set = true;
 }
 
 /* Run f's walk over its layers until it ends (0) or splits on a hyperparameter
@@ -334,7 +533,16 @@ static int run(walker *w, frame *f)
     while (f->k <= p->n_layers && !w->oom) {
         int k = f->k;
         if (++w->steps > STEP_CAP) return 0;
-        if (w->depth > 0 && memo_state(w, k, f->shape, f->rank | f->mode << 8)) return 0;
+        int future = -1;
+        if (w->depth > 0 && memo_state(w, k, f->shape, f->rank | f->mode << 8, &future)) {
+            if (future >= 0) {      /* its continuations are known: the largest ends this walk */
+                f->rest = w->futures[future], f->rest_set = true;
+                check_size(w, f, &f->rest);
+            }
+            return 0;
+        }
+        if (w->memory > 0) log_step(w, future);
+        if (k < p->n_layers && !p->layers[k].args) return 0;     /* a layer lowering could not make: stop here */
         if (k == p->n_layers) {
             /* The model's output: flat, and one value per class for a classification loss. */
             if (f->mode == MODE_ESTIMATOR) {
@@ -343,20 +551,35 @@ static int run(walker *w, frame *f)
                 record_failure(w, k, "the model is a network (it holds no estimator) and there is no compile(...) for it");
             } else if (f->rank != 1) {
                 record_failure(w, k, "the model's output must be flat (one axis); add Flatten() and a Dense layer");
-            } else if (w->sparse && w->classes && f->shape[0] != w->classes) {
-                snprintf(why, why_len, "the model outputs %d values, but the data has %d classes", f->shape[0], w->classes);
+            } else if (w->sparse && w->classes_fixed && f->shape[0] != w->classes) {
+                snprintf(why, why_len, "the model outputs %d values, but the data has %lld classes", f->shape[0], w->classes);
+                record_failure(w, k, why);
+            } else if (w->classes > f->shape[0]) {
+                /* Labels past the outputs fail every trial, whatever the loss. */
+                snprintf(why, why_len, "the model outputs %d values, but the labels in %s go up to %lld (%lld classes)",
+                         f->shape[0], w->classes_from, w->classes - 1, w->classes);
                 record_failure(w, k, why);
             } else {
                 w->fail[k].ok_seen = true;
+                f->rest = (cost){ .big = -1, .valid = true }, f->rest_set = true;
+                check_size(w, f, &f->rest);
             }
             return 0;
         }
         const ir_call *c = &p->layers[k];
-        /* What this layer needs: its guard, then (when present) its shape arguments. */
+        /* What this layer needs: its guard, term by term from where this walk
+         * left it, then (when present) its shape arguments. */
         arena scratch = { 0 };
-        bool present;
-        int need = lazy_holds(w, c->guard, &present), rc = 0;
-        for (int j = 0; j < c->entry->n_args; j++) args[j] = value_none();
+        const ir_expr **terms = w->terms + w->term_from[k], **prefixes = w->prefixes + w->term_from[k];
+        bool present = true;
+        int need = OK, rc = 0;
+        while (f->held < w->term_count[k]) {
+            need = lazy_holds(w, terms[f->held], &present);
+            if (need != OK || !present) break;
+            f->held++;
+        }
+        /* Constant arguments (use_bias) for the model's size; shape ones are evaluated below. */
+        for (int j = 0; j < c->entry->n_args; j++) args[j] = c->args[j]->op == X_CONST ? c->args[j]->value : value_none();
         for (int j = 0; present && need == OK && rc == 0 && j < c->entry->n_args; j++)
             if (c->entry->args[j].flags & A_SHAPE) {
                 need = lazy(w, c->args[j], &scratch, &args[j], why, why_len);
@@ -364,10 +587,11 @@ static int run(walker *w, frame *f)
             }
         if (need >= 0) {
             arena_free(&scratch);
-            /* The needed one's condition may need others first; a cycle of conditions leaves it inactive. */
+            /* The needed one's condition may need others first; a cycle of conditions leaves it inactive.
+             * Defined under the terms known to hold (an if nested in ifs), it is active. */
             int h = need, up;
-            bool active;
-            for (int guard = 0; (up = lazy_holds(w, p->hps[h].condition, &active)) >= 0; h = up)
+            bool active = f->held > 0 && p->hps[h].condition == prefixes[f->held - 1];
+            for (int guard = 0; !active && (up = lazy_holds(w, p->hps[h].condition, &active)) >= 0; h = up)
                 if (++guard > p->n_hps) {
                     active = false;
                     break;
@@ -383,7 +607,8 @@ static int run(walker *w, frame *f)
             set_status(w, h, 0);
             return 1;
         }
-        depend(w, c->guard);
+        for (int evaluated = present ? f->held : f->held + 1; f->depended < evaluated; f->depended++)
+            depend(w, terms[f->depended]);
         if (!present) {
             arena_free(&scratch);
             advance(w, f);
@@ -413,6 +638,12 @@ static int run(walker *w, frame *f)
             return 0;
         }
         w->fail[k].ok_seen = true;
+        if (w->memory > 0 && w->n_log > 0) {
+            step_log *e = &w->log[w->n_log - 1];
+            st_layer_params(c->entry, args, f->shape, f->rank, out, out_rank, &e->params, &e->stats);
+            e->layer = k;
+            cost_add(w, &f->path, k, e->params, e->stats);
+        }
         memcpy(f->shape, out, sizeof f->shape);
         f->rank = out_rank;
         f->mode = mode, f->named = named;
@@ -425,7 +656,7 @@ static int run(walker *w, frame *f)
  * heap (a path may split thousands of times: no C recursion). */
 static void walk(walker *w)
 {
-    frame *stack = NULL, child = { .h = -1 };
+    frame *stack = NULL, child = { .h = -1, .path = { .big = -1 } };
     size_t top = 0, cap = 0;
     bool push = true;
     for (;;) {
@@ -439,6 +670,7 @@ static void walk(walker *w)
                 stack = grown;
             }
             child.depth = w->depth, child.origins = w->n_origin, child.h = -1;
+            child.rest_set = false, child.log_from = w->n_log;
             memcpy(child.sum, w->sum, sizeof child.sum);
             stack[top++] = child;
         }
@@ -455,7 +687,8 @@ static void walk(walker *w)
             child = *f;                     /* the child goes on from where f split */
             continue;
         }
-        /* f is done: undo what it assigned, and pop. */
+        /* f is done: its result to its parent, undo what it assigned, and pop. */
+        finish_walk(w, f, top >= 2 ? &stack[top - 2] : NULL);
         while (w->n_origin > f->origins) w->origin[w->origin_log[--w->n_origin]] = 0;
         unwind(w, f->depth);
         if (--top == 0) break;
@@ -479,13 +712,80 @@ static void mark_use(const ir_program *p, const ir_expr *e, int k, int *last_use
     for (int j = 0; j < e->n_items; j++) mark_use(p, e->items[j], k, last_use, depth);
 }
 
-int shapes_check(const ir_program *p, diag_ctx *d)
+/* Layer k's guard as terms (see walker); consecutive layers under one guard
+ * share theirs. */
+static bool flatten_guards(walker *w)
+{
+    const ir_program *p = w->p;
+    w->term_from = malloc(((size_t)p->n_layers + 1) * sizeof *w->term_from);
+    w->term_count = malloc(((size_t)p->n_layers + 1) * sizeof *w->term_count);
+    w->cap_terms = 16;      /* never NULL: terms + 0 is taken for guardless layers */
+    w->terms = malloc(w->cap_terms * sizeof *w->terms);
+    w->prefixes = malloc(w->cap_terms * sizeof *w->prefixes);
+    if (!w->term_from || !w->term_count || !w->terms || !w->prefixes) return false;
+    for (int k = 0; k < p->n_layers; k++) {
+        const ir_expr *g = p->layers[k].guard;
+        if (k > 0 && g == p->layers[k - 1].guard) {
+            w->term_from[k] = w->term_from[k - 1], w->term_count[k] = w->term_count[k - 1];
+            continue;
+        }
+        int n = 0;
+        for (const ir_expr *e = g; e; e = e->op == X_AND ? e->a : NULL) n++;
+        if (w->n_terms + (size_t)n > w->cap_terms) {
+            size_t cap = (w->n_terms + (size_t)n) * 2;
+            const ir_expr **t = realloc(w->terms, cap * sizeof *t), **q = t ? realloc(w->prefixes, cap * sizeof *q) : NULL;
+            if (t) w->terms = t;
+            if (q) w->prefixes = q;
+            if (!t || !q) return false;
+            w->cap_terms = cap;
+        }
+        /* Down the left spine: the node at depth j from the top covers terms 0 .. n - 1 - j. */
+        int j = n - 1;
+        for (const ir_expr *e = g; e; e = e->op == X_AND ? e->a : NULL, j--) {
+            w->terms[w->n_terms + (size_t)j] = e->op == X_AND && j > 0 ? e->b : e;
+            w->prefixes[w->n_terms + (size_t)j] = e;
+        }
+        w->term_from[k] = (int)w->n_terms, w->term_count[k] = n;
+        w->n_terms += (size_t)n;
+    }
+    return true;
+}
+
+/* The classes the output must cover: the data's, or validation_data's when
+ * its labels go further (the runtime checks both against the outputs). */
+static void classes_of(walker *w, const shapes_context *c)
+{
+    static const probe_facts none = { .source = "the data" };
+    const probe_facts *data = c && c->have_data ? &c->data : &none;
+    const probe_facts *val = c && c->have_validation ? &c->validation : &none;
+    const probe_facts *most = val->n_classes > data->n_classes ? val : data;
+    w->classes = most->n_classes;
+    w->classes_fixed = most->classes_fixed;
+    w->classes_from = most->labels[0] ? most->labels : most->source;
+}
+
+/* Floats of optimizer state per trainable parameter: the optimizer's, or
+ * Adam's 2 (the most any takes) when it depends on a hyperparameter. */
+static int optimizer_state(const ir_program *p)
+{
+    hpt_value v;
+    arena scratch = { 0 };
+    char why[100];
+    int n = -1;
+    if (p->compile.args && ir_eval(p, p->compile.args[compile_optimizer], NULL, &scratch, &v, why, sizeof why) == 0)
+        n = st_optimizer_state(v);
+    arena_free(&scratch);
+    return n >= 0 ? n : 2;
+}
+
+int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c)
 {
     if (p->n_layers == 0) return 0;
     int before = d->errors;
-    check_input_size(p, d);
+    check_input(p, d, c);
     size_t nh = (size_t)p->n_hps + 1;
-    walker w = { .p = p, .classes = shapes_known_classes(p) };
+    walker w = { .p = p };
+    classes_of(&w, c);
     w.values = calloc(nh, sizeof *w.values);
     w.status = malloc(nh * sizeof *w.status);
     w.branch = calloc(nh, sizeof *w.branch);
@@ -496,16 +796,16 @@ int shapes_check(const ir_program *p, diag_ctx *d)
     w.origin_log = malloc(nh * sizeof *w.origin_log);
     w.fail = calloc((size_t)p->n_layers + 1, sizeof *w.fail);
     if (!w.values || !w.status || !w.branch || !w.n_branch || !w.last_use || !w.stack || !w.fail || !w.origin ||
-        !w.origin_log) {
+        !w.origin_log || !flatten_guards(&w)) {
         diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory");
         goto out;
     }
     for (int h = 0; h < p->n_hps; h++) w.status[h] = UNSET, w.last_use[h] = -1;
     for (int k = 0; k < p->n_layers; k++) {
-        const ir_call *c = &p->layers[k];
-        mark_use(p, c->guard, k, w.last_use, 0);
-        for (int j = 0; j < c->entry->n_args; j++)
-            if (c->entry->args[j].flags & A_SHAPE) mark_use(p, c->args[j], k, w.last_use, 0);
+        const ir_call *l = &p->layers[k];
+        mark_use(p, l->guard, k, w.last_use, 0);
+        for (int j = 0; l->args && j < l->entry->n_args; j++)
+            if (l->entry->args[j].flags & A_SHAPE) mark_use(p, l->args[j], k, w.last_use, 0);
     }
     /* Bucket the hps by the layer they are last needed at. */
     w.dies = malloc(nh * sizeof *w.dies);
@@ -523,7 +823,8 @@ int shapes_check(const ir_program *p, diag_ctx *d)
     for (int h = 0; h < p->n_hps; h++)
         if (w.last_use[h] >= 0) w.dies[fill[w.last_use[h]]++] = h;
     free(fill);
-    w.network = p->compile.entry != NULL;
+    w.network = p->compile.entry != NULL || (c && c->compile_written);
+    if (w.network && c && c->memory_bytes > 0) w.memory = c->memory_bytes, w.per_param = 2 + optimizer_state(p);
     if (p->compile.entry) {
         ir_expr *loss = p->compile.args[compile_loss];
         const st_entry *e = NULL;
@@ -533,7 +834,7 @@ int shapes_check(const ir_program *p, diag_ctx *d)
     }
     walk(&w);
     if (w.oom) diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory while checking shapes");
-    else if (w.steps > STEP_CAP)
+    else if (w.steps > STEP_CAP && d->errors == 0)     /* after an error, a truncated model's walk is no news */
         diag_warning(d, DIAG_NOWHERE, DIAG_NOWHERE,
                      "shapes were checked on part of the search space only, the default trial included: "
                      "checking all of it takes more than %d steps", STEP_CAP);
@@ -551,11 +852,18 @@ int shapes_check(const ir_program *p, diag_ctx *d)
             diag_error(d, at->span.start, at->span.end, "%s", f->message);
         }
     }
+    if (w.size_message) {
+        const ir_call *at = &p->layers[w.size_layer];
+        diag_error(d, at->span.start, at->span.end, "%s", w.size_message);
+        diag_hint(d, "make the layer smaller (a lower max_value for its size), or check against another machine's "
+                     "memory with HPTC_MEMORY_LIMIT=BYTES");
+    }
 out:
     for (int k = 0; w.fail && k <= p->n_layers; k++) free(w.fail[k].message);
     for (int h = 0; w.branch && h < p->n_hps; h++) free(w.branch[h]);
     free(w.values), free(w.status), free(w.branch), free(w.n_branch), free(w.last_use), free(w.stack), free(w.fail);
     free(w.origin), free(w.origin_log), free(w.dies), free(w.dies_at);
-    free(w.seen);
+    free(w.terms), free(w.prefixes), free(w.term_from), free(w.term_count);
+    free(w.seen), free(w.seen_future), free(w.futures), free(w.log), free(w.size_message);
     return d->errors - before;
 }

@@ -9,22 +9,41 @@
  * when 'pool' = True").  Dimensions of more than 64 values are tried at their
  * ends, where monotone shape rules break first; a space that would take more
  * than a million steps is checked in part, the default trial first, with a
- * warning. */
+ * warning.  Given the data's facts (compiler/probe.h), the same walk checks
+ * the Input against the samples and the output against the classes; given
+ * the memory, each configuration's parameters against it. */
 #ifndef HPTC_SHAPES_H
 #define HPTC_SHAPES_H
 #include "compiler/diag.h"
 #include "compiler/ir.h"
+#include "compiler/probe.h"
 
-/* Returns the number of errors reported. */
-int shapes_check(const ir_program *p, diag_ctx *d);
+/* What the checks over the space know beyond the IR (filled by sema). */
+typedef struct shapes_context {
+    bool compile_written;       /* compile(...) is in the spec, even if it had errors, or its
+                                   absence was reported already: a network is not an error here */
+    bool have_data, have_validation;
+    probe_facts data;           /* the data's facts (rank 0, n_classes 0: not known) */
+    probe_facts validation;     /* search(validation_data = ...)'s */
+    ir_span validation_at;      /* where validation_data was written */
+    double memory_bytes;        /* 0: each configuration's size is not checked */
+} shapes_context;
+
+/* Check every configuration's shapes; with c (may be NULL), also the model
+ * against the data (the Input's size, the output's width against the
+ * classes) and each configuration's weights, gradients and optimizer state
+ * against memory_bytes, reported at the layer that holds the most.  A layer
+ * whose lowering failed (args NULL) ends the walks that reach it, silently.
+ * Returns the number of errors reported. */
+int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c);
 
 /* Output shape of every present layer under one assignment (for the runtime
  * and `hptc space`).  shapes is n_layers x 4 ints, ranks n_layers; absent
  * layers get rank 0.  Returns -1 with a sentence in why when a rule fails. */
 int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, char *why, size_t n);
 
-/* Classes the data source is known to have before loading it (10 for the
- * built-in datasets), or 0 when only the data can tell. */
-int shapes_known_classes(const ir_program *p);
+/* The facts of a built-in dataset (fashion_mnist, mnist: 28x28, 10 classes)
+ * into *f; false for another source. */
+bool shapes_builtin_facts(const st_entry *source, probe_facts *f);
 
 #endif

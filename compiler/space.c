@@ -130,6 +130,7 @@ static double count(counter *c, int pos)
             int at = c->depth;
             c->stack[c->depth++] = h;
             for (long v = 0; v < card && !c->infinite && !c->gave_up; v++) {
+                if (++c->steps > STEP_CAP) c->gave_up = true;     /* a parent of 2^63 values */
                 c->status[h] = (int)v;
                 c->values[h] = ir_hp_value_at(&p->hps[h], v);
                 total += count(c, pos + 1);

@@ -1117,3 +1117,215 @@ void data_free(data_set *d)
     free(d->class_names);
     memset(d, 0, sizeof *d);
 }
+
+/* ---- probing: the headers `hptc check` reads (see data.h) ---------------- */
+
+/* Whether the file may be read whole to count its classes, whether it is
+ * plain (not gzip), and its size on disk; false when it cannot be stat'd
+ * (rd_open then says why). */
+static bool probe_small(const char *path, bool *plain, long long *bytes)
+{
+    struct stat st;
+    unsigned char magic[2] = { 0, 0 };
+    *plain = true, *bytes = -1;
+    if (stat(path, &st) != 0) return false;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        if (fread(magic, 1, 2, f) != 2) magic[0] = 0;
+        fclose(f);
+    }
+    *plain = !(magic[0] == 0x1f && magic[1] == 0x8b);
+    *bytes = (long long)st.st_size;
+    return st.st_size <= (*plain ? DATA_PROBE_READ : DATA_PROBE_READ / 8);
+}
+
+/* A plain file must be as long as its header says (a gzipped one is checked
+ * when it is loaded). */
+static int probe_length(const char *path, bool plain, long long bytes, size_t header, size_t count, size_t item,
+                        hpt_error *e)
+{
+    size_t data, total;
+    if (__builtin_mul_overflow(count, item, &data) || __builtin_add_overflow(data, header, &total))
+        return hpt_fail(e, "%s: its header declares more data than fits in memory", path);
+    if (plain && bytes >= 0 && (long long)total != bytes)
+        return hpt_fail(e, "%s: its header declares %zu bytes, but the file has %lld%s", path, total, bytes,
+                        (long long)total > bytes ? " (truncated?)" : "");
+    return 0;
+}
+
+/* The largest of count labels of `item` bytes (1, 4 or 8; signed but for 1)
+ * read a chunk at a time; a negative one is an error. */
+static int probe_max_label(reader *r, size_t count, size_t item, size_t expect, long long *max, hpt_error *e)
+{
+    enum { CHUNK = 1 << 13 };
+    uint64_t bounce[CHUNK];
+    *max = -1;
+    for (size_t done = 0; done < count;) {
+        size_t k = count - done < CHUNK ? count - done : CHUNK;
+        if (rd_exact(r, bounce, k * item, expect, e)) return -1;
+        for (size_t i = 0; i < k; i++) {
+            long long v = item == 1 ? ((const uint8_t *)bounce)[i] : item == 4 ? ((const int32_t *)bounce)[i]
+                                                                               : ((const int64_t *)bounce)[i];
+            if (v < 0) return hpt_fail(e, "%s: label %lld at index %zu is negative", r->path, v, done + i);
+            if (v > *max) *max = v;
+        }
+        done += k;
+    }
+    return rd_end(r, e);
+}
+
+int data_probe_idx(data_header *h, const char *path, int ndims, hpt_error *e)
+{
+    reader r = { 0 };
+    uint32_t dims[3] = { 0, 0, 0 };
+    bool plain;
+    long long bytes, max;
+    memset(h, 0, sizeof *h);
+    bool small = probe_small(path, &plain, &bytes);
+    if (rd_open(&r, path, e) || idx_header(&r, ndims, dims, e)) goto fail;
+    h->n = dims[0];
+    if (ndims == 3) h->rank = 2, h->shape[0] = (int)dims[1], h->shape[1] = (int)dims[2];
+    size_t per = ndims == 3 ? (size_t)dims[1] * dims[2] : 1;
+    if (probe_length(path, plain, bytes, 4 + 4 * (size_t)ndims, dims[0], per, e)) goto fail;
+    if (ndims == 1 && small) {
+        if (probe_max_label(&r, dims[0], 1, 8 + (size_t)dims[0], &max, e)) goto fail;
+        h->n_classes = (int)max + 1;
+    }
+    rd_close(&r);
+    return 0;
+fail:
+    rd_close(&r);
+    return -1;
+}
+
+int data_probe_npy(data_header *h, const char *path, int samples, hpt_error *e)
+{
+    static const char *const x_types[] = { "u1", "f4", "f8", NULL }, *const y_types[] = { "i4", "i8", "u1", NULL };
+    static const size_t x_size[] = { 1, 4, 8 }, y_size[] = { 4, 8, 1 };
+    reader r = { 0 };
+    npy hd;
+    bool plain;
+    long long bytes, max;
+    size_t values = 1;
+    memset(h, 0, sizeof *h);
+    bool small = probe_small(path, &plain, &bytes);
+    if (rd_open(&r, path, e) || npy_header(&r, &hd, e)) goto fail;
+    int t = samples ? npy_dtype(&hd, x_types, "|u1, <f4 or <f8", path, e) : npy_dtype(&hd, y_types, "<i4, <i8 or |u1", path, e);
+    if (t < 0) goto fail;
+    if (samples && (hd.rank < 2 || hd.rank > 4)) {
+        hpt_fail(e, "%s: samples must have shape (n, d1[, d2[, d3]]), got %d dimension%s", path, hd.rank, hd.rank == 1 ? "" : "s");
+        goto fail;
+    }
+    if (!samples && (hd.rank < 1 || hd.rank > 2 || (hd.rank == 2 && hd.shape[1] != 1))) {
+        hpt_fail(e, "%s: labels must have shape (n,) or (n, 1)", path);
+        goto fail;
+    }
+    if (hd.shape[0] == 0 || hd.shape[0] > INT_MAX) {
+        hpt_fail(e, "%s: %lld %s, expected 1..%d", path, hd.shape[0], samples ? "samples" : "labels", INT_MAX);
+        goto fail;
+    }
+    h->n = hd.shape[0];
+    for (int i = 1; samples && i < hd.rank; i++) {
+        if (hd.shape[i] == 0 || hd.shape[i] > INT_MAX || __builtin_mul_overflow(values, (size_t)hd.shape[i], &values)) {
+            hpt_fail(e, "%s: sample dimension %d is %lld", path, i, hd.shape[i]);
+            goto fail;
+        }
+        h->shape[i - 1] = (int)hd.shape[i];
+    }
+    h->rank = samples ? hd.rank - 1 : 0;
+    size_t item = samples ? x_size[t] : y_size[t];
+    if (probe_length(path, plain, bytes, hd.header_bytes, (size_t)h->n * values, item, e)) goto fail;
+    if (!samples && small) {
+        if (probe_max_label(&r, (size_t)h->n, item, hd.header_bytes + (size_t)h->n * item, &max, e)) goto fail;
+        if (max >= INT32_MAX) {
+            hpt_fail(e, "%s: label %lld is too large", path, max);
+            goto fail;
+        }
+        h->n_classes = (int)max + 1;
+    }
+    rd_close(&r);
+    return 0;
+fail:
+    rd_close(&r);
+    return -1;
+}
+
+int data_probe_csv(data_header *h, const char *path, const char *label_column, hpt_error *e)
+{
+    enum { HEADER_MAX = 1 << 20 };
+    reader r = { 0 };
+    bool plain;
+    long long bytes;
+    size_t got;
+    memset(h, 0, sizeof *h);
+    bool small = probe_small(path, &plain, &bytes);
+    char *buf = malloc(HEADER_MAX + 1);
+    if (!buf) return hpt_fail(e, "%s: out of memory", path);
+    if (rd_open(&r, path, e) || rd_some(&r, buf, HEADER_MAX, &got, e)) goto fail;
+    buf[got] = '\0';
+    if (memchr(buf, '\0', got)) {
+        hpt_fail(e, "%s: a NUL byte; is this a binary file?", path);
+        goto fail;
+    }
+    /* The header row, tokenised in place as the loader does (after a UTF-8 byte order mark). */
+    size_t bom = got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    csv c = { path, buf + bom, buf + got, buf, 1 };
+    if (!csv_next_record(&c)) {
+        hpt_fail(e, "%s: empty file (a header row is required)", path);
+        goto fail;
+    }
+    char *names = c.wp;
+    int ncols = csv_record(&c, e), label = -1;
+    if (ncols < 0) goto fail;
+    if (c.rp >= c.end && got == HEADER_MAX) {
+        hpt_fail(e, "%s: the header row is longer than %d bytes", path, HEADER_MAX);
+        goto fail;
+    }
+    size_t text = (size_t)(c.wp - names);
+    h->columns = malloc((size_t)ncols * sizeof *h->columns + text);
+    if (!h->columns) {
+        hpt_fail(e, "%s: out of memory", path);
+        goto fail;
+    }
+    char *copy = memcpy((char *)(h->columns + ncols), names, text);
+    for (int j = 0; j < ncols; j++, copy += strlen(copy) + 1) {
+        h->columns[j] = copy;
+        if (label < 0 && label_column && !strcmp(copy, label_column)) label = j;
+    }
+    h->n_columns = ncols;
+    if (!label_column) label = ncols - 1;
+    if (label < 0) {
+        char list[700] = "";
+        for (int j = 0; j < ncols; j++) append(list, sizeof list, j ? ", '%s'%s" : "'%s'%s", h->columns[j], "");
+        hpt_fail(e, "%s: no column '%s' to take the labels from; the columns are %s", path, label_column, list);
+        rd_close(&r), free(buf);
+        return -2;
+    }
+    if (ncols < 2) {
+        hpt_fail(e, "%s: only the label column '%s', no feature columns", path, h->columns[label]);
+        goto fail;
+    }
+    h->rank = 1, h->shape[0] = ncols - 1, h->n = -1;
+    rd_close(&r);
+    free(buf);
+    if (small) {
+        /* Its labels are one of its columns: load it, which checks every row too. */
+        data_set d;
+        if (data_load_csv(&d, path, label_column, e)) return data_header_free(h), -1;
+        h->n = d.n, h->n_classes = d.n_classes;
+        data_free(&d);
+    }
+    return 0;
+fail:
+    rd_close(&r);
+    free(buf);
+    data_header_free(h);
+    return -1;
+}
+
+void data_header_free(data_header *h)
+{
+    free(h->columns);
+    h->columns = NULL;
+    h->n_columns = 0;
+}

@@ -76,4 +76,29 @@ void data_gather(const data_set *d, const uint32_t *rows, int count, float scale
 /* Release every array of d and zero it; safe on a zeroed or freed set. */
 void data_free(data_set *d);
 
+/* ---- probing: what `hptc check` reads of a data file ----------------------
+ * The header, not the samples: one sample's shape and the number of samples.
+ * A labels file (or a whole CSV, whose labels are one of its columns) is
+ * read only when it is at most DATA_PROBE_READ bytes (an eighth of that
+ * gzipped), to count the classes; larger ones leave n_classes 0.  Errors
+ * name the file, as the loaders' do. */
+#define DATA_PROBE_READ (64l << 20)
+
+typedef struct data_header {
+    long long n;            /* samples (or labels) */
+    int rank, shape[3];     /* one sample; rank 0 for a labels file */
+    int n_classes;          /* max label + 1 or distinct names; 0: not counted */
+    char **columns;         /* CSV: the header's names (one allocation), or NULL */
+    int n_columns;
+} data_header;
+
+/* An IDX file of ndims dimensions: 3 for images (count, rows, cols), 1 for labels. */
+int data_probe_idx(data_header *h, const char *path, int ndims, hpt_error *e);
+/* A .npy file of samples (samples = 1: shape (n, d1[, d2[, d3]])) or labels. */
+int data_probe_npy(data_header *h, const char *path, int samples, hpt_error *e);
+/* A CSV file with label_column (NULL: the last).  Returns -2 when the header
+ * has no such column, with h->columns set for a "did you mean". */
+int data_probe_csv(data_header *h, const char *path, const char *label_column, hpt_error *e);
+void data_header_free(data_header *h);
+
 #endif

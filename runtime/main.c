@@ -12,6 +12,7 @@
 #include "runtime/cli.h"
 #include "runtime/dist.h"
 #include "runtime/hyperband.h"
+#include "runtime/source.h"
 #include "runtime/trial.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define HPTC_VERSION "0.1.0"
 
@@ -59,16 +61,38 @@ int cli_read_file(const char *path, char **text, size_t *len)
     return 0;
 }
 
+/* The memory a configuration's weights, gradients and optimizer state must
+ * fit in: this machine's, or HPTC_MEMORY_LIMIT (bytes, or with a K, M, G or T
+ * suffix; 0 turns the check off) to check for another machine. */
+static double memory_limit(void)
+{
+    const char *env = getenv("HPTC_MEMORY_LIMIT");
+    if (env && *env) {
+        char *end;
+        double x = strtod(env, &end);
+        static const char units[] = "KMGT";
+        const char *u = *end ? strchr(units, *end & ~32) : NULL;
+        if (u) x *= (double)(1ull << (10 * (u - units + 1))), end++;
+        if (!*end && x >= 0) return x;
+        fprintf(stderr, "hptc: warning: HPTC_MEMORY_LIMIT=%s is not a size (such as 16G); using this machine's memory\n", env);
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+}
+
 ir_program *cli_compile(const char *path, int quiet_warnings)
 {
     char *src;
     size_t len;
     if (cli_read_file(path, &src, &len)) return NULL;
     FILE *diag = stderr;
-    compile_result r = compile_spec(strcmp(path, "-") ? path : "<stdin>", src, len, quiet_warnings ? NULL : diag);
+    /* The data's headers and this machine's memory: what the checker may not look at itself. */
+    compile_options o = { .probe = source_probe, .memory_bytes = memory_limit() };
+    const char *name = strcmp(path, "-") ? path : "<stdin>";
+    compile_result r = compile_spec_with(name, src, len, quiet_warnings ? NULL : diag, &o);
     if (r.errors && quiet_warnings) {
         /* Errors must be seen even when warnings are not wanted: compile again, loudly. */
-        compile_result loud = compile_spec(strcmp(path, "-") ? path : "<stdin>", src, len, diag);
+        compile_result loud = compile_spec_with(name, src, len, diag, &o);
         ir_free(loud.program);
     }
     free(src);
@@ -269,7 +293,11 @@ static int cmd_space(int argc, char **argv)
 static const cli_command commands[] = {
     { "check", cmd_check, "parse and check a spec", "hptc check FILE.hpt\n"
       "  Parse and check FILE (- reads stdin): names, types, ranges, and shapes for\n"
-      "  every value the hyperparameters can take. Exit 0 when clean, 1 with errors." },
+      "  every value the hyperparameters can take; the data files' headers against\n"
+      "  the model (files exist, the CSV's label column, the input's size, the\n"
+      "  output's width against the classes); each configuration's weights, gradients\n"
+      "  and optimizer state against this machine's memory (HPTC_MEMORY_LIMIT=BYTES\n"
+      "  for another's). Every error in one run. Exit 0 when clean, 1 with errors." },
     { "ir", cmd_ir, "print the lowered IR", "hptc ir FILE.hpt | hptc ir --emit-llvm FILE.hpt [--set NAME=VALUE]...\n"
       "  Print the IR the runtime consumes, in the stable text form of docs/ir.md.\n"
       "  --emit-llvm: the LLVM IR the JIT backend runs for one trial (defaults changed by --set)." },

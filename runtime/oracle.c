@@ -184,28 +184,12 @@ bool orc_log_ok(const ir_hp *h)
     return value_as_double(h->min) > 0 && value_as_double(h->max) > 0;
 }
 
-/* A step multiplies under log sampling (Keras Tuner); without a step the
- * values are consecutive integers whatever the sampling. */
-static bool log_steps(const ir_hp *h) { return h->sampling == SAMPLING_LOG && h->step.type != V_NONE; }
-
-/* k-th value of a stepped range, as ir_hp_values computes it. */
-hpt_value orc_range_value(const ir_hp *h, long k)
+hpt_value orc_int_value(const ir_hp *h, double x)
 {
-    double lo = value_as_double(h->min);
-    double st = h->step.type == V_NONE ? 1 : value_as_double(h->step);
-    double x = log_steps(h) ? lo * pow(st, (double)k) : lo + st * (double)k;
-    return h->kind == HP_INT ? value_int((int64_t)llround(x)) : value_float(x);
-}
-
-/* Index of x among a stepped range's values (nearest). */
-long orc_range_index(const ir_hp *h, double x)
-{
-    double lo = value_as_double(h->min);
-    double st = h->step.type == V_NONE ? 1 : value_as_double(h->step);
-    long n = ir_hp_cardinality(h);
-    double k = log_steps(h) ? log(x / lo) / log(st) : (x - lo) / st;
-    long i = (long)llround(k);
-    return i < 0 ? 0 : i >= n ? n - 1 : i;
+    int64_t lo = h->min.u.i, hi = h->max.u.i;
+    if (!(x > (double)lo)) return value_int(lo);
+    if (x >= (double)hi) return value_int(hi);
+    return value_int((int64_t)x);   /* x < (double)hi <= 2^63: it fits */
 }
 
 /* Numerical._sample_numerical_value over [lo, hi]. */
@@ -234,13 +218,13 @@ hpt_value orc_prob_to_value(const ir_hp *h, double prob)
     case HP_INT:
     case HP_FLOAT: break;
     }
-    if (orc_stepped(h)) return orc_range_value(h, prob_index(prob, ir_hp_cardinality(h)));
+    /* Stepped values are ir_hp_values' list, indexed exactly whatever the bounds. */
+    if (orc_stepped(h)) return ir_hp_value_at_fraction(h, prob);
     double lo = value_as_double(h->min), hi = value_as_double(h->max);
     ir_sampling s = orc_log_ok(h) ? h->sampling : SAMPLING_LINEAR;
     if (h->kind == HP_INT) {
         /* [min, max + 1) so that max can be drawn; int() truncates. */
-        double x = floor(numeric_from_prob(s, prob, lo, hi + 1));
-        return value_int((int64_t)(x < lo ? lo : x > hi ? hi : x));
+        return orc_int_value(h, floor(numeric_from_prob(s, prob, lo, hi + 1)));
     }
     double x = numeric_from_prob(s, prob, lo, hi);
     return value_float(x < lo ? lo : x > hi ? hi : x);
@@ -260,7 +244,11 @@ double orc_value_to_prob(const ir_hp *h, hpt_value v)
     }
     if (!value_is_number(v)) return 0.5;
     double x = value_as_double(v);
-    if (orc_stepped(h)) return (orc_range_index(h, x) + 0.5) / (double)ir_hp_cardinality(h);
+    if (orc_stepped(h)) {
+        double k;
+        ir_hp_nearest(h, v, &k);
+        return (k + 0.5) / ir_hp_count(h);
+    }
     double lo = value_as_double(h->min), hi = value_as_double(h->max);
     ir_sampling s = orc_log_ok(h) ? h->sampling : SAMPLING_LINEAR;
     if (h->kind == HP_INT) return numeric_to_prob(s, x + 0.5, lo, hi + 1);
@@ -329,7 +317,7 @@ static hpt_value raw_value(const ir_hp *h, long k)
     case HP_INT:
     case HP_FLOAT: break;
     }
-    if (ir_hp_cardinality(h) >= 0) return orc_range_value(h, k);
+    if (ir_hp_cardinality(h) >= 0) return ir_hp_value_at(h, k);
     /* A Float without step: ir_hp_values' ten evenly spaced points. */
     double lo = value_as_double(h->min), hi = value_as_double(h->max), t = k / 9.0;
     return value_float(h->sampling == SAMPLING_LOG ? lo * pow(hi / lo, t) : lo + (hi - lo) * t);
@@ -339,8 +327,9 @@ static long raw_position(const ir_hp *h, hpt_value v, long n)
 {
     if ((h->kind == HP_INT || h->kind == HP_FLOAT) && ir_hp_cardinality(h) >= 0) {
         if (!value_is_number(v)) return -1;
-        long k = orc_range_index(h, value_as_double(v));
-        return value_equal(orc_range_value(h, k), v) ? k : -1;
+        double k;
+        hpt_value near = ir_hp_nearest(h, v, &k);
+        return value_equal(near, v) && k < (double)LONG_MAX ? (long)k : -1;
     }
     for (long k = 0; k < n; k++)
         if (value_equal(raw_value(h, k), v)) return k;

@@ -88,10 +88,9 @@ int orc_sample_new(oracle *o, rng *r, hpt_value *values);
 bool orc_stepped(const ir_hp *h);
 /* min and max are positive, so log and reverse_log sampling apply. */
 bool orc_log_ok(const ir_hp *h);
-/* The k-th value of a stepped range (as ir_hp_values lists it), and the
- * index of the value nearest x. */
-hpt_value orc_range_value(const ir_hp *h, long k);
-long orc_range_index(const ir_hp *h, double x);
+/* The hp.Int value nearest x, within [min, max] whatever x is (2^63, NaN):
+ * a double never converts to an int64 it does not fit. */
+hpt_value orc_int_value(const ir_hp *h, double x);
 /* Is hyperparameter k active under values[0..k-1]? */
 bool orc_active(const ir_program *p, int k, const hpt_value *values);
 

@@ -146,7 +146,11 @@ static ucoord make_coord(const ir_hp *h)
 
 static double value_u(const ir_hp *h, const ucoord *c, hpt_value v)
 {
-    if (c->kind == U_GRID) return c->u0 + (double)orc_range_index(h, value_as_double(v)) * c->du;
+    if (c->kind == U_GRID) {
+        double k;
+        ir_hp_nearest(h, v, &k);
+        return c->u0 + k * c->du;
+    }
     return to_u(c, value_as_double(v));
 }
 
@@ -154,11 +158,11 @@ static hpt_value u_value(const ir_hp *h, const ucoord *c, double u)
 {
     if (c->kind == U_GRID) {
         double k = round((u - c->u0) / c->du);
-        return orc_range_value(h, k < 0 ? 0 : k > (double)(c->n - 1) ? c->n - 1 : (long)k);
+        return ir_hp_value_at(h, k < 0 ? 0 : k > (double)(c->n - 1) ? c->n - 1 : (long)k);
     }
     double x = from_u(c, u);
     x = x < c->lo ? c->lo : x > c->hi ? c->hi : x;
-    if (c->kind == U_INT) return value_int((int64_t)llround(x));
+    if (c->kind == U_INT) return orc_int_value(h, round(x));
     return value_float(x);
 }
 

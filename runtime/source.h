@@ -6,6 +6,7 @@
 #ifndef HPTC_SOURCE_H
 #define HPTC_SOURCE_H
 #include "compiler/ir.h"
+#include "compiler/probe.h"
 #include "runtime/data.h"
 #include "runtime/err.h"
 
@@ -22,5 +23,12 @@ void source_free(source_data *d);
 float source_scale(const ir_program *p, const hpt_value *values);
 /* A label outside the model's outputs is an error naming the file. */
 int source_check_classes(const source_data *d, int outputs, hpt_error *e);
+
+/* The checker's probe (compiler/probe.h's probe_fn): the headers of the
+ * files a data call names, resolved as source_load resolves them; a missing
+ * file, a bad header, a label column not in the CSV's header, counts that
+ * differ are failures at the argument at fault.  Labels are counted for
+ * files small enough (data.h's DATA_PROBE_READ). */
+int source_probe(void *user, const char *spec_file, const st_entry *source, const hpt_value *args, probe_facts *facts);
 
 #endif

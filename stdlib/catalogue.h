@@ -43,6 +43,8 @@ enum {
     A_PATH = 1 << 5,    /* a file, relative to the spec's directory */
     A_NOT_MODEL = 1 << 6, /* not part of the model a weights file is keyed by: acts only in
                            * training, or restates the Input's shape (docs/weights.md) */
+    A_NONEMPTY = 1 << 7,  /* a string that must not be empty */
+    A_FOLDER = 1 << 8,    /* one folder's name: not empty, ".", ".." or holding a '/' */
 };
 
 typedef struct st_arg {
@@ -172,8 +174,8 @@ typedef struct st_entry {
     X(E, max_retries_per_trial, T_INT, DINT(0), 0, 1000, NULL, A_CONST, "retries of a failed trial") \
     X(E, max_consecutive_failed_trials, T_INT, DINT(3), 1, 1e6, NULL, A_CONST, "stop the search after this many failures in a row") \
     X(E, overwrite, T_BOOL, DBOOL(0), NB, NB, NULL, A_CONST, "start afresh instead of resuming the project") \
-    X(E, directory, T_STRING, DSTR("."), NB, NB, NULL, A_CONST, "where the project's folder is made") \
-    X(E, project_name, T_STRING, DSTR("untitled_project"), NB, NB, NULL, A_CONST, "folder (under directory) holding hptc.db")
+    X(E, directory, T_STRING, DSTR("."), NB, NB, NULL, A_CONST | A_NONEMPTY, "where the project's folder is made") \
+    X(E, project_name, T_STRING, DSTR("untitled_project"), NB, NB, NULL, A_CONST | A_FOLDER, "folder (under directory) holding hptc.db")
 #define ST_ARGS_RandomSearch(X) \
     X(RandomSearch, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run (fewer if the space is smaller)") \
     TUNER_COMMON(X, RandomSearch)
@@ -337,6 +339,19 @@ int st_shape_avgpool2d(const hpt_value *, const int *, int, int *, int *, char *
 /* An estimator takes any input and outputs one score per class: rank 1 of
  * size 0, "as many as the data has classes" (no layer has 0 outputs). */
 int st_shape_estimator(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+/* The parameters a layer holds, from its evaluated arguments and its input
+ * and output shapes (one sample): *trainable (Dense and Conv2D kernels and
+ * biases, BatchNormalization's gamma and beta) and *stats (BatchNormalization's
+ * moving mean and variance, not trained).  The same counts as the runtime's
+ * plan (runtime/trial.c); doubles, so a layer of 10^13 weights is counted,
+ * not wrapped.  A use_bias of None (not known) counts the bias. */
+void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, int in_rank, const int *out,
+                     int out_rank, double *trainable, double *stats);
+/* Floats of optimizer state per trainable parameter (runtime/optim.c's
+ * optim_state_floats): Adam and AdamW 2, RMSprop 1 (2 with momentum), SGD 0
+ * (1 with momentum).  opt is compile(optimizer = ...): an ST_OPTIMIZER object
+ * or its name; -1 when it is neither. */
+int st_optimizer_state(hpt_value opt);
 /* An int-or-pair argument as (h, w). */
 void st_pair(hpt_value v, int *h, int *w);
 /* Output size of one spatial axis: "valid" or "same" padding, as Keras. */

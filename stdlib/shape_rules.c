@@ -28,6 +28,23 @@ static void copy_shape(const int *in, int rank, int *out, int *out_rank)
     *out_rank = rank;
 }
 
+/* "(28, 28)": a sample's shape as a message shows it. */
+static const char *shape_text(const int *in, int rank, char *buf, size_t n)
+{
+    size_t len = (size_t)snprintf(buf, n, "(");
+    for (int k = 0; k < rank && len < n; k++) len += (size_t)snprintf(buf + len, n - len, "%s%d", k ? ", " : "", in[k]);
+    if (len < n) snprintf(buf + len, n - len, rank == 1 ? ",)" : ")");
+    return buf;
+}
+
+/* A sample's values must count in an int (the kernels index with them). */
+static int too_large(long long size, const char *what, char *why, size_t n)
+{
+    if (size <= 2147483647) return 0;
+    snprintf(why, n, "%s has %lld values per sample, more than 2147483647", what, size);
+    return -1;
+}
+
 int st_shape_input(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
 {
     hpt_value s = args[Input_shape];
@@ -35,15 +52,17 @@ int st_shape_input(const hpt_value *args, const int *in, int in_rank, int *out, 
         snprintf(why, n, "Input shape must have 1 to 3 axes");
         return -1;
     }
-    for (int k = 0; k < s.u.list.n; k++) out[k] = (int)value_as_double(s.u.list.items[k]);
+    long long size = 1;
+    for (int k = 0; k < s.u.list.n; k++) size *= (long long)(out[k] = (int)value_as_double(s.u.list.items[k]));
     *out_rank = s.u.list.n;
-    return 0;
+    return too_large(size, "the Input", why, n);
 }
 
 int st_shape_flatten(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
 {
-    long size = 1;
-    for (int k = 0; k < in_rank; k++) size *= in[k];
+    long long size = 1;
+    for (int k = 0; k < in_rank; k++) size *= in[k];     /* at most 3 axes of at most 2^31: fits */
+    if (too_large(size, "Flatten's output", why, n)) return -1;
     out[0] = (int)size;
     *out_rank = 1;
     return 0;
@@ -59,8 +78,9 @@ int st_shape_dense(const hpt_value *args, const int *in, int in_rank, int *out, 
 {
     /* Keras applies Dense to the last axis; hptc's kernels are 2-D, so ask for a Flatten. */
     if (in_rank != 1) {
+        char shape[64];
         snprintf(why, n, "Dense needs a flat input, but the input has shape %s; add Flatten() before it",
-                 in_rank == 2 ? "(H, W)" : "(H, W, C)");
+                 shape_text(in, in_rank, shape, sizeof shape));
         return -1;
     }
     out[0] = (int)value_as_double(args[Dense_units]);
@@ -101,7 +121,7 @@ int st_shape_conv2d(const hpt_value *args, const int *in, int in_rank, int *out,
     if (window("Conv2D", "kernel_size", h, w, kh, kw, sh, sw, same, &out[0], &out[1], why, n)) return -1;
     out[2] = (int)value_as_double(args[Conv2D_filters]);
     *out_rank = 3;
-    return 0;
+    return too_large((long long)out[0] * out[1] * out[2], "Conv2D's output", why, n);
 }
 
 /* MaxPooling2D and AveragePooling2D share argument positions (POOL_ARGS). */
@@ -136,4 +156,49 @@ int st_shape_estimator(const hpt_value *args, const int *in, int in_rank, int *o
     out[0] = 0;
     *out_rank = 1;
     return 0;
+}
+
+/* use_bias given as True, or not known (None: it may be a hyperparameter): counted. */
+static bool biased(hpt_value v) { return !(v.type == V_BOOL && !v.u.b); }
+
+void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, int in_rank, const int *out,
+                     int out_rank, double *trainable, double *stats)
+{
+    *trainable = *stats = 0;
+    switch (e->id) {
+    case ST_Dense: {
+        double units = out_rank ? out[0] : 0, inputs = in_rank ? in[0] : 0;
+        *trainable = inputs * units + (biased(args[Dense_use_bias]) ? units : 0);
+        return;
+    }
+    case ST_Conv2D: {
+        int kh, kw;
+        st_pair(args[Conv2D_kernel_size], &kh, &kw);
+        double channels = in_rank == 3 ? in[2] : 1, filters = out_rank == 3 ? out[2] : 0;
+        *trainable = (double)kh * kw * channels * filters +
+                     (biased(args[Conv2D_use_bias]) ? filters : 0);
+        return;
+    }
+    case ST_BatchNormalization: {
+        double channels = in_rank ? in[in_rank - 1] : 0;
+        *trainable = 2 * channels;      /* gamma, beta */
+        *stats = 2 * channels;          /* moving mean, moving variance */
+        return;
+    }
+    default: return;
+    }
+}
+
+int st_optimizer_state(hpt_value opt)
+{
+    const st_entry *e = opt.type == V_OBJECT ? opt.u.object.entry : opt.type == V_STRING ? st_find(ST_OPTIMIZER, opt.u.s) : NULL;
+    if (!e || e->kind != ST_OPTIMIZER) return -1;
+    const hpt_value *a = opt.type == V_OBJECT ? opt.u.object.args : NULL;
+    switch (e->id) {
+    case ST_Adam:
+    case ST_AdamW: return 2;
+    case ST_SGD: return a && value_as_double(a[SGD_momentum]) != 0 ? 1 : 0;
+    case ST_RMSprop: return a && value_as_double(a[RMSprop_momentum]) > 0 ? 2 : 1;
+    default: return -1;
+    }
 }

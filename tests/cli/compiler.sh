@@ -16,6 +16,8 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 for f in examples/*.hpt; do
     run ex check "$f"
     check "check $f exits 0" "[ $(st ex) -eq 0 ] && clean ex"
+    # The examples are written as Keras Tuner's users write them: nothing to warn about.
+    check "check $f prints nothing (no warning on an example)" "[ ! -s $tmp/ex.err ]"
 done
 "$HPTC" check - < examples/fashion_mlp.hpt > /dev/null 2> "$tmp/in.err"; s=$?
 check "check - reads the spec from stdin" "[ $s -eq 0 ]"
@@ -71,6 +73,13 @@ for f in paren paren2 minus minus2; do
 done
 check "... and nesting is said in the user's terms" \
     "grep -q 'nested more than 200 deep' $tmp/paren2.err && grep -q 'expression nested too deeply' $tmp/minus2.err"
+
+# No diagnostic writes a raw control byte: not from the source line, a string or the file's name.
+esc=$(printf '\033')
+printf 'data = datasets.fashion_mnist(scale = 1/255)\nmodel {\n  Input(shape = [28, 28])\n  Flatten()\n  Dense(10, activation = "\033]0;owned\007relu")  # \033[2J\n}\n' > "$tmp/ctl${esc}[31m.hpt"
+run ctl check "$tmp/ctl${esc}[31m.hpt"
+check "control bytes in the source, a string and the file name are escaped in diagnostics" \
+    "[ $(st ctl) -eq 1 ] && ! grep -q \"\$(printf '[\\001-\\010\\013-\\037\\177]')\" $tmp/ctl.err && grep -q 'ctl\\\\x1b\\[31m.hpt:5:27: error: control character 0x1B in a string' $tmp/ctl.err && grep -q '# \\\\x1b\\[2J' $tmp/ctl.err"
 
 printf 'data = datasets.fashion_mnist(scale = 1/255)\nmodel {\n  Input(shape = [28, 28])\n  Flatten()\n  Dense(10)\000\000\n}\n' > "$tmp/nul.hpt"
 run nul check "$tmp/nul.hpt"
@@ -253,3 +262,56 @@ guards 10 10 10 > "$tmp/guards2.hpt"
 t0=$(ms); run guards2 check "$tmp/guards2.hpt"; t1=$(ms)
 check "a space too big to walk in full is checked in part, with a warning ($((t1 - t0)) ms)" \
     "[ $(st guards2) -eq 0 ] && clean guards2 && grep -q 'warning: shapes were checked on part of the search space only, the default trial included' $tmp/guards2.err"
+
+# ---- hp.Int at the ends of int64: exact values, no overflow (the oracles'
+# draws are tested in tests/unit/test_oracle.c)
+cat > "$tmp/int64.hpt" <<'SPEC'
+data = datasets.fashion_mnist(scale = 1/255)
+model {
+  Input(shape = [28, 28])
+  Flatten()
+  if hp.Int("x", -9223372036854775807, 9223372036854775807, step = 9223372036854775807) > 0 {
+    Dense(16)
+  }
+  Dense(10)
+}
+compile(optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = ["accuracy"])
+tuner = GridSearch(objective = "val_accuracy")
+search(epochs = 1, validation_split = 0.2)
+SPEC
+run int64 check "$tmp/int64.hpt"
+check "x in -M .. M step M: its condition x > 0 holds for x = M (no 'never true' warning)" "[ $(st int64) -eq 0 ] && clean int64 && [ ! -s $tmp/int64.err ]"
+run int64s space "$tmp/int64.hpt"
+check "... and hptc space counts its 3 values" "[ $(st int64s) -eq 0 ] && clean int64s && grep -q '^  x .*, 3 values; default -9223372036854775807$' $tmp/int64s.out && grep -q '^size: 3 configurations$' $tmp/int64s.out"
+
+# ---- nothing worse than linear (bench/check_big.sh times every kind): each
+# of these took minutes before (constants in a list searched by name, a
+# Choice's repeats found pairwise, line numbers counted from the file's start)
+awk 'BEGIN { print "data = datasets.fashion_mnist(scale = 1/255)"; print "c_0 = 16"
+    for (i = 1; i < 100000; i++) printf "c_%d = c_%d + %d %% 2\n", i, i - 1, i
+    print "model {\n  Input(shape = [28, 28])\n  Flatten()\n  Dense(units = c_99999 % 64 + 1)\n  Dense(10)\n}"
+    print "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])" }' > "$tmp/c100k.hpt"
+t0=$(ms); run c100k check "$tmp/c100k.hpt"; t1=$(ms)
+check "100,000 constants check clean in $((t1 - t0)) ms (target 1 s on an idle machine, optimised build)" \
+    "[ $(st c100k) -eq 0 ] && clean c100k && [ ! -s $tmp/c100k.err ] && [ $((t1 - t0)) -lt 10000 ]"
+awk 'BEGIN { print "data = datasets.fashion_mnist(scale = 1/255)"; for (i = 0; i < 100000; i++) printf "unused_%d = %d\n", i, i
+    print "model {\n  Input(shape = [28, 28])\n  Flatten()\n  Dense(10)\n}"
+    print "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])" }' > "$tmp/unused.hpt"
+t0=$(ms); run unused check "$tmp/unused.hpt"; t1=$(ms)
+check "100,000 unused constants: 100 warnings shown, then one line says the rest are not ($((t1 - t0)) ms)" \
+    "[ $(st unused) -eq 0 ] && clean unused && [ \$(grep -c 'warning: .unused_[0-9]*. is assigned but never used' $tmp/unused.err) -eq 100 ] && grep -q 'too many warnings; not showing more' $tmp/unused.err && [ $((t1 - t0)) -lt 10000 ]"
+awk 'BEGIN { print "data = datasets.fashion_mnist(scale = 1/255)\nmodel {\n  Input(shape = [28, 28])\n  Flatten()"
+    for (i = 0; i < 200000; i++) print "  Dropot(0.2)"
+    print "  Dense(10)\n}" }' > "$tmp/errors.hpt"
+t0=$(ms); run errors check "$tmp/errors.hpt"; t1=$(ms)
+check "200,000 misspelt layers: 100 errors, then the check stops ($((t1 - t0)) ms)" \
+    "[ $(st errors) -eq 1 ] && clean errors && [ \$(grep -c 'error: unknown layer' $tmp/errors.err) -eq 100 ] && grep -q 'too many errors; stopping here' $tmp/errors.err && [ $((t1 - t0)) -lt 10000 ]"
+awk 'BEGIN { print "data = datasets.fashion_mnist(scale = 1/255)\nmodel {\n  Input(shape = [28, 28])\n  Flatten()"
+    printf "  Dense(units = hp.Choice(\"units\", [1"; for (i = 2; i <= 300000; i++) printf ", %d", i; print "]))\n  Dense(10)\n}"
+    print "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])" }' > "$tmp/choice.hpt"
+t0=$(ms); run choice check "$tmp/choice.hpt"; t1=$(ms)
+check "an hp.Choice of 300,000 values checks clean in $((t1 - t0)) ms" "[ $(st choice) -eq 0 ] && clean choice && [ $((t1 - t0)) -lt 10000 ]"
+head -c 9000000 /dev/zero | tr '\0' '#' > "$tmp/huge.hpt"
+run huge check "$tmp/huge.hpt"
+check "a spec over 8 MiB is refused with the limit said" \
+    "[ $(st huge) -eq 1 ] && clean huge && grep -q 'error: the spec is 8.6 MiB, more than the 8 MiB a spec may be' $tmp/huge.err"

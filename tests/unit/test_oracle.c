@@ -12,6 +12,7 @@
  * independent of the order results arrive in, and replays. */
 #include "compiler/compile.h"
 #include "runtime/oracle.h"
+#include "runtime/oracle_impl.h"
 #include "runtime/rng.h"
 #include "tests/unit/check.h"
 
@@ -600,6 +601,81 @@ static void test_grid_values(void)
     ir_free(p);
 }
 
+/* ---- hp.Int at the ends of int64 ---------------------------------------- */
+
+/* Is v one of h's values: within [min, max] and on the grid, decided with
+ * int64 and unsigned arithmetic only (no double, which rounds above 2^53). */
+static int int_on_grid(const ir_hp *h, hpt_value v)
+{
+    if (v.type != V_INT || v.u.i < h->min.u.i || v.u.i > h->max.u.i) return 0;
+    uint64_t step = h->step.type == V_INT ? (uint64_t)h->step.u.i : 1;
+    if (h->sampling == SAMPLING_LOG && h->step.type == V_INT) {
+        int64_t x = h->min.u.i;
+        while (x < v.u.i && !__builtin_mul_overflow(x, (int64_t)step, &x)) {}
+        return x == v.u.i;
+    }
+    return ((uint64_t)v.u.i - (uint64_t)h->min.u.i) % step == 0;
+}
+
+/* Bounds and steps near 2^63: x has exactly 3 values (-M, 0, M), y every
+ * int64 but INT64_MIN (2^64 - 1 values, more than a long counts), z starts
+ * at INT64_MIN, w is log-sampled without a step, v multiplies by 2 up to
+ * 2^62, u has 2 values (3 + 2 * 2^62 overflows).  Every value any oracle or
+ * draw gives must be in range and on the grid (was: 2^63 through llround). */
+static void test_int_extremes(void)
+{
+    const char *src = HEAD "model {\n  Input(shape = [4])\n"
+        "  if hp.Int(\"x\", -9223372036854775807, 9223372036854775807, step = 9223372036854775807) > 0 { Dense(4) }\n"
+        "  if hp.Int(\"y\", -9223372036854775807, 9223372036854775807) > 0 { Dense(4) }\n"
+        "  if hp.Int(\"z\", -9223372036854775807 - 1, 9223372036854775807, step = 3) > 0 { Dense(4) }\n"
+        "  if hp.Int(\"w\", 1, 9223372036854775807, sampling = \"log\") > 2 { Dense(4) }\n"
+        "  if hp.Int(\"v\", 1, 9223372036854775807, step = 2, sampling = \"log\") > 2 { Dense(4) }\n"
+        "  if hp.Int(\"u\", 3, 9223372036854775807, step = 4611686018427387904) > 3 { Dense(4) }\n"
+        "  Dense(2)\n}\ncompile(optimizer = \"adam\", loss = \"mse\")\n" TAIL;
+    ir_program *p = compile(src);
+    if (!CHECK(p != NULL && p->n_hps == 6, "the int64-extremes spec compiles with its 6 hyperparameters")) {
+        ir_free(p);
+        return;
+    }
+    int ok = 1, bad_hp = -1;
+    hpt_value bad = value_none();
+    rng r = rng_stream(7);
+    int seen_x[3] = { 0, 0, 0 };
+    for (int i = 0; i < 20000; i++)
+        for (int k = 0; k < p->n_hps; k++) {
+            hpt_value v = orc_prob_to_value(&p->hps[k], rng_double(&r));
+            if (!int_on_grid(&p->hps[k], v) && ok) ok = 0, bad_hp = k, bad = v;
+            if (k == 0 && v.type == V_INT) seen_x[v.u.i < 0 ? 0 : v.u.i == 0 ? 1 : 2]++;
+        }
+    char text[64] = "";
+    if (!ok) value_format(text, sizeof text, bad);
+    CHECK(ok, "20000 draws of each: every value in range and on its grid%s%s%s", ok ? "" : " (", ok ? "" : text,
+          ok ? "" : bad_hp >= 0 ? ")" : "");
+    CHECK(seen_x[0] && seen_x[1] && seen_x[2], "x takes each of -M, 0, M (%d, %d, %d draws)", seen_x[0], seen_x[1], seen_x[2]);
+    static const double ends[] = { 0, 0.5, 0.999999999999 };
+    ok = 1;
+    for (int k = 0; k < p->n_hps; k++)
+        for (int j = 0; j < 3; j++) ok &= int_on_grid(&p->hps[k], orc_prob_to_value(&p->hps[k], ends[j]));
+    hpt_value top = orc_prob_to_value(&p->hps[0], 0.999999999999);
+    CHECK(ok && top.type == V_INT && top.u.i == INT64_MAX, "draws at 0, 0.5 and 1 - 1e-12 are on the grid; x's top is M");
+    static const int tuners[] = { ST_RandomSearch, ST_TPE, ST_BayesianOptimization, ST_GridSearch };
+    static const char *const names[] = { "RandomSearch", "TPE", "BayesianOptimization", "GridSearch" };
+    for (int t = 0; t < 4; t++) {
+        setup s = make_setup(p, tuners[t], 3);
+        int mt = st_arg_index(&st_catalogue[tuners[t]], "max_trials");
+        s.args[mt] = value_int(60);
+        oracle *o = make(&s);
+        static record rec;
+        if (o) drive(o, p, bowl, 2, 0, 60, &rec);
+        ok = o != NULL && rec.n > 0;
+        for (int i = 0; ok && i < rec.n; i++)
+            for (int k = 0; k < p->n_hps; k++) ok &= rec.values[i][k].type == V_NONE || int_on_grid(&p->hps[k], rec.values[i][k]);
+        CHECK(ok, "%s: %d trials, every value in range and on its grid", names[t], o ? rec.n : 0);
+        oracle_free(o);
+    }
+    ir_free(p);
+}
+
 int main(void)
 {
     ir_program *p = compile(spec_bowl);
@@ -621,5 +697,6 @@ int main(void)
     test_bohb_vs_hyperband();
     test_determinism();
     test_errors();
+    test_int_extremes();
     return check_exit();
 }

@@ -8,6 +8,8 @@
  * under conditional hyperparameters, memory planning, the training loop's
  * split and EarlyStopping, and reproducibility. */
 #include "compiler/compile.h"
+#include "compiler/shapes.h"
+#include "runtime/optim.h"
 #include "runtime/rng.h"
 #include "runtime/train.h"
 #include "runtime/trial.h"
@@ -286,8 +288,78 @@ static void test_fit(void)
     ir_free(p);
 }
 
+/* The checker's count of a configuration's parameters (st_layer_params over
+ * the present layers, as hptc check bounds the model's size) must be the
+ * runtime's plan. */
+static void compiler_params(const ir_program *p, double *trainable, double *stats)
+{
+    hpt_value values[64], args[32];
+    int shapes[64][4], ranks[64], in[4] = { 0 }, in_rank = 0;
+    char why[200];
+    ir_default_assignment(p, values);
+    ir_assignment a = { values, p->n_hps };
+    *trainable = *stats = 0;
+    if (shapes_infer(p, &a, shapes, ranks, why, sizeof why)) return;
+    for (int k = 0; k < p->n_layers; k++) {
+        if (!ranks[k]) continue;
+        arena scratch = { 0 };
+        double t, s;
+        if (ir_eval_call(p, &p->layers[k], &a, &scratch, args, why, sizeof why) == 0) {
+            st_layer_params(p->layers[k].entry, args, in, in_rank, shapes[k], ranks[k], &t, &s);
+            *trainable += t, *stats += s;
+        }
+        arena_free(&scratch);
+        memcpy(in, shapes[k], sizeof in);
+        in_rank = ranks[k];
+    }
+}
+
+static void test_checker_counts(void)
+{
+    const char *specs[] = { MLP, CNN }, *names[] = { "MLP", "CNN" };
+    for (int k = 0; k < 2; k++) {
+        ir_program *p = compile(specs[k]);
+        trial *t = p ? expand_defaults(p, 4, 1) : NULL;
+        if (!CHECK(t != NULL, "%s expands", names[k])) {
+            ir_free(p);
+            continue;
+        }
+        trial_cost c = trial_get_cost(t);
+        double tr, st;
+        compiler_params(p, &tr, &st);
+        CHECK(tr == (double)c.params && st == (double)c.nontrainable,
+              "%s: the checker counts the runtime's %zu parameters and %zu statistics (%.0f, %.0f)", names[k], c.params,
+              c.nontrainable, tr, st);
+        trial_free(t);
+        ir_free(p);
+    }
+    /* Optimizer state per parameter: the checker's rule against the runtime's. */
+    static const struct { const char *spec; optim_kind kind; float momentum; } opts[] = {
+        { "SGD()", OPTIM_SGD, 0 }, { "SGD(momentum = 0.9)", OPTIM_SGD, 0.9f }, { "\"adam\"", OPTIM_ADAM, 0 },
+        { "AdamW()", OPTIM_ADAMW, 0 }, { "RMSprop()", OPTIM_RMSPROP, 0 }, { "RMSprop(momentum = 0.5)", OPTIM_RMSPROP, 0.5f },
+    };
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        char src[600];
+        snprintf(src, sizeof src, "data = csv(\"d.csv\")\nmodel {\n  Input(shape = [4])\n  Dense(2)\n}\n"
+                                  "compile(optimizer = %s, loss = \"mse\")\n", opts[k].spec);
+        ir_program *p = compile(src);
+        hpt_value v;
+        arena scratch = { 0 };
+        char why[100];
+        int n = p && ir_eval(p, p->compile.args[compile_optimizer], NULL, &scratch, &v, why, sizeof why) == 0 ? st_optimizer_state(v) : -9;
+        optim_config cfg;
+        optim_defaults(&cfg, opts[k].kind);
+        cfg.momentum = opts[k].momentum;
+        CHECK(n >= 0 && (size_t)n * 1000 == optim_state_floats(&cfg, 1000), "%s: %d floats of state per parameter, as the runtime's",
+              opts[k].spec, n);
+        arena_free(&scratch);
+        ir_free(p);
+    }
+}
+
 int main(void)
 {
+    test_checker_counts();
     test_mlp();
     test_cnn();
     test_pool();
