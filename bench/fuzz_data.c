@@ -195,6 +195,38 @@ static int load(int loader, int label, data_set *d, hpt_error *e)
     }
 }
 
+/* `hptc check`'s probes over the same files (runtime/data.h): they read
+ * headers only, so they may accept a file whose data the loader refuses,
+ * never the other way round, and on a file that loads they agree with it. */
+static void probe_agrees(int loader, int label, const data_set *d, int loaded)
+{
+    data_header h[2];
+    hpt_error e;
+    int rc[2] = { 0, 0 }, n = 1;
+    memset(h, 0, sizeof h);
+    switch (loader) {
+    case LOAD_CSV: rc[0] = data_probe_csv(&h[0], files[0].path, NULL, &e); break;
+    case LOAD_CSV_NAMED: rc[0] = data_probe_csv(&h[0], files[0].path, label_names[label], &e); break;
+    case LOAD_IDX:
+        rc[0] = data_probe_idx(&h[0], files[0].path, 3, &e), rc[1] = data_probe_idx(&h[1], files[1].path, 1, &e), n = 2;
+        break;
+    default:
+        rc[0] = data_probe_npy(&h[0], files[0].path, 1, &e), rc[1] = data_probe_npy(&h[1], files[1].path, 0, &e), n = 2;
+    }
+    if (loaded) {
+        if (rc[0] || rc[1]) abort();
+        if (loader <= LOAD_CSV_NAMED) {
+            if (h[0].n_columns != (int)d->sample_size + 1 || (h[0].n_classes && h[0].n_classes != d->n_classes)) abort();
+        } else {
+            size_t ss = 1;
+            for (int k = 0; k < h[0].rank; k++) ss *= (size_t)h[0].shape[k];
+            if (h[0].n != d->n || h[1].n != d->n || h[0].rank != d->rank || ss != d->sample_size) abort();
+            if (h[1].n_classes && h[1].n_classes != d->n_classes) abort();
+        }
+    }
+    for (int k = 0; k < n; k++) data_header_free(&h[k]);
+}
+
 /* Write the parts (gzipping those flagged) and load them. */
 static int run(const parts *in, int loader, int label, int gzip_mask, data_set *d, hpt_error *e)
 {
@@ -210,6 +242,7 @@ static int run(const parts *in, int loader, int label, int gzip_mask, data_set *
     }
     e->message[0] = '\0';
     int rc = load(loader, label, d, e);
+    probe_agrees(loader, label, d, rc == 0);
     if (rc == 0) {
         check_loaded(d, loader);
     } else {
