@@ -483,11 +483,43 @@ int ir_hp_values(const ir_hp *h, hpt_value *out, int cap)
     return 0;
 }
 
+/* "relu" as the spec and `hptc best` write a string: its text, unescaped
+ * into buf (\" \\ \n \t); NULL when text is not one. */
+static char *quoted_string(const char *text, char *buf, size_t size)
+{
+    size_t len = strlen(text), o = 0;
+    if (len < 2 || text[0] != '"' || text[len - 1] != '"' || len > size) return NULL;
+    for (size_t k = 1; k + 1 < len; k++) {
+        char c = text[k];
+        if (c == '\\') {
+            c = text[++k];
+            if (k + 1 >= len) return NULL;
+            c = c == 'n' ? '\n' : c == 't' ? '\t' : c;
+        } else if (c == '"') {
+            return NULL;
+        }
+        buf[o++] = c;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 int ir_parse_hp_value(const ir_program *p, int hp, const char *text, hpt_value *out, char *why, size_t n)
 {
     const ir_hp *h = &p->hps[hp];
-    char *end;
+    char *end, unquoted[512];
     hpt_value v;
+    if (quoted_string(text, unquoted, sizeof unquoted)) {
+        /* A string, whatever it spells ("64" is not 64): it must be one of
+         * the hyperparameter's own strings, which ir_hp_coerce points v at. */
+        v = value_string(unquoted);
+        if (!ir_hp_coerce(h, &v) || v.u.s == unquoted) {
+            snprintf(why, n, "%s is not a value hyperparameter '%s' can take", text, h->name);
+            return -1;
+        }
+        *out = v;
+        return 0;
+    }
     if (h->kind == HP_BOOLEAN || !strcmp(text, "True") || !strcmp(text, "False") ||
         !strcmp(text, "true") || !strcmp(text, "false")) {
         v = value_bool(text[0] == 'T' || text[0] == 't');

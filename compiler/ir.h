@@ -104,7 +104,9 @@ void ir_default_assignment(const ir_program *p, hpt_value *values);
 void ir_deactivate(const ir_program *p, hpt_value *values);
 /* Index of a hyperparameter by name, or -1. */
 int ir_find_hp(const ir_program *p, const char *name);
-/* Parse "units=256" style text for hyperparameter `hp` (used by --set). */
+/* Parse the value text of a --set units=256 for hyperparameter `hp`: True or
+ * False, a number, or a string bare (relu) or quoted as the spec and
+ * `hptc best` write it ("relu"; quoted, "64" stays a string). */
 int ir_parse_hp_value(const ir_program *p, int hp, const char *text, hpt_value *out, char *why, size_t why_len);
 /* v in the hyperparameter's own spelling: an int given to a Float becomes a
  * float, a value equal to one of a Choice's (or Fixed's) becomes that value.

@@ -142,13 +142,20 @@ static int lock_project(const char *path, hpt_error *e)
         close(fd);
         return hpt_fail(e, "%s: cannot lock the project: %s", file, strerror(err));
     }
+    /* The holder writes its note just after it takes the lock: give it a
+     * moment before calling the holder unknown. */
     char note[400] = "", host[256] = "?";
     long pid = 0;
     long long since = 0;
-    ssize_t got = pread(fd, note, sizeof note - 1, 0);
+    int parsed = 0;
+    for (int tries = 0; tries < 50 && !parsed; tries++) {
+        if (tries) nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+        ssize_t got = pread(fd, note, sizeof note - 1, 0);
+        note[got > 0 ? got : 0] = 0;
+        parsed = sscanf(note, "%ld %255s %lld", &pid, host, &since) == 3;
+    }
     close(fd);
-    note[got > 0 ? got : 0] = 0;
-    if (sscanf(note, "%ld %255s %lld", &pid, host, &since) != 3)
+    if (!parsed)
         return hpt_fail(e, "%s is in use by another hptc run, which is starting: one search per project at a time", path);
     char when[64] = "?";
     time_t t = (time_t)since;

@@ -643,6 +643,7 @@ static void print_trial_line(tuner *T, job *j, const slot *s)
         shown++;
     }
     if (active > shown) fprintf(out, " (and %d more)", active - shown);
+    if (!active) fputs(" the spec's one configuration", out);
     if (T->o->dist) fprintf(out, " [rank %d]", s->rank);
     fputc('\n', out);
     if (j->parent >= 0)
@@ -1271,7 +1272,8 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
         goto out;
     }
     if (T.completed == 0 && T.done > 0) {
-        hpt_fail(e, "no trial completed: all %ld failed (hptc summary %s lists each reason)", T.done, path);
+        if (T.done == 1) hpt_fail(e, "no trial completed: the only one failed (hptc summary %s says why)", path);
+        else hpt_fail(e, "no trial completed: all %ld failed (hptc summary %s lists each reason)", T.done, path);
         goto out;
     }
     print_summary(&T);

@@ -156,11 +156,19 @@ check "... 6 samples and 5 labels, and a missing test_x: both errors, each at it
 
 # A CSV over DATA_PROBE_READ (64 MiB): its header is read, its labels are not
 # counted (so 200 classes on Dense(10) go unsaid), and the check stays fast.
-{ echo "a,b,c,d,e,f,g,h,label"; yes '0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,199' | head -c 70000000; echo; } > "$tmp/huge.csv"
+{ echo "a,b,c,d,e,f,g,h,label"; yes '0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,199' | head -n 1950000; } > "$tmp/huge.csv"
 spec huge 'csv("huge.csv")' 8 10
 t0=$(date +%s%N); run huge check "$tmp/huge.hpt"; t1=$(date +%s%N)
 check "a 70 MB CSV: the header checked, the labels not counted ($(( (t1 - t0) / 1000000 )) ms)" \
     "[ $(st huge) -eq 0 ] && [ ! -s $tmp/huge.err ] && [ $(( (t1 - t0) / 1000000 )) -lt 5000 ]"
+# What check does not count, the run still refuses: every trial fails
+# naming the labels its output cannot produce (not "loss became NaN"), and
+# the search, with no trial completed, exits 1.
+sed "s|RandomSearch(objective = \"val_accuracy\", max_trials = 2)|RandomSearch(objective = \"val_accuracy\", max_trials = 2, directory = \"$tmp\", project_name = \"huge\")|" \
+    "$tmp/huge.hpt" > "$tmp/hugerun.hpt"
+run hugerun run "$tmp/hugerun.hpt" --limit 100
+check "... and hptc run fails each trial naming the labels it cannot produce, then exits 1" \
+    "[ $(st hugerun) -eq 1 ] && grep -q 'trial 0 failed: .*huge.csv: labels go up to 199, but the model has 10 outputs' $tmp/hugerun.out && ! grep -q NaN $tmp/hugerun.out && has hugerun 'no trial completed: the only one failed'"
 rm -f "$tmp/huge.csv"
 
 # A data file's header is quoted in messages: its control bytes are escaped.

@@ -2,8 +2,8 @@
 # What hptc tells a newcomer (issue 11): a mistyped option is named with the
 # nearest one, every output counts epochs the same way, a search ends by
 # pointing at what reads its results, trials training side by side print
-# their lines as blocks, and labels the output layer cannot produce fail
-# their trial with that cause (never as "loss became NaN").  PASS:/FAIL: lines.
+# their lines as blocks, and labels the output layer cannot produce stop the
+# run with that cause (never "loss became NaN").  PASS:/FAIL: lines.
 . "$(dirname "$0")/../lib.sh"
 
 mlp_spec "RandomSearch(objective = \"val_accuracy\", max_trials = 6, directory = \"$tmp\", project_name = \"p\", seed = 4)" > "$tmp/a.hpt"
@@ -34,8 +34,9 @@ best_summary=$("$HPTC" summary "$tmp/p" --json | grep "\"id\": $id," | sed 's/.*
 check "best --json, summary --json and summary's text give the same best epoch ($best_json, $best_summary, $best_text)" \
     "[ -n '$best_text' ] && [ '$best_json' = '$best_text' ] && [ '$best_summary' = '$best_text' ]"
 
-# Labels up to 2 (three classes) against an output layer whose width is searched:
-# the trials with 2 outputs fail naming the labels, the ones with 3 complete.
+# Labels up to 2 (three classes) against an output layer whose width is
+# searched: hptc run stops before any trial, at the layer, naming the value
+# that fails (it used to fail every such trial as "loss became NaN").
 printf 'a,b,label\n' > "$tmp/three.csv"
 i=0
 while [ $i -lt 60 ]; do printf '%d,%d,%d\n' $((i % 7)) $((i % 5)) $((i % 3)) >> "$tmp/three.csv"; i=$((i + 1)); done
@@ -51,4 +52,5 @@ tuner = GridSearch(objective = "val_accuracy", directory = "$tmp", project_name 
 search(epochs = 2, validation_split = 0.2)
 SPEC
 "$HPTC" run "$tmp/c.hpt" > "$tmp/c.log" 2>&1
-check "labels the output layer cannot produce fail the trial, naming them" "grep -q 'trial 0 failed: .*three.csv: labels go up to 2, but the model has 2 outputs' $tmp/c.log && ! grep -q NaN $tmp/c.log && grep -q 'trial 1 done' $tmp/c.log"
+check "labels the output layer cannot produce stop the run at that layer, before any trial" \
+    "[ \$? -eq 1 ] && grep -q '^$tmp/c.hpt:5:3: error: .*labels in .*three.csv go up to 2 (3 classes).*when .outputs. = 2' $tmp/c.log && ! grep -q NaN $tmp/c.log && [ ! -d $tmp/c ]"

@@ -58,7 +58,7 @@ while [ $overwrite_tried -lt $rounds ] && [ $r -lt $((2 * rounds)) ]; do
         eval "wait \$p$k"; st=$?
         if [ $st -ne 0 ]; then
             refused=$((refused + 1))
-            grep -q 'is in use by another hptc run (pid [0-9]* on .*, since ' "$d.$k.log" || named=0
+            grep -q 'is in use by another hptc run (pid [0-9]* on .*, since ' "$d.$k.log" || { named=0; sed 's/^/    /' "$d.$k.log"; }
         fi
     done
     pid=

@@ -45,9 +45,10 @@ check "export writes the best trial's weights" "[ \$? -eq 0 ] && [ -s $tmp/best.
 "$HPTC" eval "$tmp/w.hpt" --weights "$tmp/best.w" > "$tmp/eval.log" 2>&1
 check "eval reads them back" "[ \$? -eq 0 ] && grep -q '^test_loss: [0-9.]* - test_accuracy: ' $tmp/eval.log"
 
-# best's lines, as --set arguments, rebuild the same model: train saves
-# weights whose hyperparameter lines equal the exported file's.
-sed -n 's/^\([^ ]*\) = "\{0,1\}\([^"]*\)"\{0,1\}$/--set\n\1=\2/p' "$tmp/best" > "$tmp/sets"
+# best's lines, as --set arguments (values as best writes them, strings
+# quoted), rebuild the same model: train saves weights whose hyperparameter
+# lines equal the exported file's.
+sed -n 's/^\([^ ]*\) = \(.*\)$/--set\n\1=\2/p' "$tmp/best" > "$tmp/sets"
 xargs -d '\n' "$HPTC" train "$tmp/w.hpt" --epochs 1 --limit 64 --save "$tmp/train.w" < "$tmp/sets" > "$tmp/train.log" 2>&1
 hp_lines() { head -c 400000 "$1" | tr -c '[:print:]\n' '\n' | grep '^hp '; }
 check "best's 2,000 values, passed to train --set, rebuild the same trial" "[ -s $tmp/train.w ] && [ \"\$(hp_lines $tmp/train.w)\" = \"\$(hp_lines $tmp/best.w)\" ]"
