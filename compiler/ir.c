@@ -595,20 +595,6 @@ static const char *const op_text[] = {
     [X_LE] = "<=", [X_GT] = ">", [X_GE] = ">=", [X_AND] = "and", [X_OR] = "or",
 };
 
-static void print_value(hpt_value v, FILE *out)
-{
-    char small[256];
-    size_t n = value_format(small, sizeof small, v);
-    if (n < sizeof small) {
-        fputs(small, out);
-        return;
-    }
-    char *big = malloc(n + 1);
-    if (!big) return;
-    value_format(big, n + 1, v);
-    fputs(big, out);
-    free(big);
-}
 
 static void print_args(const ir_program *p, const st_entry *e, ir_expr *const *args, FILE *out)
 {
@@ -625,7 +611,7 @@ static void print_args(const ir_program *p, const st_entry *e, ir_expr *const *a
 void ir_print_expr(const ir_program *p, const ir_expr *e, FILE *out)
 {
     switch (e->op) {
-    case X_CONST: print_value(e->value, out); break;
+    case X_CONST: value_fprint(out, e->value); break;
     case X_HP: fprintf(out, "%%%s", p->hps[e->hp].name); break;
     case X_LIST:
         fputc(e->tuple ? '(' : '[', out);
@@ -660,26 +646,26 @@ static void print_hp(const ir_program *p, const ir_hp *h, line_cursor *lines, FI
     fprintf(out, "  %%%s = %s", h->name, hp_kind_name[h->kind]);
     if (h->kind == HP_INT || h->kind == HP_FLOAT) {
         fputs(" [", out);
-        print_value(h->min, out);
+        value_fprint(out, h->min);
         fputs(", ", out);
-        print_value(h->max, out);
+        value_fprint(out, h->max);
         fputc(']', out);
         if (h->step.type != V_NONE) {
             fputs(" step ", out);
-            print_value(h->step, out);
+            value_fprint(out, h->step);
         }
         fprintf(out, " %s", sampling_name[h->sampling]);
     } else if (h->kind == HP_CHOICE || h->kind == HP_FIXED) {
         fputs(" [", out);
         for (int k = 0; k < h->n_values; k++) {
             if (k) fputs(", ", out);
-            print_value(h->values[k], out);
+            value_fprint(out, h->values[k]);
         }
         fputc(']', out);
         if (h->kind == HP_CHOICE) fputs(h->ordered ? " ordered" : " unordered", out);
     }
     fputs(" default ", out);
-    print_value(h->default_value, out);
+    value_fprint(out, h->default_value);
     if (h->condition) {
         fputs(" when ", out);
         ir_print_expr(p, h->condition, out);

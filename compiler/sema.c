@@ -1411,15 +1411,21 @@ static const char *snake_name(sema *s, const st_entry *e)
     return count ? arena_printf(s->a, "%s_%d", base, count) : base;
 }
 
+/* Room for one more layer; false when memory is short (the layer is dropped). */
+static bool room_for_layer(sema *s)
+{
+    if (s->n_layers < s->cap_layers) return true;
+    int cap = s->cap_layers ? s->cap_layers * 2 : 16;
+    ir_call *grown = realloc(s->layers, sizeof *grown * (size_t)cap);
+    if (!grown) return false;
+    s->layers = grown;
+    s->cap_layers = cap;
+    return true;
+}
+
 static void add_layer(sema *s, const ast *call, const st_entry *entry, ir_expr **args)
 {
-    if (s->n_layers == s->cap_layers) {
-        int cap = s->cap_layers ? s->cap_layers * 2 : 16;
-        ir_call *grown = realloc(s->layers, sizeof *grown * (size_t)cap);
-        if (!grown) return;
-        s->layers = grown;
-        s->cap_layers = cap;
-    }
+    if (!room_for_layer(s)) return;
     s->layers[s->n_layers++] = (ir_call){
         .entry = entry, .args = args, .guard = s->guard, .name = snake_name(s, entry),
         .span = { call->start, call->end },
@@ -1437,13 +1443,7 @@ static void add_broken(sema *s, const ast *where)
 {
     const ir_call *last = s->n_layers ? &s->layers[s->n_layers - 1] : NULL;
     if (last && !last->args && last->guard == s->guard) return;    /* one is enough */
-    if (s->n_layers == s->cap_layers) {
-        int cap = s->cap_layers ? s->cap_layers * 2 : 16;
-        ir_call *grown = realloc(s->layers, sizeof *grown * (size_t)cap);
-        if (!grown) return;
-        s->layers = grown;
-        s->cap_layers = cap;
-    }
+    if (!room_for_layer(s)) return;
     s->layers[s->n_layers++] = (ir_call){ .guard = s->guard, .name = "", .span = { where->start, where->end } };
 }
 

@@ -35,9 +35,10 @@ typedef struct cli_option {
 #define CLI_END_OPT { NULL, CLI_FLAG, NULL, 0, NULL }
 /* Parse argv (after the command name) against opts, which end with a NULL
  * name; positional arguments go to positional[0..max) (unset ones NULL).
- * Returns 0, or 2 after naming what is wrong (an unknown option with the
+ * Returns 0, or -1 after naming what is wrong (an unknown option with the
  * nearest known one, a missing or malformed value, an argument too many or
- * missing) and printing the usage.  Free lists with cli_list_free. */
+ * missing); the caller then prints its usage (cli_usage).  Free lists with
+ * cli_list_free. */
 int cli_parse(const char *command, int argc, char **argv, const cli_option *opts, const char **positional,
               int min_positional, int max_positional);
 void cli_list_free(const cli_option *opts);

@@ -4,8 +4,7 @@
  * positional arguments as a count range; cli_parse fills the destinations
  * or says exactly what is wrong — the unknown option and the nearest known
  * one, the option whose value is missing or malformed, the surplus or
- * missing file — then prints the command's usage and returns 2, the usage
- * status.  "--name value" and "--name=value" are both accepted; "-" alone
+ * missing file — and returns -1 (the caller then prints its usage).  "--name value" and "--name=value" are both accepted; "-" alone
  * is a positional argument (stdin); "--" ends the options. */
 #include "runtime/cli.h"
 
@@ -14,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Print why, then the usage; the usage status. */
+/* Print why; -1. */
 static int refuse(const char *command, const char *fmt, const char *a, const char *b)
 {
     fprintf(stderr, "hptc %s: ", command);
     fprintf(stderr, fmt, a, b);
     fputc('\n', stderr);
-    return cli_usage(command);
+    return -1;
 }
 
 static const cli_option *find_option(const cli_option *opts, const char *arg, size_t len)
@@ -42,7 +41,7 @@ static int unknown_option(const char *command, const char *arg, const cli_option
     const char *near = st_suggest(ST_KIND_COUNT, name, names);   /* no catalogue kind: the options alone */
     if (near) {
         fprintf(stderr, "hptc %s: unknown option '%s'; did you mean '%s'?\n", command, name, near);
-        return cli_usage(command);
+        return -1;
     }
     return refuse(command, "unknown option '%s'%s", name, "");
 }
@@ -67,7 +66,7 @@ static int set_option(const char *command, const cli_option *o, const char *text
     case CLI_STRING:
         if (o->choices && !st_choice_ok(o->choices, text)) {
             fprintf(stderr, "hptc %s: %s wants one of %s, not '%s'\n", command, o->name, o->choices, text);
-            return cli_usage(command);
+            return -1;
         }
         *(const char **)o->dest = text;
         return 0;
@@ -107,7 +106,7 @@ static int parse(const char *command, int argc, char **argv, const cli_option *o
         }
         const char *value = eq ? eq + 1 : k + 1 < argc ? argv[++k] : NULL;
         if (!value) return refuse(command, "%s needs a value%s", o->name, "");
-        if (set_option(command, o, value)) return 2;
+        if (set_option(command, o, value)) return -1;
     }
     if (n_pos < min_positional) return refuse(command, "an argument is missing%s%s", "", "");
     for (int k = n_pos; k < max_positional; k++) positional[k] = NULL;
@@ -125,7 +124,7 @@ int cli_parse(const char *command, int argc, char **argv, const cli_option *opts
             l->n = 0;
             if (!(l->items = calloc((size_t)argc + 1, sizeof *l->items))) rc = 1;
         }
-    if (rc) fprintf(stderr, "hptc %s: out of memory\n", command);
+    if (rc) rc = -1, fprintf(stderr, "hptc %s: out of memory\n", command);
     else rc = parse(command, argc, argv, opts, positional, min_positional, max_positional);
     if (rc) cli_list_free(opts);
     return rc;

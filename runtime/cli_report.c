@@ -323,8 +323,7 @@ int cli_report(int argc, char **argv)
 {
     const char *dir, *path = NULL;
     const cli_option opts[] = { CLI_STRING_OPT("-o", &path), CLI_END_OPT };
-    int bad = cli_parse("report", argc, argv, opts, &dir, 1, 1);
-    if (bad) return bad;
+    if (cli_parse("report", argc, argv, opts, &dir, 1, 1)) return cli_usage("report");
     if (!path) {
         fprintf(stderr, "hptc report: -o FILE.html says where to write the page (- for stdout)\n");
         return cli_usage("report");

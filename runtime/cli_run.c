@@ -32,8 +32,7 @@ int cli_run(int argc, char **argv)
     const cli_option opts[] = { CLI_INT_OPT("--jobs", &jobs, 1), CLI_FLAG_OPT("--overwrite", &overwrite),
                                 CLI_INT_OPT("--limit", &limit, 1), CLI_CHOICE_OPT("--backend", &backend, "blas|jit"),
                                 CLI_END_OPT };
-    int bad = cli_parse("run", argc, argv, opts, &file, 1, 1);
-    if (bad) return bad;
+    if (cli_parse("run", argc, argv, opts, &file, 1, 1)) return cli_usage("run");
     int jit = !strcmp(backend, "jit");
     hpt_error e;
     dist *d = dist_init(NULL, NULL, &e);
@@ -165,8 +164,7 @@ int cli_summary(int argc, char **argv)
     const char *dir;
     int json = 0, csv = 0;
     const cli_option opts[] = { CLI_FLAG_OPT("--json", &json), CLI_FLAG_OPT("--csv", &csv), CLI_END_OPT };
-    int bad = cli_parse("summary", argc, argv, opts, &dir, 1, 1);
-    if (bad) return bad;
+    if (cli_parse("summary", argc, argv, opts, &dir, 1, 1)) return cli_usage("summary");
     if (json && csv) {
         fprintf(stderr, "hptc summary: --json or --csv, not both\n");
         return cli_usage("summary");
@@ -408,12 +406,7 @@ bad:
 static void print_spec_value(FILE *out, const hp_pair *h)
 {
     if (h->quoted) {
-        char small[256];
-        size_t need = value_format(small, sizeof small, value_string(h->value));
-        char *text = need < sizeof small ? small : malloc(need + 1);
-        if (text != small && text) value_format(text, need + 1, value_string(h->value));
-        fputs(text ? text : "?", out);
-        if (text != small) free(text);
+        value_fprint(out, value_string(h->value));
     } else {
         fputs(!strcmp(h->value, "true") ? "True" : !strcmp(h->value, "false") ? "False"
               : !strcmp(h->value, "null") ? "None" : h->value, out);
@@ -425,8 +418,7 @@ int cli_best(int argc, char **argv)
     const char *dir;
     int json = 0;
     const cli_option opts[] = { CLI_FLAG_OPT("--json", &json), CLI_END_OPT };
-    int bad = cli_parse("best", argc, argv, opts, &dir, 1, 1);
-    if (bad) return bad;
+    if (cli_parse("best", argc, argv, opts, &dir, 1, 1)) return cli_usage("best");
     store *s;
     if (open_project(dir, &s)) return 1;
     store_trial *t;
@@ -507,8 +499,7 @@ int cli_export(int argc, char **argv)
     const char *dir, *out = NULL;
     int trial_id = -1;
     const cli_option opts[] = { CLI_INT_OPT("--trial", &trial_id, 0), CLI_STRING_OPT("-o", &out), CLI_END_OPT };
-    int bad = cli_parse("export", argc, argv, opts, &dir, 1, 1);
-    if (bad) return bad;
+    if (cli_parse("export", argc, argv, opts, &dir, 1, 1)) return cli_usage("export");
     if (!out) {
         fprintf(stderr, "hptc export: -o WEIGHTS says where to write the weights\n");
         return cli_usage("export");

@@ -117,9 +117,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, train_opts *o)
                                 CLI_INT_OPT("--threads", &o->threads, 1), CLI_INT_OPT("--limit", &o->limit, 1),
                                 CLI_STRING_OPT("--save", &o->save), CLI_STRING_OPT("--weights", &o->weights),
                                 CLI_CHOICE_OPT("--backend", &backend, "blas|jit"), CLI_END_OPT };
-    int bad = cli_parse(cmd, argc, argv, opts, &o->file, 1, 1);
+    if (cli_parse(cmd, argc, argv, opts, &o->file, 1, 1)) return cli_usage(cmd);
     o->jit = !strcmp(backend, "jit");
-    return bad;
+    return 0;
 }
 
 static int report_test(trial *t, const source_data *d, float scale, int batch)

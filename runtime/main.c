@@ -107,8 +107,7 @@ static const cli_option no_options[] = { CLI_END_OPT };
 static int cmd_check(int argc, char **argv)
 {
     const char *file;
-    int bad = cli_parse("check", argc, argv, no_options, &file, 1, 1);
-    if (bad) return bad;
+    if (cli_parse("check", argc, argv, no_options, &file, 1, 1)) return cli_usage("check");
     ir_program *p = cli_compile(file, 0);
     ir_free(p);
     return p ? 0 : 1;
@@ -142,8 +141,7 @@ static int cmd_ir(int argc, char **argv)
     int llvm = 0;
     cli_list sets;
     const cli_option opts[] = { CLI_FLAG_OPT("--emit-llvm", &llvm), CLI_LIST_OPT("--set", &sets), CLI_END_OPT };
-    int bad = cli_parse("ir", argc, argv, opts, &file, 1, 1);
-    if (bad) return bad;
+    if (cli_parse("ir", argc, argv, opts, &file, 1, 1)) return cli_usage("ir");
     if (llvm || sets.n) {
         int rc = llvm ? emit_llvm(file, &sets) : (fprintf(stderr, "hptc ir: --set goes with --emit-llvm\n"), cli_usage("ir"));
         cli_list_free(opts);
@@ -163,10 +161,9 @@ static int cmd_fmt(int argc, char **argv)
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!files) return 1;
     const cli_option opts[] = { CLI_FLAG_OPT("--check", &check), CLI_FLAG_OPT("-w", &write), CLI_END_OPT };
-    int bad = cli_parse("fmt", argc, argv, opts, files, 1, argc);
-    if (bad) {
+    if (cli_parse("fmt", argc, argv, opts, files, 1, argc)) {
         free(files);
-        return bad;
+        return cli_usage("fmt");
     }
     for (int k = 0; files[k]; k++) {
         const char *file = files[k];
@@ -278,8 +275,7 @@ static void print_tuner_plan(const ir_program *p)
 static int cmd_space(int argc, char **argv)
 {
     const char *file;
-    int bad = cli_parse("space", argc, argv, no_options, &file, 1, 1);
-    if (bad) return bad;
+    if (cli_parse("space", argc, argv, no_options, &file, 1, 1)) return cli_usage("space");
     ir_program *p = cli_compile(file, 1);
     if (!p) return 1;
     space_print(p, stdout);

@@ -103,20 +103,6 @@ void tune_project_path(const ir_program *p, char *buf, size_t n)
     snprintf(buf, n, "%s/%s", dir, name);
 }
 
-/* A value as the text value_format gives, however long. */
-static void put_formatted(FILE *f, hpt_value v)
-{
-    char small[128];
-    size_t need = value_format(small, sizeof small, v);
-    if (need < sizeof small) {
-        fputs(small, f);
-        return;
-    }
-    char *big = malloc(need + 1);
-    if (big) value_format(big, need + 1, v), fputs(big, f);
-    free(big);
-}
-
 char *tune_values_json(const ir_program *p, const hpt_value *values)
 {
     char *text = NULL;
@@ -129,11 +115,11 @@ char *tune_values_json(const ir_program *p, const hpt_value *values)
         hpt_value v = values[k];
         if (v.type == V_NONE) continue;
         fputs(first ? "" : ", ", f);
-        put_formatted(f, value_string(p->hps[k].name));     /* strings are formatted as JSON spells them */
+        value_fprint(f, value_string(p->hps[k].name));     /* strings are formatted as JSON spells them */
         fputs(": ", f);
         if (v.type == V_BOOL) fputs(v.u.b ? "true" : "false", f);
         else if (v.type == V_FLOAT && !isfinite(v.u.f)) fputs("null", f);
-        else put_formatted(f, v);
+        else value_fprint(f, v);
         first = 0;
     }
     fputc('}', f);
