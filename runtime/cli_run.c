@@ -598,10 +598,13 @@ const char cli_run_usage[] =
 const char cli_summary_usage[] =
     "hptc summary DIR [--json | --csv]\n"
     "  The trials of the project in DIR (directory/project_name), best first, as\n"
-    "  Keras Tuner's results_summary(); --json and --csv give every trial (docs/results.md).";
+    "  Keras Tuner's results_summary(); --json and --csv give every trial (docs/results.md).\n"
+    "  Reads the store without locking it: during a search, and on read-only media.";
 const char cli_best_usage[] =
     "hptc best DIR [--json]\n"
-    "  The best trial's hyperparameters, one 'name = value' per line, or as JSON.";
+    "  The best trial's hyperparameters, one 'name = value' per line as the spec writes\n"
+    "  values (each line, as --set name=value, gives hptc train that trial), or as JSON\n"
+    "  with its score and best epoch (counted from 1, as run prints epochs).";
 const char cli_export_usage[] =
     "hptc export DIR [--trial ID] -o WEIGHTS\n"
     "  Write a trial's best-epoch weights (default: the best trial's) for hptc eval.";
