@@ -2117,11 +2117,14 @@ static void drop_unused(sema *s)
                 if (map[k] >= 0) renumber(s->info[k].condition, map, pass);
             for (int k = 0; k < s->n_layers; k++) {
                 renumber(s->layers[k].guard, map, pass);
-                for (int j = 0; j < s->layers[k].entry->n_args; j++) renumber(s->layers[k].args[j], map, pass);
+                /* A broken layer (add_broken) has no arguments. */
+                for (int j = 0; s->layers[k].args && j < s->layers[k].entry->n_args; j++)
+                    renumber(s->layers[k].args[j], map, pass);
             }
             ir_call *calls[] = { &s->p->data, &s->p->compile, &s->p->search, &s->p->tuner };
             for (int c = 0; c < 4; c++)
-                for (int j = 0; calls[c]->entry && j < calls[c]->entry->n_args; j++) renumber(calls[c]->args[j], map, pass);
+                for (int j = 0; calls[c]->entry && calls[c]->args && j < calls[c]->entry->n_args; j++)
+                    renumber(calls[c]->args[j], map, pass);
         }
         for (int k = 0; k < s->n_hps; k++)
             if (map[k] >= 0) s->hps[map[k]] = s->hps[k], s->info[map[k]] = s->info[k];

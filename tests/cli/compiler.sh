@@ -117,6 +117,23 @@ for seed in 11 12 13 14 15 16 17 18; do
 done
 check "8 token soups (fixed seeds) are checked without a crash" "[ $bad -eq 0 ]"
 
+# A layer that could not be lowered beside a constant's hyperparameter that is
+# never used: dropping the unused one walked the broken layer's arguments
+# (a null dereference found by bench/fuzz_front.c).
+cat > "$tmp/broken.hpt" <<'SPEC'
+data = datasets.fashion_mnist(scale = 1/255)
+width = hp.Int("width", 32, 128, step = 32)
+model {
+  Input(shape = [28, 28])
+  Flatten()
+  Dense(10True)
+}
+compile(optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = ["accuracy"])
+SPEC
+run broken check "$tmp/broken.hpt"
+check "a broken layer beside an unused hyperparameter: its error, no crash" \
+    "[ $(st broken) -eq 1 ] && clean broken && grep -q \"6:9: error: bad number '10True'\" $tmp/broken.err"
+
 # A 100 KB line of UTF-8 continuation bytes with the error at its end: the
 # echoed line is cut to a window around the caret (was a buffer overflow
 # found by bench/fuzz_front.c).
