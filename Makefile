@@ -34,7 +34,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -march=$(ARCH) -fno-math-errno -Wall -Wextra \
            -Wno-unused-parameter -I. -I$(BUILD) -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LDLIBS  += -lopenblas -lz -lsqlite3 -lm -lpthread
-# libgit2 (Debian libgit2-dev): the spec's git commit, read without starting git (runtime/vcs.c).
+# libgit2 (Debian libgit2-dev): the spec's git commit, read without starting git (runtime/store/vcs.c).
 CFLAGS  += $(shell pkg-config --cflags libgit2 2>/dev/null)
 LDLIBS  += $(or $(shell pkg-config --libs libgit2 2>/dev/null),-lgit2)
 ifeq ($(SAN),1)
@@ -74,8 +74,9 @@ $(file >$(BUILD)/flags,$(BUILD_FLAGS))
 endif
 
 GEN_SRC := $(BUILD)/parser.c $(BUILD)/lexer.c
-LIB_SRC := $(wildcard compiler/*.c stdlib/*.c runtime/*.c)
-LIB_SRC := $(filter-out runtime/main.c,$(LIB_SRC))
+# The pipeline's folders (docs/architecture.md); cli/main.c is the program.
+LIB_SRC := $(wildcard compiler/*.c stdlib/*.c runtime/*.c runtime/*/*.c cli/*.c)
+LIB_SRC := $(filter-out cli/main.c,$(LIB_SRC))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(GEN_SRC:.c=.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -102,16 +103,17 @@ $(BUILD)/%.o: %.c $(BUILD)/parser.h $(BUILD)/lexer.h $(BUILD)/flags
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libhptc.a: $(LIB_OBJ)
+	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/hptc: $(BUILD)/runtime/main.o $(BUILD)/libhptc.a
+$(BUILD)/hptc: $(BUILD)/cli/main.o $(BUILD)/libhptc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhptc.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhptc.a $(LDLIBS)
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/runtime/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d
 
 # .ci/deps.sh installs what each target needs, only what is missing, and says
 # what and why; `make deps` installs everything `make test` needs.

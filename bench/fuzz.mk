@@ -16,10 +16,10 @@
 #
 # The harnesses:
 #   front  the compiler and stdlib (no runtime); seeds examples/, tests/diag/, tests/ir/
-#   data   the data readers (IDX, CSV, .npy, plain and gzip): runtime/data.c
+#   data   the data readers (IDX, CSV, .npy, plain and gzip): runtime/data/data.c
 #   store  the store's checkpoint loader: whole hptc.db files opened read-only and
 #          every checkpoint checked against a model, and checkpoint blobs stored
-#          and loaded back (runtime/store.c, runtime/checkpoint.c)
+#          and loaded back (runtime/store/store.c, runtime/tune/checkpoint.c)
 #
 # Adding a harness is one line at the end of the list below,
 #   $(eval $(call harness,NAME,SOURCES,LIBS,MAX_LEN))
@@ -72,9 +72,9 @@ SEEDS_data  := HPTC_FUZZ_SEEDS=$(B)/data/seeds $(B)/fuzz_data$(STRICT) >/dev/nul
 $(B)/runtime/data.o: CFLAGS += -DHPTC_RD_BUFFER=251
 
 $(eval $(call harness,front,$(FRONT_SRC),,4096))
-$(eval $(call harness,data,runtime/data.c runtime/err.c,-lz,16384))
+$(eval $(call harness,data,runtime/data/data.c runtime/err.c,-lz,16384))
 SEEDS_store := HPTC_FUZZ_SEEDS=$(B)/store/seeds $(B)/fuzz_store$(STRICT) >/dev/null
-$(eval $(call harness,store,runtime/store.c runtime/checkpoint.c runtime/err.c,-lsqlite3 -lz,65536))
+$(eval $(call harness,store,runtime/store/store.c runtime/tune/checkpoint.c runtime/err.c,-lsqlite3 -lz,65536))
 
 FUZZ_TARGETS ?= $(HARNESSES)
 

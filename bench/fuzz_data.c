@@ -32,7 +32,7 @@
  * HPTC_FUZZ_SEEDS=DIR: write the seed corpus (small valid files of each
  * kind, plain and gzip, and the start of tests/data and examples/data) into
  * DIR and exit; bench/fuzz.mk does so from the repository root. */
-#include "runtime/data.h"
+#include "runtime/data/data.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -195,7 +195,7 @@ static int load(int loader, int label, data_set *d, hpt_error *e)
     }
 }
 
-/* `hptc check`'s probes over the same files (runtime/data.h): they read
+/* `hptc check`'s probes over the same files (runtime/data/data.h): they read
  * headers only, so they may accept a file whose data the loader refuses,
  * never the other way round, and on a file that loads they agree with it. */
 static void probe_agrees(int loader, int label, const data_set *d, int loaded)

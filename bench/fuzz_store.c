@@ -3,9 +3,9 @@
  * What a resumed trial trusts, fed arbitrary bytes two ways, chosen by the
  * input's first byte:
  *   even: the input is a whole hptc.db file.  It is opened read-only as a
- *         store (runtime/store.c), and every trial, epoch and checkpoint it
+ *         store (runtime/store/store.c), and every trial, epoch and checkpoint it
  *         claims to hold is loaded, each checkpoint held against a model
- *         the input's next bytes describe (runtime/checkpoint.c), as the
+ *         the input's next bytes describe (runtime/tune/checkpoint.c), as the
  *         tuner does before resuming.  Seeds are real stores of tiny models.
  *   odd:  the input is a model (weights, optimizer floats, epochs) and the
  *         blobs of one checkpoint, stored through store_epoch into a fresh
@@ -16,8 +16,8 @@
  * crash; the harness checks that a loaded checkpoint is the bytes stored
  * (CRC verified) and that one the checks accept is consistent with the
  * model: sizes equal, epochs in range, the reason terminated. */
-#include "runtime/checkpoint.h"
-#include "runtime/store.h"
+#include "runtime/tune/checkpoint.h"
+#include "runtime/store/store.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -39,8 +39,8 @@ run cnn examples/fashion_cnn.hpt --epochs 1 --limit 12000
 # Compile time: expand the seed MLP's trial twice and time trial_set_backend.
 cat > "$tmp/compile.c" <<'C'
 #include "compiler/compile.h"
-#include "runtime/jit.h"
-#include "runtime/trial.h"
+#include "runtime/nn/jit.h"
+#include "runtime/nn/trial.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,8 +9,8 @@
  * Run alone it prints "rank0_commit_ms X"; under mpirun -np 2,
  * "rank0_transfer_ms Y" (apart, so that rank 1 spinning in MPI does not slow
  * the commit down on a small machine).  Build: see bench/mpi.sh. */
-#include "runtime/dist.h"
-#include "runtime/store.h"
+#include "runtime/tune/dist.h"
+#include "runtime/store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  *
  *   report_store DIR [TRIALS] [EPOCHS]     (default 1000 trials, 10 epochs)
  *
- * Creates DIR/hptc.db afresh through runtime/store.h, as `hptc run` would:
+ * Creates DIR/hptc.db afresh through runtime/store/store.h, as `hptc run` would:
  * the spec below (six hyperparameters, one conditional, one log-sampled), then
  * TRIALS trials with EPOCHS epoch rows each, laid out as Hyperband brackets
  * (blocks of 12 round-0 trials, 4 promoted to round 1, 2 to round 2) so that
@@ -10,7 +10,7 @@
  * reason.  The scores follow a made-up response surface plus noise from a
  * fixed-seed generator, so two runs write the same store.  Checkpoints are
  * empty: the report never reads them. */
-#include "runtime/store.h"
+#include "runtime/store/store.h"
 
 #include <math.h>
 #include <stdio.h>

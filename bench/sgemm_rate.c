@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/blas.h"
+#include "runtime/nn/blas.h"
 
 #define MAX_LAYERS 32
 

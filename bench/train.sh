@@ -10,7 +10,7 @@ py=/usr/bin/python3
 $py -c 'import torch' 2>/dev/null || { echo "installing python3-torch for the peer"; sh .ci/deps.sh; HPTC_EXTRA_PACKAGES="python3-torch python3-optuna" sh .ci/deps.sh; }
 mkdir -p "$BUILD/bench"
 gcc -O2 -std=c11 -D_GNU_SOURCE -march=native -I. -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-    -o "$BUILD/bench/sgemm_rate" bench/sgemm_rate.c runtime/blas.c runtime/err.c -lopenblas -lm
+    -o "$BUILD/bench/sgemm_rate" bench/sgemm_rate.c runtime/nn/blas.c runtime/err.c -lopenblas -lm
 spec=examples/fashion_mlp.hpt
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

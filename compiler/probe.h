@@ -4,7 +4,7 @@
  * the caller (the command line) may hand it a probe, a function that looks
  * at a data source's files as far as their headers and says what one sample
  * looks like and how many classes the labels hold, or what is wrong with
- * them (runtime/source.c's source_probe).  The checker calls it once for each
+ * them (runtime/data/source.c's source_probe).  The checker calls it once for each
  * data call of the spec (data = ..., search(validation_data = ...)), with
  * the call's constant arguments evaluated, reports a failure at the argument
  * at fault, and checks the model against the facts: the Input's size, the

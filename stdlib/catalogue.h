@@ -343,11 +343,11 @@ int st_shape_estimator(const hpt_value *, const int *, int, int *, int *, char *
  * and output shapes (one sample): *trainable (Dense and Conv2D kernels and
  * biases, BatchNormalization's gamma and beta) and *stats (BatchNormalization's
  * moving mean and variance, not trained).  The same counts as the runtime's
- * plan (runtime/trial.c); doubles, so a layer of 10^13 weights is counted,
+ * plan (runtime/nn/trial.c); doubles, so a layer of 10^13 weights is counted,
  * not wrapped.  A use_bias of None (not known) counts the bias. */
 void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, int in_rank, const int *out,
                      int out_rank, double *trainable, double *stats);
-/* Floats of optimizer state per trainable parameter (runtime/optim.c's
+/* Floats of optimizer state per trainable parameter (runtime/nn/optim.c's
  * optim_state_floats): Adam and AdamW 2, RMSprop 1 (2 with momentum), SGD 0
  * (1 with momentum).  opt is compile(optimizer = ...): an ST_OPTIMIZER object
  * or its name; -1 when it is neither. */

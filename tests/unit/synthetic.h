@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/data.h"
+#include "runtime/data/data.h"
 #include "runtime/rng.h"
 
 static inline void synthetic_data(data_set *d, int n)

@@ -14,7 +14,7 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-#include "runtime/blas.h"
+#include "runtime/nn/blas.h"
 #include "tests/unit/check.h"
 
 static void test_pick(void)

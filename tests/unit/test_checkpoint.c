@@ -1,11 +1,11 @@
 /* test_checkpoint.c: the checks a checkpoint passes before a trial resumes
- * from it (runtime/checkpoint.c), and the store's CRC over its blobs
- * (runtime/store.c): a sound checkpoint is accepted as it is; each way of
+ * from it (runtime/tune/checkpoint.c), and the store's CRC over its blobs
+ * (runtime/store/store.c): a sound checkpoint is accepted as it is; each way of
  * being wrong (a blob of the wrong size, a state whose epoch disagrees with
  * its row or its trial, bytes changed after the CRC was taken) is refused
  * with a message that says which. */
-#include "runtime/checkpoint.h"
-#include "runtime/store.h"
+#include "runtime/tune/checkpoint.h"
+#include "runtime/store/store.h"
 #include "tests/unit/check.h"
 
 #include <stdlib.h>

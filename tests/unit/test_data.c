@@ -6,7 +6,7 @@
  * malformed input is written into a fresh mkdtemp directory at run time and
  * must fail with an exact message naming the file.  Run from the repository
  * root (tests/run.sh does). */
-#include "runtime/data.h"
+#include "runtime/data/data.h"
 
 #include <errno.h>
 #include <ftw.h>

@@ -11,7 +11,7 @@
  * values with 17 significant digits.  `test_estimator defaults` prints every
  * estimator argument's catalogue default, "Entry argument value", for the
  * script to hold against scikit-learn's get_params(). */
-#include "runtime/estimator.h"
+#include "runtime/estimators/estimator.h"
 
 #include <stdlib.h>
 #include <string.h>

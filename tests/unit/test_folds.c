@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/folds.h"
+#include "runtime/data/folds.h"
 #include "tests/unit/check.h"
 
 enum { N = 25 };

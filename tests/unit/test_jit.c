@@ -11,10 +11,10 @@
  * on a repeated shape, from two threads at once too.  A build without LLVM
  * checks that the backend says so. */
 #include "compiler/compile.h"
-#include "runtime/jit.h"
+#include "runtime/nn/jit.h"
 #include "runtime/rng.h"
-#include "runtime/train.h"
-#include "runtime/trial.h"
+#include "runtime/nn/train.h"
+#include "runtime/nn/trial.h"
 #include "tests/unit/check.h"
 #include "tests/unit/synthetic.h"
 

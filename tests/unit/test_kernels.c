@@ -1,4 +1,4 @@
-/* test_kernels.c: every kernel of runtime/kernels.c, four ways.
+/* test_kernels.c: every kernel of runtime/nn/kernels.c, four ways.
  *
  *  1. forward on tiny inputs against values worked out by hand;
  *  2. every input and parameter gradient against central differences of
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/kernels.h"
+#include "runtime/nn/kernels.h"
 #include "runtime/rng.h"
 #include "tests/unit/check.h"
 

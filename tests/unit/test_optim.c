@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/optim.h"
+#include "runtime/nn/optim.h"
 #include "runtime/rng.h"
 #include "tests/unit/check.h"
 

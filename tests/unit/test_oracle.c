@@ -1,4 +1,4 @@
-/* test_oracle.c: the tuners' oracles, driven through runtime/oracle.h with
+/* test_oracle.c: the tuners' oracles, driven through runtime/tune/oracle.h with
  * synthetic objectives (no training).
  *
  * Hyperband's schedule against Keras Tuner's formulas (tables computed with
@@ -11,8 +11,8 @@
  * against RandomSearch on cheap objectives over 10 seeds; proposals
  * independent of the order results arrive in, and replays. */
 #include "compiler/compile.h"
-#include "runtime/oracle.h"
-#include "runtime/oracle_impl.h"
+#include "runtime/tune/oracle.h"
+#include "runtime/tune/oracle_impl.h"
 #include "runtime/rng.h"
 #include "tests/unit/check.h"
 

@@ -9,10 +9,10 @@
  * split and EarlyStopping, and reproducibility. */
 #include "compiler/compile.h"
 #include "compiler/shapes.h"
-#include "runtime/optim.h"
+#include "runtime/nn/optim.h"
 #include "runtime/rng.h"
-#include "runtime/train.h"
-#include "runtime/trial.h"
+#include "runtime/nn/train.h"
+#include "runtime/nn/trial.h"
 #include "tests/unit/check.h"
 #include "tests/unit/synthetic.h"
 

@@ -1,4 +1,4 @@
-/* test_weights.c: weights files (runtime/weights.c, docs/weights.md).
+/* test_weights.c: weights files (runtime/nn/weights.c, docs/weights.md).
  *
  * - An architecture search of 2,003 hyperparameters, with a 306-character
  *   string value and a name holding spaces, quotes and 300 characters,
@@ -14,8 +14,8 @@
  *   otherwise (units, epsilon, kernel_size, a layer more, a layer of another
  *   kind, from_logits). */
 #include "compiler/compile.h"
-#include "runtime/trial.h"
-#include "runtime/weights.h"
+#include "runtime/nn/trial.h"
+#include "runtime/nn/weights.h"
 #include "tests/unit/check.h"
 
 #include <stdlib.h>

@@ -1,0 +1,518 @@
+/* results.c: the commands that read a project's store: summary, best,
+ * export.
+ *
+ * They open the store read-only and take no lock, so they work while a
+ * search is still writing to it, and on read-only media.  A trial's
+ * hyperparameters come back from the JSON the store keeps through one small
+ * parser (parse_hps) that knows that JSON's whole grammar. */
+#include "compiler/compile.h"
+#include "cli/cli.h"
+#include "runtime/nn/weights.h"
+#include "runtime/store/store.h"
+#include "runtime/tune/tuner.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- reading a store ---------------------------------------------------- */
+
+static int direction_max(store *s, char *objective, size_t n)
+{
+    char *obj = store_meta_get(s, "objective");
+    snprintf(objective, n, "%s", obj ? obj : "val_loss");
+    free(obj);
+    return tune_maximize(objective);
+}
+
+/* Completed trials, best first (ties by id). */
+static int *ranked(const store_trial *t, int n, int maximize, int *m)
+{
+    int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
+    *m = 0;
+    for (int k = 0; order && k < n; k++)
+        if (!strcmp(t[k].status, "completed") && !isnan(t[k].score)) order[(*m)++] = k;
+    for (int a = 1; order && a < *m; a++)
+        for (int b = a; b > 0; b--) {
+            double x = t[order[b]].score, y = t[order[b - 1]].score;
+            if (!(maximize ? x > y : x < y)) break;
+            int tmp = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = tmp;
+        }
+    return order;
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+        else if (c < 0x20) fprintf(out, "\\u%04x", c);
+        else fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_number(FILE *out, double v)
+{
+    if (isnan(v)) fputs("null", out);
+    else fprintf(out, "%.17g", v);
+}
+
+/* With executions_per_trial or cv folds, each execution's score (its best
+ * epoch's objective): "execution_scores": [0.86, 0.85, ...]. */
+static void executions_json(FILE *out, const store_epoch_row *h, int nh, const char *objective, int maximize)
+{
+    int n = 0;
+    for (int r = 0; r < nh; r++)
+        if (h[r].execution + 1 > n) n = h[r].execution + 1;
+    if (n < 2) return;
+    fputs(", \"execution_scores\": [", out);
+    for (int x = 0; x < n; x++) {
+        json_number(out, tune_execution_best(h, nh, x, objective, maximize, NULL));
+        fputs(x + 1 < n ? ", " : "]", out);
+    }
+}
+
+static int open_project(const char *dir, store **s)
+{
+    hpt_error e;
+    *s = store_open_readonly(dir, &e);
+    if (!*s) fprintf(stderr, "hptc: %s\n", e.message);
+    return *s ? 0 : 1;
+}
+
+int cli_summary(int argc, char **argv)
+{
+    const char *dir;
+    int json = 0, csv = 0;
+    const cli_option opts[] = { CLI_FLAG_OPT("--json", &json), CLI_FLAG_OPT("--csv", &csv), CLI_END_OPT };
+    if (cli_parse("summary", argc, argv, opts, &dir, 1, 1)) return cli_usage(cli_summary_usage);
+    if (json && csv) {
+        fprintf(stderr, "hptc summary: --json or --csv, not both\n");
+        return cli_usage(cli_summary_usage);
+    }
+    store *s;
+    if (open_project(dir, &s)) return 1;
+    store_trial *t;
+    int n, m;
+    hpt_error e;
+    if (store_load_trials(s, &t, &n, &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        store_close(s);
+        return 1;
+    }
+    char objective[64];
+    int maximize = direction_max(s, objective, sizeof objective);
+    int *order = ranked(t, n, maximize, &m);
+    FILE *out = stdout;
+    if (json) {
+        /* Schema (docs/results.md): project, objective{name, direction}, trials[] in id order. */
+        fprintf(out, "{\"project\": ");
+        json_string(out, dir);
+        fprintf(out, ", \"objective\": {\"name\": ");
+        json_string(out, objective);
+        store_epoch_row *rows;
+        int n_rows = 0;
+        if (store_load_epochs(s, -1, &rows, &n_rows, &e) == 0) free(rows);
+        fprintf(out, ", \"direction\": \"%s\"}, \"best_trial\": %d, \"epochs_trained\": %d, \"trials\": [",
+                maximize ? "max" : "min", m ? t[order[0]].id : -1, n_rows);
+        for (int k = 0; k < n; k++) {
+            fprintf(out, "%s\n  {\"id\": %d, \"status\": \"%s\", \"score\": ", k ? "," : "", t[k].id, t[k].status);
+            json_number(out, t[k].score);
+            fprintf(out, ", \"best_epoch\": ");
+            if (t[k].best_epoch >= 0) fprintf(out, "%d", t[k].best_epoch + 1);   /* counted from 1, as printed */
+            else fputs("null", out);
+            fprintf(out, ", \"hyperparameters\": %s, \"parent\": %d, \"bracket\": %d, \"round\": %d,"
+                         " \"epochs\": %d, \"initial_epoch\": %d, \"seed\": \"%016llx\", \"reason\": ",
+                    t[k].hps_json, t[k].parent, t[k].bracket, t[k].round, t[k].epochs, t[k].initial_epoch,
+                    (unsigned long long)t[k].seed);
+            json_string(out, t[k].reason);
+            fprintf(out, ", \"data\": ");
+            json_string(out, t[k].data);
+            fprintf(out, ", \"started\": ");
+            json_number(out, t[k].started);
+            fprintf(out, ", \"finished\": ");
+            json_number(out, t[k].finished);
+            /* Learning curves: [epoch, loss, accuracy, val_loss, val_accuracy] per epoch of execution 0. */
+            fprintf(out, ", \"history\": [");
+            store_epoch_row *h;
+            int nh = 0;
+            if (store_load_epochs(s, t[k].id, &h, &nh, &e) == 0) {
+                int first = 1;
+                for (int r = 0; r < nh; r++) {
+                    if (h[r].execution) continue;
+                    fprintf(out, "%s[%d, ", first ? "" : ", ", h[r].epoch + 1);
+                    double v[4] = { h[r].loss, h[r].accuracy, h[r].val_loss, h[r].val_accuracy };
+                    for (int c = 0; c < 4; c++) {
+                        json_number(out, v[c]);
+                        fputs(c < 3 ? ", " : "]", out);
+                    }
+                    first = 0;
+                }
+                fputs("]", out);
+                executions_json(out, h, nh, objective, maximize);
+                free(h);
+            } else {
+                fputs("]", out);
+            }
+            fputs("}", out);
+        }
+        fprintf(out, "\n]}\n");
+    } else if (csv) {
+        fprintf(out, "id,status,score,best_epoch,parent,bracket,round,epochs,hyperparameters,reason\n");
+        for (int k = 0; k < n; k++) {
+            fprintf(out, "%d,%s,", t[k].id, t[k].status);
+            if (!isnan(t[k].score)) fprintf(out, "%.17g", t[k].score);
+            fputc(',', out);
+            if (t[k].best_epoch >= 0) fprintf(out, "%d", t[k].best_epoch + 1);
+            fprintf(out, ",%d,%d,%d,%d,\"", t[k].parent, t[k].bracket, t[k].round, t[k].epochs);
+            for (const char *c = t[k].hps_json; *c; c++) fprintf(out, *c == '"' ? "\"\"" : "%c", *c);
+            fprintf(out, "\",\"");
+            for (const char *c = t[k].reason; *c; c++) fprintf(out, *c == '"' ? "\"\"" : "%c", *c);
+            fprintf(out, "\"\n");
+        }
+    } else {
+        int failed = 0, running = 0;
+        for (int k = 0; k < n; k++) failed += !strcmp(t[k].status, "failed"), running += !strcmp(t[k].status, "running");
+        fprintf(out, "Results in %s: %d trials (%d completed, %d running, %d failed)\n", dir, n, m, running, failed);
+        fprintf(out, "Objective(name=\"%s\", direction=\"%s\")\n", objective, maximize ? "max" : "min");
+        for (int k = 0; k < m && k < 10; k++) {
+            const store_trial *r = &t[order[k]];
+            fprintf(out, "\nTrial %04d summary\nHyperparameters: %s\nScore: %.4f (best epoch %d)\n", r->id, r->hps_json,
+                    r->score, r->best_epoch + 1);
+        }
+        for (int k = 0; k < n; k++)
+            if (!strcmp(t[k].status, "failed")) fprintf(out, "\nTrial %04d failed: %s\n", t[k].id, t[k].reason);
+        long long bytes = store_checkpoint_bytes(s);
+        fprintf(out, "\ncheckpoints held: %.1f MB\n", (double)bytes / 1e6);
+    }
+    free(order);
+    store_free_trials(t, n);
+    store_close(s);
+    return 0;
+}
+
+/* ---- a trial's hyperparameters, back from JSON ----------------------------- */
+
+/* One "name": value pair of the JSON tune_values_json writes: the name
+ * decoded, the value as text (a string decoded, with quoted set). */
+typedef struct hp_pair {
+    char *name, *value;
+    int quoted;
+} hp_pair;
+
+static const char *skip_space(const char *c)
+{
+    while (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r') c++;
+    return c;
+}
+
+static void put_utf8(char **o, unsigned cp)
+{
+    unsigned char *u = (unsigned char *)*o;
+    if (cp < 0x80) *u++ = (unsigned char)cp;
+    else if (cp < 0x800) *u++ = (unsigned char)(0xc0 | cp >> 6), *u++ = (unsigned char)(0x80 | (cp & 0x3f));
+    else if (cp < 0x10000)
+        *u++ = (unsigned char)(0xe0 | cp >> 12), *u++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f)),
+        *u++ = (unsigned char)(0x80 | (cp & 0x3f));
+    else
+        *u++ = (unsigned char)(0xf0 | cp >> 18), *u++ = (unsigned char)(0x80 | (cp >> 12 & 0x3f)),
+        *u++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f)), *u++ = (unsigned char)(0x80 | (cp & 0x3f));
+    *o = (char *)u;
+}
+
+static int hex4(const char *c, unsigned *out)
+{
+    *out = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = c[k] >= '0' && c[k] <= '9' ? c[k] - '0' : c[k] >= 'a' && c[k] <= 'f' ? c[k] - 'a' + 10
+              : c[k] >= 'A' && c[k] <= 'F' ? c[k] - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        *out = *out << 4 | (unsigned)d;
+    }
+    return 0;
+}
+
+/* string -> '"' (char | '\\' escape)* '"', decoded into malloc'd *out; the
+ * text after it, or NULL when malformed.  A decoded string is never longer
+ * than its JSON spelling, so the copy is sized by the spelling. */
+static const char *json_string_in(const char *c, char **out)
+{
+    if (*c++ != '"') return NULL;
+    char *buf = malloc(strlen(c) + 1), *o = buf;
+    if (!buf) return NULL;
+    for (; *c && *c != '"'; c++) {
+        if (*c != '\\') {
+            *o++ = *c;
+            continue;
+        }
+        unsigned cp, low;
+        switch (*++c) {
+        case '"': case '\\': case '/': *o++ = *c; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u':
+            if (hex4(c + 1, &cp)) goto bad;
+            c += 4;
+            if (cp >= 0xd800 && cp < 0xdc00 && c[1] == '\\' && c[2] == 'u' && !hex4(c + 3, &low) && low >= 0xdc00 &&
+                low < 0xe000)
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00), c += 6;
+            if (!cp || (cp >= 0xd800 && cp < 0xe000)) goto bad;
+            put_utf8(&o, cp);
+            break;
+        default: goto bad;
+        }
+    }
+    if (*c != '"') goto bad;
+    *o = 0;
+    *out = buf;
+    return c + 1;
+bad:
+    free(buf);
+    return NULL;
+}
+
+static void free_pairs(hp_pair *pairs, int n)
+{
+    for (int k = 0; pairs && k < n; k++) free(pairs[k].name), free(pairs[k].value);
+    free(pairs);
+}
+
+/* object -> '{' (string ':' value (',' string ':' value)*)? '}', the values
+ * being strings, numbers, true, false or null.  -1 when malformed. */
+static int parse_hps(const char *json, hp_pair **out, int *n)
+{
+    int cap = 16, count = 0;
+    hp_pair *pairs = malloc(sizeof *pairs * (size_t)cap);
+    const char *c = skip_space(json);
+    if (!pairs || *c++ != '{') goto bad;
+    c = skip_space(c);
+    while (*c != '}') {
+        if (count == cap) {
+            hp_pair *grown = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
+            if (!grown) goto bad;
+            pairs = grown;
+        }
+        hp_pair *h = &pairs[count];
+        *h = (hp_pair){ 0 };
+        if (!(c = json_string_in(c, &h->name))) goto bad;
+        count++;
+        c = skip_space(c);
+        if (*c++ != ':') goto bad;
+        c = skip_space(c);
+        if (*c == '"') {
+            h->quoted = 1;
+            if (!(c = json_string_in(c, &h->value))) goto bad;
+        } else {
+            size_t len = strcspn(c, ",} \t\r\n");
+            if (!len || !(h->value = strndup(c, len))) goto bad;
+            c += len;
+        }
+        c = skip_space(c);
+        if (*c == ',') c = skip_space(c + 1);
+        else if (*c != '}') goto bad;
+    }
+    if (*skip_space(c + 1)) goto bad;
+    *out = pairs;
+    *n = count;
+    return 0;
+bad:
+    free_pairs(pairs, count);
+    return -1;
+}
+
+/* A pair as the spec writes the value: 512, 0.001, "relu", True, None. */
+static void print_spec_value(FILE *out, const hp_pair *h)
+{
+    if (h->quoted) {
+        value_fprint(out, value_string(h->value));
+    } else {
+        fputs(!strcmp(h->value, "true") ? "True" : !strcmp(h->value, "false") ? "False"
+              : !strcmp(h->value, "null") ? "None" : h->value, out);
+    }
+}
+
+int cli_best(int argc, char **argv)
+{
+    const char *dir;
+    int json = 0;
+    const cli_option opts[] = { CLI_FLAG_OPT("--json", &json), CLI_END_OPT };
+    if (cli_parse("best", argc, argv, opts, &dir, 1, 1)) return cli_usage(cli_best_usage);
+    store *s;
+    if (open_project(dir, &s)) return 1;
+    store_trial *t;
+    int n, m, rc = 1;
+    hpt_error e;
+    if (store_load_trials(s, &t, &n, &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        store_close(s);
+        return 1;
+    }
+    char objective[64];
+    int *order = ranked(t, n, direction_max(s, objective, sizeof objective), &m);
+    if (!m) {
+        fprintf(stderr, "hptc: %s has no completed trial yet\n", dir);
+    } else {
+        const store_trial *b = &t[order[0]];
+        if (json) {
+            printf("{\"trial\": %d, \"objective\": ", b->id);
+            json_string(stdout, objective);
+            printf(", \"score\": %.17g, \"best_epoch\": %d, \"hyperparameters\": %s}\n", b->score, b->best_epoch + 1,
+                   b->hps_json);
+            rc = 0;
+        } else {
+            /* One "name = value" line per hyperparameter, as the spec writes values (--set takes them). */
+            hp_pair *pairs;
+            int n_pairs;
+            if (parse_hps(b->hps_json, &pairs, &n_pairs)) {
+                fprintf(stderr, "hptc: %s: trial %d's hyperparameters are not the JSON hptc writes: %.200s\n", dir,
+                        b->id, b->hps_json);
+            } else {
+                printf("trial %d: %s %.4f\n", b->id, objective, b->score);
+                for (int k = 0; k < n_pairs; k++) {
+                    printf("%s = ", pairs[k].name);
+                    print_spec_value(stdout, &pairs[k]);
+                    putchar('\n');
+                }
+                free_pairs(pairs, n_pairs);
+                rc = 0;
+            }
+        }
+    }
+    free(order);
+    store_free_trials(t, n);
+    store_close(s);
+    return rc;
+}
+
+/* Values from a trial's JSON: a string is taken as the string it is (a
+ * Choice of "64" and 64 differ), anything else through the spec's own
+ * parser of --set values.  -1 when a name or value is not the spec's. */
+static int values_from_json(const ir_program *p, const char *json, arena *a, hpt_value *values)
+{
+    for (int k = 0; k < p->n_hps; k++) values[k] = value_none();
+    hp_pair *pairs;
+    int n, rc = 0;
+    if (parse_hps(json, &pairs, &n)) return -1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        int k = ir_find_hp(p, pairs[i].name);
+        char why[200];
+        if (k < 0) {
+            rc = -1;
+        } else if (pairs[i].quoted) {
+            const ir_hp *h = &p->hps[k];
+            rc = -1;
+            for (int v = 0; v < h->n_values; v++)
+                if (h->values[v].type == V_STRING && !strcmp(h->values[v].u.s, pairs[i].value)) values[k] = h->values[v], rc = 0;
+        } else {
+            rc = ir_parse_hp_value(p, k, pairs[i].value, &values[k], why, sizeof why);
+            if (rc == 0 && values[k].type == V_STRING) values[k].u.s = arena_strdup(a, values[k].u.s);
+        }
+    }
+    free_pairs(pairs, n);
+    return rc;
+}
+
+int cli_export(int argc, char **argv)
+{
+    const char *dir, *out = NULL;
+    int trial_id = -1;
+    const cli_option opts[] = { CLI_INT_OPT("--trial", &trial_id, 0), CLI_STRING_OPT("-o", &out), CLI_END_OPT };
+    if (cli_parse("export", argc, argv, opts, &dir, 1, 1)) return cli_usage(cli_export_usage);
+    if (!out) {
+        fprintf(stderr, "hptc export: -o WEIGHTS says where to write the weights\n");
+        return cli_usage(cli_export_usage);
+    }
+    store *s;
+    if (open_project(dir, &s)) return 1;
+    int rc = 1;
+    store_trial *t = NULL;
+    int n = 0, m;
+    hpt_error e;
+    ir_program *p = NULL;
+    void *w = NULL;
+    size_t size;
+    arena a = { 0 };
+    char *spec = store_meta_get(s, "spec"), *file = store_meta_get(s, "spec_file");
+    hpt_value *values = NULL;
+    if (!spec || store_load_trials(s, &t, &n, &e)) {
+        fprintf(stderr, "hptc: %s: the store holds no spec\n", dir);
+        goto out;
+    }
+    if (trial_id < 0) {
+        char objective[64];
+        int *order = ranked(t, n, direction_max(s, objective, sizeof objective), &m);
+        trial_id = m ? t[order[0]].id : -1;
+        free(order);
+    }
+    const store_trial *row = NULL;
+    for (int k = 0; k < n; k++)
+        if (t[k].id == trial_id) row = &t[k];
+    if (!row) {
+        fprintf(stderr, "hptc: %s has no trial %d\n", dir, trial_id);
+        goto out;
+    }
+    compile_result r = compile_spec(file ? file : "spec", spec, strlen(spec), stderr);
+    p = r.program;
+    values = p ? calloc((size_t)p->n_hps + 1, sizeof *values) : NULL;
+    if (!values || values_from_json(p, row->hps_json, &a, values)) {
+        fprintf(stderr, "hptc: %s: cannot rebuild trial %d from the stored spec\n", dir, trial_id);
+        goto out;
+    }
+    ir_assignment as = { values, p->n_hps };
+    for (int k = 0; k < p->n_layers; k++)
+        if (p->layers[k].entry->kind == ST_ESTIMATOR && ir_holds(p, p->layers[k].guard, &as)) {
+            fprintf(stderr, "hptc: %s: trial %d is the classic estimator %s, which keeps no weights to export; "
+                    "`hptc train` with its hyperparameters (--set) fits it again and scores the test split\n",
+                    dir, trial_id, p->layers[k].entry->name);
+            goto out;
+        }
+    int found = store_load_checkpoint(s, trial_id, 0, "best", &w, &size, NULL, NULL, NULL, NULL, NULL, &e);
+    if (found < 0) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    if (found == 0) {
+        fprintf(stderr, "hptc: %s: trial %d's checkpoint was pruned (hptc keeps the best trial's and those Hyperband may promote)\n",
+                dir, trial_id);
+        goto out;
+    }
+    /* weights_save holds the blob against the model the spec rebuilds. */
+    if (size % sizeof(float) || weights_save(out, p, values, w, size / sizeof(float), &e)) {
+        fprintf(stderr, "hptc: %s: trial %d's best checkpoint does not fit its model: %s\n", dir, trial_id,
+                size % sizeof(float) ? "its size is not a whole number of floats" : e.message);
+        goto out;
+    }
+    printf("trial %d's best epoch (%zu weights) written to %s\n", trial_id, size / sizeof(float), out);
+    rc = 0;
+out:
+    free(w);
+    free(values);
+    arena_free(&a);
+    ir_free(p);
+    free(spec);
+    free(file);
+    store_free_trials(t, n);
+    store_close(s);
+    return rc;
+}
+
+const char cli_summary_usage[] =
+    "hptc summary DIR [--json | --csv]\n"
+    "  The trials of the project in DIR (directory/project_name), best first, as\n"
+    "  Keras Tuner's results_summary(); --json and --csv give every trial (docs/results.md).\n"
+    "  Reads the store without locking it: during a search, and on read-only media.";
+const char cli_best_usage[] =
+    "hptc best DIR [--json]\n"
+    "  The best trial's hyperparameters, one 'name = value' per line as the spec writes\n"
+    "  values (each line, as --set name=value, gives hptc train that trial), or as JSON\n"
+    "  with its score and best epoch (counted from 1, as run prints epochs).";
+const char cli_export_usage[] =
+    "hptc export DIR [--trial ID] -o WEIGHTS\n"
+    "  Write a trial's best-epoch weights (default: the best trial's) for hptc eval.";

@@ -1,0 +1,288 @@
+/* train.c: `hptc train` and `hptc eval` — one configuration, no tuner.
+ *
+ * train: compile, take every hyperparameter's default unless --set, load the
+ * data once, expand the trial, print its summary and cost, fit with Keras's
+ * epoch lines (a progress bar on a terminal, plain lines when piped), then
+ * report test accuracy and optionally save the weights.  eval: the same
+ * trial from a weights file, evaluated on the test split. */
+#include "runtime/nn/blas.h"
+#include "cli/cli.h"
+#include "runtime/rng.h"
+#include "runtime/data/source.h"
+#include "runtime/nn/train.h"
+#include "runtime/nn/weights.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct progress {
+    int tty, epochs;
+    double start;
+} progress;
+
+static void on_batch(void *user, int epoch, int batch, int n_batches, double loss, double accuracy)
+{
+    progress *pr = user;
+    if (!pr->tty) return;
+    int width = 30, done = (int)((long)width * batch / n_batches);
+    char bar[64];
+    for (int k = 0; k < width; k++) bar[k] = k < done ? '=' : k == done ? '>' : '.';
+    bar[width] = 0;
+    fprintf(stderr, "\r%5d/%d [%s] - loss: %.4f - accuracy: %.4f", batch, n_batches, bar, loss, accuracy);
+    (void)epoch;
+}
+
+static int on_epoch(void *user, const train_epoch *m, trial *t, const train_state *s)
+{
+    progress *pr = user;
+    if (pr->tty) fprintf(stderr, "\r\033[K");
+    printf("Epoch %d/%d - %.2fs - loss: %.4f - accuracy: %.4f", m->epoch + 1, pr->epochs, m->seconds, m->loss,
+           m->accuracy);
+    if (m->has_val) printf(" - val_loss: %.4f - val_accuracy: %.4f", m->val_loss, m->val_accuracy);
+    putchar('\n');
+    if (s->stopped == 1) printf("%s (best epoch %d)\n", s->reason, s->best_epoch + 1);
+    fflush(stdout);
+    (void)t;
+    return 0;
+}
+
+typedef struct train_opts {
+    cli_list sets;
+    int epochs, threads, limit, jit;
+    const char *save, *weights, *file;
+} train_opts;
+
+/* train and eval take the same options (eval needs --weights). */
+static int parse_opts(const char *cmd, int argc, char **argv, train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+    const char *backend = "blas";
+    const cli_option opts[] = { CLI_LIST_OPT("--set", &o->sets), CLI_INT_OPT("--epochs", &o->epochs, 1),
+                                CLI_INT_OPT("--threads", &o->threads, 1), CLI_INT_OPT("--limit", &o->limit, 1),
+                                CLI_STRING_OPT("--save", &o->save), CLI_STRING_OPT("--weights", &o->weights),
+                                CLI_CHOICE_OPT("--backend", &backend, "blas|jit"), CLI_END_OPT };
+    if (cli_parse(cmd, argc, argv, opts, &o->file, 1, 1)) return cli_usage(!strcmp(cmd, "eval") ? cli_eval_usage : cli_train_usage);
+    o->jit = !strcmp(backend, "jit");
+    return 0;
+}
+
+static int report_test(trial *t, const source_data *d, float scale, int batch)
+{
+    if (d->test.n == 0) {
+        printf("no test split: nothing to evaluate\n");
+        return 0;
+    }
+    uint32_t *rows = malloc(sizeof *rows * (size_t)d->test.n);
+    if (!rows) return 1;
+    for (int i = 0; i < d->test.n; i++) rows[i] = (uint32_t)i;
+    double loss, acc;
+    hpt_error e;
+    int rc = train_evaluate(t, &d->test, rows, d->test.n, scale, batch, &loss, &acc, &e);
+    free(rows);
+    if (rc) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        return 1;
+    }
+    printf("test_loss: %.4f - test_accuracy: %.4f\n", loss, acc);
+    return 0;
+}
+
+static int train(const train_opts *opts)
+{
+    train_opts o = *opts;
+    int rc;
+    blas_set_threads(o.threads);
+    blas_flush_denormals();
+    ir_program *p = cli_compile(o.file, 0);
+    if (!p) return 1;
+    hpt_value *values = calloc((size_t)p->n_hps + 1, sizeof *values);
+    source_data d = { 0 };
+    trial *t = NULL;
+    uint32_t *rows = NULL;
+    float *best = NULL;
+    hpt_error e;
+    rc = 1;
+    if (!values || cli_apply_sets(p, values, o.sets.items, o.sets.n)) goto out;
+    if (source_load(p, &d, &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    if (o.limit > 0 && o.limit < d.train.n) d.train.n = o.limit;
+    /* The batch size may itself be a hyperparameter: expand once to read it. */
+    hpt_value batch_v;
+    arena scratch = { 0 };
+    char why[200];
+    ir_assignment as = { values, p->n_hps };
+    int batch = 32;
+    if (ir_eval(p, p->search.args[search_batch_size], &as, &scratch, &batch_v, why, sizeof why) == 0) batch = (int)batch_v.u.i;
+    arena_free(&scratch);
+    uint64_t seed = rng_key(0, 0);
+    t = trial_expand(p, values, batch, seed, &e);
+    if (!t) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    if (trial_set_backend(t, o.jit, &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    char desc[1024];
+    cli_describe_values(p, values, desc, sizeof desc);
+    if (trial_input_size(t) != d.train.sample_size) {
+        fprintf(stderr, "hptc: %s: the model's input has %zu values per sample, but %s has %zu\n", p->file,
+                trial_input_size(t), d.train.source, d.train.sample_size);
+        goto out;
+    }
+    if (source_check_classes(&d, trial_output_size(t), &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    printf("hyperparameters: %s\n", *desc ? desc : "(none)");
+    trial_summary(t, stdout);
+    const hpt_value *sa = trial_search_args(t);
+    train_config cfg = { .epochs = o.epochs > 0 ? o.epochs : (int)sa[search_epochs].u.i, .batch = batch,
+                         .shuffle = sa[search_shuffle].u.b, .seed = seed };
+    train_early_stopping(trial_search_args(t), &cfg);
+    int n_train, n_val = 0;
+    rows = malloc(sizeof *rows * (size_t)(d.train.n + 1));
+    if (!rows) goto out;
+    for (int i = 0; i < d.train.n; i++) rows[i] = (uint32_t)i;
+    train_data td = { .set = &d.train, .train_rows = rows, .n_train = d.train.n, .val_set = &d.train, .scale = source_scale(p, values) };
+    if (d.validation.n > 0) {
+        uint32_t *vrows = malloc(sizeof *vrows * (size_t)d.validation.n);
+        /* validation rows are the validation set's own; allocate alongside */
+        for (int i = 0; vrows && i < d.validation.n; i++) vrows[i] = (uint32_t)i;
+        td.val_set = &d.validation, td.val_rows = vrows, td.n_val = vrows ? d.validation.n : 0;
+    } else {
+        n_val = train_split(d.train.n, value_as_double(sa[search_validation_split]), &n_train);
+        td.n_train = n_train, td.val_rows = rows + n_train, td.n_val = n_val;
+    }
+    if (sa[search_cv].type != V_NONE)
+        printf("cv is for the search: hptc train fits one model on all the training rows, then tests it\n");
+    printf("training on %d samples, validating on %d, batch %d, %d epochs\n", td.n_train, td.n_val, batch, cfg.epochs);
+    size_t n_weights;
+    trial_weights(t, &n_weights);
+    best = malloc(sizeof(float) * (n_weights + 1));
+    progress pr = { isatty(2) && !getenv("NO_COLOR") ? 1 : isatty(2), cfg.epochs, 0 };
+    train_state s;
+    train_state_init(&s, &cfg);
+    if (train_fit(t, &td, &cfg, &s, best, on_epoch, on_batch, &pr, &e)) {
+        if (pr.tty) fprintf(stderr, "\r\033[K");
+        fprintf(stderr, "hptc: %s: trial (%s): %s\n", p->file, *desc ? desc : "defaults", e.message);
+        if (td.val_set != &d.train) free((void *)td.val_rows);
+        goto out;
+    }
+    if (td.val_set != &d.train) free((void *)td.val_rows);
+    rc = report_test(t, &d, td.scale, batch);
+    if (rc == 0 && o.save) {
+        float *w = trial_weights(t, &n_weights);
+        if (weights_save(o.save, p, values, w, n_weights, &e)) {
+            fprintf(stderr, "hptc: %s\n", e.message);
+            rc = 1;
+        } else {
+            printf("saved %zu weights to %s\n", n_weights, o.save);
+        }
+    }
+out:
+    free(best);
+    free(rows);
+    trial_free(t);
+    source_free(&d);
+    free(values);
+    ir_free(p);
+    return rc;
+}
+
+static int eval(const train_opts *opts)
+{
+    train_opts o = *opts;
+    int rc;
+    if (!o.weights) {
+        fprintf(stderr, "hptc eval: --weights FILE says which weights to evaluate\n");
+        return cli_usage(cli_eval_usage);
+    }
+    blas_set_threads(o.threads);
+    blas_flush_denormals();
+    ir_program *p = cli_compile(o.file, 1);
+    if (!p) return 1;
+    hpt_value *values = calloc((size_t)p->n_hps + 1, sizeof *values);
+    source_data d = { 0 };
+    trial *t = NULL;
+    float *w = NULL;
+    size_t n = 0, n_weights;
+    hpt_error e;
+    arena a = { 0 };
+    rc = 1;
+    if (!values) goto out;
+    if (weights_load(o.weights, p, &a, values, &w, &n, &e) || source_load(p, &d, &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    t = trial_expand(p, values, 256, 0, &e);
+    if (!t) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        goto out;
+    }
+    if (trial_estimator(t, NULL)) {
+        fprintf(stderr, "hptc: %s: the model is the classic estimator %s, which keeps no weights; "
+                "`hptc train` fits it and scores the test split\n", p->file, trial_estimator(t, NULL)->name);
+        goto out;
+    }
+    float *dst = trial_weights(t, &n_weights);
+    if (n_weights != n) {
+        fprintf(stderr, "hptc: %s holds %zu weights, but the model has %zu\n", o.weights, n, n_weights);
+        goto out;
+    }
+    memcpy(dst, w, n * sizeof(float));
+    char desc[1024];
+    cli_describe_values(p, values, desc, sizeof desc);
+    printf("hyperparameters: %s\n", *desc ? desc : "(none)");
+    rc = report_test(t, &d, source_scale(p, values), 256);
+out:
+    free(w);
+    arena_free(&a);
+    trial_free(t);
+    source_free(&d);
+    free(values);
+    ir_free(p);
+    return rc;
+}
+
+int cli_train(int argc, char **argv)
+{
+    train_opts o;
+    int rc = parse_opts("train", argc, argv, &o);
+    if (rc) return rc;
+    rc = train(&o);
+    free(o.sets.items);
+    return rc;
+}
+
+int cli_eval(int argc, char **argv)
+{
+    train_opts o;
+    int rc = parse_opts("eval", argc, argv, &o);
+    if (rc) return rc;
+    rc = eval(&o);
+    free(o.sets.items);
+    return rc;
+}
+
+const char cli_train_usage[] =
+    "hptc train FILE.hpt [--set NAME=VALUE]... [--epochs N] [--save WEIGHTS] [--threads N] [--limit N]\n"
+    "                    [--backend blas|jit]\n"
+    "  Train the configuration made of every hyperparameter's default, changed by --set,\n"
+    "  printing Keras's epoch lines, then the test split's accuracy.  --epochs overrides\n"
+    "  search(epochs); --limit trains on the first N rows only; --save writes the weights\n"
+    "  (docs/weights.md); --backend jit runs the steps' elementwise kernels, loss and\n"
+    "  optimizer as LLVM code compiled for this model (GEMMs stay on BLAS).  Exit 1 when\n"
+    "  the loss becomes NaN or infinite, or this build has no JIT.";
+const char cli_eval_usage[] =
+    "hptc eval FILE.hpt --weights WEIGHTS\n"
+    "  Rebuild the model the weights were trained with (hyperparameters are in the file)\n"
+    "  and report loss and accuracy on the test split.  The spec may have changed since in\n"
+    "  anything that leaves the model alone (comments, tuner, search, optimizer); when the\n"
+    "  model differs, eval refuses the file naming what differs (docs/weights.md).";

@@ -1,0 +1,89 @@
+/* train.h: Keras's fit loop over a trial: epochs of shuffled mini-batches,
+ * per-epoch loss/accuracy on the training and validation rows, EarlyStopping,
+ * and a stop with a reason when the loss stops being finite.
+ *
+ * Everything random is keyed by the trial's seed and the epoch (shuffles) or
+ * step (dropout), so an epoch is the same whether a run started at epoch 0 or
+ * resumed at epoch k from a checkpoint of the state below. */
+#ifndef HPTC_TRAIN_H
+#define HPTC_TRAIN_H
+#include <stdint.h>
+#include "runtime/data/data.h"
+#include "runtime/err.h"
+#include "runtime/nn/trial.h"
+
+typedef struct train_epoch {
+    int epoch;                  /* 0-based */
+    double loss, accuracy;      /* means over the epoch's training samples */
+    double val_loss, val_accuracy;
+    int has_val;
+    double seconds;             /* training steps only */
+    double val_seconds;
+} train_epoch;
+
+/* Rows of a data set to train and validate on (Keras's validation_split takes
+ * the last fraction of the rows, before any shuffling). */
+typedef struct train_data {
+    const data_set *set;
+    const uint32_t *train_rows;
+    int n_train;
+    const data_set *val_set;    /* usually == set */
+    const uint32_t *val_rows;
+    int n_val;
+    float scale;
+} train_data;
+
+typedef struct train_config {
+    int epochs;                 /* train until this many epochs are done */
+    int batch;
+    int shuffle;
+    uint64_t seed;              /* the trial's seed: keys the shuffles */
+    /* EarlyStopping (patience < 0: off) */
+    int patience;
+    char monitor[32];
+    double min_delta;
+    int maximize;
+    int restore_best;
+} train_config;
+
+/* What survives between epochs: a checkpoint holds this and the trial's
+ * weights and optimizer state, and training resumes exactly. */
+typedef struct train_state {
+    int epochs_done;
+    long step;
+    double best;                /* EarlyStopping's best monitored value */
+    int wait;
+    int best_epoch;             /* -1 before the first epoch */
+    int stopped;                /* 1 early-stopped, 2 non-finite loss */
+    char reason[160];
+} train_state;
+
+/* Called after each epoch; return non-zero to stop (the epoch counts). */
+typedef int (*train_epoch_fn)(void *user, const train_epoch *m, trial *t, const train_state *s);
+/* Called every few batches for a progress bar; may be NULL. */
+typedef void (*train_batch_fn)(void *user, int epoch, int batch, int n_batches, double loss, double accuracy);
+
+void train_state_init(train_state *s, const train_config *cfg);
+
+/* Train from s->epochs_done to cfg->epochs.  Returns 0 when training ran to
+ * the end or stopped early (s->stopped says which), -1 with e filled when the
+ * loss became NaN or infinite ("loss became NaN at epoch E step S") or memory
+ * ran out.  Keeps a copy of the best epoch's weights in best_weights when
+ * non-NULL (trial_weights size), for restore_best_weights and checkpoints. */
+int train_fit(trial *t, const train_data *d, const train_config *cfg, train_state *s, float *best_weights,
+              train_epoch_fn on_epoch, train_batch_fn on_batch, void *user, hpt_error *e);
+
+/* EarlyStopping from the evaluated search(callbacks = [...]) into cfg
+ * (patience -1 when there is none).  mode "auto" maximises names with "acc". */
+void train_early_stopping(const hpt_value *search_args, train_config *cfg);
+
+/* Loss and accuracy of the trial in inference mode over rows of a set. */
+int train_evaluate(trial *t, const data_set *set, const uint32_t *rows, int n, float scale, int batch,
+                   double *loss, double *accuracy, hpt_error *e);
+
+/* The monitored quantity of an epoch ("val_accuracy", "loss", ...); NAN when absent. */
+double train_metric(const train_epoch *m, const char *name);
+/* The training rows 0..n_train-1 and validation rows after them for a split. */
+int train_split(int n, double validation_split, int *n_train);
+
+#endif

@@ -1,0 +1,117 @@
+/* trial.h: one concrete network, expanded from the IR for one assignment of
+ * the hyperparameters, with all its memory planned up front.
+ *
+ * Expansion evaluates every guard and argument, infers shapes with the same
+ * stdlib rules the checker used, and sizes four buffers: parameters (all
+ * trainable tensors, contiguous, so the optimizer is one flat loop),
+ * gradients (same layout), optimizer state, and an activation arena for the
+ * largest batch.  Non-trainable state (BatchNormalization's moving
+ * statistics) follows the trainable parameters in the same buffer, outside
+ * the optimizer's range.  Nothing allocates after trial_expand. */
+#ifndef HPTC_TRIAL_H
+#define HPTC_TRIAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "compiler/ir.h"
+#include "runtime/err.h"
+#include "runtime/nn/kernels.h"
+#include "runtime/nn/optim.h"
+
+typedef enum { LOSS_SPARSE_CE, LOSS_CE, LOSS_MSE } trial_loss_kind;
+
+typedef struct trial_layer trial_layer;
+typedef struct trial trial;
+
+/* What a trial costs, reported before it runs. */
+typedef struct trial_cost {
+    size_t params;              /* trainable */
+    size_t nontrainable;        /* BatchNormalization moving statistics */
+    size_t bytes;               /* every buffer of the trial, at its batch size */
+    double flops_per_sample;    /* forward pass; a training step costs about 3x */
+} trial_cost;
+
+/* Expand the program under the assignment (values[] has p->n_hps slots,
+ * inactive ones V_NONE) for batches of up to max_batch samples.  `seed` keys
+ * every random draw of the trial (initial weights, dropout).  Returns NULL
+ * with e filled when an argument fails to evaluate or memory is short. */
+trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch, uint64_t seed, hpt_error *e);
+/* max_batch 0 plans the trial without allocating a buffer: layers, shapes and
+ * sizes only, for trial_describe_model, trial_summary, trial_get_cost's
+ * counts and trial_weights's n (its pointer is NULL).  Such a trial cannot run. */
+void trial_free(trial *t);
+
+trial_cost trial_get_cost(const trial *t);
+/* Elements of one input sample and number of outputs (INT_MAX for an
+ * estimator trial: it takes as many classes as the data has). */
+size_t trial_input_size(const trial *t);
+int trial_output_size(const trial *t);
+
+/* An estimator trial holds a classic estimator (runtime/estimators/estimator.h) instead
+ * of a network: its catalogue entry, with *args (may be NULL) set to its
+ * evaluated arguments; NULL for a network.  Such a trial has no parameters
+ * (trial_weights is empty); train_fit fits it in one epoch and keeps the
+ * fitted model in the trial, which train_evaluate then uses. */
+const st_entry *trial_estimator(const trial *t, const hpt_value **args);
+/* The key of the estimator's random draws (bootstrap, features), from the trial's seed. */
+uint64_t trial_estimator_seed(const trial *t);
+struct est_model *trial_fitted(const trial *t);
+/* Hand the trial a fitted model (it frees the previous one and, at the end, this one). */
+void trial_set_fitted(trial *t, struct est_model *m);
+/* The evaluated search(...) and compile(...) arguments (batch_size may be a hyperparameter). */
+const hpt_value *trial_search_args(const trial *t);
+int trial_batch_size(const trial *t);
+/* A one-line summary per layer ("dense_1  Dense  (None, 512)  401920"), Keras's model.summary(). */
+void trial_summary(const trial *t, FILE *out);
+/* The model a weights file is keyed by (docs/weights.md): everything that
+ * decides the function the weights compute and how they are laid out, one
+ * fact per line in one canonical spelling —
+ *   data scale=0.003921569
+ *   layer dense Dense units=512 activation="relu" use_bias=True output=(512,) params=401920
+ *   loss SparseCategoricalCrossentropy from_logits=False
+ * the data's arguments but its paths; each layer's arguments except those
+ * flagged A_NOT_MODEL (initialisers, Dropout's rate, BatchNormalization's
+ * momentum, input_shape), its output shape and parameter count, layers that
+ * are the identity at inference (Dropout) left out; an estimator's
+ * arguments; the loss.  with_names 0 leaves the layer names out (the model
+ * hash is over that text): they number layers in the template, so widening
+ * a loop's range renames the layers after it without changing the model. */
+void trial_describe_model(const trial *t, int with_names, FILE *out);
+
+/* The input buffer (max_batch, input_size) the caller fills before a step. */
+float *trial_input(trial *t);
+
+/* Forward the first B samples of trial_input.  training selects dropout and
+ * batch statistics; step keys the dropout masks.  Returns the output (B, K). */
+const float *trial_forward(trial *t, int B, int training, long step);
+/* Loss of the last forward against labels (and, when training, backward into
+ * the gradients and one optimizer step).  *correct gets the number of rows
+ * whose arg-max matched.  Returns the mean loss over the batch. */
+double trial_loss(trial *t, const int32_t *labels, int B, int *correct);
+double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *correct);
+/* The step without the optimizer: forward in training mode, loss, and the
+ * gradients of every trainable parameter (trial_gradients, the params' layout). */
+double trial_compute_gradients(trial *t, const int32_t *labels, int B, long step, int *correct);
+float *trial_gradients(trial *t, size_t *n);
+
+/* The whole state as one flat float vector: parameters then non-trainable
+ * statistics (what a checkpoint or weights file stores), and the optimizer
+ * state separately (for resuming mid-trial). */
+float *trial_weights(trial *t, size_t *n);
+float *trial_optimizer_state(trial *t, size_t *n);
+/* Reset the optimizer (a Hyperband promotion starts a fresh one, as Keras Tuner does). */
+void trial_reset_optimizer(trial *t);
+
+/* The backend the steps run on: 0 the BLAS backend's C kernels (the
+ * default), 1 the LLVM JIT (runtime/nn/jit.h): bias/activation/Dropout
+ * epilogues, backward chains, BatchNormalization, the fused sparse
+ * cross-entropy and the optimizer compiled for this trial's sizes, GEMMs
+ * still on BLAS.  Compiles now, or finds the code of an equal-shaped trial
+ * in the cache.  Returns -1 with e filled when the build has no JIT or LLVM
+ * fails; the trial then stays on BLAS.  An estimator trial has no steps:
+ * nothing to do, 0. */
+int trial_set_backend(trial *t, int jit, hpt_error *e);
+/* The LLVM IR the JIT backend runs for this trial, after -O3; malloc'd
+ * text the caller frees, or NULL with e filled as trial_set_backend. */
+char *trial_llvm_ir(const trial *t, hpt_error *e);
+
+#endif

@@ -1,0 +1,112 @@
+/* store.h: the experiment store — one SQLite database per project
+ * (directory/project_name/hptc.db, WAL mode).
+ *
+ * It holds the spec (text, hash, git commit and whether the work tree was
+ * modified), hptc's version and backend, the fingerprint of the data the
+ * search trains on, every trial (hyperparameters as JSON, status, reason,
+ * seed, timings, bracket/round, parent, the data it saw), every epoch's
+ * metrics, and checkpoints: each running trial's last epoch (weights,
+ * optimizer state, training state: enough to resume bit for bit) and each
+ * trial's best epoch (weights, for Hyperband promotions and export), each
+ * with a CRC-32 that loading verifies.  Every epoch is committed in one
+ * transaction with its checkpoint, so a kill at any moment loses at most the
+ * epoch in flight.  Last checkpoints are deleted when a trial ends; best ones
+ * are pruned once nothing can need them (store_prune).
+ *
+ * One writer per project: store_open takes an exclusive lock on
+ * path/hptc.lock (an open-file-description lock, which the kernel releases
+ * when the holder dies, however it dies) and keeps it until store_close; a
+ * second writer is refused with the holder's pid, host and start time.
+ * Readers take no lock and may read while the writer commits.
+ *
+ * A store is used from one thread at a time; the scheduler serialises. */
+#ifndef HPTC_STORE_H
+#define HPTC_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "runtime/err.h"
+
+typedef struct store store;
+
+typedef struct store_trial {
+    int id;
+    char status[16];        /* "running", "completed", "failed" */
+    char *hps_json;         /* {"units": 512, "learning_rate": 0.001} */
+    char *data;             /* fingerprint of the data it trained on ("" in stores older than schema 2) */
+    uint64_t seed;
+    int parent, bracket, round, epochs, initial_epoch;
+    double score;           /* NAN until completed */
+    int best_epoch;
+    char *reason;           /* why it failed or stopped early; may be "" */
+    double started, finished;   /* unix seconds */
+} store_trial;
+
+typedef struct store_epoch_row {
+    int trial, execution, epoch;
+    double loss, accuracy, val_loss, val_accuracy, seconds;
+} store_epoch_row;
+
+/* A checkpoint: raw bytes of the weights, optimizer state and training state. */
+typedef struct store_blob { const void *data; size_t size; } store_blob;
+
+/* What a search is: its spec and the data it trains on. */
+typedef struct store_identity {
+    uint64_t spec_hash;
+    const char *spec, *spec_file;
+    const char *data_fingerprint;   /* compared on every open; NULL: none recorded (benchmarks) */
+    const char *data_source;        /* for messages: "48000 + 12000 rows of FILE" */
+} store_identity;
+
+/* Open or create path/hptc.db (path is directory/project_name, created as
+ * needed) for writing, holding the project's lock until store_close.  An
+ * existing store of another spec or other data is refused unless overwrite,
+ * which starts it afresh; a project another process holds is refused in any
+ * case, overwrite included. */
+store *store_open(const char *path, const store_identity *id, int overwrite, hpt_error *e);
+/* Open an existing store read-only (summary, best, export, report); works
+ * while a search is writing to it, and on read-only media (a finished store
+ * needs no write access at all). */
+store *store_open_readonly(const char *path, hpt_error *e);
+void store_close(store *s);
+
+int store_meta_set(store *s, const char *key, const char *value, hpt_error *e);
+/* malloc'd value, or NULL when absent. */
+char *store_meta_get(store *s, const char *key);
+
+/* Insert a trial row as "running" (kept as it is when it already exists). */
+int store_trial_begin(store *s, const store_trial *t, hpt_error *e);
+/* Record one epoch and its checkpoint in one transaction: the metrics row, the
+ * trial's last checkpoint (weights, optimizer, state) and, when best_weights is
+ * non-NULL, its best checkpoint. */
+int store_epoch(store *s, const store_epoch_row *row, store_blob weights, store_blob optimizer, store_blob state,
+                const store_blob *best_weights, hpt_error *e);
+/* Close a trial: status, score, best epoch, reason; drops its last checkpoints. */
+int store_trial_end(store *s, int trial, const char *status, double score, int best_epoch, const char *reason,
+                    hpt_error *e);
+/* Drop a trial's epochs and checkpoints: of every execution (execution < 0:
+ * a retry starts over) or of one (its checkpoint was damaged). */
+int store_trial_reset(store *s, int trial, int execution, hpt_error *e);
+
+/* Every trial in id order; free with store_free_trials. */
+int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e);
+void store_free_trials(store_trial *t, int n);
+/* Every epoch row of a trial (or of all trials when trial < 0), in order. */
+int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_error *e);
+
+/* Load a checkpoint of kind "last" or "best" into malloc'd blobs (optimizer
+ * and state may be NULL for "best").  Returns 1 when found, 0 when absent,
+ * -1 with e filled when it is damaged (its CRC-32 does not match: nothing is
+ * returned then).  The blobs' sizes and contents are the caller's to check
+ * against the model (runtime/tune/checkpoint.h). */
+int store_load_checkpoint(store *s, int trial, int execution, const char *kind, void **weights, size_t *weights_size,
+                          void **optimizer, size_t *optimizer_size, void **state, size_t *state_size, int *epoch,
+                          hpt_error *e);
+/* Delete the best checkpoints of the trials not running for which keep(user, id) is 0. */
+int store_prune(store *s, int (*keep)(void *user, int trial), void *user, hpt_error *e);
+/* Give the pages of deleted checkpoints back to the file system (stores
+ * created by this version; older ones keep their size) and fold the WAL in. */
+int store_compact(store *s, hpt_error *e);
+/* Bytes of checkpoints held, for the summary. */
+long long store_checkpoint_bytes(store *s);
+
+#endif

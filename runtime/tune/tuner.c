@@ -1,0 +1,1282 @@
+/* tuner.c: the scheduler behind `hptc run` (see tuner.h).
+ *
+ * One mutex guards the oracle, the store and the output; workers hold it only
+ * to take a trial, to commit an epoch and to finish a trial, never while
+ * training.  The order of events that matter is fixed:
+ *   a trial row is inserted before the trial starts;
+ *   a trial's end is committed before the oracle hears its score;
+ * so a stored search is always a prefix of what the oracle would propose,
+ * and replaying it on resume puts the oracle back in the same state.
+ *
+ * A checkpoint's state blob is a job_state: the training loop's state plus
+ * the objective's best so far, so a resumed trial continues bit for bit.
+ *
+ * Under MPI a trial trains in a slot: one of rank 0's threads, or a slot of
+ * another rank, driven by a thread of its own on rank 0 that takes trials as
+ * a local thread does, ships each execution with the checkpoint it starts
+ * from, and commits the epochs that come back exactly as a local epoch is
+ * committed, each before the rank may train the next.  The oracle, the
+ * order of take_job and the store are rank 0's alone, so the trial table is
+ * the single-process one, and a rank that dies loses only its epoch in
+ * flight.  MPI calls are made by every such thread (MPI_THREAD_MULTIPLE),
+ * each on its own (rank, tag) pair. */
+#include "runtime/tune/tuner.h"
+#include "runtime/nn/blas.h"
+#include "runtime/tune/checkpoint.h"
+#include "runtime/tune/dist.h"
+#include "runtime/data/folds.h"
+#include "runtime/tune/oracle.h"
+#include "runtime/rng.h"
+#include "runtime/data/source.h"
+#include "runtime/store/store.h"
+#include "runtime/nn/train.h"
+#include "runtime/store/vcs.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+typedef struct job {
+    int trial, parent, epochs, initial_epoch, bracket, round;
+    hpt_value *values;
+    int resume;                 /* the store has a row for it already */
+    int epoch_now;              /* epochs done, for the status line */
+    FILE *log;                  /* its lines, while trials train side by side (job_out) */
+    char *log_text;
+    size_t log_len;
+    struct job *next;
+} job;
+
+typedef struct tuner {
+    const ir_program *p;
+    const tune_options *o;
+    store *db;
+    oracle *orc;
+    source_data data;
+    uint32_t *rows;
+    int n_train, n_val;
+    /* search(cv = k): fold f's rows (training, then validation) at
+     * fold_rows + f * data.train.n, its counts in fold_n_train/fold_n_val. */
+    int folds;
+    uint32_t *fold_rows;
+    int *fold_n_train, *fold_n_val;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job *queue;                 /* resumed trials, run first */
+    job **active;               /* the trial each slot trains, or NULL (n_slots entries) */
+    int n_slots;
+    int running, failed_in_row, oracle_done, stop;
+    long planned, done, completed;
+    char data_fingerprint[160], data_source[700];
+    char objective[64];
+    int maximize;
+    double best_score;
+    int best_trial;
+    int executions, max_retries, max_failed_in_row;
+    int runs;                   /* trainings per trial: executions x folds */
+    uint64_t seed;
+    hpt_error error;
+    int has_error;
+    double started;
+} tuner;
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int tune_maximize(const char *objective) { return !strstr(objective, "loss") && !strstr(objective, "error"); }
+
+void tune_project_path(const ir_program *p, char *buf, size_t n)
+{
+    const ir_call *t = &p->tuner;
+    const char *dir = ".", *name = "untitled_project";
+    int d = st_arg_index(t->entry, "directory"), k = st_arg_index(t->entry, "project_name");
+    if (d >= 0 && t->args[d]->op == X_CONST && t->args[d]->value.type == V_STRING) dir = t->args[d]->value.u.s;
+    if (k >= 0 && t->args[k]->op == X_CONST && t->args[k]->value.type == V_STRING) name = t->args[k]->value.u.s;
+    snprintf(buf, n, "%s/%s", dir, name);
+}
+
+char *tune_values_json(const ir_program *p, const hpt_value *values)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    fputc('{', f);
+    int first = 1;
+    for (int k = 0; k < p->n_hps; k++) {
+        hpt_value v = values[k];
+        if (v.type == V_NONE) continue;
+        fputs(first ? "" : ", ", f);
+        value_fprint(f, value_string(p->hps[k].name));     /* strings are formatted as JSON spells them */
+        fputs(": ", f);
+        if (v.type == V_BOOL) fputs(v.u.b ? "true" : "false", f);
+        else if (v.type == V_FLOAT && !isfinite(v.u.f)) fputs("null", f);
+        else value_fprint(f, v);
+        first = 0;
+    }
+    fputc('}', f);
+    if (fclose(f)) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static int better(const tuner *T, double a, double b)
+{
+    if (isnan(b)) return !isnan(a);
+    if (isnan(a)) return 0;
+    return T->maximize ? a > b : a < b;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+/* Where a trial's lines go (under the mutex): straight out while one trial
+ * trains at a time; with several slots, into the trial's own buffer, which
+ * job_flush prints as one block, so the lines of trials training side by
+ * side never interleave. */
+static FILE *job_out(tuner *T, job *j)
+{
+    if (T->n_slots > 1 && !j->log) j->log = open_memstream(&j->log_text, &j->log_len);
+    return j->log ? j->log : T->o->out;
+}
+
+/* On a terminal, one line under the output says what is training now;
+ * every print clears it first (clear_status) and redraws it after. */
+static void clear_status(tuner *T)
+{
+    if (T->o->live) fputs("\r\033[K", T->o->out);
+}
+
+static void draw_status(tuner *T)
+{
+    if (!T->o->live) return;
+    FILE *out = T->o->out;
+    fprintf(out, "\r\033[K[%ld/%ld done]", T->done, T->planned);
+    for (int k = 0; k < T->n_slots; k++) {
+        const job *j = T->active[k];
+        if (j) fprintf(out, "  trial %d: epoch %d/%d", j->trial, j->epoch_now + 1 <= j->epochs ? j->epoch_now + 1 : j->epochs, j->epochs);
+    }
+    fflush(out);
+}
+
+/* Print a trial's buffered lines as one block (under the mutex). */
+static void job_flush(tuner *T, job *j)
+{
+    if (!j->log) return;
+    fclose(j->log);
+    j->log = NULL;
+    clear_status(T);
+    fwrite(j->log_text, 1, j->log_len, T->o->out);
+    free(j->log_text);
+    j->log_text = NULL, j->log_len = 0;
+}
+
+/* ---- one trial ---------------------------------------------------------- */
+
+/* Where an execution starts, as read from the store on rank 0: a resumed one
+ * from its last checkpoint (weights, optimizer, state, at epoch `epoch`) and
+ * best weights, a Hyperband promotion from its parent's best weights (in w),
+ * anything else from scratch (all empty).  On another rank the same blobs
+ * arrive in a job message.  Blobs are checked against the model once it is
+ * expanded (runtime/tune/checkpoint.h). */
+typedef struct exec_start {
+    store_blob w, opt, state, best;
+    int resume, from_parent, epoch;
+} exec_start;
+
+/* How an execution ends (train_execution, run_execution). */
+enum {
+    EXEC_DONE = 0,              /* ran (or had already run) to its end */
+    EXEC_STOPPED = 1,           /* stopped by ^C or a search-wide error: resumable */
+    EXEC_FAILED = -1,           /* failed; the reason says why */
+    EXEC_DAMAGED = -2,          /* its checkpoint is damaged: train it again from its start */
+};
+
+/* Where an epoch goes once trained: rank 0 commits it to the store
+ * (commit_epoch); another rank sends it to rank 0 (send_epoch).  Returns
+ * non-zero to stop training after this epoch. */
+typedef int (*commit_fn)(void *user, job *j, const store_epoch_row *row, store_blob weights,
+                         store_blob optimizer, store_blob state, int improved);
+
+typedef struct epoch_ctx {
+    tuner *T;
+    job *j;
+    int execution;
+    ckpt_state *js;
+    commit_fn commit;
+    void *user;
+} epoch_ctx;
+
+/* Commit one epoch and its checkpoint (one transaction) and print it. */
+static int commit_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
+                        store_blob state, int improved)
+{
+    tuner *T = user;
+    pthread_mutex_lock(&T->mu);
+    int rc = store_epoch(T->db, row, weights, optimizer, state, improved ? &weights : NULL, &T->error);
+    if (rc) T->has_error = 1, T->stop = 1;
+    FILE *out = job_out(T, j);
+    if (out == T->o->out) clear_status(T);
+    fprintf(out, "  trial %d epoch %d/%d: loss %.4f accuracy %.4f", j->trial, row->epoch + 1, j->epochs, row->loss,
+            row->accuracy);
+    if (!isnan(row->val_loss) || !isnan(row->val_accuracy))
+        fprintf(out, " val_loss %.4f val_accuracy %.4f", row->val_loss, row->val_accuracy);
+    fprintf(out, " (%.1fs)\n", row->seconds);
+    j->epoch_now = row->epoch + 1;
+    draw_status(T);
+    fflush(T->o->out);
+    int stop = T->stop || (T->o->interrupted && *T->o->interrupted);
+    pthread_mutex_unlock(&T->mu);
+    return stop;
+}
+
+static int on_epoch(void *user, const train_epoch *m, trial *t, const train_state *s)
+{
+    epoch_ctx *c = user;
+    double value = train_metric(m, c->T->objective);
+    int improved = better(c->T, value, c->js->objective_best) || c->js->objective_best_epoch < 0;
+    if (improved) c->js->objective_best = value, c->js->objective_best_epoch = m->epoch;
+    c->js->train = *s;
+    size_t nw, no;
+    float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
+    store_blob weights = { w, nw * sizeof(float) }, optimizer = { opt, no * sizeof(float) };
+    store_blob state = { c->js, sizeof *c->js };
+    store_epoch_row row = { c->j->trial, c->execution, m->epoch, m->loss, m->accuracy,
+                            m->has_val ? m->val_loss : NAN, m->has_val ? m->val_accuracy : NAN, m->seconds };
+    return c->commit(c->user, c->j, &row, weights, optimizer, state, improved);
+}
+
+/* Read where an execution starts (rank 0); free with free_start, whatever
+ * it returns.  EXEC_DAMAGED when the execution's own checkpoint fails its
+ * CRC (it can train again from its start), EXEC_FAILED when a promotion's
+ * parent checkpoint is missing or damaged (nothing can replace it); the
+ * reason says which. */
+static int load_start(tuner *T, const job *j, int execution, exec_start *st, char *reason, size_t reason_len)
+{
+    hpt_error e;
+    void *w = NULL, *o = NULL, *s = NULL, *b = NULL;
+    size_t sw = 0, so = 0, ss = 0, sb = 0;
+    int rc = EXEC_DONE;
+    memset(st, 0, sizeof *st);
+    pthread_mutex_lock(&T->mu);
+    int found = store_load_checkpoint(T->db, j->trial, execution, "last", &w, &sw, &o, &so, &s, &ss, &st->epoch, &e);
+    if (found == 1) {
+        /* Resume exactly where the last committed epoch left off. */
+        st->resume = 1;
+        found = store_load_checkpoint(T->db, j->trial, execution, "best", &b, &sb, NULL, NULL, NULL, NULL, NULL, &e);
+        if (found == 0) found = hpt_fail(&e, "its best weights are missing");
+    } else if (found == 0 && j->parent >= 0) {
+        /* A Hyperband promotion continues from its parent's best epoch (of the
+         * same execution or fold), with a fresh optimizer. */
+        st->from_parent = 1;
+        found = store_load_checkpoint(T->db, j->parent, execution, "best", &w, &sw, NULL, NULL, NULL, NULL, NULL, &e);
+        if (found <= 0) {
+            snprintf(reason, reason_len, "trial %d continues trial %d from epoch %d, but %.900s", j->trial, j->parent,
+                     j->initial_epoch, found == 0 ? "that trial's best checkpoint is gone" : e.message);
+            rc = EXEC_FAILED;
+        }
+    }
+    if (found < 0 && rc == EXEC_DONE) {
+        snprintf(reason, reason_len, "%s", e.message);
+        rc = EXEC_DAMAGED;
+    }
+    pthread_mutex_unlock(&T->mu);
+    st->w = (store_blob){ w, sw }, st->opt = (store_blob){ o, so };
+    st->state = (store_blob){ s, ss }, st->best = (store_blob){ b, sb };
+    return rc;
+}
+
+/* Put the checkpoint st holds into the expanded trial and js, after checking
+ * it fits (see exec_start).  Returns EXEC_DONE, or EXEC_DAMAGED / EXEC_FAILED
+ * with the reason. */
+static int apply_start(const job *j, const exec_start *st, trial *t, float *best, ckpt_state *js, char *reason,
+                       size_t reason_len)
+{
+    size_t nw, no;
+    float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
+    ckpt_model m = { nw, no, j->initial_epoch, j->epochs, trial_estimator(t, NULL) != NULL };
+    hpt_error e;
+    if (st->resume) {
+        if (ckpt_check_last(&m, st->epoch, st->w, st->opt, st->state, st->best, js, &e)) {
+            snprintf(reason, reason_len, "trial %d's checkpoint of epoch %d is damaged: %.900s", j->trial, st->epoch + 1,
+                     e.message);
+            return EXEC_DAMAGED;
+        }
+        /* Sizes are checked; an estimator's blobs are empty (and may be NULL). */
+        if (st->w.size) memcpy(w, st->w.data, st->w.size);
+        if (st->opt.size) memcpy(opt, st->opt.data, st->opt.size);
+        if (st->best.size) memcpy(best, st->best.data, st->best.size);
+    } else if (st->from_parent) {
+        if (ckpt_check_weights(nw, st->w, &e)) {
+            snprintf(reason, reason_len, "trial %d continues trial %d, whose best checkpoint does not fit its model: %.880s",
+                     j->trial, j->parent, e.message);
+            return EXEC_FAILED;
+        }
+        if (st->w.size) memcpy(w, st->w.data, st->w.size);
+    }
+    return EXEC_DONE;
+}
+
+static void free_start(exec_start *st)
+{
+    free((void *)st->w.data), free((void *)st->opt.data), free((void *)st->state.data), free((void *)st->best.data);
+}
+
+/* Train one execution from st, handing each epoch to commit.  Returns
+ * EXEC_DONE, EXEC_STOPPED (by commit), or EXEC_FAILED / EXEC_DAMAGED with
+ * the reason set.  The same code trains on every rank. */
+static int train_execution(tuner *T, job *j, int execution, int retry, const exec_start *st, commit_fn commit,
+                           void *user, char *reason, size_t reason_len)
+{
+    const ir_program *p = T->p;
+    uint64_t seed = rng_key(rng_key(T->seed, (uint64_t)j->trial), (uint64_t)(execution + 1000 * retry));
+    hpt_error e;
+    ir_assignment as = { j->values, p->n_hps };
+    hpt_value batch_v;
+    arena scratch = { 0 };
+    char why[200];
+    int batch = 32;
+    if (ir_eval(p, p->search.args[search_batch_size], &as, &scratch, &batch_v, why, sizeof why) == 0) batch = (int)batch_v.u.i;
+    arena_free(&scratch);
+    trial *t = trial_expand(p, j->values, batch, seed, &e);
+    if (!t) {
+        snprintf(reason, reason_len, "%s", e.message);
+        return EXEC_FAILED;
+    }
+    float *best = NULL;
+    int rc = EXEC_FAILED;
+    if (T->o->jit && trial_set_backend(t, 1, &e)) {
+        snprintf(reason, reason_len, "%s", e.message);
+        goto out;
+    }
+    if (trial_input_size(t) != T->data.train.sample_size) {
+        snprintf(reason, reason_len, "the model's input has %zu values per sample, but %s has %zu",
+                 trial_input_size(t), T->data.train.source, T->data.train.sample_size);
+        goto out;
+    }
+    /* Labels the output layer cannot produce would make every loss NaN. */
+    if (source_check_classes(&T->data, trial_output_size(t), &e)) {
+        snprintf(reason, reason_len, "%s", e.message);
+        goto out;
+    }
+    const hpt_value *sa = trial_search_args(t);
+    train_config cfg = { .epochs = j->epochs, .batch = batch, .shuffle = sa[search_shuffle].u.b, .seed = seed };
+    train_early_stopping(sa, &cfg);
+    ckpt_state js = { .objective_best = NAN, .objective_best_epoch = -1 };
+    train_state_init(&js.train, &cfg);
+    js.train.epochs_done = j->initial_epoch;
+
+    size_t nw;
+    trial_weights(t, &nw);
+    if (!(best = malloc(sizeof(float) * (nw + 1)))) {
+        snprintf(reason, reason_len, "out of memory for trial %d's best weights", j->trial);
+        goto out;
+    }
+    if ((rc = apply_start(j, st, t, best, &js, reason, reason_len)) != EXEC_DONE) goto out;
+
+    train_data td = { .set = &T->data.train, .train_rows = T->rows, .n_train = T->n_train, .val_set = &T->data.train,
+                      .val_rows = T->rows + T->n_train, .n_val = T->n_val, .scale = source_scale(p, j->values) };
+    if (T->folds) {
+        int f = execution % T->folds;
+        td.train_rows = T->fold_rows + (size_t)f * (size_t)T->data.train.n;
+        td.n_train = T->fold_n_train[f];
+        td.val_rows = td.train_rows + td.n_train;
+        td.n_val = T->fold_n_val[f];
+    } else if (T->data.validation.n > 0) {
+        td.val_set = &T->data.validation;
+        td.val_rows = T->rows + T->data.train.n;
+        td.n_val = T->data.validation.n;
+    }
+    epoch_ctx c = { T, j, execution, &js, commit, user };
+    if (train_fit(t, &td, &cfg, &js.train, best, on_epoch, NULL, &c, &e)) {
+        snprintf(reason, reason_len, "%s", e.message);
+        rc = EXEC_FAILED;
+    } else {
+        if (js.train.stopped == 1) snprintf(reason, reason_len, "%s", js.train.reason);
+        rc = js.train.epochs_done < cfg.epochs && !js.train.stopped ? EXEC_STOPPED : EXEC_DONE;
+    }
+out:
+    free(best);
+    trial_free(t);
+    return rc;
+}
+
+/* ---- ranks (docs/distributed.md) ---------------------------------------- */
+
+/* Message kinds: rank 0 sends JOB (one execution) and STOP to a slot; the
+ * slot answers each trained epoch with EPOCH, which rank 0 commits and
+ * answers with ACK (stop or go on), and each execution with END. */
+enum { MSG_JOB = 1, MSG_STOP, MSG_EPOCH, MSG_ACK, MSG_END };
+#define SLOT_TAG 100    /* a rank's slot k talks to rank 0 under tag SLOT_TAG + k */
+
+typedef struct wire {
+    int kind;
+    int trial, parent, epochs, initial_epoch, execution, retry;    /* JOB */
+    int resume, from_parent, checkpoint_epoch;                      /* JOB: exec_start's */
+    store_epoch_row row;                                            /* EPOCH */
+    int improved;                                                   /* EPOCH */
+    int stop;                                                       /* ACK */
+    int rc;                                                         /* END */
+    char reason[sizeof(hpt_error)];                                 /* END */
+} wire;
+
+/* What each rank reports after loading the data, for rank 0 to check. */
+typedef struct checkin {
+    int ok, jobs, n_train, n_val;
+    uint32_t data_crc;
+    char source[256];
+    char message[sizeof(hpt_error)];
+} checkin;
+
+/* A place a trial trains: one of rank 0's threads (rank 0), or one slot of
+ * another rank, driven by a thread on rank 0 (and served by one there). */
+typedef struct slot {
+    tuner *T;
+    int index;                  /* in T->active */
+    int rank, tag;
+    dist_buf bufs[DIST_MAX_BLOBS];
+} slot;
+
+/* Hyperparameter values as bytes: the hpt_values themselves, with a string
+ * replaced by its index among the hyperparameter's values (its pointer means
+ * nothing on another rank; the index does, as every rank compiled the same
+ * spec). */
+static int pack_values(const ir_program *p, const hpt_value *values, hpt_value *out)
+{
+    for (int k = 0; k < p->n_hps; k++) {
+        out[k] = values[k];
+        if (values[k].type == V_LIST || values[k].type == V_OBJECT) return -1;
+        if (values[k].type != V_STRING) continue;
+        const ir_hp *h = &p->hps[k];
+        out[k].u.i = -1;
+        for (int v = 0; v < h->n_values; v++)
+            if (h->values[v].type == V_STRING && !strcmp(h->values[v].u.s, values[k].u.s)) out[k].u.i = v;
+        if (out[k].u.i < 0) return -1;
+    }
+    return 0;
+}
+
+static int unpack_values(const ir_program *p, const dist_buf *b, hpt_value *out)
+{
+    if (b->size != sizeof *out * (size_t)p->n_hps) return -1;
+    if (p->n_hps) memcpy(out, b->data, b->size);
+    for (int k = 0; k < p->n_hps; k++) {
+        if (out[k].type != V_STRING) continue;
+        int64_t v = out[k].u.i;
+        if (v < 0 || v >= p->hps[k].n_values) return -1;
+        out[k].u.s = p->hps[k].values[v].u.s;
+    }
+    return 0;
+}
+
+/* Rank 0: train one execution on another rank's slot, committing the epochs
+ * it sends back.  Returns as train_execution; a broken link stops the search
+ * with an error (the trial stays resumable). */
+static int remote_execution(slot *s, job *j, int execution, int retry, const exec_start *st, char *reason,
+                            size_t reason_len)
+{
+    tuner *T = s->T;
+    dist *d = T->o->dist;
+    hpt_error e;
+    hpt_value *packed = malloc(sizeof *packed * ((size_t)T->p->n_hps + 1));
+    if (!packed || pack_values(T->p, j->values, packed)) {
+        free(packed);
+        snprintf(reason, reason_len, "cannot send trial %d's hyperparameters to rank %d", j->trial, s->rank);
+        return -1;
+    }
+    wire w = { .kind = MSG_JOB, .trial = j->trial, .parent = j->parent, .epochs = j->epochs,
+               .initial_epoch = j->initial_epoch, .execution = execution, .retry = retry, .resume = st->resume,
+               .from_parent = st->from_parent, .checkpoint_epoch = st->epoch };
+    store_blob blobs[5] = { { packed, sizeof *packed * (size_t)T->p->n_hps }, st->w, st->opt, st->state, st->best };
+    int rc = dist_send(d, s->rank, s->tag, &w, sizeof w, blobs, 5, &e);
+    free(packed);
+    while (rc == 0) {
+        wire m;
+        if ((rc = dist_recv(d, s->rank, s->tag, &m, sizeof m, s->bufs, 3, &e))) break;
+        if (m.kind == MSG_END) {
+            m.reason[sizeof m.reason - 1] = 0;
+            snprintf(reason, reason_len, "%s", m.reason);
+            if (m.rc != 1) return m.rc;
+            pthread_mutex_lock(&T->mu);
+            if (!T->stop && !(T->o->interrupted && *T->o->interrupted)) {
+                /* The rank stopped on its own (a signal): stop too, resumably. */
+                hpt_fail(&T->error, "rank %d was interrupted during trial %d; run the same command again to resume",
+                         s->rank, j->trial);
+                T->has_error = 1, T->stop = 1;
+            }
+            pthread_mutex_unlock(&T->mu);
+            return 1;
+        }
+        if (m.kind != MSG_EPOCH || m.row.trial != j->trial) {
+            rc = hpt_fail(&e, "rank %d sent an unexpected message (kind %d) during trial %d", s->rank, m.kind, j->trial);
+            break;
+        }
+        store_blob bw = { s->bufs[0].data, s->bufs[0].size }, bo = { s->bufs[1].data, s->bufs[1].size };
+        store_blob bs = { s->bufs[2].data, s->bufs[2].size };
+        wire ack = { .kind = MSG_ACK, .stop = commit_epoch(T, j, &m.row, bw, bo, bs, m.improved) };
+        rc = dist_send(d, s->rank, s->tag, &ack, sizeof ack, NULL, 0, &e);
+    }
+    pthread_mutex_lock(&T->mu);
+    if (!T->has_error) T->error = e, T->has_error = 1;
+    T->stop = 1;
+    pthread_mutex_unlock(&T->mu);
+    return 1;
+}
+
+/* Rank 0 or local: train one execution where the slot says. */
+static int run_execution(slot *s, job *j, int execution, int retry, char *reason, size_t reason_len)
+{
+    exec_start st;
+    int rc = load_start(s->T, j, execution, &st, reason, reason_len);
+    if (rc == EXEC_DONE)
+        rc = s->rank == 0 ? train_execution(s->T, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len)
+                          : remote_execution(s, j, execution, retry, &st, reason, reason_len);
+    free_start(&st);
+    return rc;
+}
+
+/* An execution whose checkpoint is damaged trains again from its start:
+ * everything it does is keyed by its seed, so the epochs it commits are the
+ * ones that were lost, and the trial table is the same as if nothing had
+ * happened.  Its stored epochs and checkpoints go first. */
+static int run_again(slot *s, job *j, int execution, int retry, char *reason, size_t reason_len)
+{
+    tuner *T = s->T;
+    hpt_error e;
+    pthread_mutex_lock(&T->mu);
+    fprintf(job_out(T, j), "  %s; training trial %d%s again from epoch %d\n", reason, j->trial,
+            T->runs > 1 ? " (this execution)" : "", j->initial_epoch + 1);
+    int rc = store_trial_reset(T->db, j->trial, execution, &e);
+    if (rc) T->has_error = 1, T->error = e, T->stop = 1;
+    pthread_mutex_unlock(&T->mu);
+    reason[0] = 0;
+    if (rc) return EXEC_STOPPED;
+    rc = run_execution(s, j, execution, retry, reason, reason_len);
+    return rc == EXEC_DAMAGED ? EXEC_FAILED : rc;
+}
+
+/* The trial's score: the mean over executions (and folds) of each one's best epoch. */
+double tune_execution_best(const store_epoch_row *rows, int n, int execution, const char *objective, int maximize,
+                           int *epoch)
+{
+    double best = NAN;
+    int at = -1;
+    for (int k = 0; k < n; k++) {
+        if (rows[k].execution != execution) continue;
+        train_epoch m = { .loss = rows[k].loss, .accuracy = rows[k].accuracy, .val_loss = rows[k].val_loss,
+                          .val_accuracy = rows[k].val_accuracy,
+                          .has_val = !isnan(rows[k].val_loss) || !isnan(rows[k].val_accuracy) };
+        double v = train_metric(&m, objective);
+        if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v, at = rows[k].epoch;
+    }
+    if (epoch) *epoch = at;
+    return best;
+}
+
+static double trial_score(tuner *T, int trial, int *best_epoch)
+{
+    store_epoch_row *rows;
+    int n;
+    hpt_error e;
+    *best_epoch = -1;
+    if (store_load_epochs(T->db, trial, &rows, &n, &e)) return NAN;
+    double sum = 0, best_any = NAN;
+    int counted = 0;
+    for (int x = 0; x < T->runs; x++) {
+        int at;
+        double best = tune_execution_best(rows, n, x, T->objective, T->maximize, &at);
+        if (isnan(best)) continue;
+        sum += best, counted++;
+        if (better(T, best, best_any)) best_any = best, *best_epoch = at;
+    }
+    free(rows);
+    return counted ? sum / counted : NAN;
+}
+
+/* A finished trial's best checkpoint is kept while Hyperband may promote it
+ * (until its child has run) and while it is the best trial. */
+static int keep_checkpoint(void *user, int trial)
+{
+    tuner *T = user;
+    return oracle_may_promote(T->orc, trial) || trial == T->best_trial;
+}
+
+/* The trial's line: "trial 7: units=512 learning_rate=0.001", the first
+ * values only when there are many (the store and `hptc best` have them all). */
+static void print_trial_line(tuner *T, job *j, const slot *s)
+{
+    enum { SHOWN = 16 };
+    FILE *out = job_out(T, j);
+    if (out == T->o->out) clear_status(T);
+    fprintf(out, "trial %d%s:", j->trial, j->resume ? " (resumed)" : "");
+    int shown = 0, active = 0;
+    for (int k = 0; k < T->p->n_hps; k++) {
+        if (j->values[k].type == V_NONE) continue;
+        active++;
+        if (shown == SHOWN) continue;
+        char v[96];
+        value_format(v, sizeof v, j->values[k]);
+        fprintf(out, " %s=%s", T->p->hps[k].name, v);
+        shown++;
+    }
+    if (active > shown) fprintf(out, " (and %d more)", active - shown);
+    if (!active) fputs(" the spec's one configuration", out);
+    if (T->o->dist) fprintf(out, " [rank %d]", s->rank);
+    fputc('\n', out);
+    if (j->parent >= 0)
+        fprintf(out, "  continues trial %d from epoch %d, to epoch %d\n", j->parent, j->initial_epoch, j->epochs);
+    draw_status(T);
+    fflush(T->o->out);
+}
+
+static void run_job(slot *s, job *j)
+{
+    tuner *T = s->T;
+    char reason[sizeof(hpt_error)] = "";
+    pthread_mutex_lock(&T->mu);
+    print_trial_line(T, j, s);
+    pthread_mutex_unlock(&T->mu);
+
+    int rc = EXEC_DONE, retry = 0;
+    for (;;) {
+        rc = EXEC_DONE;
+        for (int x = 0; x < T->runs && rc == EXEC_DONE; x++) {
+            rc = run_execution(s, j, x, retry, reason, sizeof reason);
+            if (rc == EXEC_DAMAGED) rc = run_again(s, j, x, retry, reason, sizeof reason);
+        }
+        if (rc != EXEC_FAILED || retry >= T->max_retries) break;
+        retry++;
+        pthread_mutex_lock(&T->mu);
+        fprintf(job_out(T, j), "  trial %d failed (%s); retry %d of %d\n", j->trial, reason, retry, T->max_retries);
+        hpt_error e;
+        if (store_trial_reset(T->db, j->trial, -1, &e)) T->has_error = 1, T->error = e, T->stop = 1;
+        pthread_mutex_unlock(&T->mu);
+    }
+
+    pthread_mutex_lock(&T->mu);
+    if (rc == EXEC_STOPPED || T->stop) {
+        /* Interrupted: the trial stays "running" in the store and resumes next time. */
+        job_flush(T, j);
+        T->running--;
+        pthread_cond_broadcast(&T->cv);
+        pthread_mutex_unlock(&T->mu);
+        return;
+    }
+    int best_epoch;
+    double score = rc == EXEC_DONE ? trial_score(T, j->trial, &best_epoch) : NAN;
+    if (rc == EXEC_DONE && isnan(score)) {
+        rc = EXEC_FAILED;
+        snprintf(reason, sizeof reason, "the objective %s was never computed", T->objective);
+    }
+    hpt_error e;
+    int ok = rc == EXEC_DONE;
+    if (store_trial_end(T->db, j->trial, ok ? "completed" : "failed", score, ok ? best_epoch : -1, reason, &e)) {
+        T->has_error = 1, T->error = e, T->stop = 1;
+    } else {
+        oracle_report(T->orc, j->trial, score, !ok);
+    }
+    T->done++;
+    T->completed += ok;
+    if (ok && better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
+    /* Prune as the search goes, so the store holds only the checkpoints a
+     * promotion or the best model may still need, however many trials run. */
+    if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
+    FILE *out = job_out(T, j);
+    if (ok)
+        fprintf(out, "trial %d done: %s %.4f%s%s (best %.4f, trial %d) [%ld/%ld]\n", j->trial, T->objective, score,
+                *reason ? "; " : "", reason, T->best_score, T->best_trial, T->done, T->planned);
+    else
+        fprintf(out, "trial %d failed: %s [%ld/%ld]\n", j->trial, reason, T->done, T->planned);
+    job_flush(T, j);
+    draw_status(T);
+    fflush(T->o->out);
+    T->failed_in_row = ok ? 0 : T->failed_in_row + 1;
+    if (T->failed_in_row >= T->max_failed_in_row) {
+        T->stop = 1;
+        T->has_error = 1;
+        hpt_fail(&T->error, "%d trials failed in a row (max_consecutive_failed_trials); the last: %s",
+                 T->failed_in_row, reason);
+    }
+    T->running--;
+    pthread_cond_broadcast(&T->cv);
+    pthread_mutex_unlock(&T->mu);
+}
+
+static job *new_job(const tuner *T, const oracle_request *r)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j) return NULL;
+    j->values = malloc(sizeof *j->values * ((size_t)T->p->n_hps + 1));
+    if (!j->values) return free(j), NULL;
+    memcpy(j->values, r->values, sizeof *j->values * (size_t)T->p->n_hps);
+    j->trial = r->trial, j->parent = r->parent, j->epochs = r->epochs, j->initial_epoch = r->initial_epoch;
+    j->bracket = r->bracket, j->round = r->round;
+    return j;
+}
+
+static void free_job(job *j)
+{
+    if (!j) return;
+    if (j->log) fclose(j->log);
+    free(j->log_text);
+    free(j->values);
+    free(j);
+}
+
+/* Take the next trial to run (under the mutex): resumed ones first, then the
+ * oracle's.  NULL when the search is over or stopping. */
+static job *take_job(tuner *T)
+{
+    for (;;) {
+        if (T->stop || (T->o->interrupted && *T->o->interrupted)) return NULL;
+        if (T->queue) {
+            job *j = T->queue;
+            T->queue = j->next;
+            return j;
+        }
+        if (T->oracle_done) return NULL;
+        oracle_request r;
+        oracle_status st = oracle_next(T->orc, &r);
+        if (st == ORACLE_DONE) {
+            T->oracle_done = 1;
+            pthread_cond_broadcast(&T->cv);
+            return NULL;
+        }
+        if (st == ORACLE_TRIAL) {
+            job *j = new_job(T, &r);
+            char *json = tune_values_json(T->p, r.values);
+            store_trial row = { .id = r.trial, .hps_json = json, .seed = rng_key(T->seed, (uint64_t)r.trial),
+                                .parent = r.parent, .bracket = r.bracket, .round = r.round, .epochs = r.epochs,
+                                .initial_epoch = r.initial_epoch, .started = wall(), .data = T->data_fingerprint };
+            if (!j || !json || store_trial_begin(T->db, &row, &T->error)) {
+                if (!j || !json) hpt_fail(&T->error, "out of memory");
+                free_job(j);
+                free(json);
+                T->has_error = 1, T->stop = 1;
+                return NULL;
+            }
+            free(json);
+            return j;
+        }
+        /* WAIT: a running trial's result is needed. */
+        if (T->running == 0) {
+            hpt_fail(&T->error, "internal error: the oracle waits but no trial is running");
+            T->has_error = 1, T->stop = 1;
+            return NULL;
+        }
+        pthread_cond_wait(&T->cv, &T->mu);
+    }
+}
+
+static void *worker(void *arg)
+{
+    slot *s = arg;
+    tuner *T = s->T;
+    blas_flush_denormals();
+    pthread_mutex_lock(&T->mu);
+    for (;;) {
+        job *j = take_job(T);
+        if (!j) break;
+        T->running++;
+        T->active[s->index] = j;
+        pthread_mutex_unlock(&T->mu);
+        run_job(s, j);
+        pthread_mutex_lock(&T->mu);
+        T->active[s->index] = NULL;
+        free_job(j);
+    }
+    pthread_cond_broadcast(&T->cv);
+    pthread_mutex_unlock(&T->mu);
+    return NULL;
+}
+
+/* The failures that ended the stored search's last finished trials, in the
+ * order they finished: the count max_consecutive_failed_trials goes on from,
+ * as if the search had never stopped. */
+static int failures_in_row(const store_trial *rows, int n)
+{
+    int count = 0;
+    double after = INFINITY;    /* walk back through the finish times */
+    for (;;) {
+        int last = -1;
+        for (int k = 0; k < n; k++) {
+            if (!strcmp(rows[k].status, "running") || isnan(rows[k].finished) || !(rows[k].finished < after)) continue;
+            if (last < 0 || rows[k].finished > rows[last].finished) last = k;
+        }
+        if (last < 0 || strcmp(rows[last].status, "failed")) return count;
+        count++;
+        after = rows[last].finished;
+    }
+}
+
+/* Put the oracle back where the stored search left it. */
+static int replay(tuner *T, hpt_error *e)
+{
+    store_trial *rows;
+    int n;
+    if (store_load_trials(T->db, &rows, &n, e)) return -1;
+    job **tail = &T->queue;
+    int rc = 0;
+    for (int k = 0; k < n && rc == 0; k++) {
+        oracle_request r;
+        oracle_status st = oracle_next(T->orc, &r);
+        char *json = st == ORACLE_TRIAL ? tune_values_json(T->p, r.values) : NULL;
+        int same = json && r.trial == rows[k].id && !strcmp(json, rows[k].hps_json);
+        free(json);
+        if (!same) {
+            rc = hpt_fail(e, "the stored search does not follow this spec's tuner at trial %d; "
+                             "run with --overwrite to start afresh", rows[k].id);
+            break;
+        }
+        if (!strcmp(rows[k].status, "running")) {
+            job *j = new_job(T, &r);
+            if (!j) {
+                rc = hpt_fail(e, "out of memory");
+                break;
+            }
+            j->resume = 1;
+            *tail = j;
+            tail = &j->next;
+        } else {
+            int failed = strcmp(rows[k].status, "completed") != 0;
+            oracle_report(T->orc, rows[k].id, rows[k].score, failed);
+            T->done++;
+            T->completed += !failed;
+            if (!failed && better(T, rows[k].score, T->best_score)) T->best_score = rows[k].score, T->best_trial = rows[k].id;
+        }
+    }
+    if (rc == 0) T->failed_in_row = failures_in_row(rows, n);
+    store_free_trials(rows, n);
+    return rc;
+}
+
+static void print_summary(tuner *T)
+{
+    store_trial *rows;
+    int n;
+    hpt_error e;
+    if (store_load_trials(T->db, &rows, &n, &e)) return;
+    FILE *out = T->o->out;
+    int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
+    int m = 0;
+    for (int k = 0; order && k < n; k++)
+        if (!strcmp(rows[k].status, "completed")) order[m++] = k;
+    /* Best first; ties by trial id, so the listing is stable. */
+    for (int a = 1; a < m; a++)
+        for (int b = a; b > 0; b--) {
+            const store_trial *x = &rows[order[b]], *y = &rows[order[b - 1]];
+            if (!better(T, x->score, y->score)) break;
+            int tmp = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = tmp;
+        }
+    int failed = 0;
+    for (int k = 0; k < n; k++) failed += !strcmp(rows[k].status, "failed");
+    char path[1100];
+    tune_project_path(T->p, path, sizeof path);
+    fprintf(out, "\nResults summary\nResults in %s\nShowing %d best trials\nObjective(name=\"%s\", direction=\"%s\")\n",
+            path, m < 10 ? m : 10, T->objective, T->maximize ? "max" : "min");
+    for (int k = 0; k < m && k < 10; k++) {
+        const store_trial *r = &rows[order[k]];
+        fprintf(out, "\nTrial %04d summary\nHyperparameters: %s\nScore: %.4f (best epoch %d)\n", r->id, r->hps_json,
+                r->score, r->best_epoch + 1);
+    }
+    fprintf(out, "\n%d trials: %d completed, %d failed; %.0f s\n", n, m, failed, wall() - T->started);
+    /* What to do with it: the commands that read this store. */
+    static const char *const next[3][2] = { { "best %s", "the best trial's hyperparameters" },
+                                            { "report %s -o report.html", "every trial, plotted" },
+                                            { "export %s -o best.weights", "the best model, for hptc eval" } };
+    fprintf(out, "\nNext:\n");
+    for (int k = 0; k < 3; k++) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, next[k][0], path);
+        fprintf(out, "  hptc %-*s  %s\n", (int)strlen(path) + 25, cmd, next[k][1]);
+    }
+    free(order);
+    store_free_trials(rows, n);
+}
+
+/* Specs live in version control beside their experiments: note the commit
+ * and whether the spec differs from it (vcs.h: read as data, nothing the
+ * repository configures is run).  Best effort; no repository, no record. */
+static void record_git(store *db, const char *file)
+{
+    vcs_info v;
+    hpt_error e;
+    if (!strcmp(file, "<stdin>") || vcs_describe(file, &v, &e) != 1) return;
+    if (!store_meta_set(db, "git_commit", v.commit, &e)) store_meta_set(db, "git_modified", vcs_state_name(v.state), &e);
+}
+
+/* search(cv = k | StratifiedKFold(...)): every trial trains once per fold
+ * (per execution), validating on the fold; the score is the mean. */
+static int setup_folds(tuner *T, arena *scratch, hpt_error *e)
+{
+    const ir_program *p = T->p;
+    hpt_value cv;
+    char why[200];
+    if (!p->search.args[search_cv] || ir_eval(p, p->search.args[search_cv], NULL, scratch, &cv, why, sizeof why) ||
+        cv.type == V_NONE)
+        return 0;
+    int k = 0, shuffle = 0;
+    uint64_t seed = T->seed;
+    if (cv.type == V_INT) {
+        k = (int)cv.u.i;
+    } else if (cv.type == V_OBJECT) {
+        const hpt_value *a = cv.u.object.args;
+        k = (int)a[StratifiedKFold_n_splits].u.i;
+        shuffle = a[StratifiedKFold_shuffle].u.b;
+        if (a[StratifiedKFold_seed].type == V_INT) seed = rng_key(0x6b666f6c64ull, (uint64_t)a[StratifiedKFold_seed].u.i);
+    }
+    size_t n = (size_t)T->data.train.n;
+    int *fold_of = malloc(sizeof *fold_of * (n + 1));
+    T->fold_rows = malloc(sizeof *T->fold_rows * (n * (size_t)k + 1));
+    T->fold_n_train = malloc(sizeof *T->fold_n_train * (size_t)k);
+    T->fold_n_val = malloc(sizeof *T->fold_n_val * (size_t)k);
+    if (!fold_of || !T->fold_rows || !T->fold_n_train || !T->fold_n_val) {
+        free(fold_of);
+        return hpt_fail(e, "out of memory");
+    }
+    hpt_error fe;
+    if (folds_stratified(T->data.train.labels, (int)n, k, shuffle, seed, fold_of, &fe)) {
+        free(fold_of);
+        return hpt_fail(e, "%s: search(cv = %d): %s", T->data.train.source, k, fe.message);
+    }
+    for (int f = 0; f < k; f++)
+        folds_rows(fold_of, (int)n, f, T->fold_rows + (size_t)f * n, &T->fold_n_train[f], &T->fold_n_val[f]);
+    free(fold_of);
+    T->folds = k;
+    return 0;
+}
+
+/* What every rank derives from the spec alone: the tuner's arguments (into
+ * targs), the data and its rows.  The same on every rank, as the spec is. */
+static int setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
+{
+    const ir_program *p = T->p;
+    const tune_options *o = T->o;
+    char why[200];
+    if (!p->tuner.entry) return hpt_fail(e, "%s has no tuner = ... statement: use hptc train for one configuration", p->file);
+    if (ir_eval_call(p, &p->tuner, NULL, scratch, targs, why, sizeof why))
+        return hpt_fail(e, "%s: tuner: %s", p->file, why);
+    const st_entry *te = p->tuner.entry;
+    snprintf(T->objective, sizeof T->objective, "%s", targs[st_arg_index(te, "objective")].u.s);
+    T->maximize = tune_maximize(T->objective);
+    hpt_value seed = targs[st_arg_index(te, "seed")];
+    T->seed = rng_key(0x6870746375ull, seed.type == V_INT ? (uint64_t)seed.u.i : 0);
+    T->executions = (int)targs[st_arg_index(te, "executions_per_trial")].u.i;
+    T->max_retries = (int)targs[st_arg_index(te, "max_retries_per_trial")].u.i;
+    T->max_failed_in_row = (int)targs[st_arg_index(te, "max_consecutive_failed_trials")].u.i;
+
+    if (source_load(p, &T->data, e)) return -1;
+    if (o->limit > 0 && o->limit < T->data.train.n) T->data.train.n = o->limit;
+    hpt_value split = value_float(0);
+    ir_eval(p, p->search.args[search_validation_split], NULL, scratch, &split, why, sizeof why);
+    T->n_val = train_split(T->data.train.n, value_as_double(split), &T->n_train);
+    /* Rows: the training set's own, then the validation set's when separate. */
+    T->rows = malloc(sizeof *T->rows * ((size_t)T->data.train.n + (size_t)T->data.validation.n + 1));
+    if (!T->rows) return hpt_fail(e, "out of memory");
+    for (int i = 0; i < T->data.train.n; i++) T->rows[i] = (uint32_t)i;
+    for (int i = 0; i < T->data.validation.n; i++) T->rows[T->data.train.n + i] = (uint32_t)i;
+    if (setup_folds(T, scratch, e)) return -1;
+    T->runs = T->executions * (T->folds ? T->folds : 1);
+    return 0;
+}
+
+static int clamp_jobs(int jobs) { return jobs < 1 ? 1 : jobs > 64 ? 64 : jobs; }
+
+/* CRC-32 of the samples and labels a search trains and validates on. */
+static uint32_t data_crc(const tuner *T)
+{
+    const data_set *sets[2] = { &T->data.train, &T->data.validation };
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (int k = 0; k < 2; k++) {
+        const data_set *d = sets[k];
+        size_t n = (size_t)d->n * d->sample_size;
+        const unsigned char *x = d->u8 ? d->u8 : (const unsigned char *)d->f32;
+        size_t bytes = d->u8 ? n : n * sizeof(float);
+        for (size_t off = 0; x && off < bytes; off += 1u << 30)
+            crc = crc32(crc, x + off, (uInt)(bytes - off < (1u << 30) ? bytes - off : (1u << 30)));
+        if (d->labels) crc = crc32(crc, (const unsigned char *)d->labels, (uInt)((size_t)d->n * sizeof *d->labels));
+    }
+    return (uint32_t)crc;
+}
+
+/* The data's fingerprint, recorded with the store and every trial: a resume
+ * on other rows (another file, HPT_DATA, --limit) is refused, as its trials
+ * would not compare with the stored ones. */
+static void fingerprint(tuner *T)
+{
+    snprintf(T->data_fingerprint, sizeof T->data_fingerprint, "crc32 %08x, %d+%d rows of %zu values",
+             data_crc(T), T->n_train, T->n_val + T->data.validation.n, T->data.train.sample_size);
+    snprintf(T->data_source, sizeof T->data_source, "%d training and %d validation rows from %.600s",
+             T->n_train, T->n_val + T->data.validation.n, T->data.train.source);
+}
+
+/* Every rank: report setup's outcome (setup_rc, and the cause in *e) to rank
+ * 0, which checks that all ranks started and loaded the same data, and hear
+ * its verdict.  Rank 0's `all` receives the reports (dist_size entries).
+ * Returns -1 when any rank failed: on rank 0 e names the rank and the cause;
+ * elsewhere e->message is "" (rank 0 reports). */
+static int check_in(tuner *T, int setup_rc, checkin *all, hpt_error *e)
+{
+    dist *d = T->o->dist;
+    int rank = dist_rank(d), size = dist_size(d), verdict = 0;
+    checkin mine = { .ok = setup_rc == 0, .jobs = clamp_jobs(T->o->jobs) };
+    char host[64] = "?";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = 0;
+    if (mine.ok) {
+        mine.data_crc = data_crc(T), mine.n_train = T->n_train, mine.n_val = T->n_val;
+        snprintf(mine.source, sizeof mine.source, "%.180s on %s", T->data.train.source, host);
+    } else {
+        snprintf(mine.message, sizeof mine.message, "on %s: %.940s", host, e->message);
+    }
+    hpt_error ce;
+    if (dist_gather(d, &mine, sizeof mine, all, &ce)) {
+        *e = ce;
+        return -1;
+    }
+    if (rank == 0) {
+        for (int r = 0; r < size && !verdict; r++) {
+            if (!all[r].ok) {
+                verdict = 1;
+                if (r > 0) hpt_fail(e, "rank %d of %d cannot start %s", r, size, all[r].message);
+            } else if (all[r].data_crc != all[0].data_crc || all[r].n_train != all[0].n_train ||
+                       all[r].n_val != all[0].n_val) {
+                verdict = 1;
+                hpt_fail(e, "rank %d loaded other data (%s: %d training rows, %d validation rows, CRC %08x) than "
+                            "rank 0 (%s: %d, %d, CRC %08x); every rank must read the same files",
+                         r, all[r].source, all[r].n_train, all[r].n_val, all[r].data_crc, all[0].source,
+                         all[0].n_train, all[0].n_val, all[0].data_crc);
+            }
+        }
+    }
+    if (dist_bcast_int(d, &verdict, &ce)) {
+        *e = ce;
+        return -1;
+    }
+    if (verdict && rank != 0) e->message[0] = 0;
+    return verdict ? -1 : 0;
+}
+
+/* Another rank: send an epoch to rank 0 and wait until it is committed. */
+static int send_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
+                      store_blob state, int improved)
+{
+    slot *s = user;
+    tuner *T = s->T;
+    hpt_error e;
+    wire m = { .kind = MSG_EPOCH, .row = *row, .improved = improved }, ack = { 0 };
+    store_blob blobs[3] = { weights, optimizer, state };
+    if (dist_send(T->o->dist, 0, s->tag, &m, sizeof m, blobs, 3, &e) ||
+        dist_recv(T->o->dist, 0, s->tag, &ack, sizeof ack, NULL, 0, &e)) {
+        pthread_mutex_lock(&T->mu);
+        if (!T->has_error) T->error = e, T->has_error = 1;
+        pthread_mutex_unlock(&T->mu);
+        return 1;
+    }
+    return ack.stop || (T->o->interrupted && *T->o->interrupted);
+}
+
+/* Another rank: one slot, training the executions rank 0 sends until STOP. */
+static void *serve(void *arg)
+{
+    slot *s = arg;
+    tuner *T = s->T;
+    dist *d = T->o->dist;
+    blas_flush_denormals();
+    hpt_value *values = malloc(sizeof *values * ((size_t)T->p->n_hps + 1));
+    hpt_error e;
+    for (;;) {
+        wire w;
+        if (dist_recv(d, 0, s->tag, &w, sizeof w, s->bufs, 5, &e)) break;
+        if (w.kind == MSG_STOP) break;
+        wire end = { .kind = MSG_END, .rc = -1 };
+        job j = { .trial = w.trial, .parent = w.parent, .epochs = w.epochs, .initial_epoch = w.initial_epoch,
+                  .values = values };
+        if (w.kind != MSG_JOB || !values || unpack_values(T->p, &s->bufs[0], values)) {
+            snprintf(end.reason, sizeof end.reason, "rank %d could not read the job for trial %d", dist_rank(d), w.trial);
+        } else {
+            exec_start st = { { s->bufs[1].data, s->bufs[1].size }, { s->bufs[2].data, s->bufs[2].size },
+                              { s->bufs[3].data, s->bufs[3].size }, { s->bufs[4].data, s->bufs[4].size },
+                              w.resume, w.from_parent, w.checkpoint_epoch };
+            end.rc = train_execution(T, &j, w.execution, w.retry, &st, send_epoch, s, end.reason, sizeof end.reason);
+        }
+        if (dist_send(d, 0, s->tag, &end, sizeof end, NULL, 0, &e)) break;
+    }
+    free(values);
+    return NULL;
+}
+
+static void tuner_init(tuner *T, const ir_program *p, const tune_options *o)
+{
+    *T = (tuner){ .p = p, .o = o, .best_score = NAN, .best_trial = -1, .started = wall() };
+    pthread_mutex_init(&T->mu, NULL);
+    pthread_cond_init(&T->cv, NULL);
+}
+
+/* Everything a tuner owns, on any rank (what a rank never opened is NULL). */
+static void tuner_free(tuner *T)
+{
+    for (job *j = T->queue, *next; j; j = next) next = j->next, free_job(j);
+    oracle_free(T->orc);
+    store_close(T->db);
+    source_free(&T->data);
+    free(T->rows);
+    free(T->fold_rows), free(T->fold_n_train), free(T->fold_n_val);
+    pthread_mutex_destroy(&T->mu);
+    pthread_cond_destroy(&T->cv);
+}
+
+int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e)
+{
+    tuner T;
+    tuner_init(&T, p, o);
+    hpt_value targs[32];
+    arena scratch = { 0 };
+    int rc = check_in(&T, setup(&T, &scratch, targs, e), NULL, e);
+    int jobs = clamp_jobs(o->jobs), started = 0;
+    slot slots[64];
+    pthread_t threads[64];
+    if (rc == 0) {
+        blas_set_threads(1);
+        for (int k = 0; k < jobs; k++) {
+            slots[k] = (slot){ .T = &T, .rank = dist_rank(o->dist), .tag = SLOT_TAG + k };
+            if (pthread_create(&threads[k], NULL, serve, &slots[k]) == 0) started++;
+        }
+        for (int k = 0; k < started; k++) pthread_join(threads[k], NULL);
+        for (int k = 0; k < started; k++)
+            for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
+        if (T.has_error) *e = T.error, rc = -1;
+    }
+    tuner_free(&T);
+    arena_free(&scratch);
+    return rc;
+}
+
+int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
+{
+    tuner T;
+    tuner_init(&T, p, o);
+    hpt_value targs[32];
+    arena scratch = { 0 };
+    char why[200], path[1100];
+    int rc = -1, jobs = clamp_jobs(o->jobs), n_slots = 0, n_remote = 0;
+    slot *slots = NULL;
+    pthread_t *threads = NULL;
+    checkin *ranks = NULL;
+    int ready = setup(&T, &scratch, targs, e);
+    if (o->dist) {
+        /* Every rank reports before anyone goes on, so a failure anywhere ends all ranks. */
+        ranks = calloc((size_t)dist_size(o->dist), sizeof *ranks);
+        if (!ranks) {
+            hpt_fail(e, "out of memory");
+            goto out;
+        }
+        if (check_in(&T, ready, ranks, e)) goto out;
+        for (int r = 1; r < dist_size(o->dist); r++) n_remote += ranks[r].jobs;
+    } else if (ready) {
+        goto out;
+    }
+    /* Rank 0's own threads first, then one per slot of every other rank. */
+    slots = calloc((size_t)(jobs + n_remote), sizeof *slots);
+    threads = calloc((size_t)(jobs + n_remote), sizeof *threads);
+    if (!slots || !threads) {
+        hpt_fail(e, "out of memory");
+        goto out;
+    }
+    for (int k = 0; k < jobs; k++) slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = 0 }, n_slots++;
+    for (int r = 1; o->dist && r < dist_size(o->dist); r++)
+        for (int k = 0; k < ranks[r].jobs; k++)
+            slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = r, .tag = SLOT_TAG + k }, n_slots++;
+    if (!(T.active = calloc((size_t)n_slots, sizeof *T.active))) {
+        hpt_fail(e, "out of memory");
+        goto out;
+    }
+    T.n_slots = n_slots;
+
+    const st_entry *te = p->tuner.entry;
+    int overwrite = o->overwrite || targs[st_arg_index(te, "overwrite")].u.b;
+    tune_project_path(p, path, sizeof path);
+    fingerprint(&T);
+    store_identity id = { p->spec_hash, p->source, p->file, T.data_fingerprint, T.data_source };
+    T.db = store_open(path, &id, overwrite, e);
+    if (!T.db) goto out;
+    if (store_meta_set(T.db, "hptc_version", o->version ? o->version : "?", e) ||
+        store_meta_set(T.db, "backend", o->backend ? o->backend : "blas", e) ||
+        store_meta_set(T.db, "tuner", te->name, e) || store_meta_set(T.db, "objective", T.objective, e))
+        goto out;
+    record_git(T.db, p->file);
+
+    hpt_value epochs_v;
+    ir_eval(p, p->search.args[search_epochs], NULL, &scratch, &epochs_v, why, sizeof why);
+    oracle_config oc = { p, te, targs, epochs_v.type == V_INT ? (int)epochs_v.u.i : 1, T.seed, T.maximize };
+    T.orc = oracle_new(&oc, e);
+    if (!T.orc) goto out;
+    T.planned = oracle_planned_trials(T.orc);
+    if (replay(&T, e)) goto out;
+    if (T.failed_in_row >= T.max_failed_in_row) {
+        hpt_fail(e, "the stored search ended with %d trials failed in a row (max_consecutive_failed_trials is %d): "
+                    "hptc summary %s lists why", T.failed_in_row, T.max_failed_in_row, path);
+        goto out;
+    }
+    if (T.done || T.queue)
+        fprintf(o->out, "resuming %s: %ld trials done%s\n", path, T.done, T.queue ? ", continuing the interrupted ones" : "");
+    char folds[32] = "";
+    if (T.folds) snprintf(folds, sizeof folds, " (mean of %d folds)", T.folds);
+    fprintf(o->out, "search %s: %s, objective %s%s, %d job%s", path, te->name, T.objective, folds, o->jobs,
+            o->jobs == 1 ? "" : "s");
+    if (o->dist) fprintf(o->out, " on rank 0 and %d on %d other rank%s", n_remote, dist_size(o->dist) - 1,
+                         dist_size(o->dist) == 2 ? "" : "s");
+    fprintf(o->out, "\n");
+    fflush(o->out);
+
+    blas_set_threads(1);
+    int started = 0;
+    for (int k = 0; k < n_slots; k++)
+        if (pthread_create(&threads[started], NULL, worker, &slots[k]) == 0) started++;
+    for (int k = 0; k < started; k++) pthread_join(threads[k], NULL);
+    clear_status(&T);
+    if (T.has_error) {
+        *e = T.error;
+        goto out;
+    }
+    hpt_error pe;
+    if (store_prune(T.db, keep_checkpoint, &T, &pe) == 0) store_compact(T.db, &pe);
+    if (o->interrupted && *o->interrupted) {
+        fprintf(o->out, "\ninterrupted: run the same command again to resume (%ld trials done)\n", T.done);
+        rc = 1;
+        goto out;
+    }
+    if (T.completed == 0 && T.done > 0) {
+        if (T.done == 1) hpt_fail(e, "no trial completed: the only one failed (hptc summary %s says why)", path);
+        else hpt_fail(e, "no trial completed: all %ld failed (hptc summary %s lists each reason)", T.done, path);
+        goto out;
+    }
+    print_summary(&T);
+    rc = 0;
+out:
+    /* Release the other ranks' slots, which wait for a job or this. */
+    for (int k = 0; k < n_slots; k++) {
+        hpt_error se;
+        wire stop = { .kind = MSG_STOP };
+        if (slots[k].rank > 0) dist_send(o->dist, slots[k].rank, slots[k].tag, &stop, sizeof stop, NULL, 0, &se);
+        for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
+    }
+    free(slots);
+    free(threads);
+    free(ranks);
+    free(T.active);
+    tuner_free(&T);
+    arena_free(&scratch);
+    return rc;
+}
