@@ -22,6 +22,7 @@ static const est_family *const families[] = {
     [EST_KNN] = &est_knn,
 };
 enum { N_FAMILIES = sizeof families / sizeof *families };
+_Static_assert(N_FAMILIES == EST_KNN + 1, "a row for every est_kind");
 
 atomic_int est_running_fits;
 
