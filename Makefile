@@ -73,7 +73,7 @@ $(shell mkdir -p $(BUILD))
 $(file >$(BUILD)/flags,$(BUILD_FLAGS))
 endif
 
-GEN_SRC := $(BUILD)/parser.c $(BUILD)/lexer.c
+GEN_SRC := $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/report_page.c
 # The pipeline's folders (docs/architecture.md); cli/main.c is the program.
 LIB_SRC := $(wildcard compiler/*.c stdlib/*.c runtime/*.c runtime/*/*.c cli/*.c)
 LIB_SRC := $(filter-out cli/main.c,$(LIB_SRC))
@@ -92,6 +92,16 @@ $(BUILD)/parser.c $(BUILD)/parser.h &: grammar/parser.y
 $(BUILD)/lexer.c $(BUILD)/lexer.h &: grammar/lexer.l $(BUILD)/parser.h
 	@mkdir -p $(BUILD)
 	$(FLEX) --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
+
+# hptc report's style and script (cli/report/), the script's parts in page
+# order, as two C strings: the page stays one self-contained file.
+REPORT_CSS := cli/report/report.css
+REPORT_JS  := $(addprefix cli/report/,data.js dom.js scales.js space.js plot_history.js plot_scatter.js \
+              plot_parallel.js plot_importance.js plot_curves.js plot_hyperband.js summary.js tooltip.js main.js)
+$(BUILD)/report_page.c: cli/report/embed.sh $(REPORT_CSS) $(REPORT_JS)
+	@mkdir -p $(BUILD)
+	{ sh cli/report/embed.sh report_page_css $(REPORT_CSS) && sh cli/report/embed.sh report_page_js $(REPORT_JS); } > $@.tmp
+	mv $@.tmp $@
 
 # Generated code is not ours to keep -Wextra clean.
 $(BUILD)/lexer.o $(BUILD)/parser.o: CFLAGS += -Wno-sign-compare -Wno-unused-function

@@ -16,7 +16,8 @@
 #
 # The harnesses:
 #   front  the compiler and stdlib (no runtime); seeds examples/, tests/diag/, tests/ir/
-#   data   the data readers (IDX, CSV, .npy, plain and gzip): runtime/data/data.c
+#   data   the data readers (IDX, CSV, .npy, plain and gzip): runtime/data/ (reader.c,
+#          idx.c, csv.c, npy.c, data.c)
 #   store  the store's checkpoint loader: whole hptc.db files opened read-only and
 #          every checkpoint checked against a model, and checkpoint blobs stored
 #          and loaded back (runtime/store/store.c, runtime/tune/checkpoint.c)
@@ -68,11 +69,12 @@ SEEDS_front := cp examples/*.hpt $(B)/front/seeds/ 2>/dev/null; for f in tests/d
                [ -f "$$f" ] && cp "$$f" $(B)/front/seeds/$$(basename $$(dirname $$f))_$$(basename $$f); done; true
 SEEDS_data  := HPTC_FUZZ_SEEDS=$(B)/data/seeds $(B)/fuzz_data$(STRICT) >/dev/null
 
-# data.c's input buffer shrunk to 251 bytes: inputs cross its edges too.
-$(B)/runtime/data.o: CFLAGS += -DHPTC_RD_BUFFER=251
+# The reader's input buffer shrunk to 251 bytes: inputs cross its edges too.
+$(B)/runtime/data/reader.o: CFLAGS += -DHPTC_RD_BUFFER=251
 
 $(eval $(call harness,front,$(FRONT_SRC),,4096))
-$(eval $(call harness,data,runtime/data/data.c runtime/err.c,-lz,16384))
+DATA_SRC := $(addprefix runtime/data/,reader.c idx.c csv.c npy.c data.c) runtime/err.c
+$(eval $(call harness,data,$(DATA_SRC),-lz,16384))
 SEEDS_store := HPTC_FUZZ_SEEDS=$(B)/store/seeds $(B)/fuzz_store$(STRICT) >/dev/null
 $(eval $(call harness,store,runtime/store/store.c runtime/tune/checkpoint.c runtime/err.c,-lsqlite3 -lz,65536))
 
