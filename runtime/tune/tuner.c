@@ -21,6 +21,7 @@
  * flight.  MPI calls are made by every such thread (MPI_THREAD_MULTIPLE),
  * each on its own (rank, tag) pair. */
 #include "runtime/tune/tuner.h"
+#include "runtime/json.h"
 #include "runtime/nn/blas.h"
 #include "runtime/tune/checkpoint.h"
 #include "runtime/tune/dist.h"
@@ -109,20 +110,15 @@ char *tune_values_json(const ir_program *p, const hpt_value *values)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return NULL;
-    fputc('{', f);
-    int first = 1;
+    json_writer w;
+    json_init(&w, f, 0);
+    json_open(&w, '{');
     for (int k = 0; k < p->n_hps; k++) {
-        hpt_value v = values[k];
-        if (v.type == V_NONE) continue;
-        fputs(first ? "" : ", ", f);
-        value_fprint(f, value_string(p->hps[k].name));     /* strings are formatted as JSON spells them */
-        fputs(": ", f);
-        if (v.type == V_BOOL) fputs(v.u.b ? "true" : "false", f);
-        else if (v.type == V_FLOAT && !isfinite(v.u.f)) fputs("null", f);
-        else value_fprint(f, v);
-        first = 0;
+        if (values[k].type == V_NONE) continue;
+        json_key(&w, p->hps[k].name);
+        json_value(&w, values[k]);
     }
-    fputc('}', f);
+    json_close(&w);
     if (fclose(f)) {
         free(text);
         return NULL;
