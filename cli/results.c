@@ -26,24 +26,6 @@ static int direction_max(store *s, char *objective, size_t n)
     return tune_maximize(objective);
 }
 
-/* Completed trials, best first (ties by id). */
-static int *ranked(const store_trial *t, int n, int maximize, int *m)
-{
-    int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
-    *m = 0;
-    for (int k = 0; order && k < n; k++)
-        if (!strcmp(t[k].status, "completed") && !isnan(t[k].score)) order[(*m)++] = k;
-    for (int a = 1; order && a < *m; a++)
-        for (int b = a; b > 0; b--) {
-            double x = t[order[b]].score, y = t[order[b - 1]].score;
-            if (!(maximize ? x > y : x < y)) break;
-            int tmp = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = tmp;
-        }
-    return order;
-}
-
 /* With executions_per_trial or cv folds, each execution's score (its best
  * epoch's objective): "execution_scores": [0.86, 0.85, ...]. */
 static void executions_json(json_writer *w, const store_epoch_row *h, int nh, const char *objective, int maximize)
@@ -134,7 +116,7 @@ int cli_summary(int argc, char **argv)
     }
     char objective[64];
     int maximize = direction_max(s, objective, sizeof objective);
-    int *order = ranked(t, n, maximize, &m);
+    int *order = store_rank_trials(t, n, maximize, &m);
     FILE *out = stdout;
     if (json) {
         /* Schema (docs/results.md): project, objective{name, direction}, trials[] in id order. */
@@ -352,7 +334,7 @@ int cli_best(int argc, char **argv)
         return 1;
     }
     char objective[64];
-    int *order = ranked(t, n, direction_max(s, objective, sizeof objective), &m);
+    int *order = store_rank_trials(t, n, direction_max(s, objective, sizeof objective), &m);
     if (!m) {
         fprintf(stderr, "hptc: %s has no completed trial yet\n", dir);
     } else {
@@ -450,7 +432,7 @@ int cli_export(int argc, char **argv)
     }
     if (trial_id < 0) {
         char objective[64];
-        int *order = ranked(t, n, direction_max(s, objective, sizeof objective), &m);
+        int *order = store_rank_trials(t, n, direction_max(s, objective, sizeof objective), &m);
         trial_id = m ? t[order[0]].id : -1;
         free(order);
     }

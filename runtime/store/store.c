@@ -508,6 +508,24 @@ void store_free_trials(store_trial *t, int n)
     free(t);
 }
 
+int *store_rank_trials(const store_trial *t, int n, int maximize, int *m)
+{
+    int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
+    *m = 0;
+    for (int k = 0; order && k < n; k++)
+        if (!strcmp(t[k].status, "completed") && !isnan(t[k].score)) order[(*m)++] = k;
+    /* Insertion sort: stable, so ties keep t's order. */
+    for (int a = 1; a < *m; a++)
+        for (int b = a; b > 0; b--) {
+            double x = t[order[b]].score, y = t[order[b - 1]].score;
+            if (!(maximize ? x > y : x < y)) break;
+            int tmp = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = tmp;
+        }
+    return order;
+}
+
 int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_error *e)
 {
     sqlite3_stmt *st;

@@ -862,21 +862,9 @@ static void print_summary(tuner *T)
     hpt_error e;
     if (store_load_trials(T->db, &rows, &n, &e)) return;
     FILE *out = T->o->out;
-    int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
-    int m = 0;
-    for (int k = 0; order && k < n; k++)
-        if (!strcmp(rows[k].status, "completed")) order[m++] = k;
-    /* Best first; ties by trial id, so the listing is stable. */
-    for (int a = 1; a < m; a++)
-        for (int b = a; b > 0; b--) {
-            const store_trial *x = &rows[order[b]], *y = &rows[order[b - 1]];
-            if (!better(T, x->score, y->score)) break;
-            int tmp = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = tmp;
-        }
-    int failed = 0;
-    for (int k = 0; k < n; k++) failed += !strcmp(rows[k].status, "failed");
+    int m, completed = 0, failed = 0;
+    int *order = store_rank_trials(rows, n, T->maximize, &m);
+    for (int k = 0; k < n; k++) completed += !strcmp(rows[k].status, "completed"), failed += !strcmp(rows[k].status, "failed");
     char path[1100];
     tune_project_path(T->p, path, sizeof path);
     fprintf(out, "\nResults summary\nResults in %s\nShowing %d best trials\nObjective(name=\"%s\", direction=\"%s\")\n",
@@ -886,7 +874,7 @@ static void print_summary(tuner *T)
         fprintf(out, "\nTrial %04d summary\nHyperparameters: %s\nScore: %.4f (best epoch %d)\n", r->id, r->hps_json,
                 r->score, r->best_epoch + 1);
     }
-    fprintf(out, "\n%d trials: %d completed, %d failed; %.0f s\n", n, m, failed, wall() - T->started);
+    fprintf(out, "\n%d trials: %d completed, %d failed; %.0f s\n", n, completed, failed, wall() - T->started);
     /* What to do with it: the commands that read this store. */
     static const char *const next[3][2] = { { "best %s", "the best trial's hyperparameters" },
                                             { "report %s -o report.html", "every trial, plotted" },
