@@ -13,20 +13,21 @@
  *
  * Under MPI a trial trains in a slot: one of rank 0's threads, or a slot of
  * another rank, driven by a thread of its own on rank 0 that takes trials as
- * a local thread does, ships each execution with the checkpoint it starts
- * from, and commits the epochs that come back exactly as a local epoch is
- * committed, each before the rank may train the next.  The oracle, the
- * order of take_job and the store are rank 0's alone, so the trial table is
- * the single-process one, and a rank that dies loses only its epoch in
- * flight.  MPI calls are made by every such thread (MPI_THREAD_MULTIPLE),
- * each on its own (rank, tag) pair. */
+ * a local thread does and hands the execution to runtime/tune/cluster.c,
+ * which ships it with the checkpoint it starts from and commits the epochs
+ * that come back exactly as a local epoch is committed (tuner_commit_epoch),
+ * each before the rank may train the next.  The oracle, the order of
+ * take_job and the store are rank 0's alone, so the trial table is the
+ * single-process one, and a rank that dies loses only its epoch in flight. */
 #include "runtime/tune/tuner.h"
 #include "runtime/json.h"
 #include "runtime/nn/blas.h"
 #include "runtime/tune/checkpoint.h"
+#include "runtime/tune/cluster.h"
 #include "runtime/tune/dist.h"
 #include "runtime/data/folds.h"
 #include "runtime/tune/oracle.h"
+#include "runtime/tune/tuner_impl.h"
 #include "runtime/rng.h"
 #include "runtime/data/source.h"
 #include "runtime/store/store.h"
@@ -40,50 +41,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-
-typedef struct job {
-    int trial, parent, epochs, initial_epoch, bracket, round;
-    hpt_value *values;
-    int resume;                 /* the store has a row for it already */
-    int epoch_now;              /* epochs done, for the status line */
-    FILE *log;                  /* its lines, while trials train side by side (job_out) */
-    char *log_text;
-    size_t log_len;
-    struct job *next;
-} job;
-
-typedef struct tuner {
-    const ir_program *p;
-    const tune_options *o;
-    store *db;
-    oracle *orc;
-    source_data data;
-    uint32_t *rows;
-    int n_train, n_val;
-    /* search(cv = k): fold f's rows (training, then validation) at
-     * fold_rows + f * data.train.n, its counts in fold_n_train/fold_n_val. */
-    int folds;
-    uint32_t *fold_rows;
-    int *fold_n_train, *fold_n_val;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    job *queue;                 /* resumed trials, run first */
-    job **active;               /* the trial each slot trains, or NULL (n_slots entries) */
-    int n_slots;
-    int running, failed_in_row, oracle_done, stop;
-    long planned, done, completed;
-    char data_fingerprint[160], data_source[700];
-    char objective[64];
-    int maximize;
-    double best_score;
-    int best_trial;
-    int executions, max_retries, max_failed_in_row;
-    int runs;                   /* trainings per trial: executions x folds */
-    uint64_t seed;
-    hpt_error error;
-    int has_error;
-    double started;
-} tuner;
 
 static double wall(void)
 {
@@ -176,32 +133,8 @@ static void job_flush(tuner *T, job *j)
     j->log_text = NULL, j->log_len = 0;
 }
 
+
 /* ---- one trial ---------------------------------------------------------- */
-
-/* Where an execution starts, as read from the store on rank 0: a resumed one
- * from its last checkpoint (weights, optimizer, state, at epoch `epoch`) and
- * best weights, a Hyperband promotion from its parent's best weights (in w),
- * anything else from scratch (all empty).  On another rank the same blobs
- * arrive in a job message.  Blobs are checked against the model once it is
- * expanded (runtime/tune/checkpoint.h). */
-typedef struct exec_start {
-    store_blob w, opt, state, best;
-    int resume, from_parent, epoch;
-} exec_start;
-
-/* How an execution ends (train_execution, run_execution). */
-enum {
-    EXEC_DONE = 0,              /* ran (or had already run) to its end */
-    EXEC_STOPPED = 1,           /* stopped by ^C or a search-wide error: resumable */
-    EXEC_FAILED = -1,           /* failed; the reason says why */
-    EXEC_DAMAGED = -2,          /* its checkpoint is damaged: train it again from its start */
-};
-
-/* Where an epoch goes once trained: rank 0 commits it to the store
- * (commit_epoch); another rank sends it to rank 0 (send_epoch).  Returns
- * non-zero to stop training after this epoch. */
-typedef int (*commit_fn)(void *user, job *j, const store_epoch_row *row, store_blob weights,
-                         store_blob optimizer, store_blob state, int improved);
 
 typedef struct epoch_ctx {
     tuner *T;
@@ -213,7 +146,7 @@ typedef struct epoch_ctx {
 } epoch_ctx;
 
 /* Commit one epoch and its checkpoint (one transaction) and print it. */
-static int commit_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
+int tuner_commit_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
                         store_blob state, int improved)
 {
     tuner *T = user;
@@ -330,7 +263,7 @@ static void free_start(exec_start *st)
 /* Train one execution from st, handing each epoch to commit.  Returns
  * EXEC_DONE, EXEC_STOPPED (by commit), or EXEC_FAILED / EXEC_DAMAGED with
  * the reason set.  The same code trains on every rank. */
-static int train_execution(tuner *T, job *j, int execution, int retry, const exec_start *st, commit_fn commit,
+int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec_start *st, commit_fn commit,
                            void *user, char *reason, size_t reason_len)
 {
     const ir_program *p = T->p;
@@ -406,127 +339,7 @@ out:
     return rc;
 }
 
-/* ---- ranks (docs/distributed.md) ---------------------------------------- */
-
-/* Message kinds: rank 0 sends JOB (one execution) and STOP to a slot; the
- * slot answers each trained epoch with EPOCH, which rank 0 commits and
- * answers with ACK (stop or go on), and each execution with END. */
-enum { MSG_JOB = 1, MSG_STOP, MSG_EPOCH, MSG_ACK, MSG_END };
-#define SLOT_TAG 100    /* a rank's slot k talks to rank 0 under tag SLOT_TAG + k */
-
-typedef struct wire {
-    int kind;
-    int trial, parent, epochs, initial_epoch, execution, retry;    /* JOB */
-    int resume, from_parent, checkpoint_epoch;                      /* JOB: exec_start's */
-    store_epoch_row row;                                            /* EPOCH */
-    int improved;                                                   /* EPOCH */
-    int stop;                                                       /* ACK */
-    int rc;                                                         /* END */
-    char reason[sizeof(hpt_error)];                                 /* END */
-} wire;
-
-/* What each rank reports after loading the data, for rank 0 to check. */
-typedef struct checkin {
-    int ok, jobs, n_train, n_val;
-    uint32_t data_crc;
-    char source[256];
-    char message[sizeof(hpt_error)];
-} checkin;
-
-/* A place a trial trains: one of rank 0's threads (rank 0), or one slot of
- * another rank, driven by a thread on rank 0 (and served by one there). */
-typedef struct slot {
-    tuner *T;
-    int index;                  /* in T->active */
-    int rank, tag;
-    dist_buf bufs[DIST_MAX_BLOBS];
-} slot;
-
-/* Hyperparameter values as bytes: the hpt_values themselves, with a string
- * replaced by its index among the hyperparameter's values (its pointer means
- * nothing on another rank; the index does, as every rank compiled the same
- * spec). */
-static int pack_values(const ir_program *p, const hpt_value *values, hpt_value *out)
-{
-    for (int k = 0; k < p->n_hps; k++) {
-        out[k] = values[k];
-        if (values[k].type == V_LIST || values[k].type == V_OBJECT) return -1;
-        if (values[k].type != V_STRING) continue;
-        const ir_hp *h = &p->hps[k];
-        out[k].u.i = -1;
-        for (int v = 0; v < h->n_values; v++)
-            if (h->values[v].type == V_STRING && !strcmp(h->values[v].u.s, values[k].u.s)) out[k].u.i = v;
-        if (out[k].u.i < 0) return -1;
-    }
-    return 0;
-}
-
-static int unpack_values(const ir_program *p, const dist_buf *b, hpt_value *out)
-{
-    if (b->size != sizeof *out * (size_t)p->n_hps) return -1;
-    if (p->n_hps) memcpy(out, b->data, b->size);
-    for (int k = 0; k < p->n_hps; k++) {
-        if (out[k].type != V_STRING) continue;
-        int64_t v = out[k].u.i;
-        if (v < 0 || v >= p->hps[k].n_values) return -1;
-        out[k].u.s = p->hps[k].values[v].u.s;
-    }
-    return 0;
-}
-
-/* Rank 0: train one execution on another rank's slot, committing the epochs
- * it sends back.  Returns as train_execution; a broken link stops the search
- * with an error (the trial stays resumable). */
-static int remote_execution(slot *s, job *j, int execution, int retry, const exec_start *st, char *reason,
-                            size_t reason_len)
-{
-    tuner *T = s->T;
-    dist *d = T->o->dist;
-    hpt_error e;
-    hpt_value *packed = malloc(sizeof *packed * ((size_t)T->p->n_hps + 1));
-    if (!packed || pack_values(T->p, j->values, packed)) {
-        free(packed);
-        snprintf(reason, reason_len, "cannot send trial %d's hyperparameters to rank %d", j->trial, s->rank);
-        return -1;
-    }
-    wire w = { .kind = MSG_JOB, .trial = j->trial, .parent = j->parent, .epochs = j->epochs,
-               .initial_epoch = j->initial_epoch, .execution = execution, .retry = retry, .resume = st->resume,
-               .from_parent = st->from_parent, .checkpoint_epoch = st->epoch };
-    store_blob blobs[5] = { { packed, sizeof *packed * (size_t)T->p->n_hps }, st->w, st->opt, st->state, st->best };
-    int rc = dist_send(d, s->rank, s->tag, &w, sizeof w, blobs, 5, &e);
-    free(packed);
-    while (rc == 0) {
-        wire m;
-        if ((rc = dist_recv(d, s->rank, s->tag, &m, sizeof m, s->bufs, 3, &e))) break;
-        if (m.kind == MSG_END) {
-            m.reason[sizeof m.reason - 1] = 0;
-            snprintf(reason, reason_len, "%s", m.reason);
-            if (m.rc != 1) return m.rc;
-            pthread_mutex_lock(&T->mu);
-            if (!T->stop && !(T->o->interrupted && *T->o->interrupted)) {
-                /* The rank stopped on its own (a signal): stop too, resumably. */
-                hpt_fail(&T->error, "rank %d was interrupted during trial %d; run the same command again to resume",
-                         s->rank, j->trial);
-                T->has_error = 1, T->stop = 1;
-            }
-            pthread_mutex_unlock(&T->mu);
-            return 1;
-        }
-        if (m.kind != MSG_EPOCH || m.row.trial != j->trial) {
-            rc = hpt_fail(&e, "rank %d sent an unexpected message (kind %d) during trial %d", s->rank, m.kind, j->trial);
-            break;
-        }
-        store_blob bw = { s->bufs[0].data, s->bufs[0].size }, bo = { s->bufs[1].data, s->bufs[1].size };
-        store_blob bs = { s->bufs[2].data, s->bufs[2].size };
-        wire ack = { .kind = MSG_ACK, .stop = commit_epoch(T, j, &m.row, bw, bo, bs, m.improved) };
-        rc = dist_send(d, s->rank, s->tag, &ack, sizeof ack, NULL, 0, &e);
-    }
-    pthread_mutex_lock(&T->mu);
-    if (!T->has_error) T->error = e, T->has_error = 1;
-    T->stop = 1;
-    pthread_mutex_unlock(&T->mu);
-    return 1;
-}
+/* ---- the search ---------------------------------------------------------- */
 
 /* Rank 0 or local: train one execution where the slot says. */
 static int run_execution(slot *s, job *j, int execution, int retry, char *reason, size_t reason_len)
@@ -534,8 +347,8 @@ static int run_execution(slot *s, job *j, int execution, int retry, char *reason
     exec_start st;
     int rc = load_start(s->T, j, execution, &st, reason, reason_len);
     if (rc == EXEC_DONE)
-        rc = s->rank == 0 ? train_execution(s->T, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len)
-                          : remote_execution(s, j, execution, retry, &st, reason, reason_len);
+        rc = s->rank == 0 ? tuner_train_execution(s->T, j, execution, retry, &st, tuner_commit_epoch, s->T, reason, reason_len)
+                          : cluster_execution(s, j, execution, retry, &st, reason, reason_len);
     free_start(&st);
     return rc;
 }
@@ -943,7 +756,7 @@ static int setup_folds(tuner *T, arena *scratch, hpt_error *e)
 
 /* What every rank derives from the spec alone: the tuner's arguments (into
  * targs), the data and its rows.  The same on every rank, as the spec is. */
-static int setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
+int tuner_setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
 {
     const ir_program *p = T->p;
     const tune_options *o = T->o;
@@ -975,10 +788,9 @@ static int setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
     return 0;
 }
 
-static int clamp_jobs(int jobs) { return jobs < 1 ? 1 : jobs > 64 ? 64 : jobs; }
 
 /* CRC-32 of the samples and labels a search trains and validates on. */
-static uint32_t data_crc(const tuner *T)
+uint32_t tuner_data_crc(const tuner *T)
 {
     const data_set *sets[2] = { &T->data.train, &T->data.validation };
     uLong crc = crc32(0L, Z_NULL, 0);
@@ -1000,108 +812,12 @@ static uint32_t data_crc(const tuner *T)
 static void fingerprint(tuner *T)
 {
     snprintf(T->data_fingerprint, sizeof T->data_fingerprint, "crc32 %08x, %d+%d rows of %zu values",
-             data_crc(T), T->n_train, T->n_val + T->data.validation.n, T->data.train.sample_size);
+             tuner_data_crc(T), T->n_train, T->n_val + T->data.validation.n, T->data.train.sample_size);
     snprintf(T->data_source, sizeof T->data_source, "%d training and %d validation rows from %.600s",
              T->n_train, T->n_val + T->data.validation.n, T->data.train.source);
 }
 
-/* Every rank: report setup's outcome (setup_rc, and the cause in *e) to rank
- * 0, which checks that all ranks started and loaded the same data, and hear
- * its verdict.  Rank 0's `all` receives the reports (dist_size entries).
- * Returns -1 when any rank failed: on rank 0 e names the rank and the cause;
- * elsewhere e->message is "" (rank 0 reports). */
-static int check_in(tuner *T, int setup_rc, checkin *all, hpt_error *e)
-{
-    dist *d = T->o->dist;
-    int rank = dist_rank(d), size = dist_size(d), verdict = 0;
-    checkin mine = { .ok = setup_rc == 0, .jobs = clamp_jobs(T->o->jobs) };
-    char host[64] = "?";
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = 0;
-    if (mine.ok) {
-        mine.data_crc = data_crc(T), mine.n_train = T->n_train, mine.n_val = T->n_val;
-        snprintf(mine.source, sizeof mine.source, "%.180s on %s", T->data.train.source, host);
-    } else {
-        snprintf(mine.message, sizeof mine.message, "on %s: %.940s", host, e->message);
-    }
-    hpt_error ce;
-    if (dist_gather(d, &mine, sizeof mine, all, &ce)) {
-        *e = ce;
-        return -1;
-    }
-    if (rank == 0) {
-        for (int r = 0; r < size && !verdict; r++) {
-            if (!all[r].ok) {
-                verdict = 1;
-                if (r > 0) hpt_fail(e, "rank %d of %d cannot start %s", r, size, all[r].message);
-            } else if (all[r].data_crc != all[0].data_crc || all[r].n_train != all[0].n_train ||
-                       all[r].n_val != all[0].n_val) {
-                verdict = 1;
-                hpt_fail(e, "rank %d loaded other data (%s: %d training rows, %d validation rows, CRC %08x) than "
-                            "rank 0 (%s: %d, %d, CRC %08x); every rank must read the same files",
-                         r, all[r].source, all[r].n_train, all[r].n_val, all[r].data_crc, all[0].source,
-                         all[0].n_train, all[0].n_val, all[0].data_crc);
-            }
-        }
-    }
-    if (dist_bcast_int(d, &verdict, &ce)) {
-        *e = ce;
-        return -1;
-    }
-    if (verdict && rank != 0) e->message[0] = 0;
-    return verdict ? -1 : 0;
-}
-
-/* Another rank: send an epoch to rank 0 and wait until it is committed. */
-static int send_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
-                      store_blob state, int improved)
-{
-    slot *s = user;
-    tuner *T = s->T;
-    hpt_error e;
-    wire m = { .kind = MSG_EPOCH, .row = *row, .improved = improved }, ack = { 0 };
-    store_blob blobs[3] = { weights, optimizer, state };
-    if (dist_send(T->o->dist, 0, s->tag, &m, sizeof m, blobs, 3, &e) ||
-        dist_recv(T->o->dist, 0, s->tag, &ack, sizeof ack, NULL, 0, &e)) {
-        pthread_mutex_lock(&T->mu);
-        if (!T->has_error) T->error = e, T->has_error = 1;
-        pthread_mutex_unlock(&T->mu);
-        return 1;
-    }
-    return ack.stop || (T->o->interrupted && *T->o->interrupted);
-}
-
-/* Another rank: one slot, training the executions rank 0 sends until STOP. */
-static void *serve(void *arg)
-{
-    slot *s = arg;
-    tuner *T = s->T;
-    dist *d = T->o->dist;
-    blas_flush_denormals();
-    hpt_value *values = malloc(sizeof *values * ((size_t)T->p->n_hps + 1));
-    hpt_error e;
-    for (;;) {
-        wire w;
-        if (dist_recv(d, 0, s->tag, &w, sizeof w, s->bufs, 5, &e)) break;
-        if (w.kind == MSG_STOP) break;
-        wire end = { .kind = MSG_END, .rc = -1 };
-        job j = { .trial = w.trial, .parent = w.parent, .epochs = w.epochs, .initial_epoch = w.initial_epoch,
-                  .values = values };
-        if (w.kind != MSG_JOB || !values || unpack_values(T->p, &s->bufs[0], values)) {
-            snprintf(end.reason, sizeof end.reason, "rank %d could not read the job for trial %d", dist_rank(d), w.trial);
-        } else {
-            exec_start st = { { s->bufs[1].data, s->bufs[1].size }, { s->bufs[2].data, s->bufs[2].size },
-                              { s->bufs[3].data, s->bufs[3].size }, { s->bufs[4].data, s->bufs[4].size },
-                              w.resume, w.from_parent, w.checkpoint_epoch };
-            end.rc = train_execution(T, &j, w.execution, w.retry, &st, send_epoch, s, end.reason, sizeof end.reason);
-        }
-        if (dist_send(d, 0, s->tag, &end, sizeof end, NULL, 0, &e)) break;
-    }
-    free(values);
-    return NULL;
-}
-
-static void tuner_init(tuner *T, const ir_program *p, const tune_options *o)
+void tuner_init(tuner *T, const ir_program *p, const tune_options *o)
 {
     *T = (tuner){ .p = p, .o = o, .best_score = NAN, .best_trial = -1, .started = wall() };
     pthread_mutex_init(&T->mu, NULL);
@@ -1109,7 +825,7 @@ static void tuner_init(tuner *T, const ir_program *p, const tune_options *o)
 }
 
 /* Everything a tuner owns, on any rank (what a rank never opened is NULL). */
-static void tuner_free(tuner *T)
+void tuner_free(tuner *T)
 {
     for (job *j = T->queue, *next; j; j = next) next = j->next, free_job(j);
     oracle_free(T->orc);
@@ -1121,32 +837,6 @@ static void tuner_free(tuner *T)
     pthread_cond_destroy(&T->cv);
 }
 
-int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e)
-{
-    tuner T;
-    tuner_init(&T, p, o);
-    hpt_value targs[32];
-    arena scratch = { 0 };
-    int rc = check_in(&T, setup(&T, &scratch, targs, e), NULL, e);
-    int jobs = clamp_jobs(o->jobs), started = 0;
-    slot slots[64];
-    pthread_t threads[64];
-    if (rc == 0) {
-        blas_set_threads(1);
-        for (int k = 0; k < jobs; k++) {
-            slots[k] = (slot){ .T = &T, .rank = dist_rank(o->dist), .tag = SLOT_TAG + k };
-            if (pthread_create(&threads[k], NULL, serve, &slots[k]) == 0) started++;
-        }
-        for (int k = 0; k < started; k++) pthread_join(threads[k], NULL);
-        for (int k = 0; k < started; k++)
-            for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
-        if (T.has_error) *e = T.error, rc = -1;
-    }
-    tuner_free(&T);
-    arena_free(&scratch);
-    return rc;
-}
-
 int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
 {
     tuner T;
@@ -1154,11 +844,11 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     hpt_value targs[32];
     arena scratch = { 0 };
     char why[200], path[1100];
-    int rc = -1, jobs = clamp_jobs(o->jobs), n_slots = 0, n_remote = 0;
+    int rc = -1, jobs = tuner_clamp_jobs(o->jobs), n_slots = 0, n_remote = 0;
     slot *slots = NULL;
     pthread_t *threads = NULL;
-    checkin *ranks = NULL;
-    int ready = setup(&T, &scratch, targs, e);
+    cluster_checkin *ranks = NULL;
+    int ready = tuner_setup(&T, &scratch, targs, e);
     if (o->dist) {
         /* Every rank reports before anyone goes on, so a failure anywhere ends all ranks. */
         ranks = calloc((size_t)dist_size(o->dist), sizeof *ranks);
@@ -1166,7 +856,7 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
             hpt_fail(e, "out of memory");
             goto out;
         }
-        if (check_in(&T, ready, ranks, e)) goto out;
+        if (cluster_check_in(&T, ready, ranks, e)) goto out;
         for (int r = 1; r < dist_size(o->dist); r++) n_remote += ranks[r].jobs;
     } else if (ready) {
         goto out;
@@ -1181,7 +871,7 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     for (int k = 0; k < jobs; k++) slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = 0 }, n_slots++;
     for (int r = 1; o->dist && r < dist_size(o->dist); r++)
         for (int k = 0; k < ranks[r].jobs; k++)
-            slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = r, .tag = SLOT_TAG + k }, n_slots++;
+            slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = r, .tag = CLUSTER_SLOT_TAG + k }, n_slots++;
     if (!(T.active = calloc((size_t)n_slots, sizeof *T.active))) {
         hpt_fail(e, "out of memory");
         goto out;
@@ -1250,12 +940,7 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     rc = 0;
 out:
     /* Release the other ranks' slots, which wait for a job or this. */
-    for (int k = 0; k < n_slots; k++) {
-        hpt_error se;
-        wire stop = { .kind = MSG_STOP };
-        if (slots[k].rank > 0) dist_send(o->dist, slots[k].rank, slots[k].tag, &stop, sizeof stop, NULL, 0, &se);
-        for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
-    }
+    for (int k = 0; k < n_slots; k++) cluster_release(&slots[k]);
     free(slots);
     free(threads);
     free(ranks);
