@@ -72,8 +72,8 @@ static int unpack_values(const ir_program *p, const dist_buf *b, hpt_value *out)
     return 0;
 }
 
-int cluster_execution(slot *s, job *j, int execution, int retry, const exec_start *st, char *reason,
-                      size_t reason_len)
+int cluster_execution(slot *s, job *j, int execution, int retry, const exec_start *st, commit_fn commit, void *user,
+                      char *reason, size_t reason_len)
 {
     tuner *T = s->T;
     dist *d = T->o->dist;
@@ -113,7 +113,7 @@ int cluster_execution(slot *s, job *j, int execution, int retry, const exec_star
         }
         store_blob bw = { s->bufs[0].data, s->bufs[0].size }, bo = { s->bufs[1].data, s->bufs[1].size };
         store_blob bs = { s->bufs[2].data, s->bufs[2].size };
-        wire ack = { .kind = MSG_ACK, .stop = tuner_commit_epoch(T, j, &m.row, bw, bo, bs, m.improved) };
+        wire ack = { .kind = MSG_ACK, .stop = commit(user, j, &m.row, bw, bo, bs, m.improved) };
         rc = dist_send(d, s->rank, s->tag, &ack, sizeof ack, NULL, 0, &e);
     }
     pthread_mutex_lock(&T->mu);
@@ -184,8 +184,7 @@ static int send_epoch(void *user, job *j, const store_epoch_row *row, store_blob
     return ack.stop || (T->o->interrupted && *T->o->interrupted);
 }
 
-/* Another rank: one slot, training the executions rank 0 sends until STOP. */
-static void *serve(void *arg)
+void *cluster_serve(void *arg)
 {
     slot *s = arg;
     tuner *T = s->T;
@@ -220,30 +219,4 @@ void cluster_release(slot *s)
     wire stop = { .kind = MSG_STOP };
     if (s->rank > 0) dist_send(s->T->o->dist, s->rank, s->tag, &stop, sizeof stop, NULL, 0, &e);
     for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&s->bufs[b]);
-}
-
-int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e)
-{
-    tuner T;
-    tuner_init(&T, p, o);
-    hpt_value targs[32];
-    arena scratch = { 0 };
-    int rc = cluster_check_in(&T, tuner_setup(&T, &scratch, targs, e), NULL, e);
-    int jobs = tuner_clamp_jobs(o->jobs), started = 0;
-    slot slots[64];
-    pthread_t threads[64];
-    if (rc == 0) {
-        blas_set_threads(1);
-        for (int k = 0; k < jobs; k++) {
-            slots[k] = (slot){ .T = &T, .rank = dist_rank(o->dist), .tag = CLUSTER_SLOT_TAG + k };
-            if (pthread_create(&threads[k], NULL, serve, &slots[k]) == 0) started++;
-        }
-        for (int k = 0; k < started; k++) pthread_join(threads[k], NULL);
-        for (int k = 0; k < started; k++)
-            for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
-        if (T.has_error) *e = T.error, rc = -1;
-    }
-    tuner_free(&T);
-    arena_free(&scratch);
-    return rc;
 }

@@ -8,26 +8,28 @@
  * so a stored search is always a prefix of what the oracle would propose,
  * and replaying it on resume puts the oracle back in the same state.
  *
- * A checkpoint's state blob is a job_state: the training loop's state plus
+ * A checkpoint's state blob is a ckpt_state: the training loop's state plus
  * the objective's best so far, so a resumed trial continues bit for bit.
+ * Training one execution from its checkpoint is runtime/tune/execution.c's
+ * job, the same on every rank; this file decides what trains where and
+ * when, reads where each execution starts, and commits what it produces.
  *
  * Under MPI a trial trains in a slot: one of rank 0's threads, or a slot of
  * another rank, driven by a thread of its own on rank 0 that takes trials as
  * a local thread does and hands the execution to runtime/tune/cluster.c,
  * which ships it with the checkpoint it starts from and commits the epochs
- * that come back exactly as a local epoch is committed (tuner_commit_epoch),
+ * that come back through commit_epoch, exactly as a local epoch's,
  * each before the rank may train the next.  The oracle, the order of
  * take_job and the store are rank 0's alone, so the trial table is the
  * single-process one, and a rank that dies loses only its epoch in flight. */
 #include "runtime/tune/tuner.h"
 #include "runtime/json.h"
 #include "runtime/nn/blas.h"
-#include "runtime/tune/checkpoint.h"
 #include "runtime/tune/cluster.h"
 #include "runtime/tune/dist.h"
 #include "runtime/data/folds.h"
 #include "runtime/tune/oracle.h"
-#include "runtime/tune/tuner_impl.h"
+#include "runtime/tune/execution.h"
 #include "runtime/rng.h"
 #include "runtime/data/source.h"
 #include "runtime/store/store.h"
@@ -39,8 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <zlib.h>
 
 static double wall(void)
 {
@@ -81,13 +81,6 @@ char *tune_values_json(const ir_program *p, const hpt_value *values)
         return NULL;
     }
     return text;
-}
-
-static int better(const tuner *T, double a, double b)
-{
-    if (isnan(b)) return !isnan(a);
-    if (isnan(a)) return 0;
-    return T->maximize ? a > b : a < b;
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -134,19 +127,10 @@ static void job_flush(tuner *T, job *j)
 }
 
 
-/* ---- one trial ---------------------------------------------------------- */
-
-typedef struct epoch_ctx {
-    tuner *T;
-    job *j;
-    int execution;
-    ckpt_state *js;
-    commit_fn commit;
-    void *user;
-} epoch_ctx;
+/* ---- one execution, on rank 0 -------------------------------------------- */
 
 /* Commit one epoch and its checkpoint (one transaction) and print it. */
-int tuner_commit_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
+static int commit_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
                         store_blob state, int improved)
 {
     tuner *T = user;
@@ -166,22 +150,6 @@ int tuner_commit_epoch(void *user, job *j, const store_epoch_row *row, store_blo
     int stop = T->stop || (T->o->interrupted && *T->o->interrupted);
     pthread_mutex_unlock(&T->mu);
     return stop;
-}
-
-static int on_epoch(void *user, const train_epoch *m, trial *t, const train_state *s)
-{
-    epoch_ctx *c = user;
-    double value = train_metric(m, c->T->objective);
-    int improved = better(c->T, value, c->js->objective_best) || c->js->objective_best_epoch < 0;
-    if (improved) c->js->objective_best = value, c->js->objective_best_epoch = m->epoch;
-    c->js->train = *s;
-    size_t nw, no;
-    float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
-    store_blob weights = { w, nw * sizeof(float) }, optimizer = { opt, no * sizeof(float) };
-    store_blob state = { c->js, sizeof *c->js };
-    store_epoch_row row = { c->j->trial, c->execution, m->epoch, m->loss, m->accuracy,
-                            m->has_val ? m->val_loss : NAN, m->has_val ? m->val_accuracy : NAN, m->seconds };
-    return c->commit(c->user, c->j, &row, weights, optimizer, state, improved);
 }
 
 /* Read where an execution starts (rank 0); free with free_start, whatever
@@ -224,119 +192,9 @@ static int load_start(tuner *T, const job *j, int execution, exec_start *st, cha
     return rc;
 }
 
-/* Put the checkpoint st holds into the expanded trial and js, after checking
- * it fits (see exec_start).  Returns EXEC_DONE, or EXEC_DAMAGED / EXEC_FAILED
- * with the reason. */
-static int apply_start(const job *j, const exec_start *st, trial *t, float *best, ckpt_state *js, char *reason,
-                       size_t reason_len)
-{
-    size_t nw, no;
-    float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
-    ckpt_model m = { nw, no, j->initial_epoch, j->epochs, trial_estimator(t, NULL) != NULL };
-    hpt_error e;
-    if (st->resume) {
-        if (ckpt_check_last(&m, st->epoch, st->w, st->opt, st->state, st->best, js, &e)) {
-            snprintf(reason, reason_len, "trial %d's checkpoint of epoch %d is damaged: %.900s", j->trial, st->epoch + 1,
-                     e.message);
-            return EXEC_DAMAGED;
-        }
-        /* Sizes are checked; an estimator's blobs are empty (and may be NULL). */
-        if (st->w.size) memcpy(w, st->w.data, st->w.size);
-        if (st->opt.size) memcpy(opt, st->opt.data, st->opt.size);
-        if (st->best.size) memcpy(best, st->best.data, st->best.size);
-    } else if (st->from_parent) {
-        if (ckpt_check_weights(nw, st->w, &e)) {
-            snprintf(reason, reason_len, "trial %d continues trial %d, whose best checkpoint does not fit its model: %.880s",
-                     j->trial, j->parent, e.message);
-            return EXEC_FAILED;
-        }
-        if (st->w.size) memcpy(w, st->w.data, st->w.size);
-    }
-    return EXEC_DONE;
-}
-
 static void free_start(exec_start *st)
 {
     free((void *)st->w.data), free((void *)st->opt.data), free((void *)st->state.data), free((void *)st->best.data);
-}
-
-/* Train one execution from st, handing each epoch to commit.  Returns
- * EXEC_DONE, EXEC_STOPPED (by commit), or EXEC_FAILED / EXEC_DAMAGED with
- * the reason set.  The same code trains on every rank. */
-int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec_start *st, commit_fn commit,
-                           void *user, char *reason, size_t reason_len)
-{
-    const ir_program *p = T->p;
-    uint64_t seed = rng_key(rng_key(T->seed, (uint64_t)j->trial), (uint64_t)(execution + 1000 * retry));
-    hpt_error e;
-    ir_assignment as = { j->values, p->n_hps };
-    hpt_value batch_v;
-    arena scratch = { 0 };
-    char why[200];
-    int batch = 32;
-    if (ir_eval(p, p->search.args[search_batch_size], &as, &scratch, &batch_v, why, sizeof why) == 0) batch = (int)batch_v.u.i;
-    arena_free(&scratch);
-    trial *t = trial_expand(p, j->values, batch, seed, &e);
-    if (!t) {
-        snprintf(reason, reason_len, "%s", e.message);
-        return EXEC_FAILED;
-    }
-    float *best = NULL;
-    int rc = EXEC_FAILED;
-    if (T->o->jit && trial_set_backend(t, 1, &e)) {
-        snprintf(reason, reason_len, "%s", e.message);
-        goto out;
-    }
-    if (trial_input_size(t) != T->data.train.sample_size) {
-        snprintf(reason, reason_len, "the model's input has %zu values per sample, but %s has %zu",
-                 trial_input_size(t), T->data.train.source, T->data.train.sample_size);
-        goto out;
-    }
-    /* Labels the output layer cannot produce would make every loss NaN. */
-    if (source_check_classes(&T->data, trial_output_size(t), &e)) {
-        snprintf(reason, reason_len, "%s", e.message);
-        goto out;
-    }
-    const hpt_value *sa = trial_search_args(t);
-    train_config cfg = { .epochs = j->epochs, .batch = batch, .shuffle = sa[search_shuffle].u.b, .seed = seed };
-    train_early_stopping(sa, &cfg);
-    ckpt_state js = { .objective_best = NAN, .objective_best_epoch = -1 };
-    train_state_init(&js.train, &cfg);
-    js.train.epochs_done = j->initial_epoch;
-
-    size_t nw;
-    trial_weights(t, &nw);
-    if (!(best = malloc(sizeof(float) * (nw + 1)))) {
-        snprintf(reason, reason_len, "out of memory for trial %d's best weights", j->trial);
-        goto out;
-    }
-    if ((rc = apply_start(j, st, t, best, &js, reason, reason_len)) != EXEC_DONE) goto out;
-
-    train_data td = { .set = &T->data.train, .train_rows = T->rows, .n_train = T->n_train, .val_set = &T->data.train,
-                      .val_rows = T->rows + T->n_train, .n_val = T->n_val, .scale = source_scale(p, j->values) };
-    if (T->folds) {
-        int f = execution % T->folds;
-        td.train_rows = T->fold_rows + (size_t)f * (size_t)T->data.train.n;
-        td.n_train = T->fold_n_train[f];
-        td.val_rows = td.train_rows + td.n_train;
-        td.n_val = T->fold_n_val[f];
-    } else if (T->data.validation.n > 0) {
-        td.val_set = &T->data.validation;
-        td.val_rows = T->rows + T->data.train.n;
-        td.n_val = T->data.validation.n;
-    }
-    epoch_ctx c = { T, j, execution, &js, commit, user };
-    if (train_fit(t, &td, &cfg, &js.train, best, on_epoch, NULL, &c, &e)) {
-        snprintf(reason, reason_len, "%s", e.message);
-        rc = EXEC_FAILED;
-    } else {
-        if (js.train.stopped == 1) snprintf(reason, reason_len, "%s", js.train.reason);
-        rc = js.train.epochs_done < cfg.epochs && !js.train.stopped ? EXEC_STOPPED : EXEC_DONE;
-    }
-out:
-    free(best);
-    trial_free(t);
-    return rc;
 }
 
 /* ---- the search ---------------------------------------------------------- */
@@ -347,8 +205,8 @@ static int run_execution(slot *s, job *j, int execution, int retry, char *reason
     exec_start st;
     int rc = load_start(s->T, j, execution, &st, reason, reason_len);
     if (rc == EXEC_DONE)
-        rc = s->rank == 0 ? tuner_train_execution(s->T, j, execution, retry, &st, tuner_commit_epoch, s->T, reason, reason_len)
-                          : cluster_execution(s, j, execution, retry, &st, reason, reason_len);
+        rc = s->rank == 0 ? tuner_train_execution(s->T, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len)
+                          : cluster_execution(s, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len);
     free_start(&st);
     return rc;
 }
@@ -405,7 +263,7 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
         double best = tune_execution_best(rows, n, x, T->objective, T->maximize, &at);
         if (isnan(best)) continue;
         sum += best, counted++;
-        if (better(T, best, best_any)) best_any = best, *best_epoch = at;
+        if (tuner_better(T, best, best_any)) best_any = best, *best_epoch = at;
     }
     free(rows);
     return counted ? sum / counted : NAN;
@@ -495,7 +353,7 @@ static void run_job(slot *s, job *j)
     }
     T->done++;
     T->completed += ok;
-    if (ok && better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
+    if (ok && tuner_better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
     /* Prune as the search goes, so the store holds only the checkpoints a
      * promotion or the best model may still need, however many trials run. */
     if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
@@ -660,7 +518,7 @@ static int replay(tuner *T, hpt_error *e)
             oracle_report(T->orc, rows[k].id, rows[k].score, failed);
             T->done++;
             T->completed += !failed;
-            if (!failed && better(T, rows[k].score, T->best_score)) T->best_score = rows[k].score, T->best_trial = rows[k].id;
+            if (!failed && tuner_better(T, rows[k].score, T->best_score)) T->best_score = rows[k].score, T->best_trial = rows[k].id;
         }
     }
     if (rc == 0) T->failed_in_row = failures_in_row(rows, n);
@@ -713,6 +571,17 @@ static void record_git(store *db, const char *file)
     if (!store_meta_set(db, "git_commit", v.commit, &e)) store_meta_set(db, "git_modified", vcs_state_name(v.state), &e);
 }
 
+/* The data's fingerprint, recorded with the store and every trial: a resume
+ * on other rows (another file, HPT_DATA, --limit) is refused, as its trials
+ * would not compare with the stored ones. */
+static void fingerprint(tuner *T)
+{
+    snprintf(T->data_fingerprint, sizeof T->data_fingerprint, "crc32 %08x, %d+%d rows of %zu values",
+             tuner_data_crc(T), T->n_train, T->n_val + T->data.validation.n, T->data.train.sample_size);
+    snprintf(T->data_source, sizeof T->data_source, "%d training and %d validation rows from %.600s",
+             T->n_train, T->n_val + T->data.validation.n, T->data.train.source);
+}
+
 /* search(cv = k | StratifiedKFold(...)): every trial trains once per fold
  * (per execution), validating on the fold; the score is the mean. */
 static int setup_folds(tuner *T, arena *scratch, hpt_error *e)
@@ -756,7 +625,7 @@ static int setup_folds(tuner *T, arena *scratch, hpt_error *e)
 
 /* What every rank derives from the spec alone: the tuner's arguments (into
  * targs), the data and its rows.  The same on every rank, as the spec is. */
-int tuner_setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
+static int tuner_setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
 {
     const ir_program *p = T->p;
     const tune_options *o = T->o;
@@ -789,45 +658,16 @@ int tuner_setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
 }
 
 
-/* CRC-32 of the samples and labels a search trains and validates on. */
-uint32_t tuner_data_crc(const tuner *T)
+static void tuner_init(tuner *T, const ir_program *p, const tune_options *o)
 {
-    const data_set *sets[2] = { &T->data.train, &T->data.validation };
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (int k = 0; k < 2; k++) {
-        const data_set *d = sets[k];
-        size_t n = (size_t)d->n * d->sample_size;
-        const unsigned char *x = d->u8 ? d->u8 : (const unsigned char *)d->f32;
-        size_t bytes = d->u8 ? n : n * sizeof(float);
-        for (size_t off = 0; x && off < bytes; off += 1u << 30)
-            crc = crc32(crc, x + off, (uInt)(bytes - off < (1u << 30) ? bytes - off : (1u << 30)));
-        if (d->labels) crc = crc32(crc, (const unsigned char *)d->labels, (uInt)((size_t)d->n * sizeof *d->labels));
-    }
-    return (uint32_t)crc;
-}
-
-/* The data's fingerprint, recorded with the store and every trial: a resume
- * on other rows (another file, HPT_DATA, --limit) is refused, as its trials
- * would not compare with the stored ones. */
-static void fingerprint(tuner *T)
-{
-    snprintf(T->data_fingerprint, sizeof T->data_fingerprint, "crc32 %08x, %d+%d rows of %zu values",
-             tuner_data_crc(T), T->n_train, T->n_val + T->data.validation.n, T->data.train.sample_size);
-    snprintf(T->data_source, sizeof T->data_source, "%d training and %d validation rows from %.600s",
-             T->n_train, T->n_val + T->data.validation.n, T->data.train.source);
-}
-
-void tuner_init(tuner *T, const ir_program *p, const tune_options *o)
-{
-    *T = (tuner){ .p = p, .o = o, .best_score = NAN, .best_trial = -1, .started = wall() };
+    *T = (tuner){ .p = p, .o = o, .best_score = NAN, .best_trial = -1 };
     pthread_mutex_init(&T->mu, NULL);
     pthread_cond_init(&T->cv, NULL);
 }
 
 /* Everything a tuner owns, on any rank (what a rank never opened is NULL). */
-void tuner_free(tuner *T)
+static void tuner_free(tuner *T)
 {
-    for (job *j = T->queue, *next; j; j = next) next = j->next, free_job(j);
     oracle_free(T->orc);
     store_close(T->db);
     source_free(&T->data);
@@ -837,10 +677,38 @@ void tuner_free(tuner *T)
     pthread_cond_destroy(&T->cv);
 }
 
+
+int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e)
+{
+    tuner T;
+    tuner_init(&T, p, o);
+    hpt_value targs[32];
+    arena scratch = { 0 };
+    int rc = cluster_check_in(&T, tuner_setup(&T, &scratch, targs, e), NULL, e);
+    int jobs = tuner_clamp_jobs(o->jobs), started = 0;
+    slot slots[64];
+    pthread_t threads[64];
+    if (rc == 0) {
+        blas_set_threads(1);
+        for (int k = 0; k < jobs; k++) {
+            slots[k] = (slot){ .T = &T, .rank = dist_rank(o->dist), .tag = CLUSTER_SLOT_TAG + k };
+            if (pthread_create(&threads[k], NULL, cluster_serve, &slots[k]) == 0) started++;
+        }
+        for (int k = 0; k < started; k++) pthread_join(threads[k], NULL);
+        for (int k = 0; k < started; k++)
+            for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
+        if (T.has_error) *e = T.error, rc = -1;
+    }
+    tuner_free(&T);
+    arena_free(&scratch);
+    return rc;
+}
+
 int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
 {
     tuner T;
     tuner_init(&T, p, o);
+    T.started = wall();
     hpt_value targs[32];
     arena scratch = { 0 };
     char why[200], path[1100];
@@ -945,6 +813,7 @@ out:
     free(threads);
     free(ranks);
     free(T.active);
+    for (job *j = T.queue, *next; j; j = next) next = j->next, free_job(j);
     tuner_free(&T);
     arena_free(&scratch);
     return rc;

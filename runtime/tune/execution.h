@@ -1,12 +1,12 @@
-/* tuner_impl.h: what the scheduler (runtime/tune/tuner.c) shares with the
- * MPI protocol (runtime/tune/cluster.c), behind runtime/tune/tuner.h.
+/* execution.h: one search's state on one rank, and training one execution
+ * of a trial (runtime/tune/execution.c), shared by the scheduler
+ * (runtime/tune/tuner.c) and the MPI protocol (runtime/tune/cluster.c).
  *
  * A tuner is one search on one rank: on rank 0 it owns the oracle, the store
  * and the slots; on the other ranks only the data, the spec's settings and
- * the slots it serves.  Nothing here is visible outside runtime/tune/tuner.c
- * and runtime/tune/cluster.c. */
-#ifndef HPTC_TUNER_IMPL_H
-#define HPTC_TUNER_IMPL_H
+ * the slots it serves.  Nothing here is visible outside runtime/tune/. */
+#ifndef HPTC_EXECUTION_H
+#define HPTC_EXECUTION_H
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include "runtime/store/store.h"
 #include "runtime/tune/dist.h"
 #include "runtime/tune/oracle.h"
-#include "runtime/tune/tuner.h"
+#include "runtime/tune/options.h"
 
 /* One trial the scheduler runs: what the oracle asked for, and its output. */
 typedef struct job {
@@ -91,7 +91,7 @@ enum {
 };
 
 /* Where an epoch goes once trained: rank 0 commits it to the store
- * (tuner_commit_epoch); another rank sends it to rank 0 (cluster.c).  Returns
+ * (tuner.c); another rank sends it to rank 0 (cluster.c).  Returns
  * non-zero to stop training after this epoch. */
 typedef int (*commit_fn)(void *user, job *j, const store_epoch_row *row, store_blob weights,
                          store_blob optimizer, store_blob state, int improved);
@@ -100,22 +100,14 @@ typedef int (*commit_fn)(void *user, job *j, const store_epoch_row *row, store_b
 /* --jobs, within what a rank runs (1 to 64 threads). */
 static inline int tuner_clamp_jobs(int jobs) { return jobs < 1 ? 1 : jobs > 64 ? 64 : jobs; }
 
-void tuner_init(tuner *T, const ir_program *p, const tune_options *o);
-/* Everything a tuner owns, on any rank (what a rank never opened is NULL). */
-void tuner_free(tuner *T);
-/* What every rank derives from the spec alone: the tuner's arguments (into
- * targs), the data and its rows.  The same on every rank, as the spec is. */
-int tuner_setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e);
 /* CRC-32 of the samples and labels a search trains and validates on. */
 uint32_t tuner_data_crc(const tuner *T);
-/* Train one execution from st, handing each epoch to commit.  Returns
- * EXEC_DONE, EXEC_STOPPED (by commit), or EXEC_FAILED / EXEC_DAMAGED with
- * the reason set.  The same code trains on every rank. */
+/* Is score a better than b for the objective?  A number beats NaN. */
+int tuner_better(const tuner *T, double a, double b);
+/* Train one execution from st, handing each epoch to commit(user, ...).
+ * Returns EXEC_DONE, EXEC_STOPPED (by commit), or EXEC_FAILED /
+ * EXEC_DAMAGED with the reason set.  The same code trains on every rank. */
 int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec_start *st, commit_fn commit,
                           void *user, char *reason, size_t reason_len);
-/* Rank 0's commit_fn (user is the tuner): commit one epoch and its
- * checkpoint (one transaction) and print it. */
-int tuner_commit_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
-                       store_blob state, int improved);
 
 #endif
