@@ -96,7 +96,6 @@ enum {
 typedef int (*commit_fn)(void *user, job *j, const store_epoch_row *row, store_blob weights,
                          store_blob optimizer, store_blob state, int improved);
 
-
 /* --jobs, within what a rank runs (1 to 64 threads). */
 static inline int tuner_clamp_jobs(int jobs) { return jobs < 1 ? 1 : jobs > 64 ? 64 : jobs; }
 
