@@ -9,7 +9,7 @@
 #include "compiler/fmt.h"
 #include "compiler/space.h"
 #include "runtime/nn/trial.h"
-#include "runtime/tune/hyperband.h"
+#include "runtime/tune/oracle.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -124,6 +124,7 @@ int cli_fmt(int argc, char **argv)
     return status;
 }
 
+/* The tuner's plan: the oracle of the spec's tuner describes its own. */
 static void print_tuner_plan(const ir_program *p)
 {
     const ir_call *t = &p->tuner;
@@ -134,55 +135,13 @@ static void print_tuner_plan(const ir_program *p)
     hpt_value args[32];
     arena scratch = { 0 };
     char why[200];
-    if (ir_eval_call(p, t, NULL, &scratch, args, why, sizeof why)) {
-        arena_free(&scratch);
-        return;
+    if (ir_eval_call(p, t, NULL, &scratch, args, why, sizeof why) == 0) {
+        hpt_value epochs_v;
+        ir_eval(p, p->search.args[search_epochs], NULL, &scratch, &epochs_v, why, sizeof why);
+        oracle_config cfg = { .p = p, .tuner = t->entry, .args = args,
+                              .default_epochs = epochs_v.type == V_INT ? (int)epochs_v.u.i : 1 };
+        oracle_print_plan(&cfg, stdout);
     }
-    hpt_value epochs_v;
-    ir_eval(p, p->search.args[search_epochs], NULL, &scratch, &epochs_v, why, sizeof why);
-    long epochs = epochs_v.type == V_INT ? (long)epochs_v.u.i : 1;
-    double size = space_size(p);
-    printf("tuner %s, objective %s\n", t->entry->name, args[st_arg_index(t->entry, "objective")].u.s);
-    switch (t->entry->id) {
-    case ST_Hyperband:
-    case ST_BOHB: {
-        int max_epochs = (int)args[Hyperband_max_epochs].u.i, factor = (int)args[Hyperband_factor].u.i;
-        int iterations = (int)args[Hyperband_hyperband_iterations].u.i;
-        hb_round rounds[64];
-        int n = hb_schedule(max_epochs, factor, rounds, 64);
-        for (int k = 0; k < n; k++) {
-            if (rounds[k].round == 0) printf("  bracket %d:", rounds[k].bracket);
-            printf("%s %d trial%s x %d epoch%s", rounds[k].round ? " ->" : "", rounds[k].trials,
-                   rounds[k].trials == 1 ? "" : "s", rounds[k].epochs, rounds[k].epochs == 1 ? "" : "s");
-            if (k + 1 == n || rounds[k + 1].round == 0) putchar('\n');
-        }
-        long trials, trained;
-        hb_totals(max_epochs, factor, iterations, &trials, &trained);
-        printf("  %ld trials, %ld epochs in all%s (promoted trials continue from their parent's weights)\n",
-               trials, trained, iterations > 1 ? "" : "");
-        if (iterations > 1) printf("  the brackets above run %d times\n", iterations);
-        printf("  under %s the tuner, not search(epochs), sets each trial's epochs, as in Keras Tuner\n",
-               t->entry->name);
-        break;
-    }
-    case ST_GridSearch: {
-        long max = args[GridSearch_max_trials].type == V_INT ? (long)args[GridSearch_max_trials].u.i : -1;
-        if (size < 0) printf("  every grid point (a Float without step gives 10 values)");
-        else printf("  %.0f grid point%s", size, size == 1 ? "" : "s");
-        if (max > 0) printf(", at most %ld trials", max);
-        printf(", %ld epoch%s each\n", epochs, epochs == 1 ? "" : "s");
-        break;
-    }
-    default: {
-        long max = (long)args[st_arg_index(t->entry, "max_trials")].u.i;
-        long trials = size >= 0 && size < max ? (long)size : max;
-        printf("  %ld trial%s of up to %ld epoch%s each", trials, trials == 1 ? "" : "s", epochs, epochs == 1 ? "" : "s");
-        if (trials < max) printf(" (the space has only %ld configurations)", trials);
-        putchar('\n');
-    }
-    }
-    hpt_value exec = args[st_arg_index(t->entry, "executions_per_trial")];
-    if (exec.u.i > 1) printf("  each trial trains %lld times; its score is the mean\n", (long long)exec.u.i);
     arena_free(&scratch);
 }
 

@@ -7,6 +7,7 @@
  * parser (parse_hps) that knows that JSON's whole grammar. */
 #include "compiler/compile.h"
 #include "cli/cli.h"
+#include "runtime/json.h"
 #include "runtime/nn/weights.h"
 #include "runtime/store/store.h"
 #include "runtime/tune/tuner.h"
@@ -25,55 +26,64 @@ static int direction_max(store *s, char *objective, size_t n)
     return tune_maximize(objective);
 }
 
-/* Completed trials, best first (ties by id). */
-static int *ranked(const store_trial *t, int n, int maximize, int *m)
-{
-    int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
-    *m = 0;
-    for (int k = 0; order && k < n; k++)
-        if (!strcmp(t[k].status, "completed") && !isnan(t[k].score)) order[(*m)++] = k;
-    for (int a = 1; order && a < *m; a++)
-        for (int b = a; b > 0; b--) {
-            double x = t[order[b]].score, y = t[order[b - 1]].score;
-            if (!(maximize ? x > y : x < y)) break;
-            int tmp = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = tmp;
-        }
-    return order;
-}
-
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
-        else if (c < 0x20) fprintf(out, "\\u%04x", c);
-        else fputc(c, out);
-    }
-    fputc('"', out);
-}
-
-static void json_number(FILE *out, double v)
-{
-    if (isnan(v)) fputs("null", out);
-    else fprintf(out, "%.17g", v);
-}
-
 /* With executions_per_trial or cv folds, each execution's score (its best
  * epoch's objective): "execution_scores": [0.86, 0.85, ...]. */
-static void executions_json(FILE *out, const store_epoch_row *h, int nh, const char *objective, int maximize)
+static void executions_json(json_writer *w, const store_epoch_row *h, int nh, const char *objective, int maximize)
 {
     int n = 0;
     for (int r = 0; r < nh; r++)
         if (h[r].execution + 1 > n) n = h[r].execution + 1;
     if (n < 2) return;
-    fputs(", \"execution_scores\": [", out);
-    for (int x = 0; x < n; x++) {
-        json_number(out, tune_execution_best(h, nh, x, objective, maximize, NULL));
-        fputs(x + 1 < n ? ", " : "]", out);
+    json_key(w, "execution_scores");
+    json_open(w, '[');
+    for (int x = 0; x < n; x++) json_number(w, tune_execution_best(h, nh, x, objective, maximize, NULL));
+    json_close(w);
+}
+
+/* One trial of summary --json (docs/results.md). */
+static void trial_json(json_writer *w, store *s, const store_trial *t, const char *objective, int maximize)
+{
+    char seed[32];
+    json_open(w, '{');
+    json_key(w, "id"), json_int(w, t->id);
+    json_key(w, "status"), json_string(w, t->status);
+    json_key(w, "score"), json_number(w, t->score);
+    json_key(w, "best_epoch");
+    if (t->best_epoch >= 0) json_int(w, t->best_epoch + 1);    /* counted from 1, as printed */
+    else json_null(w);
+    json_key(w, "hyperparameters"), json_raw(w, t->hps_json);
+    json_key(w, "parent"), json_int(w, t->parent);
+    json_key(w, "bracket"), json_int(w, t->bracket);
+    json_key(w, "round"), json_int(w, t->round);
+    json_key(w, "epochs"), json_int(w, t->epochs);
+    json_key(w, "initial_epoch"), json_int(w, t->initial_epoch);
+    snprintf(seed, sizeof seed, "%016llx", (unsigned long long)t->seed);
+    json_key(w, "seed"), json_string(w, seed);
+    json_key(w, "reason"), json_string(w, t->reason);
+    json_key(w, "data"), json_string(w, t->data);
+    json_key(w, "started"), json_number(w, t->started);
+    json_key(w, "finished"), json_number(w, t->finished);
+    /* Learning curves: [epoch, loss, accuracy, val_loss, val_accuracy] per epoch of execution 0. */
+    json_key(w, "history");
+    json_open(w, '[');
+    store_epoch_row *h;
+    int nh = 0;
+    hpt_error e;
+    int loaded = store_load_epochs(s, t->id, &h, &nh, &e) == 0;
+    for (int r = 0; loaded && r < nh; r++) {
+        if (h[r].execution) continue;
+        json_open(w, '[');
+        json_int(w, h[r].epoch + 1);
+        double v[4] = { h[r].loss, h[r].accuracy, h[r].val_loss, h[r].val_accuracy };
+        for (int c = 0; c < 4; c++) json_number(w, v[c]);
+        json_close(w);
     }
+    json_close(w);
+    if (loaded) {
+        executions_json(w, h, nh, objective, maximize);
+        free(h);
+    }
+    json_close(w);
 }
 
 static int open_project(const char *dir, store **s)
@@ -106,61 +116,30 @@ int cli_summary(int argc, char **argv)
     }
     char objective[64];
     int maximize = direction_max(s, objective, sizeof objective);
-    int *order = ranked(t, n, maximize, &m);
+    int *order = store_rank_trials(t, n, maximize, &m);
     FILE *out = stdout;
     if (json) {
         /* Schema (docs/results.md): project, objective{name, direction}, trials[] in id order. */
-        fprintf(out, "{\"project\": ");
-        json_string(out, dir);
-        fprintf(out, ", \"objective\": {\"name\": ");
-        json_string(out, objective);
+        json_writer w;
+        json_init(&w, out, 0);
+        json_open(&w, '{');
+        json_key(&w, "project"), json_string(&w, dir);
+        json_key(&w, "objective");
+        json_open(&w, '{');
+        json_key(&w, "name"), json_string(&w, objective);
+        json_key(&w, "direction"), json_string(&w, maximize ? "max" : "min");
+        json_close(&w);
         store_epoch_row *rows;
         int n_rows = 0;
         if (store_load_epochs(s, -1, &rows, &n_rows, &e) == 0) free(rows);
-        fprintf(out, ", \"direction\": \"%s\"}, \"best_trial\": %d, \"epochs_trained\": %d, \"trials\": [",
-                maximize ? "max" : "min", m ? t[order[0]].id : -1, n_rows);
-        for (int k = 0; k < n; k++) {
-            fprintf(out, "%s\n  {\"id\": %d, \"status\": \"%s\", \"score\": ", k ? "," : "", t[k].id, t[k].status);
-            json_number(out, t[k].score);
-            fprintf(out, ", \"best_epoch\": ");
-            if (t[k].best_epoch >= 0) fprintf(out, "%d", t[k].best_epoch + 1);   /* counted from 1, as printed */
-            else fputs("null", out);
-            fprintf(out, ", \"hyperparameters\": %s, \"parent\": %d, \"bracket\": %d, \"round\": %d,"
-                         " \"epochs\": %d, \"initial_epoch\": %d, \"seed\": \"%016llx\", \"reason\": ",
-                    t[k].hps_json, t[k].parent, t[k].bracket, t[k].round, t[k].epochs, t[k].initial_epoch,
-                    (unsigned long long)t[k].seed);
-            json_string(out, t[k].reason);
-            fprintf(out, ", \"data\": ");
-            json_string(out, t[k].data);
-            fprintf(out, ", \"started\": ");
-            json_number(out, t[k].started);
-            fprintf(out, ", \"finished\": ");
-            json_number(out, t[k].finished);
-            /* Learning curves: [epoch, loss, accuracy, val_loss, val_accuracy] per epoch of execution 0. */
-            fprintf(out, ", \"history\": [");
-            store_epoch_row *h;
-            int nh = 0;
-            if (store_load_epochs(s, t[k].id, &h, &nh, &e) == 0) {
-                int first = 1;
-                for (int r = 0; r < nh; r++) {
-                    if (h[r].execution) continue;
-                    fprintf(out, "%s[%d, ", first ? "" : ", ", h[r].epoch + 1);
-                    double v[4] = { h[r].loss, h[r].accuracy, h[r].val_loss, h[r].val_accuracy };
-                    for (int c = 0; c < 4; c++) {
-                        json_number(out, v[c]);
-                        fputs(c < 3 ? ", " : "]", out);
-                    }
-                    first = 0;
-                }
-                fputs("]", out);
-                executions_json(out, h, nh, objective, maximize);
-                free(h);
-            } else {
-                fputs("]", out);
-            }
-            fputs("}", out);
-        }
-        fprintf(out, "\n]}\n");
+        json_key(&w, "best_trial"), json_int(&w, m ? t[order[0]].id : -1);
+        json_key(&w, "epochs_trained"), json_int(&w, n_rows);
+        json_key(&w, "trials");
+        json_open_lines(&w);
+        for (int k = 0; k < n; k++) trial_json(&w, s, &t[k], objective, maximize);
+        json_close(&w);
+        json_close(&w);
+        fputc('\n', out);
     } else if (csv) {
         fprintf(out, "id,status,score,best_epoch,parent,bracket,round,epochs,hyperparameters,reason\n");
         for (int k = 0; k < n; k++) {
@@ -355,16 +334,22 @@ int cli_best(int argc, char **argv)
         return 1;
     }
     char objective[64];
-    int *order = ranked(t, n, direction_max(s, objective, sizeof objective), &m);
+    int *order = store_rank_trials(t, n, direction_max(s, objective, sizeof objective), &m);
     if (!m) {
         fprintf(stderr, "hptc: %s has no completed trial yet\n", dir);
     } else {
         const store_trial *b = &t[order[0]];
         if (json) {
-            printf("{\"trial\": %d, \"objective\": ", b->id);
-            json_string(stdout, objective);
-            printf(", \"score\": %.17g, \"best_epoch\": %d, \"hyperparameters\": %s}\n", b->score, b->best_epoch + 1,
-                   b->hps_json);
+            json_writer w;
+            json_init(&w, stdout, 0);
+            json_open(&w, '{');
+            json_key(&w, "trial"), json_int(&w, b->id);
+            json_key(&w, "objective"), json_string(&w, objective);
+            json_key(&w, "score"), json_number(&w, b->score);
+            json_key(&w, "best_epoch"), json_int(&w, b->best_epoch + 1);
+            json_key(&w, "hyperparameters"), json_raw(&w, b->hps_json);
+            json_close(&w);
+            putchar('\n');
             rc = 0;
         } else {
             /* One "name = value" line per hyperparameter, as the spec writes values (--set takes them). */
@@ -447,7 +432,7 @@ int cli_export(int argc, char **argv)
     }
     if (trial_id < 0) {
         char objective[64];
-        int *order = ranked(t, n, direction_max(s, objective, sizeof objective), &m);
+        int *order = store_rank_trials(t, n, direction_max(s, objective, sizeof objective), &m);
         trial_id = m ? t[order[0]].id : -1;
         free(order);
     }

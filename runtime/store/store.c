@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,65 @@ static int exec(store *s, const char *sql, hpt_error *e)
     return 0;
 }
 
+/* Prepare sql and bind its parameters, one letter of `types` for each:
+ *   i  an int              l  a long long (int64)
+ *   d  a double (NaN binds NULL, as SQL has no NaN)
+ *   t  a text (a NULL pointer binds NULL)
+ *   b  a blob, as a const store_blob * (a NULL pointer binds NULL)
+ * Texts and blobs are bound in place (SQLITE_STATIC): they outlive every
+ * step in this file.  Returns the statement, or NULL with e filled as
+ * db_fail(what) says. */
+static sqlite3_stmt *vprepare(store *s, hpt_error *e, const char *what, const char *sql, const char *types, va_list ap)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) {
+        db_fail(s, e, what);
+        return NULL;
+    }
+    for (int k = 1; types[k - 1]; k++) {
+        switch (types[k - 1]) {
+        case 'i': sqlite3_bind_int(st, k, va_arg(ap, int)); break;
+        case 'l': sqlite3_bind_int64(st, k, (sqlite3_int64)va_arg(ap, long long)); break;
+        case 'd': {
+            double v = va_arg(ap, double);
+            if (isnan(v)) sqlite3_bind_null(st, k);
+            else sqlite3_bind_double(st, k, v);
+            break;
+        }
+        case 't': sqlite3_bind_text(st, k, va_arg(ap, const char *), -1, SQLITE_STATIC); break;
+        case 'b': {
+            const store_blob *b = va_arg(ap, const store_blob *);
+            if (b) sqlite3_bind_blob64(st, k, b->data, b->size, SQLITE_STATIC);
+            break;
+        }
+        }
+    }
+    return st;
+}
+
+static sqlite3_stmt *prepare(store *s, hpt_error *e, const char *what, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    sqlite3_stmt *st = vprepare(s, e, what, sql, types, ap);
+    va_end(ap);
+    return st;
+}
+
+/* A statement that returns no rows (an insert, an update): prepare, bind
+ * (as prepare), step it to its end.  0, or -1 with e filled as db_fail(what). */
+static int run(store *s, hpt_error *e, const char *what, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    sqlite3_stmt *st = vprepare(s, e, what, sql, types, ap);
+    va_end(ap);
+    if (!st) return -1;
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int mkdirs(const char *path)
 {
     char tmp[1024];
@@ -75,17 +135,12 @@ static int mkdirs(const char *path)
 
 static int has_column(store *s, const char *table, const char *column)
 {
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = '%s'", table, column);
-    sqlite3_stmt *st;
-    int found = 0;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
-        found = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
-    }
+    sqlite3_stmt *st = prepare(s, NULL, "columns", "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", "tt", table,
+                               column);
+    int found = st && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
     return found;
 }
-
 /* A first query: opening is lazy in SQLite, so errors (a read-only WAL store,
  * a file that is no database) surface here. */
 static int probe(store *s)
@@ -283,50 +338,25 @@ void store_close(store *s)
 
 int store_meta_set(store *s, const char *key, const char *value, hpt_error *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &st, NULL))
-        return db_fail(s, e, "meta");
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "meta");
-    sqlite3_finalize(st);
-    return rc;
+    return run(s, e, "meta", "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", "tt", key, value);
 }
-
 char *store_meta_get(store *s, const char *key)
 {
-    sqlite3_stmt *st;
     char *value = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL)) return NULL;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) value = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_stmt *st = prepare(s, NULL, "meta", "SELECT value FROM meta WHERE key = ?", "t", key);
+    if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        value = strdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     return value;
 }
-
 int store_trial_begin(store *s, const store_trial *t, hpt_error *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR IGNORE INTO trials(id, status, hps, seed, parent, bracket, round, epochs,"
-                           " initial_epoch, started, data) VALUES(?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL))
-        return db_fail(s, e, "trial");
-    sqlite3_bind_int(st, 1, t->id);
-    sqlite3_bind_text(st, 2, t->hps_json, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)t->seed);
-    sqlite3_bind_int(st, 4, t->parent);
-    sqlite3_bind_int(st, 5, t->bracket);
-    sqlite3_bind_int(st, 6, t->round);
-    sqlite3_bind_int(st, 7, t->epochs);
-    sqlite3_bind_int(st, 8, t->initial_epoch);
-    sqlite3_bind_double(st, 9, t->started);
-    sqlite3_bind_text(st, 10, t->data ? t->data : "", -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "trial");
-    sqlite3_finalize(st);
-    return rc;
+    return run(s, e, "trial",
+               "INSERT OR IGNORE INTO trials(id, status, hps, seed, parent, bracket, round, epochs,"
+               " initial_epoch, started, data) VALUES(?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               "itliiiiidt", t->id, t->hps_json, (long long)t->seed, t->parent, t->bracket, t->round, t->epochs,
+               t->initial_epoch, t->started, t->data ? t->data : "");
 }
-
 /* The CRC-32 a checkpoint row carries: of its weights, optimizer state and
  * training state, in that order (absent blobs count as empty). */
 static uint32_t checkpoint_crc(const store_blob *w, const store_blob *opt, const store_blob *state)
@@ -345,52 +375,22 @@ static uint32_t checkpoint_crc(const store_blob *w, const store_blob *opt, const
 static int put_checkpoint(store *s, int trial, int execution, const char *kind, int epoch, store_blob w,
                           const store_blob *opt, const store_blob *state, hpt_error *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO checkpoints(trial, execution, kind, epoch, weights, optimizer, state, crc)"
-                           " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL))
-        return db_fail(s, e, "checkpoint");
-    sqlite3_bind_int(st, 1, trial);
-    sqlite3_bind_int(st, 2, execution);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, epoch);
-    sqlite3_bind_blob64(st, 5, w.data, w.size, SQLITE_STATIC);
-    if (opt) sqlite3_bind_blob64(st, 6, opt->data, opt->size, SQLITE_STATIC);
-    if (state) sqlite3_bind_blob64(st, 7, state->data, state->size, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, checkpoint_crc(&w, opt, state));
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "checkpoint");
-    sqlite3_finalize(st);
-    return rc;
+    return run(s, e, "checkpoint",
+               "INSERT OR REPLACE INTO checkpoints(trial, execution, kind, epoch, weights, optimizer, state, crc)"
+               " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+               "iitibbbl", trial, execution, kind, epoch, &w, opt, state, (long long)checkpoint_crc(&w, opt, state));
 }
-
 int store_epoch(store *s, const store_epoch_row *row, store_blob weights, store_blob optimizer, store_blob state,
                 const store_blob *best_weights, hpt_error *e)
 {
     if (exec(s, "BEGIN IMMEDIATE", e)) return -1;
-    sqlite3_stmt *st;
     int rc = -1;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO epochs(trial, execution, epoch, loss, accuracy, val_loss,"
-                           " val_accuracy, seconds) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL)) {
-        db_fail(s, e, "epoch");
+    if (run(s, e, "epoch",
+            "INSERT OR REPLACE INTO epochs(trial, execution, epoch, loss, accuracy, val_loss,"
+            " val_accuracy, seconds) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            "iiiddddd", row->trial, row->execution, row->epoch, row->loss, row->accuracy, row->val_loss,
+            row->val_accuracy, row->seconds))
         goto out;
-    }
-    sqlite3_bind_int(st, 1, row->trial);
-    sqlite3_bind_int(st, 2, row->execution);
-    sqlite3_bind_int(st, 3, row->epoch);
-    double v[] = { row->loss, row->accuracy, row->val_loss, row->val_accuracy, row->seconds };
-    for (int k = 0; k < 5; k++) {
-        if (isnan(v[k])) sqlite3_bind_null(st, 4 + k);
-        else sqlite3_bind_double(st, 4 + k, v[k]);
-    }
-    int ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
-    if (!ok) {
-        db_fail(s, e, "epoch");
-        goto out;
-    }
     if (put_checkpoint(s, row->trial, row->execution, "last", row->epoch, weights, &optimizer, &state, e)) goto out;
     if (best_weights && put_checkpoint(s, row->trial, row->execution, "best", row->epoch, *best_weights, NULL, NULL, e))
         goto out;
@@ -399,32 +399,16 @@ out:
     if (rc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
-
 int store_trial_end(store *s, int trial, const char *status, double score, int best_epoch, const char *reason,
                     hpt_error *e)
 {
     if (exec(s, "BEGIN IMMEDIATE", e)) return -1;
-    sqlite3_stmt *st;
     int rc = -1;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE trials SET status = ?, score = ?, best_epoch = ?, reason = ?,"
-                           " finished = (julianday('now') - 2440587.5) * 86400.0 WHERE id = ?",
-                           -1, &st, NULL)) {
-        db_fail(s, e, "trial end");
+    if (run(s, e, "trial end",
+            "UPDATE trials SET status = ?, score = ?, best_epoch = ?, reason = ?,"
+            " finished = (julianday('now') - 2440587.5) * 86400.0 WHERE id = ?",
+            "tditi", status, score, best_epoch, reason ? reason : "", trial))
         goto out;
-    }
-    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-    if (isnan(score)) sqlite3_bind_null(st, 2);
-    else sqlite3_bind_double(st, 2, score);
-    sqlite3_bind_int(st, 3, best_epoch);
-    sqlite3_bind_text(st, 4, reason ? reason : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 5, trial);
-    int ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
-    if (!ok) {
-        db_fail(s, e, "trial end");
-        goto out;
-    }
     char sql[128];
     snprintf(sql, sizeof sql, "DELETE FROM checkpoints WHERE trial = %d AND kind = 'last'", trial);
     if (exec(s, sql, e)) goto out;
@@ -433,7 +417,6 @@ out:
     if (rc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
-
 int store_trial_reset(store *s, int trial, int execution, hpt_error *e)
 {
     char sql[300], which[40] = "";
@@ -457,14 +440,13 @@ static double column_double(sqlite3_stmt *st, int k)
 
 int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           s->has_data ? "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch,"
-                                         " score, best_epoch, reason, started, finished, data FROM trials ORDER BY id"
-                                       : "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch,"
-                                         " score, best_epoch, reason, started, finished, '' FROM trials ORDER BY id",
-                           -1, &st, NULL))
-        return db_fail(s, e, "trials");
+    sqlite3_stmt *st = prepare(s, e, "trials",
+                               s->has_data ? "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch,"
+                                             " score, best_epoch, reason, started, finished, data FROM trials ORDER BY id"
+                                           : "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch,"
+                                             " score, best_epoch, reason, started, finished, '' FROM trials ORDER BY id",
+                               "");
+    if (!st) return -1;
     int cap = 64, count = 0, rc = 0;
     store_trial *t = malloc(sizeof *t * (size_t)cap);
     while (t && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -508,15 +490,32 @@ void store_free_trials(store_trial *t, int n)
     free(t);
 }
 
+int *store_rank_trials(const store_trial *t, int n, int maximize, int *m)
+{
+    int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
+    *m = 0;
+    for (int k = 0; order && k < n; k++)
+        if (!strcmp(t[k].status, "completed") && !isnan(t[k].score)) order[(*m)++] = k;
+    /* Insertion sort: stable, so ties keep t's order. */
+    for (int a = 1; a < *m; a++)
+        for (int b = a; b > 0; b--) {
+            double x = t[order[b]].score, y = t[order[b - 1]].score;
+            if (!(maximize ? x > y : x < y)) break;
+            int tmp = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = tmp;
+        }
+    return order;
+}
+
 int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_error *e)
 {
-    sqlite3_stmt *st;
     const char *sql = trial >= 0 ? "SELECT trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds"
                                    " FROM epochs WHERE trial = ? ORDER BY trial, execution, epoch"
                                  : "SELECT trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds"
                                    " FROM epochs ORDER BY trial, execution, epoch";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) return db_fail(s, e, "epochs");
-    if (trial >= 0) sqlite3_bind_int(st, 1, trial);
+    sqlite3_stmt *st = prepare(s, e, "epochs", sql, trial >= 0 ? "i" : "", trial);
+    if (!st) return -1;
     int cap = 64, count = 0, rc = 0;
     store_epoch_row *r = malloc(sizeof *r * (size_t)cap);
     while (r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -557,17 +556,13 @@ int store_load_checkpoint(store *s, int trial, int execution, const char *kind, 
                           void **optimizer, size_t *optimizer_size, void **state, size_t *state_size, int *epoch,
                           hpt_error *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           s->has_crc ? "SELECT epoch, weights, optimizer, state, crc FROM checkpoints"
-                                        " WHERE trial = ? AND execution = ? AND kind = ?"
-                                      : "SELECT epoch, weights, optimizer, state, NULL FROM checkpoints"
-                                        " WHERE trial = ? AND execution = ? AND kind = ?",
-                           -1, &st, NULL))
-        return db_fail(s, e, "checkpoint");
-    sqlite3_bind_int(st, 1, trial);
-    sqlite3_bind_int(st, 2, execution);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_stmt *st = prepare(s, e, "checkpoint",
+                               s->has_crc ? "SELECT epoch, weights, optimizer, state, crc FROM checkpoints"
+                                            " WHERE trial = ? AND execution = ? AND kind = ?"
+                                          : "SELECT epoch, weights, optimizer, state, NULL FROM checkpoints"
+                                            " WHERE trial = ? AND execution = ? AND kind = ?",
+                               "iit", trial, execution, kind);
+    if (!st) return -1;
     int found = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         store_blob b[3];
@@ -592,13 +587,12 @@ int store_load_checkpoint(store *s, int trial, int execution, const char *kind, 
 
 int store_prune(store *s, int (*keep)(void *user, int trial), void *user, hpt_error *e)
 {
-    sqlite3_stmt *st;
     /* A running trial's own checkpoints are what it resumes from: never pruned. */
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT DISTINCT c.trial FROM checkpoints c JOIN trials t ON t.id = c.trial"
-                           " WHERE c.kind = 'best' AND t.status <> 'running'",
-                           -1, &st, NULL))
-        return db_fail(s, e, "prune");
+    sqlite3_stmt *st = prepare(s, e, "prune",
+                               "SELECT DISTINCT c.trial FROM checkpoints c JOIN trials t ON t.id = c.trial"
+                               " WHERE c.kind = 'best' AND t.status <> 'running'",
+                               "");
+    if (!st) return -1;
     int cap = 256, n = 0;
     int *drop = malloc(sizeof *drop * (size_t)cap);
     while (drop && sqlite3_step(st) == SQLITE_ROW) {
@@ -631,13 +625,12 @@ int store_compact(store *s, hpt_error *e)
 
 long long store_checkpoint_bytes(store *s)
 {
-    sqlite3_stmt *st;
     long long bytes = 0;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT COALESCE(SUM(LENGTH(weights) + COALESCE(LENGTH(optimizer), 0) +"
-                           " COALESCE(LENGTH(state), 0)), 0) FROM checkpoints",
-                           -1, &st, NULL))
-        return -1;
+    sqlite3_stmt *st = prepare(s, NULL, "checkpoints",
+                               "SELECT COALESCE(SUM(LENGTH(weights) + COALESCE(LENGTH(optimizer), 0) +"
+                               " COALESCE(LENGTH(state), 0)), 0) FROM checkpoints",
+                               "");
+    if (!st) return -1;
     if (sqlite3_step(st) == SQLITE_ROW) bytes = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return bytes;

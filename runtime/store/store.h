@@ -90,6 +90,11 @@ int store_trial_reset(store *s, int trial, int execution, hpt_error *e);
 /* Every trial in id order; free with store_free_trials. */
 int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e);
 void store_free_trials(store_trial *t, int n);
+/* The ranking every listing uses: the indices into t of the completed trials
+ * with a score, best first (the highest when maximize, else the lowest), ties
+ * in t's order (store_load_trials': by id).  malloc'd; *m is the count.  NULL
+ * (and *m 0) when memory is short. */
+int *store_rank_trials(const store_trial *t, int n, int maximize, int *m);
 /* Every epoch row of a trial (or of all trials when trial < 0), in order. */
 int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_error *e);
 

@@ -12,16 +12,24 @@
 typedef struct oracle_kind {
     int tuner;                  /* ST_RandomSearch, ... */
     int (*init)(oracle *o, const oracle_config *cfg, hpt_error *e);
+    void (*plan)(const oracle_config *cfg, FILE *out);     /* for hptc space */
 } oracle_kind;
 
 static const oracle_kind kinds[] = {
-    { ST_RandomSearch, orc_random_init },
-    { ST_GridSearch, orc_grid_init },
-    { ST_Hyperband, orc_hyperband_init },
-    { ST_BOHB, orc_bohb_init },
-    { ST_BayesianOptimization, orc_bayes_init },
-    { ST_TPE, orc_tpe_init },
+    { ST_RandomSearch, orc_random_init, orc_random_plan },
+    { ST_GridSearch, orc_grid_init, orc_grid_plan },
+    { ST_Hyperband, orc_hyperband_init, orc_hyperband_plan },
+    { ST_BOHB, orc_bohb_init, orc_bohb_plan },
+    { ST_BayesianOptimization, orc_bayes_init, orc_bayes_plan },
+    { ST_TPE, orc_tpe_init, orc_tpe_plan },
 };
+
+static const oracle_kind *kind_of(const st_entry *tuner)
+{
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (kinds[k].tuner == tuner->id) return &kinds[k];
+    return NULL;
+}
 
 /* ---- the public API ------------------------------------------------------ */
 
@@ -38,9 +46,7 @@ oracle *oracle_new(const oracle_config *cfg, hpt_error *e)
     if (!o) return hpt_fail(e, "out of memory"), NULL;
     o->p = cfg->p, o->tuner = t, o->seed = cfg->seed, o->maximize = cfg->maximize;
     o->default_epochs = cfg->default_epochs > 0 ? cfg->default_epochs : 1;
-    const oracle_kind *kind = NULL;
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-        if (kinds[k].tuner == t->id) kind = &kinds[k];
+    const oracle_kind *kind = kind_of(t);
     int rc = kind ? kind->init(o, cfg, e) : hpt_fail(e, "hptc has no oracle for the tuner '%s'", t->name);
     if (rc) {
         oracle_free(o);
@@ -88,4 +94,14 @@ long oracle_planned_trials(const oracle *o) { return o->ops->planned(o); }
 void oracle_describe(const oracle *o, char *buf, size_t n)
 {
     if (n) o->ops->describe(o, buf, n);
+}
+
+void oracle_print_plan(const oracle_config *cfg, FILE *out)
+{
+    const st_entry *t = cfg->tuner;
+    fprintf(out, "tuner %s, objective %s\n", t->name, cfg->args[st_arg_index(t, "objective")].u.s);
+    const oracle_kind *kind = kind_of(t);
+    if (kind) kind->plan(cfg, out);
+    hpt_value exec = cfg->args[st_arg_index(t, "executions_per_trial")];
+    if (exec.u.i > 1) fprintf(out, "  each trial trains %lld times; its score is the mean\n", (long long)exec.u.i);
 }

@@ -15,6 +15,7 @@
 #ifndef HPTC_ORACLE_H
 #define HPTC_ORACLE_H
 #include <stdint.h>
+#include <stdio.h>
 #include "compiler/ir.h"
 #include "runtime/err.h"
 
@@ -59,5 +60,13 @@ int oracle_may_promote(const oracle *o, int trial);
 long oracle_planned_trials(const oracle *o);
 /* One line on where the search stands ("bracket 2, round 1: 3 of 4 done"). */
 void oracle_describe(const oracle *o, char *buf, size_t n);
+
+/* The plan `hptc space` prints, from the configuration alone (no oracle is
+ * made): the tuner and its objective, then what its oracle will run (how
+ * many trials of how many epochs; Hyperband's and BOHB's brackets), then the
+ * executions per trial when more than one.  cfg->args are the tuner's
+ * evaluated arguments, cfg->default_epochs search(epochs); seed and
+ * maximize are not read. */
+void oracle_print_plan(const oracle_config *cfg, FILE *out);
 
 #endif

@@ -291,3 +291,5 @@ int orc_bayes_init(oracle *o, const oracle_config *cfg, hpt_error *e)
         if (p->hps[k].kind != HP_FIXED) s->dim_hp[s->d++] = k;
     return 0;
 }
+
+void orc_bayes_plan(const oracle_config *cfg, FILE *out) { orc_plan_trials(cfg, BayesianOptimization_max_trials, out); }

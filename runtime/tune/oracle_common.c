@@ -14,6 +14,7 @@
  * reverse_log sampling draws over [min, max + 1) and truncates, Floats
  * without step are continuous.  Stepped values are computed exactly as
  * ir_hp_values lists them, so every value drawn is one ir_hp_admits takes. */
+#include "compiler/space.h"
 #include "runtime/tune/oracle_impl.h"
 
 #include <limits.h>
@@ -437,4 +438,15 @@ long orc_space_size(const ir_program *p, int grid, long cap)
     free(referenced), free(size);
     orc_odo_free(&d);
     return count < 0 || count > (double)cap ? -1 : (long)count;
+}
+
+void orc_plan_trials(const oracle_config *cfg, int max_trials_arg, FILE *out)
+{
+    long max = (long)cfg->args[max_trials_arg].u.i, epochs = cfg->default_epochs;
+    double size = space_size(cfg->p);
+    long trials = size >= 0 && size < max ? (long)size : max;
+    fprintf(out, "  %ld trial%s of up to %ld epoch%s each", trials, trials == 1 ? "" : "s", epochs,
+            epochs == 1 ? "" : "s");
+    if (trials < max) fprintf(out, " (the space has only %ld configurations)", trials);
+    fputc('\n', out);
 }

@@ -11,6 +11,7 @@
  * (Keras Tuner's parallel variant reaches the same sorted order), so the
  * grid needs no results and never waits.  A Float without step contributes
  * ir_hp_values' ten points.  It stops after max_trials when given. */
+#include "compiler/space.h"
 #include "runtime/tune/oracle_impl.h"
 
 #include <stdio.h>
@@ -69,4 +70,16 @@ int orc_grid_init(oracle *o, const oracle_config *cfg, hpt_error *e)
     if (orc_odo_init(&s->odo, o->p, 1, 0)) return hpt_fail(e, "out of memory");
     s->size = orc_space_size(o->p, 1, 10000000);
     return 0;
+}
+
+/* Every grid point, or max_trials of them, each trained search(epochs) epochs. */
+void orc_grid_plan(const oracle_config *cfg, FILE *out)
+{
+    const hpt_value *max_v = &cfg->args[GridSearch_max_trials];
+    long max = max_v->type == V_INT ? (long)max_v->u.i : -1, epochs = cfg->default_epochs;
+    double size = space_size(cfg->p);
+    if (size < 0) fprintf(out, "  every grid point (a Float without step gives 10 values)");
+    else fprintf(out, "  %.0f grid point%s", size, size == 1 ? "" : "s");
+    if (max > 0) fprintf(out, ", at most %ld trials", max);
+    fprintf(out, ", %ld epoch%s each\n", epochs, epochs == 1 ? "" : "s");
 }

@@ -250,3 +250,30 @@ static int init(oracle *o, const oracle_config *cfg, int bohb, hpt_error *e)
 
 int orc_hyperband_init(oracle *o, const oracle_config *cfg, hpt_error *e) { return init(o, cfg, 0, e); }
 int orc_bohb_init(oracle *o, const oracle_config *cfg, hpt_error *e) { return init(o, cfg, 1, e); }
+
+/* The brackets of one iteration, round by round, and the totals. */
+static void plan(const oracle_config *cfg, int bohb, FILE *out)
+{
+    const hpt_value *a = cfg->args;
+    int max_epochs = (int)a[bohb ? BOHB_max_epochs : Hyperband_max_epochs].u.i;
+    int factor = (int)a[bohb ? BOHB_factor : Hyperband_factor].u.i;
+    int iterations = (int)a[bohb ? BOHB_hyperband_iterations : Hyperband_hyperband_iterations].u.i;
+    hb_round rounds[64];
+    int n = hb_schedule(max_epochs, factor, rounds, 64);
+    for (int k = 0; k < n; k++) {
+        if (rounds[k].round == 0) fprintf(out, "  bracket %d:", rounds[k].bracket);
+        fprintf(out, "%s %d trial%s x %d epoch%s", rounds[k].round ? " ->" : "", rounds[k].trials,
+                rounds[k].trials == 1 ? "" : "s", rounds[k].epochs, rounds[k].epochs == 1 ? "" : "s");
+        if (k + 1 == n || rounds[k + 1].round == 0) fputc('\n', out);
+    }
+    long trials, trained;
+    hb_totals(max_epochs, factor, iterations, &trials, &trained);
+    fprintf(out, "  %ld trials, %ld epochs in all (promoted trials continue from their parent's weights)\n", trials,
+            trained);
+    if (iterations > 1) fprintf(out, "  the brackets above run %d times\n", iterations);
+    fprintf(out, "  under %s the tuner, not search(epochs), sets each trial's epochs, as in Keras Tuner\n",
+            cfg->tuner->name);
+}
+
+void orc_hyperband_plan(const oracle_config *cfg, FILE *out) { plan(cfg, 0, out); }
+void orc_bohb_plan(const oracle_config *cfg, FILE *out) { plan(cfg, 1, out); }

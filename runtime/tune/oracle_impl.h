@@ -61,6 +61,18 @@ int orc_bohb_init(oracle *o, const oracle_config *cfg, hpt_error *e);     /* Hyp
 int orc_bayes_init(oracle *o, const oracle_config *cfg, hpt_error *e);
 int orc_tpe_init(oracle *o, const oracle_config *cfg, hpt_error *e);
 
+/* Each tuner's part of oracle_print_plan: the lines between the tuner's
+ * and the executions'. */
+void orc_random_plan(const oracle_config *cfg, FILE *out);
+void orc_grid_plan(const oracle_config *cfg, FILE *out);
+void orc_hyperband_plan(const oracle_config *cfg, FILE *out);
+void orc_bohb_plan(const oracle_config *cfg, FILE *out);
+void orc_bayes_plan(const oracle_config *cfg, FILE *out);
+void orc_tpe_plan(const oracle_config *cfg, FILE *out);
+/* The plan of a tuner that runs max_trials trials (argument max_trials_arg)
+ * of search(epochs) epochs, fewer when the space is smaller. */
+void orc_plan_trials(const oracle_config *cfg, int max_trials_arg, FILE *out);
+
 /* The stream of one trial for one purpose: a pure function of (seed, trial, purpose). */
 rng orc_stream(const oracle *o, int trial, int purpose);
 /* An integer argument of the tuner, or dflt when None. */

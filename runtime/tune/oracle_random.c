@@ -57,3 +57,5 @@ int orc_random_init(oracle *o, const oracle_config *cfg, hpt_error *e)
     o->state = s, o->ops = &random_ops;
     return 0;
 }
+
+void orc_random_plan(const oracle_config *cfg, FILE *out) { orc_plan_trials(cfg, RandomSearch_max_trials, out); }

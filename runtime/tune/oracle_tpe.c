@@ -487,3 +487,5 @@ int orc_tpe_init(oracle *o, const oracle_config *cfg, hpt_error *e)
     o->state = s, o->ops = &tpe_ops;
     return 0;
 }
+
+void orc_tpe_plan(const oracle_config *cfg, FILE *out) { orc_plan_trials(cfg, TPE_max_trials, out); }

@@ -8,24 +8,28 @@
  * so a stored search is always a prefix of what the oracle would propose,
  * and replaying it on resume puts the oracle back in the same state.
  *
- * A checkpoint's state blob is a job_state: the training loop's state plus
+ * A checkpoint's state blob is a ckpt_state: the training loop's state plus
  * the objective's best so far, so a resumed trial continues bit for bit.
+ * Training one execution from its checkpoint is runtime/tune/execution.c's
+ * job, the same on every rank; this file decides what trains where and
+ * when, reads where each execution starts, and commits what it produces.
  *
  * Under MPI a trial trains in a slot: one of rank 0's threads, or a slot of
  * another rank, driven by a thread of its own on rank 0 that takes trials as
- * a local thread does, ships each execution with the checkpoint it starts
- * from, and commits the epochs that come back exactly as a local epoch is
- * committed, each before the rank may train the next.  The oracle, the
- * order of take_job and the store are rank 0's alone, so the trial table is
- * the single-process one, and a rank that dies loses only its epoch in
- * flight.  MPI calls are made by every such thread (MPI_THREAD_MULTIPLE),
- * each on its own (rank, tag) pair. */
+ * a local thread does and hands the execution to runtime/tune/cluster.c,
+ * which ships it with the checkpoint it starts from and commits the epochs
+ * that come back through commit_epoch, exactly as a local epoch's,
+ * each before the rank may train the next.  The oracle, the order of
+ * take_job and the store are rank 0's alone, so the trial table is the
+ * single-process one, and a rank that dies loses only its epoch in flight. */
 #include "runtime/tune/tuner.h"
+#include "runtime/json.h"
 #include "runtime/nn/blas.h"
-#include "runtime/tune/checkpoint.h"
+#include "runtime/tune/cluster.h"
 #include "runtime/tune/dist.h"
 #include "runtime/data/folds.h"
 #include "runtime/tune/oracle.h"
+#include "runtime/tune/execution.h"
 #include "runtime/rng.h"
 #include "runtime/data/source.h"
 #include "runtime/store/store.h"
@@ -37,52 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <zlib.h>
-
-typedef struct job {
-    int trial, parent, epochs, initial_epoch, bracket, round;
-    hpt_value *values;
-    int resume;                 /* the store has a row for it already */
-    int epoch_now;              /* epochs done, for the status line */
-    FILE *log;                  /* its lines, while trials train side by side (job_out) */
-    char *log_text;
-    size_t log_len;
-    struct job *next;
-} job;
-
-typedef struct tuner {
-    const ir_program *p;
-    const tune_options *o;
-    store *db;
-    oracle *orc;
-    source_data data;
-    uint32_t *rows;
-    int n_train, n_val;
-    /* search(cv = k): fold f's rows (training, then validation) at
-     * fold_rows + f * data.train.n, its counts in fold_n_train/fold_n_val. */
-    int folds;
-    uint32_t *fold_rows;
-    int *fold_n_train, *fold_n_val;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    job *queue;                 /* resumed trials, run first */
-    job **active;               /* the trial each slot trains, or NULL (n_slots entries) */
-    int n_slots;
-    int running, failed_in_row, oracle_done, stop;
-    long planned, done, completed;
-    char data_fingerprint[160], data_source[700];
-    char objective[64];
-    int maximize;
-    double best_score;
-    int best_trial;
-    int executions, max_retries, max_failed_in_row;
-    int runs;                   /* trainings per trial: executions x folds */
-    uint64_t seed;
-    hpt_error error;
-    int has_error;
-    double started;
-} tuner;
 
 static double wall(void)
 {
@@ -109,32 +67,20 @@ char *tune_values_json(const ir_program *p, const hpt_value *values)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return NULL;
-    fputc('{', f);
-    int first = 1;
+    json_writer w;
+    json_init(&w, f, 0);
+    json_open(&w, '{');
     for (int k = 0; k < p->n_hps; k++) {
-        hpt_value v = values[k];
-        if (v.type == V_NONE) continue;
-        fputs(first ? "" : ", ", f);
-        value_fprint(f, value_string(p->hps[k].name));     /* strings are formatted as JSON spells them */
-        fputs(": ", f);
-        if (v.type == V_BOOL) fputs(v.u.b ? "true" : "false", f);
-        else if (v.type == V_FLOAT && !isfinite(v.u.f)) fputs("null", f);
-        else value_fprint(f, v);
-        first = 0;
+        if (values[k].type == V_NONE) continue;
+        json_key(&w, p->hps[k].name);
+        json_value(&w, values[k]);
     }
-    fputc('}', f);
+    json_close(&w);
     if (fclose(f)) {
         free(text);
         return NULL;
     }
     return text;
-}
-
-static int better(const tuner *T, double a, double b)
-{
-    if (isnan(b)) return !isnan(a);
-    if (isnan(a)) return 0;
-    return T->maximize ? a > b : a < b;
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -180,41 +126,8 @@ static void job_flush(tuner *T, job *j)
     j->log_text = NULL, j->log_len = 0;
 }
 
-/* ---- one trial ---------------------------------------------------------- */
 
-/* Where an execution starts, as read from the store on rank 0: a resumed one
- * from its last checkpoint (weights, optimizer, state, at epoch `epoch`) and
- * best weights, a Hyperband promotion from its parent's best weights (in w),
- * anything else from scratch (all empty).  On another rank the same blobs
- * arrive in a job message.  Blobs are checked against the model once it is
- * expanded (runtime/tune/checkpoint.h). */
-typedef struct exec_start {
-    store_blob w, opt, state, best;
-    int resume, from_parent, epoch;
-} exec_start;
-
-/* How an execution ends (train_execution, run_execution). */
-enum {
-    EXEC_DONE = 0,              /* ran (or had already run) to its end */
-    EXEC_STOPPED = 1,           /* stopped by ^C or a search-wide error: resumable */
-    EXEC_FAILED = -1,           /* failed; the reason says why */
-    EXEC_DAMAGED = -2,          /* its checkpoint is damaged: train it again from its start */
-};
-
-/* Where an epoch goes once trained: rank 0 commits it to the store
- * (commit_epoch); another rank sends it to rank 0 (send_epoch).  Returns
- * non-zero to stop training after this epoch. */
-typedef int (*commit_fn)(void *user, job *j, const store_epoch_row *row, store_blob weights,
-                         store_blob optimizer, store_blob state, int improved);
-
-typedef struct epoch_ctx {
-    tuner *T;
-    job *j;
-    int execution;
-    ckpt_state *js;
-    commit_fn commit;
-    void *user;
-} epoch_ctx;
+/* ---- one execution, on rank 0 -------------------------------------------- */
 
 /* Commit one epoch and its checkpoint (one transaction) and print it. */
 static int commit_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
@@ -237,22 +150,6 @@ static int commit_epoch(void *user, job *j, const store_epoch_row *row, store_bl
     int stop = T->stop || (T->o->interrupted && *T->o->interrupted);
     pthread_mutex_unlock(&T->mu);
     return stop;
-}
-
-static int on_epoch(void *user, const train_epoch *m, trial *t, const train_state *s)
-{
-    epoch_ctx *c = user;
-    double value = train_metric(m, c->T->objective);
-    int improved = better(c->T, value, c->js->objective_best) || c->js->objective_best_epoch < 0;
-    if (improved) c->js->objective_best = value, c->js->objective_best_epoch = m->epoch;
-    c->js->train = *s;
-    size_t nw, no;
-    float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
-    store_blob weights = { w, nw * sizeof(float) }, optimizer = { opt, no * sizeof(float) };
-    store_blob state = { c->js, sizeof *c->js };
-    store_epoch_row row = { c->j->trial, c->execution, m->epoch, m->loss, m->accuracy,
-                            m->has_val ? m->val_loss : NAN, m->has_val ? m->val_accuracy : NAN, m->seconds };
-    return c->commit(c->user, c->j, &row, weights, optimizer, state, improved);
 }
 
 /* Read where an execution starts (rank 0); free with free_start, whatever
@@ -295,242 +192,12 @@ static int load_start(tuner *T, const job *j, int execution, exec_start *st, cha
     return rc;
 }
 
-/* Put the checkpoint st holds into the expanded trial and js, after checking
- * it fits (see exec_start).  Returns EXEC_DONE, or EXEC_DAMAGED / EXEC_FAILED
- * with the reason. */
-static int apply_start(const job *j, const exec_start *st, trial *t, float *best, ckpt_state *js, char *reason,
-                       size_t reason_len)
-{
-    size_t nw, no;
-    float *w = trial_weights(t, &nw), *opt = trial_optimizer_state(t, &no);
-    ckpt_model m = { nw, no, j->initial_epoch, j->epochs, trial_estimator(t, NULL) != NULL };
-    hpt_error e;
-    if (st->resume) {
-        if (ckpt_check_last(&m, st->epoch, st->w, st->opt, st->state, st->best, js, &e)) {
-            snprintf(reason, reason_len, "trial %d's checkpoint of epoch %d is damaged: %.900s", j->trial, st->epoch + 1,
-                     e.message);
-            return EXEC_DAMAGED;
-        }
-        /* Sizes are checked; an estimator's blobs are empty (and may be NULL). */
-        if (st->w.size) memcpy(w, st->w.data, st->w.size);
-        if (st->opt.size) memcpy(opt, st->opt.data, st->opt.size);
-        if (st->best.size) memcpy(best, st->best.data, st->best.size);
-    } else if (st->from_parent) {
-        if (ckpt_check_weights(nw, st->w, &e)) {
-            snprintf(reason, reason_len, "trial %d continues trial %d, whose best checkpoint does not fit its model: %.880s",
-                     j->trial, j->parent, e.message);
-            return EXEC_FAILED;
-        }
-        if (st->w.size) memcpy(w, st->w.data, st->w.size);
-    }
-    return EXEC_DONE;
-}
-
 static void free_start(exec_start *st)
 {
     free((void *)st->w.data), free((void *)st->opt.data), free((void *)st->state.data), free((void *)st->best.data);
 }
 
-/* Train one execution from st, handing each epoch to commit.  Returns
- * EXEC_DONE, EXEC_STOPPED (by commit), or EXEC_FAILED / EXEC_DAMAGED with
- * the reason set.  The same code trains on every rank. */
-static int train_execution(tuner *T, job *j, int execution, int retry, const exec_start *st, commit_fn commit,
-                           void *user, char *reason, size_t reason_len)
-{
-    const ir_program *p = T->p;
-    uint64_t seed = rng_key(rng_key(T->seed, (uint64_t)j->trial), (uint64_t)(execution + 1000 * retry));
-    hpt_error e;
-    ir_assignment as = { j->values, p->n_hps };
-    hpt_value batch_v;
-    arena scratch = { 0 };
-    char why[200];
-    int batch = 32;
-    if (ir_eval(p, p->search.args[search_batch_size], &as, &scratch, &batch_v, why, sizeof why) == 0) batch = (int)batch_v.u.i;
-    arena_free(&scratch);
-    trial *t = trial_expand(p, j->values, batch, seed, &e);
-    if (!t) {
-        snprintf(reason, reason_len, "%s", e.message);
-        return EXEC_FAILED;
-    }
-    float *best = NULL;
-    int rc = EXEC_FAILED;
-    if (T->o->jit && trial_set_backend(t, 1, &e)) {
-        snprintf(reason, reason_len, "%s", e.message);
-        goto out;
-    }
-    if (trial_input_size(t) != T->data.train.sample_size) {
-        snprintf(reason, reason_len, "the model's input has %zu values per sample, but %s has %zu",
-                 trial_input_size(t), T->data.train.source, T->data.train.sample_size);
-        goto out;
-    }
-    /* Labels the output layer cannot produce would make every loss NaN. */
-    if (source_check_classes(&T->data, trial_output_size(t), &e)) {
-        snprintf(reason, reason_len, "%s", e.message);
-        goto out;
-    }
-    const hpt_value *sa = trial_search_args(t);
-    train_config cfg = { .epochs = j->epochs, .batch = batch, .shuffle = sa[search_shuffle].u.b, .seed = seed };
-    train_early_stopping(sa, &cfg);
-    ckpt_state js = { .objective_best = NAN, .objective_best_epoch = -1 };
-    train_state_init(&js.train, &cfg);
-    js.train.epochs_done = j->initial_epoch;
-
-    size_t nw;
-    trial_weights(t, &nw);
-    if (!(best = malloc(sizeof(float) * (nw + 1)))) {
-        snprintf(reason, reason_len, "out of memory for trial %d's best weights", j->trial);
-        goto out;
-    }
-    if ((rc = apply_start(j, st, t, best, &js, reason, reason_len)) != EXEC_DONE) goto out;
-
-    train_data td = { .set = &T->data.train, .train_rows = T->rows, .n_train = T->n_train, .val_set = &T->data.train,
-                      .val_rows = T->rows + T->n_train, .n_val = T->n_val, .scale = source_scale(p, j->values) };
-    if (T->folds) {
-        int f = execution % T->folds;
-        td.train_rows = T->fold_rows + (size_t)f * (size_t)T->data.train.n;
-        td.n_train = T->fold_n_train[f];
-        td.val_rows = td.train_rows + td.n_train;
-        td.n_val = T->fold_n_val[f];
-    } else if (T->data.validation.n > 0) {
-        td.val_set = &T->data.validation;
-        td.val_rows = T->rows + T->data.train.n;
-        td.n_val = T->data.validation.n;
-    }
-    epoch_ctx c = { T, j, execution, &js, commit, user };
-    if (train_fit(t, &td, &cfg, &js.train, best, on_epoch, NULL, &c, &e)) {
-        snprintf(reason, reason_len, "%s", e.message);
-        rc = EXEC_FAILED;
-    } else {
-        if (js.train.stopped == 1) snprintf(reason, reason_len, "%s", js.train.reason);
-        rc = js.train.epochs_done < cfg.epochs && !js.train.stopped ? EXEC_STOPPED : EXEC_DONE;
-    }
-out:
-    free(best);
-    trial_free(t);
-    return rc;
-}
-
-/* ---- ranks (docs/distributed.md) ---------------------------------------- */
-
-/* Message kinds: rank 0 sends JOB (one execution) and STOP to a slot; the
- * slot answers each trained epoch with EPOCH, which rank 0 commits and
- * answers with ACK (stop or go on), and each execution with END. */
-enum { MSG_JOB = 1, MSG_STOP, MSG_EPOCH, MSG_ACK, MSG_END };
-#define SLOT_TAG 100    /* a rank's slot k talks to rank 0 under tag SLOT_TAG + k */
-
-typedef struct wire {
-    int kind;
-    int trial, parent, epochs, initial_epoch, execution, retry;    /* JOB */
-    int resume, from_parent, checkpoint_epoch;                      /* JOB: exec_start's */
-    store_epoch_row row;                                            /* EPOCH */
-    int improved;                                                   /* EPOCH */
-    int stop;                                                       /* ACK */
-    int rc;                                                         /* END */
-    char reason[sizeof(hpt_error)];                                 /* END */
-} wire;
-
-/* What each rank reports after loading the data, for rank 0 to check. */
-typedef struct checkin {
-    int ok, jobs, n_train, n_val;
-    uint32_t data_crc;
-    char source[256];
-    char message[sizeof(hpt_error)];
-} checkin;
-
-/* A place a trial trains: one of rank 0's threads (rank 0), or one slot of
- * another rank, driven by a thread on rank 0 (and served by one there). */
-typedef struct slot {
-    tuner *T;
-    int index;                  /* in T->active */
-    int rank, tag;
-    dist_buf bufs[DIST_MAX_BLOBS];
-} slot;
-
-/* Hyperparameter values as bytes: the hpt_values themselves, with a string
- * replaced by its index among the hyperparameter's values (its pointer means
- * nothing on another rank; the index does, as every rank compiled the same
- * spec). */
-static int pack_values(const ir_program *p, const hpt_value *values, hpt_value *out)
-{
-    for (int k = 0; k < p->n_hps; k++) {
-        out[k] = values[k];
-        if (values[k].type == V_LIST || values[k].type == V_OBJECT) return -1;
-        if (values[k].type != V_STRING) continue;
-        const ir_hp *h = &p->hps[k];
-        out[k].u.i = -1;
-        for (int v = 0; v < h->n_values; v++)
-            if (h->values[v].type == V_STRING && !strcmp(h->values[v].u.s, values[k].u.s)) out[k].u.i = v;
-        if (out[k].u.i < 0) return -1;
-    }
-    return 0;
-}
-
-static int unpack_values(const ir_program *p, const dist_buf *b, hpt_value *out)
-{
-    if (b->size != sizeof *out * (size_t)p->n_hps) return -1;
-    if (p->n_hps) memcpy(out, b->data, b->size);
-    for (int k = 0; k < p->n_hps; k++) {
-        if (out[k].type != V_STRING) continue;
-        int64_t v = out[k].u.i;
-        if (v < 0 || v >= p->hps[k].n_values) return -1;
-        out[k].u.s = p->hps[k].values[v].u.s;
-    }
-    return 0;
-}
-
-/* Rank 0: train one execution on another rank's slot, committing the epochs
- * it sends back.  Returns as train_execution; a broken link stops the search
- * with an error (the trial stays resumable). */
-static int remote_execution(slot *s, job *j, int execution, int retry, const exec_start *st, char *reason,
-                            size_t reason_len)
-{
-    tuner *T = s->T;
-    dist *d = T->o->dist;
-    hpt_error e;
-    hpt_value *packed = malloc(sizeof *packed * ((size_t)T->p->n_hps + 1));
-    if (!packed || pack_values(T->p, j->values, packed)) {
-        free(packed);
-        snprintf(reason, reason_len, "cannot send trial %d's hyperparameters to rank %d", j->trial, s->rank);
-        return -1;
-    }
-    wire w = { .kind = MSG_JOB, .trial = j->trial, .parent = j->parent, .epochs = j->epochs,
-               .initial_epoch = j->initial_epoch, .execution = execution, .retry = retry, .resume = st->resume,
-               .from_parent = st->from_parent, .checkpoint_epoch = st->epoch };
-    store_blob blobs[5] = { { packed, sizeof *packed * (size_t)T->p->n_hps }, st->w, st->opt, st->state, st->best };
-    int rc = dist_send(d, s->rank, s->tag, &w, sizeof w, blobs, 5, &e);
-    free(packed);
-    while (rc == 0) {
-        wire m;
-        if ((rc = dist_recv(d, s->rank, s->tag, &m, sizeof m, s->bufs, 3, &e))) break;
-        if (m.kind == MSG_END) {
-            m.reason[sizeof m.reason - 1] = 0;
-            snprintf(reason, reason_len, "%s", m.reason);
-            if (m.rc != 1) return m.rc;
-            pthread_mutex_lock(&T->mu);
-            if (!T->stop && !(T->o->interrupted && *T->o->interrupted)) {
-                /* The rank stopped on its own (a signal): stop too, resumably. */
-                hpt_fail(&T->error, "rank %d was interrupted during trial %d; run the same command again to resume",
-                         s->rank, j->trial);
-                T->has_error = 1, T->stop = 1;
-            }
-            pthread_mutex_unlock(&T->mu);
-            return 1;
-        }
-        if (m.kind != MSG_EPOCH || m.row.trial != j->trial) {
-            rc = hpt_fail(&e, "rank %d sent an unexpected message (kind %d) during trial %d", s->rank, m.kind, j->trial);
-            break;
-        }
-        store_blob bw = { s->bufs[0].data, s->bufs[0].size }, bo = { s->bufs[1].data, s->bufs[1].size };
-        store_blob bs = { s->bufs[2].data, s->bufs[2].size };
-        wire ack = { .kind = MSG_ACK, .stop = commit_epoch(T, j, &m.row, bw, bo, bs, m.improved) };
-        rc = dist_send(d, s->rank, s->tag, &ack, sizeof ack, NULL, 0, &e);
-    }
-    pthread_mutex_lock(&T->mu);
-    if (!T->has_error) T->error = e, T->has_error = 1;
-    T->stop = 1;
-    pthread_mutex_unlock(&T->mu);
-    return 1;
-}
+/* ---- the search ---------------------------------------------------------- */
 
 /* Rank 0 or local: train one execution where the slot says. */
 static int run_execution(slot *s, job *j, int execution, int retry, char *reason, size_t reason_len)
@@ -538,8 +205,8 @@ static int run_execution(slot *s, job *j, int execution, int retry, char *reason
     exec_start st;
     int rc = load_start(s->T, j, execution, &st, reason, reason_len);
     if (rc == EXEC_DONE)
-        rc = s->rank == 0 ? train_execution(s->T, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len)
-                          : remote_execution(s, j, execution, retry, &st, reason, reason_len);
+        rc = s->rank == 0 ? tuner_train_execution(s->T, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len)
+                          : cluster_execution(s, j, execution, retry, &st, commit_epoch, s->T, reason, reason_len);
     free_start(&st);
     return rc;
 }
@@ -596,7 +263,7 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
         double best = tune_execution_best(rows, n, x, T->objective, T->maximize, &at);
         if (isnan(best)) continue;
         sum += best, counted++;
-        if (better(T, best, best_any)) best_any = best, *best_epoch = at;
+        if (tuner_better(T, best, best_any)) best_any = best, *best_epoch = at;
     }
     free(rows);
     return counted ? sum / counted : NAN;
@@ -686,7 +353,7 @@ static void run_job(slot *s, job *j)
     }
     T->done++;
     T->completed += ok;
-    if (ok && better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
+    if (ok && tuner_better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
     /* Prune as the search goes, so the store holds only the checkpoints a
      * promotion or the best model may still need, however many trials run. */
     if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
@@ -851,7 +518,7 @@ static int replay(tuner *T, hpt_error *e)
             oracle_report(T->orc, rows[k].id, rows[k].score, failed);
             T->done++;
             T->completed += !failed;
-            if (!failed && better(T, rows[k].score, T->best_score)) T->best_score = rows[k].score, T->best_trial = rows[k].id;
+            if (!failed && tuner_better(T, rows[k].score, T->best_score)) T->best_score = rows[k].score, T->best_trial = rows[k].id;
         }
     }
     if (rc == 0) T->failed_in_row = failures_in_row(rows, n);
@@ -866,21 +533,9 @@ static void print_summary(tuner *T)
     hpt_error e;
     if (store_load_trials(T->db, &rows, &n, &e)) return;
     FILE *out = T->o->out;
-    int *order = malloc(sizeof *order * (size_t)(n ? n : 1));
-    int m = 0;
-    for (int k = 0; order && k < n; k++)
-        if (!strcmp(rows[k].status, "completed")) order[m++] = k;
-    /* Best first; ties by trial id, so the listing is stable. */
-    for (int a = 1; a < m; a++)
-        for (int b = a; b > 0; b--) {
-            const store_trial *x = &rows[order[b]], *y = &rows[order[b - 1]];
-            if (!better(T, x->score, y->score)) break;
-            int tmp = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = tmp;
-        }
-    int failed = 0;
-    for (int k = 0; k < n; k++) failed += !strcmp(rows[k].status, "failed");
+    int m, completed = 0, failed = 0;
+    int *order = store_rank_trials(rows, n, T->maximize, &m);
+    for (int k = 0; k < n; k++) completed += !strcmp(rows[k].status, "completed"), failed += !strcmp(rows[k].status, "failed");
     char path[1100];
     tune_project_path(T->p, path, sizeof path);
     fprintf(out, "\nResults summary\nResults in %s\nShowing %d best trials\nObjective(name=\"%s\", direction=\"%s\")\n",
@@ -890,7 +545,7 @@ static void print_summary(tuner *T)
         fprintf(out, "\nTrial %04d summary\nHyperparameters: %s\nScore: %.4f (best epoch %d)\n", r->id, r->hps_json,
                 r->score, r->best_epoch + 1);
     }
-    fprintf(out, "\n%d trials: %d completed, %d failed; %.0f s\n", n, m, failed, wall() - T->started);
+    fprintf(out, "\n%d trials: %d completed, %d failed; %.0f s\n", n, completed, failed, wall() - T->started);
     /* What to do with it: the commands that read this store. */
     static const char *const next[3][2] = { { "best %s", "the best trial's hyperparameters" },
                                             { "report %s -o report.html", "every trial, plotted" },
@@ -914,6 +569,17 @@ static void record_git(store *db, const char *file)
     hpt_error e;
     if (!strcmp(file, "<stdin>") || vcs_describe(file, &v, &e) != 1) return;
     if (!store_meta_set(db, "git_commit", v.commit, &e)) store_meta_set(db, "git_modified", vcs_state_name(v.state), &e);
+}
+
+/* The data's fingerprint, recorded with the store and every trial: a resume
+ * on other rows (another file, HPT_DATA, --limit) is refused, as its trials
+ * would not compare with the stored ones. */
+static void fingerprint(tuner *T)
+{
+    snprintf(T->data_fingerprint, sizeof T->data_fingerprint, "crc32 %08x, %d+%d rows of %zu values",
+             tuner_data_crc(T), T->n_train, T->n_val + T->data.validation.n, T->data.train.sample_size);
+    snprintf(T->data_source, sizeof T->data_source, "%d training and %d validation rows from %.600s",
+             T->n_train, T->n_val + T->data.validation.n, T->data.train.source);
 }
 
 /* search(cv = k | StratifiedKFold(...)): every trial trains once per fold
@@ -959,7 +625,7 @@ static int setup_folds(tuner *T, arena *scratch, hpt_error *e)
 
 /* What every rank derives from the spec alone: the tuner's arguments (into
  * targs), the data and its rows.  The same on every rank, as the spec is. */
-static int setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
+static int tuner_setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
 {
     const ir_program *p = T->p;
     const tune_options *o = T->o;
@@ -991,135 +657,10 @@ static int setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
     return 0;
 }
 
-static int clamp_jobs(int jobs) { return jobs < 1 ? 1 : jobs > 64 ? 64 : jobs; }
-
-/* CRC-32 of the samples and labels a search trains and validates on. */
-static uint32_t data_crc(const tuner *T)
-{
-    const data_set *sets[2] = { &T->data.train, &T->data.validation };
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (int k = 0; k < 2; k++) {
-        const data_set *d = sets[k];
-        size_t n = (size_t)d->n * d->sample_size;
-        const unsigned char *x = d->u8 ? d->u8 : (const unsigned char *)d->f32;
-        size_t bytes = d->u8 ? n : n * sizeof(float);
-        for (size_t off = 0; x && off < bytes; off += 1u << 30)
-            crc = crc32(crc, x + off, (uInt)(bytes - off < (1u << 30) ? bytes - off : (1u << 30)));
-        if (d->labels) crc = crc32(crc, (const unsigned char *)d->labels, (uInt)((size_t)d->n * sizeof *d->labels));
-    }
-    return (uint32_t)crc;
-}
-
-/* The data's fingerprint, recorded with the store and every trial: a resume
- * on other rows (another file, HPT_DATA, --limit) is refused, as its trials
- * would not compare with the stored ones. */
-static void fingerprint(tuner *T)
-{
-    snprintf(T->data_fingerprint, sizeof T->data_fingerprint, "crc32 %08x, %d+%d rows of %zu values",
-             data_crc(T), T->n_train, T->n_val + T->data.validation.n, T->data.train.sample_size);
-    snprintf(T->data_source, sizeof T->data_source, "%d training and %d validation rows from %.600s",
-             T->n_train, T->n_val + T->data.validation.n, T->data.train.source);
-}
-
-/* Every rank: report setup's outcome (setup_rc, and the cause in *e) to rank
- * 0, which checks that all ranks started and loaded the same data, and hear
- * its verdict.  Rank 0's `all` receives the reports (dist_size entries).
- * Returns -1 when any rank failed: on rank 0 e names the rank and the cause;
- * elsewhere e->message is "" (rank 0 reports). */
-static int check_in(tuner *T, int setup_rc, checkin *all, hpt_error *e)
-{
-    dist *d = T->o->dist;
-    int rank = dist_rank(d), size = dist_size(d), verdict = 0;
-    checkin mine = { .ok = setup_rc == 0, .jobs = clamp_jobs(T->o->jobs) };
-    char host[64] = "?";
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = 0;
-    if (mine.ok) {
-        mine.data_crc = data_crc(T), mine.n_train = T->n_train, mine.n_val = T->n_val;
-        snprintf(mine.source, sizeof mine.source, "%.180s on %s", T->data.train.source, host);
-    } else {
-        snprintf(mine.message, sizeof mine.message, "on %s: %.940s", host, e->message);
-    }
-    hpt_error ce;
-    if (dist_gather(d, &mine, sizeof mine, all, &ce)) {
-        *e = ce;
-        return -1;
-    }
-    if (rank == 0) {
-        for (int r = 0; r < size && !verdict; r++) {
-            if (!all[r].ok) {
-                verdict = 1;
-                if (r > 0) hpt_fail(e, "rank %d of %d cannot start %s", r, size, all[r].message);
-            } else if (all[r].data_crc != all[0].data_crc || all[r].n_train != all[0].n_train ||
-                       all[r].n_val != all[0].n_val) {
-                verdict = 1;
-                hpt_fail(e, "rank %d loaded other data (%s: %d training rows, %d validation rows, CRC %08x) than "
-                            "rank 0 (%s: %d, %d, CRC %08x); every rank must read the same files",
-                         r, all[r].source, all[r].n_train, all[r].n_val, all[r].data_crc, all[0].source,
-                         all[0].n_train, all[0].n_val, all[0].data_crc);
-            }
-        }
-    }
-    if (dist_bcast_int(d, &verdict, &ce)) {
-        *e = ce;
-        return -1;
-    }
-    if (verdict && rank != 0) e->message[0] = 0;
-    return verdict ? -1 : 0;
-}
-
-/* Another rank: send an epoch to rank 0 and wait until it is committed. */
-static int send_epoch(void *user, job *j, const store_epoch_row *row, store_blob weights, store_blob optimizer,
-                      store_blob state, int improved)
-{
-    slot *s = user;
-    tuner *T = s->T;
-    hpt_error e;
-    wire m = { .kind = MSG_EPOCH, .row = *row, .improved = improved }, ack = { 0 };
-    store_blob blobs[3] = { weights, optimizer, state };
-    if (dist_send(T->o->dist, 0, s->tag, &m, sizeof m, blobs, 3, &e) ||
-        dist_recv(T->o->dist, 0, s->tag, &ack, sizeof ack, NULL, 0, &e)) {
-        pthread_mutex_lock(&T->mu);
-        if (!T->has_error) T->error = e, T->has_error = 1;
-        pthread_mutex_unlock(&T->mu);
-        return 1;
-    }
-    return ack.stop || (T->o->interrupted && *T->o->interrupted);
-}
-
-/* Another rank: one slot, training the executions rank 0 sends until STOP. */
-static void *serve(void *arg)
-{
-    slot *s = arg;
-    tuner *T = s->T;
-    dist *d = T->o->dist;
-    blas_flush_denormals();
-    hpt_value *values = malloc(sizeof *values * ((size_t)T->p->n_hps + 1));
-    hpt_error e;
-    for (;;) {
-        wire w;
-        if (dist_recv(d, 0, s->tag, &w, sizeof w, s->bufs, 5, &e)) break;
-        if (w.kind == MSG_STOP) break;
-        wire end = { .kind = MSG_END, .rc = -1 };
-        job j = { .trial = w.trial, .parent = w.parent, .epochs = w.epochs, .initial_epoch = w.initial_epoch,
-                  .values = values };
-        if (w.kind != MSG_JOB || !values || unpack_values(T->p, &s->bufs[0], values)) {
-            snprintf(end.reason, sizeof end.reason, "rank %d could not read the job for trial %d", dist_rank(d), w.trial);
-        } else {
-            exec_start st = { { s->bufs[1].data, s->bufs[1].size }, { s->bufs[2].data, s->bufs[2].size },
-                              { s->bufs[3].data, s->bufs[3].size }, { s->bufs[4].data, s->bufs[4].size },
-                              w.resume, w.from_parent, w.checkpoint_epoch };
-            end.rc = train_execution(T, &j, w.execution, w.retry, &st, send_epoch, s, end.reason, sizeof end.reason);
-        }
-        if (dist_send(d, 0, s->tag, &end, sizeof end, NULL, 0, &e)) break;
-    }
-    free(values);
-    return NULL;
-}
 
 static void tuner_init(tuner *T, const ir_program *p, const tune_options *o)
 {
-    *T = (tuner){ .p = p, .o = o, .best_score = NAN, .best_trial = -1, .started = wall() };
+    *T = (tuner){ .p = p, .o = o, .best_score = NAN, .best_trial = -1 };
     pthread_mutex_init(&T->mu, NULL);
     pthread_cond_init(&T->cv, NULL);
 }
@@ -1127,7 +668,6 @@ static void tuner_init(tuner *T, const ir_program *p, const tune_options *o)
 /* Everything a tuner owns, on any rank (what a rank never opened is NULL). */
 static void tuner_free(tuner *T)
 {
-    for (job *j = T->queue, *next; j; j = next) next = j->next, free_job(j);
     oracle_free(T->orc);
     store_close(T->db);
     source_free(&T->data);
@@ -1137,21 +677,22 @@ static void tuner_free(tuner *T)
     pthread_cond_destroy(&T->cv);
 }
 
+
 int tune_worker(const ir_program *p, const tune_options *o, hpt_error *e)
 {
     tuner T;
     tuner_init(&T, p, o);
     hpt_value targs[32];
     arena scratch = { 0 };
-    int rc = check_in(&T, setup(&T, &scratch, targs, e), NULL, e);
-    int jobs = clamp_jobs(o->jobs), started = 0;
+    int rc = cluster_check_in(&T, tuner_setup(&T, &scratch, targs, e), NULL, e);
+    int jobs = tuner_clamp_jobs(o->jobs), started = 0;
     slot slots[64];
     pthread_t threads[64];
     if (rc == 0) {
         blas_set_threads(1);
         for (int k = 0; k < jobs; k++) {
-            slots[k] = (slot){ .T = &T, .rank = dist_rank(o->dist), .tag = SLOT_TAG + k };
-            if (pthread_create(&threads[k], NULL, serve, &slots[k]) == 0) started++;
+            slots[k] = (slot){ .T = &T, .rank = dist_rank(o->dist), .tag = CLUSTER_SLOT_TAG + k };
+            if (pthread_create(&threads[k], NULL, cluster_serve, &slots[k]) == 0) started++;
         }
         for (int k = 0; k < started; k++) pthread_join(threads[k], NULL);
         for (int k = 0; k < started; k++)
@@ -1167,14 +708,15 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
 {
     tuner T;
     tuner_init(&T, p, o);
+    T.started = wall();
     hpt_value targs[32];
     arena scratch = { 0 };
     char why[200], path[1100];
-    int rc = -1, jobs = clamp_jobs(o->jobs), n_slots = 0, n_remote = 0;
+    int rc = -1, jobs = tuner_clamp_jobs(o->jobs), n_slots = 0, n_remote = 0;
     slot *slots = NULL;
     pthread_t *threads = NULL;
-    checkin *ranks = NULL;
-    int ready = setup(&T, &scratch, targs, e);
+    cluster_checkin *ranks = NULL;
+    int ready = tuner_setup(&T, &scratch, targs, e);
     if (o->dist) {
         /* Every rank reports before anyone goes on, so a failure anywhere ends all ranks. */
         ranks = calloc((size_t)dist_size(o->dist), sizeof *ranks);
@@ -1182,7 +724,7 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
             hpt_fail(e, "out of memory");
             goto out;
         }
-        if (check_in(&T, ready, ranks, e)) goto out;
+        if (cluster_check_in(&T, ready, ranks, e)) goto out;
         for (int r = 1; r < dist_size(o->dist); r++) n_remote += ranks[r].jobs;
     } else if (ready) {
         goto out;
@@ -1197,7 +739,7 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     for (int k = 0; k < jobs; k++) slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = 0 }, n_slots++;
     for (int r = 1; o->dist && r < dist_size(o->dist); r++)
         for (int k = 0; k < ranks[r].jobs; k++)
-            slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = r, .tag = SLOT_TAG + k }, n_slots++;
+            slots[n_slots] = (slot){ .T = &T, .index = n_slots, .rank = r, .tag = CLUSTER_SLOT_TAG + k }, n_slots++;
     if (!(T.active = calloc((size_t)n_slots, sizeof *T.active))) {
         hpt_fail(e, "out of memory");
         goto out;
@@ -1266,16 +808,12 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     rc = 0;
 out:
     /* Release the other ranks' slots, which wait for a job or this. */
-    for (int k = 0; k < n_slots; k++) {
-        hpt_error se;
-        wire stop = { .kind = MSG_STOP };
-        if (slots[k].rank > 0) dist_send(o->dist, slots[k].rank, slots[k].tag, &stop, sizeof stop, NULL, 0, &se);
-        for (int b = 0; b < DIST_MAX_BLOBS; b++) dist_buf_free(&slots[k].bufs[b]);
-    }
+    for (int k = 0; k < n_slots; k++) cluster_release(&slots[k]);
     free(slots);
     free(threads);
     free(ranks);
     free(T.active);
+    for (job *j = T.queue, *next; j; j = next) next = j->next, free_job(j);
     tuner_free(&T);
     arena_free(&scratch);
     return rc;

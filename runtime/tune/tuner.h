@@ -15,24 +15,11 @@
  * handed and sends every epoch back for rank 0 to commit. */
 #ifndef HPTC_TUNER_H
 #define HPTC_TUNER_H
-#include <signal.h>
 #include <stdio.h>
 #include "compiler/ir.h"
 #include "runtime/err.h"
 #include "runtime/store/store.h"
-
-typedef struct tune_options {
-    int jobs;                   /* parallel trials (>= 1) */
-    int overwrite;              /* start the project afresh */
-    int limit;                  /* train on the first N rows only (0: all) */
-    int live;                   /* redraw a status line (a terminal) */
-    FILE *out;                  /* progress and the final summary */
-    volatile sig_atomic_t *interrupted;     /* set by SIGINT: stop after the epoch in flight */
-    int jit;                    /* train on the JIT backend (trial_set_backend) */
-    const char *backend;        /* recorded in the store */
-    const char *version;
-    struct dist *dist;          /* the MPI world (runtime/tune/dist.h), or NULL: one process */
-} tune_options;
+#include "runtime/tune/options.h"
 
 /* Run or resume the search.  Returns 0 when the search is complete, 1 when it
  * was interrupted (resumable), -1 with e filled on an error that stops it

@@ -184,6 +184,45 @@ check "space on nas.hpt: a continuous learning rate makes it infinite" "grep -q 
 check "space on nas.hpt: units_2 only when num_layers > 2" "grep -q 'units_2 .*; only when num_layers > 2$' $tmp/nas.out"
 run cnn space examples/fashion_cnn.hpt
 check "space on fashion_cnn.hpt: 2 x 2 x 4 x 2 = 32 configurations" "grep -q '^size: 32 configurations$' $tmp/cnn.out"
+# Each tuner's plan (its oracle prints it), byte for byte: BOHB from its own
+# arguments, repeated brackets, executions per trial, a grid cut by
+# max_trials, a space smaller than max_trials.
+# plan NAME EXAMPLE SED: hptc space on EXAMPLE edited by SED, from the tuner line on.
+plan() { sed "$3" "examples/$2" > "$tmp/$1.hpt"; run "$1" space "$tmp/$1.hpt"; sed -n '/^tuner /,$p' "$tmp/$1.out" > "$tmp/$1.plan"; }
+plan bohbplan bohb.hpt 's/tuner = BOHB(/tuner = BOHB(hyperband_iterations = 2, executions_per_trial = 3, /'
+cat > "$tmp/bohbplan.want" <<'PLAN'
+tuner BOHB, objective val_accuracy
+  bracket 2: 9 trials x 1 epoch -> 3 trials x 3 epochs -> 1 trial x 9 epochs
+  bracket 1: 5 trials x 3 epochs -> 2 trials x 9 epochs
+  bracket 0: 3 trials x 9 epochs
+  46 trials, 150 epochs in all (promoted trials continue from their parent's weights)
+  the brackets above run 2 times
+  under BOHB the tuner, not search(epochs), sets each trial's epochs, as in Keras Tuner
+  each trial trains 3 times; its score is the mean
+PLAN
+check "space: BOHB's plan, 2 iterations of its brackets, 3 executions per trial" "cmp -s $tmp/bohbplan.plan $tmp/bohbplan.want"
+plan hbplan fashion_mlp.hpt 's/max_epochs = 10, factor = 3,/max_epochs = 27, factor = 2, hyperband_iterations = 3,/'
+cat > "$tmp/hbplan.want" <<'PLAN'
+tuner Hyperband, objective val_accuracy
+  bracket 4: 20 trials x 2 epochs -> 10 trials x 4 epochs -> 5 trials x 7 epochs -> 3 trials x 14 epochs -> 2 trials x 27 epochs
+  bracket 3: 12 trials x 4 epochs -> 6 trials x 7 epochs -> 3 trials x 14 epochs -> 2 trials x 27 epochs
+  bracket 2: 8 trials x 7 epochs -> 4 trials x 14 epochs -> 2 trials x 27 epochs
+  bracket 1: 6 trials x 14 epochs -> 3 trials x 27 epochs
+  bracket 0: 6 trials x 27 epochs
+  276 trials, 1890 epochs in all (promoted trials continue from their parent's weights)
+  the brackets above run 3 times
+  under Hyperband the tuner, not search(epochs), sets each trial's epochs, as in Keras Tuner
+PLAN
+check "space: Hyperband's plan with max_epochs 27, factor 2, 3 iterations" "cmp -s $tmp/hbplan.plan $tmp/hbplan.want"
+plan gridplan grid.hpt 's/tuner = GridSearch(/tuner = GridSearch(max_trials = 3, executions_per_trial = 2, /'
+printf 'tuner GridSearch, objective val_accuracy\n  12 grid points, at most 3 trials, 3 epochs each\n  each trial trains 2 times; its score is the mean\n' > "$tmp/gridplan.want"
+check "space: GridSearch's plan, cut by max_trials" "cmp -s $tmp/gridplan.plan $tmp/gridplan.want"
+plan bayesplan fashion_cnn.hpt 's/max_trials = 8,/max_trials = 1000000,/'
+printf 'tuner BayesianOptimization, objective val_accuracy\n  32 trials of up to 10 epochs each (the space has only 32 configurations)\n' > "$tmp/bayesplan.want"
+check "space: BayesianOptimization's plan, no more trials than configurations" "cmp -s $tmp/bayesplan.plan $tmp/bayesplan.want"
+plan tpeplan tpe.hpt 's/max_trials = 30,/max_trials = 2,/'
+printf 'tuner TPE, objective val_accuracy\n  2 trials of up to 5 epochs each\n' > "$tmp/tpeplan.want"
+check "space: TPE's plan" "cmp -s $tmp/tpeplan.plan $tmp/tpeplan.want"
 cat > "$tmp/cond.hpt" <<'SPEC'
 data = datasets.fashion_mnist(scale = 1/255)
 model {

@@ -1,0 +1,112 @@
+/* execution.h: one search's state on one rank, and training one execution
+ * of a trial (runtime/tune/execution.c), shared by the scheduler
+ * (runtime/tune/tuner.c) and the MPI protocol (runtime/tune/cluster.c).
+ *
+ * A tuner is one search on one rank: on rank 0 it owns the oracle, the store
+ * and the slots; on the other ranks only the data, the spec's settings and
+ * the slots it serves.  Nothing here is visible outside runtime/tune/. */
+#ifndef HPTC_EXECUTION_H
+#define HPTC_EXECUTION_H
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "compiler/ir.h"
+#include "runtime/data/source.h"
+#include "runtime/store/store.h"
+#include "runtime/tune/dist.h"
+#include "runtime/tune/oracle.h"
+#include "runtime/tune/options.h"
+
+/* One trial the scheduler runs: what the oracle asked for, and its output. */
+typedef struct job {
+    int trial, parent, epochs, initial_epoch, bracket, round;
+    hpt_value *values;
+    int resume;                 /* the store has a row for it already */
+    int epoch_now;              /* epochs done, for the status line */
+    FILE *log;                  /* its lines, while trials train side by side (job_out) */
+    char *log_text;
+    size_t log_len;
+    struct job *next;
+} job;
+
+typedef struct tuner {
+    const ir_program *p;
+    const tune_options *o;
+    store *db;
+    oracle *orc;
+    source_data data;
+    uint32_t *rows;
+    int n_train, n_val;
+    /* search(cv = k): fold f's rows (training, then validation) at
+     * fold_rows + f * data.train.n, its counts in fold_n_train/fold_n_val. */
+    int folds;
+    uint32_t *fold_rows;
+    int *fold_n_train, *fold_n_val;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job *queue;                 /* resumed trials, run first */
+    job **active;               /* the trial each slot trains, or NULL (n_slots entries) */
+    int n_slots;
+    int running, failed_in_row, oracle_done, stop;
+    long planned, done, completed;
+    char data_fingerprint[160], data_source[700];
+    char objective[64];
+    int maximize;
+    double best_score;
+    int best_trial;
+    int executions, max_retries, max_failed_in_row;
+    int runs;                   /* trainings per trial: executions x folds */
+    uint64_t seed;
+    hpt_error error;
+    int has_error;
+    double started;
+} tuner;
+
+/* A place a trial trains: one of rank 0's threads (rank 0), or one slot of
+ * another rank, driven by a thread on rank 0 (and served by one there). */
+typedef struct slot {
+    tuner *T;
+    int index;                  /* in T->active */
+    int rank, tag;
+    dist_buf bufs[DIST_MAX_BLOBS];
+} slot;
+
+/* Where an execution starts, as read from the store on rank 0: a resumed one
+ * from its last checkpoint (weights, optimizer, state, at epoch `epoch`) and
+ * best weights, a Hyperband promotion from its parent's best weights (in w),
+ * anything else from scratch (all empty).  On another rank the same blobs
+ * arrive in a job message.  Blobs are checked against the model once it is
+ * expanded (runtime/tune/checkpoint.h). */
+typedef struct exec_start {
+    store_blob w, opt, state, best;
+    int resume, from_parent, epoch;
+} exec_start;
+
+/* How an execution ends (tuner_train_execution, run_execution). */
+enum {
+    EXEC_DONE = 0,              /* ran (or had already run) to its end */
+    EXEC_STOPPED = 1,           /* stopped by ^C or a search-wide error: resumable */
+    EXEC_FAILED = -1,           /* failed; the reason says why */
+    EXEC_DAMAGED = -2,          /* its checkpoint is damaged: train it again from its start */
+};
+
+/* Where an epoch goes once trained: rank 0 commits it to the store
+ * (tuner.c); another rank sends it to rank 0 (cluster.c).  Returns
+ * non-zero to stop training after this epoch. */
+typedef int (*commit_fn)(void *user, job *j, const store_epoch_row *row, store_blob weights,
+                         store_blob optimizer, store_blob state, int improved);
+
+/* --jobs, within what a rank runs (1 to 64 threads). */
+static inline int tuner_clamp_jobs(int jobs) { return jobs < 1 ? 1 : jobs > 64 ? 64 : jobs; }
+
+/* CRC-32 of the samples and labels a search trains and validates on. */
+uint32_t tuner_data_crc(const tuner *T);
+/* Is score a better than b for the objective?  A number beats NaN. */
+int tuner_better(const tuner *T, double a, double b);
+/* Train one execution from st, handing each epoch to commit(user, ...).
+ * Returns EXEC_DONE, EXEC_STOPPED (by commit), or EXEC_FAILED /
+ * EXEC_DAMAGED with the reason set.  The same code trains on every rank. */
+int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec_start *st, commit_fn commit,
+                          void *user, char *reason, size_t reason_len);
+
+#endif

@@ -1,0 +1,26 @@
+/* options.h: what `hptc run` asks of a search (runtime/tune/tuner.h): jobs,
+ * output, the interrupt flag, the backend, the MPI world.  A header of its
+ * own because the scheduler (tuner.c), one execution's training
+ * (execution.c) and the MPI protocol (cluster.c) all read it, and none of
+ * them owns it. */
+#ifndef HPTC_TUNE_OPTIONS_H
+#define HPTC_TUNE_OPTIONS_H
+#include <signal.h>
+#include <stdio.h>
+
+struct dist;
+
+typedef struct tune_options {
+    int jobs;                   /* parallel trials (>= 1) */
+    int overwrite;              /* start the project afresh */
+    int limit;                  /* train on the first N rows only (0: all) */
+    int live;                   /* redraw a status line (a terminal) */
+    FILE *out;                  /* progress and the final summary */
+    volatile sig_atomic_t *interrupted;     /* set by SIGINT: stop after the epoch in flight */
+    int jit;                    /* train on the JIT backend (trial_set_backend) */
+    const char *backend;        /* recorded in the store */
+    const char *version;
+    struct dist *dist;          /* the MPI world (runtime/tune/dist.h), or NULL: one process */
+} tune_options;
+
+#endif
