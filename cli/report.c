@@ -10,12 +10,14 @@
  * static parts (header, failed trials, meta, the spec) are written here,
  * HTML-escaped, so they read without the script.  Two escapings keep the
  * page whole whatever the spec or a hyperparameter's string holds: text
- * goes through html_text() (& < > " ' become entities) and every byte of the
- * JSON through json_bytes(), which writes < > & and control characters as
- * \u escapes, so no "</script>" or "<!--" can end the data block early.  The store is opened read-only, so a
- * report can be drawn while the search is still running. */
+ * goes through html_text() (& < > " ' become entities) and the JSON through
+ * the JSON writer in its HTML-safe mode (runtime/json.h), which writes < > &
+ * and control characters as \u escapes, so no "</script>" or "<!--" can end
+ * the data block early.  The store is opened read-only, so a report can be
+ * drawn while the search is still running. */
 #include "compiler/compile.h"
 #include "cli/cli.h"
+#include "runtime/json.h"
 #include "runtime/store/store.h"
 #include "runtime/tune/tuner.h"
 
@@ -47,51 +49,6 @@ static void html_text(FILE *out, const char *s)
     }
 }
 
-/* JSON text into the <script> block: < > & and control characters as \u
- * escapes (outside strings JSON holds none of them; inside one the escape is
- * the same character), and, within a string (quoted), " and \ escaped too. */
-static void json_bytes(FILE *out, const char *s, int quoted)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (quoted && (c == '"' || c == '\\')) fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c == '<' || c == '>' || c == '&') fprintf(out, "\\u%04x", c);
-        /* U+2028/U+2029 end a line in older JavaScript parsers. */
-        else if (c == 0xe2 && (unsigned char)s[1] == 0x80 && ((unsigned char)s[2] & 0xfe) == 0xa8) {
-            fprintf(out, "\\u%04x", 0x2028 + ((unsigned char)s[2] & 1));
-            s += 2;
-        } else fputc(c, out);
-    }
-}
-
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    json_bytes(out, s, 1);
-    fputc('"', out);
-}
-
-/* %.*g, or null for NaN and infinities (JSON has neither). */
-static void json_num(FILE *out, double v, int digits)
-{
-    if (isfinite(v)) fprintf(out, "%.*g", digits, v);
-    else fputs("null", out);
-}
-
-static void json_value(FILE *out, hpt_value v)
-{
-    char buf[64];
-    switch (v.type) {
-    case V_BOOL: fputs(v.u.b ? "true" : "false", out); break;
-    case V_INT: fprintf(out, "%lld", (long long)v.u.i); break;
-    case V_FLOAT: json_num(out, v.u.f, 17); break;
-    case V_STRING: json_str(out, v.u.s); break;
-    default:
-        value_format(buf, sizeof buf, v);
-        json_str(out, buf);
-    }
-}
-
 /* ---- the embedded data -------------------------------------------------- */
 
 static const char *const META_KEYS[] = { "hptc_version", "backend", "tuner", "objective", "git_commit", "git_modified",
@@ -99,77 +56,74 @@ static const char *const META_KEYS[] = { "hptc_version", "backend", "tuner", "ob
 #define N_META_KEYS (int)(sizeof META_KEYS / sizeof *META_KEYS)
 
 /* "space": each hyperparameter's kind, sampling, range or values, from the IR. */
-static void write_space(FILE *out, const ir_program *p)
+static void write_space(json_writer *w, const ir_program *p)
 {
     static const char *const kinds[] = { "int", "float", "choice", "boolean", "fixed" };
     static const char *const samplings[] = { "linear", "log", "reverse_log" };
-    fputc('[', out);
+    json_open_lines(w);
     for (int k = 0; k < p->n_hps; k++) {
         const ir_hp *h = &p->hps[k];
-        fprintf(out, "%s\n {\"name\": ", k ? "," : "");
-        json_str(out, h->name);
-        fprintf(out, ", \"kind\": \"%s\", \"conditional\": %s", kinds[h->kind], h->condition ? "true" : "false");
+        json_open(w, '{');
+        json_key(w, "name"), json_string(w, h->name);
+        json_key(w, "kind"), json_string(w, kinds[h->kind]);
+        json_key(w, "conditional"), json_bool(w, h->condition != NULL);
         if (h->kind == HP_INT || h->kind == HP_FLOAT) {
-            fprintf(out, ", \"sampling\": \"%s\", \"min\": ", samplings[h->sampling]);
-            json_value(out, h->min);
-            fputs(", \"max\": ", out);
-            json_value(out, h->max);
-            if (h->step.type != V_NONE) {
-                fputs(", \"step\": ", out);
-                json_value(out, h->step);
-            }
+            json_key(w, "sampling"), json_string(w, samplings[h->sampling]);
+            json_key(w, "min"), json_value(w, h->min);
+            json_key(w, "max"), json_value(w, h->max);
+            if (h->step.type != V_NONE) json_key(w, "step"), json_value(w, h->step);
         }
         if (h->kind == HP_CHOICE || h->kind == HP_FIXED) {
-            fputs(", \"values\": [", out);
-            for (int v = 0; v < h->n_values; v++) {
-                if (v) fputs(", ", out);
-                json_value(out, h->values[v]);
-            }
-            fputc(']', out);
+            json_key(w, "values");
+            json_open(w, '[');
+            for (int v = 0; v < h->n_values; v++) json_value(w, h->values[v]);
+            json_close(w);
         }
-        fputc('}', out);
+        json_close(w);
     }
-    fputc(']', out);
+    json_close(w);
 }
 
 /* The trials as `hptc summary --json` writes them (docs/results.md), the
  * learning curves at 7 significant digits to keep 1,000 trials small.
  * rows holds every epoch of the store, ordered by trial. */
-static void write_trials(FILE *out, const store_trial *t, int n, const store_epoch_row *rows, int n_rows)
+static void write_trials(json_writer *w, const store_trial *t, int n, const store_epoch_row *rows, int n_rows)
 {
     int r = 0;
-    fputc('[', out);
+    char seed[17];
+    json_open_lines(w);
     for (int k = 0; k < n; k++) {
-        fprintf(out, "%s\n {\"id\": %d, \"status\": ", k ? "," : "", t[k].id);
-        json_str(out, t[k].status);
-        fputs(", \"score\": ", out);
-        json_num(out, t[k].score, 17);
-        fprintf(out, ", \"best_epoch\": %d, \"hyperparameters\": ", t[k].best_epoch);
-        json_bytes(out, t[k].hps_json && *t[k].hps_json ? t[k].hps_json : "{}", 0);
-        fprintf(out, ", \"parent\": %d, \"bracket\": %d, \"round\": %d, \"epochs\": %d, \"initial_epoch\": %d,"
-                     " \"seed\": \"%016llx\", \"reason\": ",
-                t[k].parent, t[k].bracket, t[k].round, t[k].epochs, t[k].initial_epoch, (unsigned long long)t[k].seed);
-        json_str(out, t[k].reason);
-        fputs(", \"started\": ", out);
-        json_num(out, t[k].started, 15);
-        fputs(", \"finished\": ", out);
-        json_num(out, t[k].finished, 15);
-        fputs(", \"history\": [", out);
+        json_open(w, '{');
+        json_key(w, "id"), json_int(w, t[k].id);
+        json_key(w, "status"), json_string(w, t[k].status);
+        json_key(w, "score"), json_number(w, t[k].score);
+        json_key(w, "best_epoch"), json_int(w, t[k].best_epoch);
+        json_key(w, "hyperparameters"), json_raw(w, t[k].hps_json && *t[k].hps_json ? t[k].hps_json : "{}");
+        json_key(w, "parent"), json_int(w, t[k].parent);
+        json_key(w, "bracket"), json_int(w, t[k].bracket);
+        json_key(w, "round"), json_int(w, t[k].round);
+        json_key(w, "epochs"), json_int(w, t[k].epochs);
+        json_key(w, "initial_epoch"), json_int(w, t[k].initial_epoch);
+        snprintf(seed, sizeof seed, "%016llx", (unsigned long long)t[k].seed);
+        json_key(w, "seed"), json_string(w, seed);
+        json_key(w, "reason"), json_string(w, t[k].reason);
+        json_key(w, "started"), json_number_digits(w, t[k].started, 15);
+        json_key(w, "finished"), json_number_digits(w, t[k].finished, 15);
+        json_key(w, "history");
+        json_open(w, '[');
         while (r < n_rows && rows[r].trial < t[k].id) r++;
-        for (int first = 1; r < n_rows && rows[r].trial == t[k].id; r++) {
+        for (; r < n_rows && rows[r].trial == t[k].id; r++) {
             if (rows[r].execution) continue;   /* curves are the first execution's, as in summary */
-            fprintf(out, "%s[%d", first ? "" : ", ", rows[r].epoch);
             double v[4] = { rows[r].loss, rows[r].accuracy, rows[r].val_loss, rows[r].val_accuracy };
-            for (int c = 0; c < 4; c++) {
-                fputs(", ", out);
-                json_num(out, v[c], 7);
-            }
-            fputc(']', out);
-            first = 0;
+            json_open(w, '[');
+            json_int(w, rows[r].epoch);
+            for (int c = 0; c < 4; c++) json_number_digits(w, v[c], 7);
+            json_close(w);
         }
-        fputs("]}", out);
+        json_close(w);
+        json_close(w);
     }
-    fputs("\n]", out);
+    json_close(w);
 }
 
 /* ---- the page ----------------------------------------------------------- */
@@ -296,23 +250,29 @@ static void write_static_sections(FILE *out, const report *r)
 /* The data (docs/report.md documents it; "trials" is summary --json's), then the script. */
 static void write_data_and_script(FILE *out, const report *r)
 {
-    fputs("<script type=\"application/json\" id=\"hptc-data\">{\"version\": 1, \"project\": ", out);
-    json_str(out, r->dir);
-    fputs(", \"objective\": {\"name\": ", out);
-    json_str(out, r->objective);
-    fprintf(out, ", \"direction\": \"%s\"}, \"meta\": {", r->maximize ? "max" : "min");
-    for (int k = 0, first = 1; k < N_META_KEYS; k++) {
-        if (!r->meta[k]) continue;
-        fprintf(out, "%s\"%s\": ", first ? "" : ", ", META_KEYS[k]);
-        json_str(out, r->meta[k]);
-        first = 0;
-    }
-    fputs("},\n\"space\": ", out);
-    if (r->program) write_space(out, r->program);
-    else fputs("null", out);
-    fputs(",\n\"trials\": ", out);
-    write_trials(out, r->t, r->n, r->rows, r->n_rows);
-    fprintf(out, "}</script>\n<script>\n%s</script>\n</body>\n</html>\n", report_page_js);
+    json_writer w;
+    json_init(&w, out, JSON_HTML);
+    fputs("<script type=\"application/json\" id=\"hptc-data\">", out);
+    json_open(&w, '{');
+    json_key(&w, "version"), json_int(&w, 1);
+    json_key(&w, "project"), json_string(&w, r->dir);
+    json_key(&w, "objective");
+    json_open(&w, '{');
+    json_key(&w, "name"), json_string(&w, r->objective);
+    json_key(&w, "direction"), json_string(&w, r->maximize ? "max" : "min");
+    json_close(&w);
+    json_key(&w, "meta");
+    json_open(&w, '{');
+    for (int k = 0; k < N_META_KEYS; k++)
+        if (r->meta[k]) json_key(&w, META_KEYS[k]), json_string(&w, r->meta[k]);
+    json_close(&w);
+    json_key(&w, "space");
+    if (r->program) write_space(&w, r->program);
+    else json_null(&w);
+    json_key(&w, "trials");
+    write_trials(&w, r->t, r->n, r->rows, r->n_rows);
+    json_close(&w);
+    fprintf(out, "</script>\n<script>\n%s</script>\n</body>\n</html>\n", report_page_js);
 }
 
 static void write_page(FILE *out, const report *r)
