@@ -258,7 +258,7 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
             continue;
         }
         int out[4], out_rank;
-        if (c->entry->shape(args, in, in_rank, out, &out_rank, why, sizeof why)) {
+        if (st_layer_plan(c->entry, args, in, in_rank, out, &out_rank, NULL, why, sizeof why)) {
             hpt_fail(e, "%s: layer %s (line %d): %s", p->file, c->name, ir_line_of(p, c->span.start), why);
             goto fail;
         }

@@ -288,7 +288,7 @@ static void test_fit(void)
     ir_free(p);
 }
 
-/* The checker's count of a configuration's parameters (st_layer_params over
+/* The checker's count of a configuration's parameters (st_layer_plan over
  * the present layers, as hptc check bounds the model's size) must be the
  * runtime's plan. */
 static void compiler_params(const ir_program *p, double *trainable, double *stats)
@@ -305,7 +305,10 @@ static void compiler_params(const ir_program *p, double *trainable, double *stat
         arena scratch = { 0 };
         double t, s;
         if (ir_eval_call(p, &p->layers[k], &a, &scratch, args, why, sizeof why) == 0) {
-            st_layer_params(p->layers[k].entry, args, in, in_rank, shapes[k], ranks[k], &t, &s);
+            int out[4], out_rank;
+            st_weights w;
+            st_layer_plan(p->layers[k].entry, args, in, in_rank, out, &out_rank, &w, why, sizeof why);
+            st_weights_count(&w, &t, &s);
             *trainable += t, *stats += s;
         }
         arena_free(&scratch);
