@@ -10,6 +10,7 @@
 static const layer_ops *const table[ST_COUNT] = {
     [ST_Input] = &layer_input,
     [ST_Flatten] = &layer_flatten,
+    [ST_Reshape] = &layer_reshape,
     [ST_Dense] = &layer_dense,
     [ST_Dropout] = &layer_dropout,
     [ST_Conv2D] = &layer_conv2d,

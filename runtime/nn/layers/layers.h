@@ -113,7 +113,7 @@ int layer_fuses_dropout(const trial_layer *next);
 void layer_jit_elementwise(const trial_layer *L, int last_fused, int forward, jit_layer *J);
 
 /* The rows (one per file in runtime/nn/layers/). */
-extern const layer_ops layer_input, layer_flatten, layer_dense, layer_dropout, layer_conv2d, layer_maxpool2d,
+extern const layer_ops layer_input, layer_flatten, layer_reshape, layer_dense, layer_dropout, layer_conv2d, layer_maxpool2d,
     layer_avgpool2d, layer_batchnorm, layer_activation;
 
 #endif
