@@ -16,6 +16,7 @@ static const layer_ops *const table[ST_COUNT] = {
     [ST_Conv2D] = &layer_conv2d,
     [ST_MaxPooling2D] = &layer_maxpool2d,
     [ST_AveragePooling2D] = &layer_avgpool2d,
+    [ST_GlobalAveragePooling2D] = &layer_global_avgpool2d,
     [ST_BatchNormalization] = &layer_batchnorm,
     [ST_Activation] = &layer_activation,
 };
