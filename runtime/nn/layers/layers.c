@@ -18,6 +18,7 @@ static const layer_ops *const table[ST_COUNT] = {
     [ST_AveragePooling2D] = &layer_avgpool2d,
     [ST_GlobalAveragePooling2D] = &layer_global_avgpool2d,
     [ST_BatchNormalization] = &layer_batchnorm,
+    [ST_LayerNormalization] = &layer_layernorm,
     [ST_Activation] = &layer_activation,
 };
 

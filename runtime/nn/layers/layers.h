@@ -114,6 +114,6 @@ void layer_jit_elementwise(const trial_layer *L, int last_fused, int forward, ji
 
 /* The rows (one per file in runtime/nn/layers/). */
 extern const layer_ops layer_input, layer_flatten, layer_reshape, layer_dense, layer_dropout, layer_conv2d, layer_maxpool2d,
-    layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_activation;
+    layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_layernorm, layer_activation;
 
 #endif
