@@ -224,13 +224,19 @@ int st_shape_reshape(const hpt_value *args, const int *in, int in_rank, int *out
     }
     *out_rank = s.u.list.n;
     char a[64], b[64];
-    if (infer >= 0 && known > 0 && size % known == 0) out[infer] = (int)(size / known);
-    else if (infer < 0 && known == size) return 0;
-    else {
-        snprintf(why, n, "Reshape cannot give an input of shape %s (%lld values) the shape %s",
-                 shape_text(in, in_rank, a, sizeof a), size, shape_text(out, *out_rank, b, sizeof b));
+    shape_text(in, in_rank, a, sizeof a);
+    shape_text(out, *out_rank, b, sizeof b);
+    if (infer < 0 && known != size) {
+        snprintf(why, n, "Reshape(target_shape=%s) needs %lld values per sample, but the input %s has %lld", b, known,
+                 a, size);
         return -1;
     }
+    if (infer >= 0 && size % known) {
+        snprintf(why, n, "Reshape(target_shape=%s) cannot infer its -1: the input %s has %lld values, not a multiple of %lld",
+                 b, a, size, known);
+        return -1;
+    }
+    if (infer >= 0) out[infer] = (int)(size / known);
     return 0;
 }
 
