@@ -6,7 +6,9 @@
  * calls against it, the formatter and `hptc --help` read it, docs/language.md
  * is generated from it (`hptc doc`), and the runtime indexes evaluated
  * arguments with the enums it generates (args[Dense_units]).  Adding a layer
- * is one ST_ENTRIES row, one ST_ARGS_ row list, a shape rule and its kernels. */
+ * is one ST_ENTRIES row, one ST_ARGS_ row list, a shape rule (its output
+ * shape and weight tensors), and for the runtime one file of
+ * runtime/nn/layers/ with its row in layers.c (and its kernels). */
 #ifndef HPTC_CATALOGUE_H
 #define HPTC_CATALOGUE_H
 #include <math.h>
