@@ -7,6 +7,10 @@
 #include <math.h>
 #include <string.h>
 
+/* The rows, one per file of runtime/nn/layers/. */
+extern const layer_ops layer_input, layer_flatten, layer_reshape, layer_dense, layer_dropout, layer_conv2d, layer_maxpool2d,
+    layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_layernorm, layer_activation;
+
 static const layer_ops *const table[ST_COUNT] = {
     [ST_Input] = &layer_input,
     [ST_Flatten] = &layer_flatten,

@@ -8,8 +8,8 @@
  * (st_layer_plan), so the checker's memory bound and the runtime's layout
  * are one rule; the row's plan reads the rest of the evaluated arguments
  * (activation, geometry, rates) into the trial_layer.  Adding a layer: one
- * catalogue row and shape rule, one file here, one line in layers.c, and
- * its kernels in kernels.c. */
+ * catalogue row and shape rule, one file here, its row in layers.c's table,
+ * and its kernels in kernels.c when it needs new ones. */
 #ifndef HPTC_LAYERS_H
 #define HPTC_LAYERS_H
 #include <stddef.h>
@@ -111,9 +111,5 @@ int layer_fuses_dropout(const trial_layer *next);
 /* The JIT's bias + activation epilogue of a Dense, Conv2D (forward 0: its
  * backward chain only) or Activation layer, with a following Dropout fused in. */
 void layer_jit_elementwise(const trial_layer *L, int last_fused, int forward, jit_layer *J);
-
-/* The rows (one per file in runtime/nn/layers/). */
-extern const layer_ops layer_input, layer_flatten, layer_reshape, layer_dense, layer_dropout, layer_conv2d, layer_maxpool2d,
-    layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_layernorm, layer_activation;
 
 #endif
