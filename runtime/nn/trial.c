@@ -344,16 +344,16 @@ float *trial_optimizer_state(trial *t, size_t *n)
 
 void trial_reset_optimizer(trial *t) { memset(t->opt_state, 0, t->n_opt * sizeof(float)); }
 
-/* What the JIT generates for this trial: Dense and Activation epilogues
- * (with a following Dropout fused in), Conv2D's backward chain (its forward
- * epilogue already runs per im2col chunk, in cache), BatchNormalization, the
- * fused sparse cross-entropy and the optimizer.  layers has t->n slots. */
+/* What the JIT generates for this trial: each LAYER_JIT layer's part (today
+ * Dense and Activation epilogues with a following Dropout fused in, Conv2D's
+ * backward chain, BatchNormalization), the fused sparse cross-entropy and
+ * the optimizer.  layers has t->n slots; the others stay JIT_NONE. */
 static void jit_spec_of(const trial *t, jit_layer *layers, jit_spec *s)
 {
     memset(layers, 0, sizeof *layers * (size_t)t->n);
     for (int k = 1; k < t->n; k++) {
         const trial_layer *L = &t->layers[k];
-        if (L->ops->jit) L->ops->jit(L, k == t->n - 1 && t->fused, &layers[k]);
+        if (L->ops->flags & LAYER_JIT) L->ops->jit(L, k == t->n - 1 && t->fused, &layers[k]);
     }
     *s = (jit_spec){ layers, t->n, t->loss == LOSS_SPARSE_CE && !t->probs ? t->K : 0, t->opt, t->n_params };
 }

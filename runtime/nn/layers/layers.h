@@ -67,8 +67,9 @@ typedef struct layer_sizes {
 } layer_sizes;
 
 enum {
-    LAYER_BLAS = 1 << 0,        /* runs on the BLAS backend's kernels */
-    LAYER_JIT = 1 << 1,         /* has code in the JIT backend (jit_layer) */
+    LAYER_BLAS = 1 << 0,        /* runs on the BLAS backend's C kernels (every row today) */
+    LAYER_JIT = 1 << 1,         /* has code in the JIT backend (its jit function); without it the layer
+                                 * runs its C kernels under --backend jit too */
     LAYER_ACT_OF_INPUT = 1 << 2,/* applies its activation to its input (Activation): a fused loss reads the input */
 };
 
