@@ -1,7 +1,10 @@
 /* shape_rules.c: the shape rule of every layer, as pure functions of the
- * evaluated arguments and one sample's input shape (no batch axis).
- * The checker runs them over the whole search space; the runtime runs them
- * once per trial to plan memory, so both always agree. */
+ * evaluated arguments and one sample's input shape (no batch axis): the
+ * output shape and the weight tensors the layer holds (st_weights, Keras's
+ * get_weights() order).  The checker runs them over the whole search space
+ * (shapes, and the model's memory bound from the weights); the runtime runs
+ * them once per trial to plan its layers and lay out its parameters, so both
+ * always agree. */
 #include "stdlib/catalogue.h"
 
 #include <stdio.h>
