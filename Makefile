@@ -75,7 +75,7 @@ endif
 
 GEN_SRC := $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/report_page.c
 # The pipeline's folders (docs/architecture.md); cli/main.c is the program.
-LIB_SRC := $(wildcard compiler/*.c stdlib/*.c runtime/*.c runtime/*/*.c cli/*.c)
+LIB_SRC := $(wildcard compiler/*.c stdlib/*.c runtime/*.c runtime/*/*.c runtime/*/*/*.c cli/*.c)
 LIB_SRC := $(filter-out cli/main.c,$(LIB_SRC))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(GEN_SRC:.c=.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)

@@ -93,7 +93,7 @@ static void range_text(const st_arg *a, char *buf, size_t n)
         return;
     }
     if (a->type == T_SHAPE) {
-        snprintf(buf, n, "1 to 3 sizes, each 1 to 1000000");
+        snprintf(buf, n, "1 to 3 sizes, each 1 to 1000000%s", a->flags & A_INFER_ONE ? ", or one -1" : "");
         return;
     }
     bool has_lo = !isnan(a->min), has_hi = !isnan(a->max) && a->max < 1e9;

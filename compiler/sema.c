@@ -366,11 +366,16 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n, cons
             snprintf(why, n, "must have 1 to 3 axes, not %d", v.u.list.n);
             return -1;
         }
-        for (int k = 0; k < v.u.list.n; k++)
+        for (int k = 0, inferred = 0; k < v.u.list.n; k++) {
+            /* Reshape's target_shape may leave one size, -1, to be inferred. */
+            if ((arg->flags & A_INFER_ONE) && is_int(v.u.list.items[k]) && v.u.list.items[k].u.i == -1 && !inferred++)
+                continue;
             if (!is_int(v.u.list.items[k]) || v.u.list.items[k].u.i < 1 || v.u.list.items[k].u.i > 1000000) {
-                snprintf(why, n, "must list positive integer sizes");
+                snprintf(why, n, inferred > 1 ? "may leave one size only to be inferred (-1), not two"
+                                               : "must list positive integer sizes");
                 return -1;
             }
+        }
         return 0;
     case T_INT_PAIR:
         if (v.type == V_LIST) {
@@ -1403,6 +1408,8 @@ static const char *snake_name(sema *s, const st_entry *e)
         [ST_Input] = "input_layer", [ST_Flatten] = "flatten", [ST_Dense] = "dense", [ST_Dropout] = "dropout",
         [ST_Conv2D] = "conv2d", [ST_MaxPooling2D] = "max_pooling2d", [ST_AveragePooling2D] = "average_pooling2d",
         [ST_BatchNormalization] = "batch_normalization", [ST_Activation] = "activation",
+        [ST_LayerNormalization] = "layer_normalization", [ST_Reshape] = "reshape",
+        [ST_GlobalAveragePooling2D] = "global_average_pooling2d",
         [ST_RidgeClassifier] = "ridge_classifier", [ST_LogisticRegression] = "logistic_regression",
         [ST_RandomForestClassifier] = "random_forest_classifier", [ST_KNeighborsClassifier] = "k_neighbors_classifier",
     };

@@ -73,7 +73,7 @@ int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], 
         arena scratch = { 0 };
         int rc = ir_eval_call(p, c, a, &scratch, args, why, n);
         int out[4] = { 0 }, out_rank = 0;
-        if (rc == 0) rc = c->entry->shape(args, in, in_rank, out, &out_rank, why, n);
+        if (rc == 0) rc = st_layer_plan(c->entry, args, in, in_rank, out, &out_rank, NULL, why, n);
         arena_free(&scratch);
         if (rc) return -1 - k;
         memcpy(shapes[k], out, sizeof out);
@@ -615,6 +615,7 @@ static int run(walker *w, frame *f)
             continue;
         }
         int out[4] = { 0 }, out_rank = 0, mode = f->mode, named = f->named;
+        st_weights weights;
         /* An estimator is the whole model after Input and Flatten; nothing follows it. */
         if (rc == 0 && f->mode == MODE_ESTIMATOR) {
             snprintf(why, why_len, "%s cannot follow the estimator %s: an estimator must be the last layer of the model",
@@ -629,7 +630,7 @@ static int run(walker *w, frame *f)
         } else if (c->entry->id != ST_Input && c->entry->id != ST_Flatten) {
             mode = MODE_NETWORK, named = k;
         }
-        if (rc == 0) rc = c->entry->shape(args, f->shape, f->rank, out, &out_rank, why, why_len);
+        if (rc == 0) rc = st_layer_plan(c->entry, args, f->shape, f->rank, out, &out_rank, &weights, why, why_len);
         arena_free(&scratch);
         for (int j = 0; j < c->entry->n_args; j++)
             if (c->entry->args[j].flags & A_SHAPE) depend(w, c->args[j]);
@@ -640,7 +641,7 @@ static int run(walker *w, frame *f)
         w->fail[k].ok_seen = true;
         if (w->memory > 0 && w->n_log > 0) {
             step_log *e = &w->log[w->n_log - 1];
-            st_layer_params(c->entry, args, f->shape, f->rank, out, out_rank, &e->params, &e->stats);
+            st_weights_count(&weights, &e->params, &e->stats);
             e->layer = k;
             cost_add(w, &f->path, k, e->params, e->stats);
         }

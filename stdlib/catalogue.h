@@ -6,7 +6,9 @@
  * calls against it, the formatter and `hptc --help` read it, docs/language.md
  * is generated from it (`hptc doc`), and the runtime indexes evaluated
  * arguments with the enums it generates (args[Dense_units]).  Adding a layer
- * is one ST_ENTRIES row, one ST_ARGS_ row list, a shape rule and its kernels. */
+ * is one ST_ENTRIES row, one ST_ARGS_ row list, a shape rule (its output
+ * shape and weight tensors), and for the runtime one file of
+ * runtime/nn/layers/ with its row in layers.c (and its kernels). */
 #ifndef HPTC_CATALOGUE_H
 #define HPTC_CATALOGUE_H
 #include <math.h>
@@ -45,6 +47,7 @@ enum {
                            * training, or restates the Input's shape (docs/weights.md) */
     A_NONEMPTY = 1 << 7,  /* a string that must not be empty */
     A_FOLDER = 1 << 8,    /* one folder's name: not empty, ".", ".." or holding a '/' */
+    A_INFER_ONE = 1 << 9, /* a T_SHAPE whose sizes may hold one -1, inferred from the others (Reshape) */
 };
 
 typedef struct st_arg {
@@ -57,12 +60,27 @@ typedef struct st_arg {
     const char *doc;
 } st_arg;
 
+/* The weight tensors a layer holds, in Keras's get_weights() order: the
+ * trainable ones first (Dense's kernel then bias, a normalisation's gamma then
+ * beta), then the non-trainable statistics (BatchNormalization's moving mean
+ * and variance).  Sizes are doubles so the checker counts a layer of 10^13
+ * weights without wrapping.  The checker bounds a model's memory with these
+ * counts and the runtime lays its parameter buffer out by them: one rule, so
+ * the two cannot disagree. */
+enum { ST_MAX_TENSORS = 4 };
+typedef struct st_weights {
+    int n_trainable, n_stats;
+    double size[ST_MAX_TENSORS];
+} st_weights;
+
 /* A layer's shape rule: given the evaluated arguments and the input shape of one
- * sample (no batch axis), write the output shape; on failure write a sentence
- * into why (e.g. "needs an input of at least 7x7, but the input is 5x5") and
- * return -1.  Rules are pure so the checker can run them over the whole space. */
-typedef int (*st_shape_rule)(const hpt_value *args, const int *in, int in_rank,
-                             int *out, int *out_rank, char *why, size_t why_len);
+ * sample (no batch axis), write the output shape and the weights the layer
+ * holds (w arrives zeroed: a layer without weights leaves it); on failure
+ * write a sentence into why (e.g. "needs an input of at least 7x7, but the
+ * input is 5x5") and return -1.  Rules are pure so the checker can run them
+ * over the whole space.  Call them through st_layer_plan. */
+typedef int (*st_shape_rule)(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank,
+                             st_weights *w, char *why, size_t why_len);
 
 typedef struct st_entry {
     int id;
@@ -120,6 +138,18 @@ typedef struct st_entry {
     X(BatchNormalization, momentum, T_FLOAT, DFLT(0.99), 0, 1, NULL, A_NOT_MODEL, "momentum of the moving mean and variance") \
     X(BatchNormalization, epsilon, T_FLOAT, DFLT(1e-3), 0, 1, NULL, 0, "added to the variance before the square root") \
     LAYER_COMMON(X, BatchNormalization)
+#define ST_ARGS_LayerNormalization(X) \
+    X(LayerNormalization, axis, T_INT, DINT(-1), -1, 3, NULL, A_SHAPE, "the axis normalised: the last, written -1 or as its index counting the batch axis") \
+    X(LayerNormalization, epsilon, T_FLOAT, DFLT(1e-3), 0, 1, NULL, 0, "added to the variance before the square root") \
+    X(LayerNormalization, center, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add a learned offset beta") \
+    X(LayerNormalization, scale, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "multiply by a learned scale gamma") \
+    LAYER_COMMON(X, LayerNormalization)
+#define ST_ARGS_GlobalAveragePooling2D(X) \
+    X(GlobalAveragePooling2D, keepdims, T_BOOL, DBOOL(0), NB, NB, NULL, A_SHAPE, "keep the spatial axes, as (1, 1, channels)") \
+    LAYER_COMMON(X, GlobalAveragePooling2D)
+#define ST_ARGS_Reshape(X) \
+    X(Reshape, target_shape, T_SHAPE, REQUIRED, NB, NB, NULL, A_REQ | A_SHAPE | A_INFER_ONE, "shape of one sample, without the batch axis; one size may be -1, inferred from the others") \
+    LAYER_COMMON(X, Reshape)
 #define ST_ARGS_Activation(X) \
     X(Activation, activation, T_ACTIVATION, REQUIRED, NB, NB, NULL, A_REQ, "the activation to apply") \
     LAYER_COMMON(X, Activation)
@@ -261,12 +291,15 @@ typedef struct st_entry {
 #define ST_ENTRIES(X) \
     X(Input, ST_LAYER, NULL, st_shape_input, "declares the shape of one sample") \
     X(Flatten, ST_LAYER, NULL, st_shape_flatten, "reshapes each sample to one axis") \
+    X(Reshape, ST_LAYER, NULL, st_shape_reshape, "gives each sample another shape of the same size") \
     X(Dense, ST_LAYER, NULL, st_shape_dense, "fully connected layer: activation(x . kernel + bias)") \
     X(Dropout, ST_LAYER, NULL, st_shape_same, "zeroes a random fraction of inputs while training (inverted scaling)") \
     X(Conv2D, ST_LAYER, NULL, st_shape_conv2d, "2-D convolution over (height, width, channels) samples") \
     X(MaxPooling2D, ST_LAYER, NULL, st_shape_maxpool2d, "maximum over each window") \
     X(AveragePooling2D, ST_LAYER, NULL, st_shape_avgpool2d, "mean over each window") \
-    X(BatchNormalization, ST_LAYER, NULL, st_shape_same, "normalises the last axis with batch statistics (moving statistics at inference)") \
+    X(GlobalAveragePooling2D, ST_LAYER, NULL, st_shape_global_avgpool2d, "mean over height and width: (height, width, channels) to (channels,)") \
+    X(BatchNormalization, ST_LAYER, NULL, st_shape_batchnorm, "normalises the last axis with batch statistics (moving statistics at inference)") \
+    X(LayerNormalization, ST_LAYER, NULL, st_shape_layernorm, "normalises each sample over its last axis, in training and at inference alike") \
     X(Activation, ST_LAYER, NULL, st_shape_same, "applies an activation") \
     X(relu, ST_ACTIVATION, NULL, NULL, "max(x, 0)") \
     X(tanh, ST_ACTIVATION, NULL, NULL, "hyperbolic tangent") \
@@ -328,25 +361,23 @@ const char *st_kind_name(st_kind k);
 /* Whether `s` is one of the '|'-separated words of `choices`. */
 int st_choice_ok(const char *choices, const char *s);
 
-/* Shape rules (stdlib/shape_rules.c). */
-int st_shape_input(const hpt_value *, const int *, int, int *, int *, char *, size_t);
-int st_shape_flatten(const hpt_value *, const int *, int, int *, int *, char *, size_t);
-int st_shape_dense(const hpt_value *, const int *, int, int *, int *, char *, size_t);
-int st_shape_same(const hpt_value *, const int *, int, int *, int *, char *, size_t);
-int st_shape_conv2d(const hpt_value *, const int *, int, int *, int *, char *, size_t);
-int st_shape_maxpool2d(const hpt_value *, const int *, int, int *, int *, char *, size_t);
-int st_shape_avgpool2d(const hpt_value *, const int *, int, int *, int *, char *, size_t);
+/* Shape rules (stdlib/shape_rules.c), named by the rows above. */
+#define ST_RULE(name) int name(const hpt_value *, const int *, int, int *, int *, st_weights *, char *, size_t);
+ST_RULE(st_shape_input) ST_RULE(st_shape_flatten) ST_RULE(st_shape_reshape) ST_RULE(st_shape_dense)
+ST_RULE(st_shape_same) ST_RULE(st_shape_conv2d) ST_RULE(st_shape_maxpool2d) ST_RULE(st_shape_avgpool2d)
+ST_RULE(st_shape_global_avgpool2d) ST_RULE(st_shape_batchnorm) ST_RULE(st_shape_layernorm)
 /* An estimator takes any input and outputs one score per class: rank 1 of
  * size 0, "as many as the data has classes" (no layer has 0 outputs). */
-int st_shape_estimator(const hpt_value *, const int *, int, int *, int *, char *, size_t);
-/* The parameters a layer holds, from its evaluated arguments and its input
- * and output shapes (one sample): *trainable (Dense and Conv2D kernels and
- * biases, BatchNormalization's gamma and beta) and *stats (BatchNormalization's
- * moving mean and variance, not trained).  The same counts as the runtime's
- * plan (runtime/nn/trial.c); doubles, so a layer of 10^13 weights is counted,
- * not wrapped.  A use_bias of None (not known) counts the bias. */
-void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, int in_rank, const int *out,
-                     int out_rank, double *trainable, double *stats);
+ST_RULE(st_shape_estimator)
+#undef ST_RULE
+/* A layer's plan, as both the checker and the runtime make it: its entry's
+ * shape rule over the evaluated arguments and one sample's input shape, with
+ * out_rank and w (may be NULL: shapes only) zeroed first.  0, or -1 with why
+ * filled. */
+int st_layer_plan(const st_entry *e, const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank,
+                  st_weights *w, char *why, size_t why_len);
+/* The elements of w's trainable tensors and of its statistics. */
+void st_weights_count(const st_weights *w, double *trainable, double *stats);
 /* Floats of optimizer state per trainable parameter (runtime/nn/optim.c's
  * optim_state_floats): Adam and AdamW 2, RMSprop 1 (2 with momentum), SGD 0
  * (1 with momentum).  opt is compile(optimizer = ...): an ST_OPTIMIZER object

@@ -1,7 +1,10 @@
 /* shape_rules.c: the shape rule of every layer, as pure functions of the
- * evaluated arguments and one sample's input shape (no batch axis).
- * The checker runs them over the whole search space; the runtime runs them
- * once per trial to plan memory, so both always agree. */
+ * evaluated arguments and one sample's input shape (no batch axis): the
+ * output shape and the weight tensors the layer holds (st_weights, Keras's
+ * get_weights() order).  The checker runs them over the whole search space
+ * (shapes, and the model's memory bound from the weights); the runtime runs
+ * them once per trial to plan its layers and lay out its parameters, so both
+ * always agree. */
 #include "stdlib/catalogue.h"
 
 #include <stdio.h>
@@ -21,6 +24,10 @@ int st_conv_out(int in, int k, int stride, int same)
     if (same) return (in + stride - 1) / stride;
     return in < k ? 0 : (in - k) / stride + 1;
 }
+
+/* use_bias given as True, or not known (None: the checker's value of an
+ * argument that depends on a hyperparameter it has not fixed): counted. */
+static int biased(hpt_value v) { return !(v.type == V_BOOL && !v.u.b); }
 
 static void copy_shape(const int *in, int rank, int *out, int *out_rank)
 {
@@ -45,7 +52,7 @@ static int too_large(long long size, const char *what, char *why, size_t n)
     return -1;
 }
 
-int st_shape_input(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+int st_shape_input(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
     hpt_value s = args[Input_shape];
     if (s.type != V_LIST || s.u.list.n < 1 || s.u.list.n > 3) {
@@ -58,7 +65,7 @@ int st_shape_input(const hpt_value *args, const int *in, int in_rank, int *out, 
     return too_large(size, "the Input", why, n);
 }
 
-int st_shape_flatten(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+int st_shape_flatten(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
     long long size = 1;
     for (int k = 0; k < in_rank; k++) size *= in[k];     /* at most 3 axes of at most 2^31: fits */
@@ -68,13 +75,13 @@ int st_shape_flatten(const hpt_value *args, const int *in, int in_rank, int *out
     return 0;
 }
 
-int st_shape_same(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+int st_shape_same(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
     copy_shape(in, in_rank, out, out_rank);
     return 0;
 }
 
-int st_shape_dense(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+int st_shape_dense(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
     /* Keras applies Dense to the last axis; hptc's kernels are 2-D, so ask for a Flatten. */
     if (in_rank != 1) {
@@ -85,6 +92,9 @@ int st_shape_dense(const hpt_value *args, const int *in, int in_rank, int *out, 
     }
     out[0] = (int)value_as_double(args[Dense_units]);
     *out_rank = 1;
+    wts->n_trainable = 2;
+    wts->size[0] = (double)in[0] * out[0];                 /* kernel (in, units) */
+    wts->size[1] = biased(args[Dense_use_bias]) ? out[0] : 0;
     return 0;
 }
 
@@ -111,7 +121,7 @@ static int window(const char *layer, const char *what, int h, int w, int kh, int
     return 0;
 }
 
-int st_shape_conv2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+int st_shape_conv2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
     int h, w, c, kh, kw, sh, sw;
     if (spatial("Conv2D", in, in_rank, &h, &w, &c, why, n)) return -1;
@@ -121,6 +131,9 @@ int st_shape_conv2d(const hpt_value *args, const int *in, int in_rank, int *out,
     if (window("Conv2D", "kernel_size", h, w, kh, kw, sh, sw, same, &out[0], &out[1], why, n)) return -1;
     out[2] = (int)value_as_double(args[Conv2D_filters]);
     *out_rank = 3;
+    wts->n_trainable = 2;
+    wts->size[0] = (double)kh * kw * c * out[2];           /* kernel (kh, kw, C, filters) */
+    wts->size[1] = biased(args[Conv2D_use_bias]) ? out[2] : 0;
     return too_large((long long)out[0] * out[1] * out[2], "Conv2D's output", why, n);
 }
 
@@ -140,53 +153,119 @@ static int pool2d(const char *layer, const hpt_value *args, const int *in, int i
     return 0;
 }
 
-int st_shape_maxpool2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+int st_shape_maxpool2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
     return pool2d("MaxPooling2D", args, in, in_rank, out, out_rank, why, n);
 }
 
-int st_shape_avgpool2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+int st_shape_avgpool2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
     return pool2d("AveragePooling2D", args, in, in_rank, out, out_rank, why, n);
 }
 
-int st_shape_estimator(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+/* BatchNormalization: gamma and beta (trained), moving mean and variance (not), one per channel. */
+int st_shape_batchnorm(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    copy_shape(in, in_rank, out, out_rank);
+    double channels = in_rank ? in[in_rank - 1] : 0;
+    *wts = (st_weights){ 2, 2, { channels, channels, channels, channels } };
+    return 0;
+}
+
+/* LayerNormalization normalises the last axis only (axis = -1, or its index
+ * counting the batch axis, in_rank); gamma and beta are one per feature, and
+ * either may be left out (scale, center False; None, not known, counts). */
+int st_shape_layernorm(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int axis = (int)value_as_double(args[LayerNormalization_axis]);
+    if (args[LayerNormalization_axis].type != V_NONE && axis != -1 && axis != in_rank) {
+        snprintf(why, n, "LayerNormalization normalises the last axis only: axis must be -1 (or %d for this input), not %d",
+                 in_rank, axis);
+        return -1;
+    }
+    copy_shape(in, in_rank, out, out_rank);
+    double features = in_rank ? in[in_rank - 1] : 0;
+    wts->n_trainable = 2;
+    wts->size[0] = biased(args[LayerNormalization_scale]) ? features : 0;   /* gamma */
+    wts->size[1] = biased(args[LayerNormalization_center]) ? features : 0;  /* beta */
+    return 0;
+}
+
+int st_shape_global_avgpool2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int h, w, c;
+    if (spatial("GlobalAveragePooling2D", in, in_rank, &h, &w, &c, why, n)) return -1;
+    int keep = args[GlobalAveragePooling2D_keepdims].type == V_BOOL && args[GlobalAveragePooling2D_keepdims].u.b;
+    if (keep) {
+        out[0] = out[1] = 1, out[2] = c;
+        *out_rank = 3;
+    } else {
+        out[0] = c;
+        *out_rank = 1;
+    }
+    return 0;
+}
+
+/* Reshape: target_shape's sizes, one -1 taking what the others leave. */
+int st_shape_reshape(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    hpt_value s = args[Reshape_target_shape];
+    if (s.type != V_LIST || s.u.list.n < 1 || s.u.list.n > 3) {
+        snprintf(why, n, "Reshape's target_shape must list 1 to 3 sizes");
+        return -1;
+    }
+    long long size = 1, known = 1;
+    for (int k = 0; k < in_rank; k++) size *= in[k];
+    int infer = -1;
+    for (int k = 0; k < s.u.list.n; k++) {
+        out[k] = (int)value_as_double(s.u.list.items[k]);
+        if (out[k] == -1 && infer < 0) infer = k;
+        else if (out[k] == -1) {
+            snprintf(why, n, "Reshape's target_shape may hold one -1 only");
+            return -1;
+        } else known *= out[k];
+    }
+    *out_rank = s.u.list.n;
+    char a[64], b[64];
+    shape_text(in, in_rank, a, sizeof a);
+    shape_text(out, *out_rank, b, sizeof b);
+    if (infer < 0 && known != size) {
+        snprintf(why, n, "Reshape(target_shape=%s) needs %lld values per sample, but the input %s has %lld", b, known,
+                 a, size);
+        return -1;
+    }
+    if (infer >= 0 && size % known) {
+        snprintf(why, n, "Reshape(target_shape=%s) cannot infer its -1: the input %s has %lld values, not a multiple of %lld",
+                 b, a, size, known);
+        return -1;
+    }
+    if (infer >= 0) out[infer] = (int)(size / known);
+    return 0;
+}
+
+int st_layer_plan(const st_entry *e, const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank,
+                  st_weights *w, char *why, size_t why_len)
+{
+    st_weights none;
+    *out_rank = 0;
+    if (!w) w = &none;
+    *w = (st_weights){ 0 };
+    return e->shape(args, in, in_rank, out, out_rank, w, why, why_len);
+}
+
+void st_weights_count(const st_weights *w, double *trainable, double *stats)
+{
+    *trainable = *stats = 0;
+    for (int k = 0; k < w->n_trainable; k++) *trainable += w->size[k];
+    for (int k = w->n_trainable; k < w->n_trainable + w->n_stats; k++) *stats += w->size[k];
+}
+
+int st_shape_estimator(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
     /* The features are the sample's values in order, whatever its shape. */
     out[0] = 0;
     *out_rank = 1;
     return 0;
-}
-
-/* use_bias given as True, or not known (None: it may be a hyperparameter): counted. */
-static bool biased(hpt_value v) { return !(v.type == V_BOOL && !v.u.b); }
-
-void st_layer_params(const st_entry *e, const hpt_value *args, const int *in, int in_rank, const int *out,
-                     int out_rank, double *trainable, double *stats)
-{
-    *trainable = *stats = 0;
-    switch (e->id) {
-    case ST_Dense: {
-        double units = out_rank ? out[0] : 0, inputs = in_rank ? in[0] : 0;
-        *trainable = inputs * units + (biased(args[Dense_use_bias]) ? units : 0);
-        return;
-    }
-    case ST_Conv2D: {
-        int kh, kw;
-        st_pair(args[Conv2D_kernel_size], &kh, &kw);
-        double channels = in_rank == 3 ? in[2] : 1, filters = out_rank == 3 ? out[2] : 0;
-        *trainable = (double)kh * kw * channels * filters +
-                     (biased(args[Conv2D_use_bias]) ? filters : 0);
-        return;
-    }
-    case ST_BatchNormalization: {
-        double channels = in_rank ? in[in_rank - 1] : 0;
-        *trainable = 2 * channels;      /* gamma, beta */
-        *stats = 2 * channels;          /* moving mean, moving variance */
-        return;
-    }
-    default: return;
-    }
 }
 
 int st_optimizer_state(hpt_value opt)

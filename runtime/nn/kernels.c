@@ -723,6 +723,52 @@ static void dropout_apply(const float *x, float *y, size_t n, float rate, uint64
     }
 }
 
+/* LayerNormalization: sums in double, so a row of many features keeps float
+ * precision; rows are independent (no statistics cross the batch). */
+void kern_layernorm_forward(const float *x, float *y, const float *gamma, const float *beta, size_t N, int F,
+                            float epsilon, float *state)
+{
+    for (size_t r = 0; r < N; r++) {
+        const float *restrict xr = x + r * (size_t)F;
+        float *restrict yr = y + r * (size_t)F;
+        double sum = 0, sq = 0;
+        for (int f = 0; f < F; f++) sum += xr[f];
+        float mean = (float)(sum / F);
+        for (int f = 0; f < F; f++) sq += (double)(xr[f] - mean) * (xr[f] - mean);
+        float inv = (float)(1.0 / sqrt(sq / F + epsilon));
+        state[r] = mean, state[N + r] = inv;
+        for (int f = 0; f < F; f++) {
+            float v = (xr[f] - mean) * inv;
+            yr[f] = v * (gamma ? gamma[f] : 1.0f) + (beta ? beta[f] : 0.0f);
+        }
+    }
+}
+
+void kern_layernorm_backward(const float *x, const float *dy, float *dx, const float *gamma, float *dgamma,
+                             float *dbeta, size_t N, int F, const float *state)
+{
+    for (size_t r = 0; r < N; r++) {
+        const float *restrict xr = x + r * (size_t)F, *restrict dyr = dy + r * (size_t)F;
+        float mean = state[r], inv = state[N + r];
+        double sg = 0, sgx = 0;
+        for (int f = 0; f < F; f++) {
+            float xhat = (xr[f] - mean) * inv;
+            float g = dyr[f] * (gamma ? gamma[f] : 1.0f);
+            if (dgamma) dgamma[f] += dyr[f] * xhat;
+            if (dbeta) dbeta[f] += dyr[f];
+            sg += g;
+            sgx += (double)g * xhat;
+        }
+        if (!dx) continue;
+        float a = (float)(sg / F), b = (float)(sgx / F);
+        float *restrict dxr = dx + r * (size_t)F;
+        for (int f = 0; f < F; f++) {
+            float xhat = (xr[f] - mean) * inv;
+            dxr[f] = inv * (dyr[f] * (gamma ? gamma[f] : 1.0f) - a - xhat * b);
+        }
+    }
+}
+
 void kern_dropout_forward(const float *x, float *y, size_t n, float rate, uint64_t key)
 {
     dropout_apply(x, y, n, rate, key);

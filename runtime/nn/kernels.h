@@ -171,6 +171,24 @@ void kern_batchnorm_backward(const float *x /* (N, C) */, const float *dy /* (N,
                              float *dgamma /* (C) += or NULL */, float *dbeta /* (C) += or NULL */,
                              size_t N, int C, float *state);
 
+/* ----------------------------------------------------- LayerNormalization */
+
+/* Each row of x seen as (N, F) normalised over its F features, in training
+ * and at inference alike: y = (x - mean)/sqrt(var + eps)·gamma + beta, with
+ * the row's mean and biased variance (gamma/beta NULL: scale/center off).
+ * state (2·N floats) gets each row's mean and 1/sqrt(var + eps) for
+ * backward.  Keras's default epsilon is 1e-3. */
+void kern_layernorm_forward(const float *x /* (N, F) */, float *y /* (N, F) */,
+                            const float *gamma /* (F) or NULL */, const float *beta /* (F) or NULL */,
+                            size_t N, int F, float epsilon, float *state /* (2N) */);
+
+/* dgamma += Σ_rows dy·x̂, dbeta += Σ_rows dy, and per row, with g = dy·gamma,
+ * dx = inv·(g - mean(g) - x̂·mean(g·x̂)).  state is forward's. */
+void kern_layernorm_backward(const float *x /* (N, F) */, const float *dy /* (N, F) */,
+                             float *dx /* (N, F) or NULL */, const float *gamma /* (F) or NULL */,
+                             float *dgamma /* (F) += or NULL */, float *dbeta /* (F) += or NULL */,
+                             size_t N, int F, const float *state /* (2N) */);
+
 /* ---------------------------------------------------------------- Dropout */
 
 /* Inverted dropout: y = x·s, s = 1/(1 - rate), where kept, 0 where

@@ -1,9 +1,11 @@
 /* trial.c: expanding a trial and running its steps (see trial.h).
  *
+ * trial.c knows no layer kind: each layer's plan, sizes, init, forward and
+ * backward are its row of the layer table (runtime/nn/layers/layers.h).
  * Layer 0 is always the Input, whose output is the input buffer.  A layer's
  * `out` pointer is set by each forward: its own buffer, or the input's for
- * layers that are views (Flatten always, Dropout at inference), so a view
- * costs nothing.  Backward walks from the loss down, ping-ponging the
+ * layers that are views (Flatten and Reshape always, Dropout at inference),
+ * so a view costs nothing.  Backward walks from the loss down, ping-ponging the
  * gradient between two buffers sized for the largest activation; kernels
  * that may work in place (activation, dropout, flatten) leave it where it is.
  *
@@ -15,30 +17,13 @@
 #include "runtime/nn/trial.h"
 #include "runtime/estimators/estimator.h"
 #include "runtime/nn/jit.h"
+#include "runtime/nn/layers/layers.h"
 #include "runtime/rng.h"
 
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct trial_layer {
-    const ir_call *call;
-    int id;                     /* ST_Dense, ... */
-    int in[3], in_rank, outs[3], out_rank;
-    size_t in_size, out_size;   /* per sample */
-    kern_act act;
-    float rate, momentum, epsilon;
-    int kh, kw, sh, sw, same;   /* Conv2D and pooling */
-    size_t w, b, n_w, n_b;      /* offsets into params; n_b 0 without bias */
-    size_t stats;               /* BatchNormalization: moving mean, then variance */
-    float *y, *z;               /* (max_batch, out_size); z only when needed */
-    float *out;                 /* this forward's output: y, or a view */
-    float *scratch;             /* im2col block / BN state */
-    int32_t *argmax;
-    double flops;               /* forward, per sample */
-    int drop_fused;             /* JIT: the previous layer's epilogue writes this Dropout's output */
-};
 
 struct trial {
     const ir_program *p;
@@ -63,20 +48,6 @@ struct trial {
     hpt_value *est_args;        /* its evaluated arguments */
     est_model *fitted;          /* set by train_fit */
 };
-
-static kern_act act_of(hpt_value v)
-{
-    if (v.type != V_STRING) return KERN_LINEAR;
-    const st_entry *e = st_find(ST_ACTIVATION, v.u.s);
-    switch (e ? e->id : ST_linear) {
-    case ST_relu: return KERN_RELU;
-    case ST_tanh: return KERN_TANH;
-    case ST_sigmoid: return KERN_SIGMOID;
-    case ST_gelu: return KERN_GELU;
-    case ST_softmax: return KERN_SOFTMAX;
-    default: return KERN_LINEAR;
-    }
-}
 
 static void *aligned_floats(size_t n)
 {
@@ -135,80 +106,93 @@ static const st_entry *loss_entry(hpt_value v, int *from_logits)
     return st_find(ST_LOSS, v.type == V_STRING ? v.u.s : "");
 }
 
-/* Keras's initialisers; normal ones are truncated at two standard deviations. */
-static void init_kernel(float *w, size_t n, int fan_in, int fan_out, const char *how, uint64_t key)
+static size_t aligned16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* A view into one of the trial's buffers and the floats it takes. */
+typedef struct region {
+    void **at;
+    size_t n;
+} region;
+
+/* Point every region into base, in order; aligned rounds each to 64 bytes
+ * (the activation arena); a region of 0 floats stays NULL there. */
+static void point_regions(const region *r, int n, float *base, int aligned)
 {
-    if (!strcmp(how, "glorot_uniform")) {
-        kern_glorot_uniform(w, n, fan_in, fan_out, key);
-        return;
-    }
-    if (!strcmp(how, "he_uniform")) {
-        double limit = sqrt(6.0 / fan_in);
-        for (size_t i = 0; i < n; i++) w[i] = (float)((2.0 * ((rng_at(key, i) >> 11) * 0x1p-53) - 1.0) * limit);
-        return;
-    }
-    double var = !strcmp(how, "glorot_normal") ? 2.0 / (fan_in + fan_out) : !strcmp(how, "he_normal") ? 2.0 / fan_in : 1.0 / fan_in;
-    double stddev = sqrt(var) / 0.87962566103423978;   /* Keras's correction for the truncation */
-    rng r = rng_stream(key);
-    for (size_t i = 0; i < n; i++) {
-        double x;
-        do x = rng_normal(&r);
-        while (fabs(x) > 2.0);
-        w[i] = (float)(x * stddev);
+    for (int k = 0; k < n; k++) {
+        if (aligned && !r[k].n) continue;
+        *r[k].at = base;
+        base += aligned ? aligned16(r[k].n) : r[k].n;
     }
 }
 
-static int plan_layer(trial *t, trial_layer *L, const hpt_value *args, hpt_error *e)
+static size_t regions_floats(const region *r, int n, int aligned)
 {
-    const char *name = L->call->name;
-    switch (L->id) {
-    case ST_Dense:
-        L->act = act_of(args[Dense_activation]);
-        L->n_w = L->in_size * L->out_size;
-        L->n_b = args[Dense_use_bias].u.b ? L->out_size : 0;
-        L->flops = 2.0 * (double)L->n_w;
-        break;
-    case ST_Conv2D: {
-        L->act = act_of(args[Conv2D_activation]);
-        st_pair(args[Conv2D_kernel_size], &L->kh, &L->kw);
-        st_pair(args[Conv2D_strides], &L->sh, &L->sw);
-        L->same = !strcmp(args[Conv2D_padding].u.s, "same");
-        int C = L->in_rank == 3 ? L->in[2] : 1;
-        L->n_w = (size_t)L->kh * L->kw * C * L->outs[2];
-        L->n_b = args[Conv2D_use_bias].u.b ? (size_t)L->outs[2] : 0;
-        L->flops = 2.0 * L->outs[0] * L->outs[1] * (double)L->n_w;
-        break;
+    size_t total = 0;
+    for (int k = 0; k < n; k++) total += aligned ? aligned16(r[k].n) : r[k].n;
+    return total;
+}
+
+/* Every buffer of the trial, as llm.c's malloc_and_point_parameters: the
+ * table of sizes is made once, each buffer allocated once, and one pass
+ * points the views.  Parameters: every layer's trainable tensors, then the
+ * statistics (outside the optimizer's range); gradients the same layout as
+ * the trainable part.  The activation arena: the input, each layer's output
+ * (and z, its scratch), two gradient buffers for the largest activation,
+ * the loss's target.  max_batch 0 sizes the parameters only. */
+static int point_buffers(trial *t, int max_batch, hpt_error *e)
+{
+    region *params = ARENA_ARRAY(&t->arena, region, (size_t)t->n * ST_MAX_TENSORS);
+    region *grads = ARENA_ARRAY(&t->arena, region, (size_t)t->n * ST_MAX_TENSORS);
+    region *act = ARENA_ARRAY(&t->arena, region, (size_t)t->n * 4 + 4);
+    if (!params || !grads || !act) return hpt_fail(e, "out of memory expanding a trial");
+    int n_params = 0, n_grads = 0, n_act = 0;
+    for (int k = 0; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        for (int j = 0; j < L->n_trainable; j++) {
+            params[n_params++] = (region){ (void **)&L->weight[j], L->size[j] };
+            grads[n_grads++] = (region){ (void **)&L->grad[j], L->size[j] };
+        }
     }
-    case ST_MaxPooling2D:
-    case ST_AveragePooling2D:
-        st_pair(args[MaxPooling2D_pool_size], &L->kh, &L->kw);
-        if (args[MaxPooling2D_strides].type == V_NONE) L->sh = L->kh, L->sw = L->kw;
-        else st_pair(args[MaxPooling2D_strides], &L->sh, &L->sw);
-        L->same = !strcmp(args[MaxPooling2D_padding].u.s, "same");
-        L->flops = (double)L->out_size * L->kh * L->kw;
-        break;
-    case ST_BatchNormalization: {
-        int C = L->in[L->in_rank - 1];
-        L->momentum = (float)value_as_double(args[BatchNormalization_momentum]);
-        L->epsilon = (float)value_as_double(args[BatchNormalization_epsilon]);
-        L->n_w = L->n_b = (size_t)C;    /* gamma, beta */
-        L->flops = 4.0 * (double)L->out_size;
-        break;
+    t->n_params = regions_floats(params, n_params, 0);
+    for (int k = 0; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        for (int j = L->n_trainable; j < L->n_trainable + L->n_stats; j++)
+            params[n_params++] = (region){ (void **)&L->weight[j], L->size[j] };
     }
-    case ST_Dropout:
-        L->rate = (float)value_as_double(args[Dropout_rate]);
-        break;
-    case ST_Activation:
-        L->act = act_of(args[Activation_activation]);
-        L->flops = (double)L->out_size;
-        break;
-    case ST_Flatten:
-    case ST_Input:
-        break;
-    default:
-        return hpt_fail(e, "layer %s: %s has no kernels in this runtime", name, L->call->entry->name);
+    t->n_stats = regions_floats(params, n_params, 0) - t->n_params;
+    t->n_opt = optim_state_floats(&t->opt, t->n_params);
+    if (max_batch == 0) return 0;
+
+    size_t B = (size_t)max_batch, max_act = t->layers[0].out_size;
+    act[n_act++] = (region){ (void **)&t->input, B * t->layers[0].out_size };
+    for (int k = 1; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        layer_sizes s = { 0 };
+        if (L->ops->sizes) L->ops->sizes(L, B, &s);
+        if (L->out_size > max_act) max_act = L->out_size;
+        /* z: the pre-activation, for the activation's backward or the loss's fused softmax. */
+        int z = kern_act_needs_z(L->act) || (k == t->n - 1 && t->fused && !(L->ops->flags & LAYER_ACT_OF_INPUT));
+        act[n_act++] = (region){ (void **)&L->y, s.y };
+        act[n_act++] = (region){ (void **)&L->z, z ? B * L->out_size : 0 };
+        act[n_act++] = (region){ (void **)&L->scratch, s.scratch };
+        act[n_act++] = (region){ (void **)&L->argmax, s.ints };
     }
-    (void)t;
+    act[n_act++] = (region){ (void **)&t->grad_a, B * max_act };
+    act[n_act++] = (region){ (void **)&t->grad_b, B * max_act };
+    act[n_act++] = (region){ (void **)&t->target, B * (size_t)t->K };
+    t->n_arena = regions_floats(act, n_act, 1);
+
+    t->params = aligned_floats(t->n_params + t->n_stats);
+    t->grads = aligned_floats(t->n_params);
+    t->opt_state = aligned_floats(t->n_opt);
+    t->block = aligned_floats(t->n_arena);
+    if (!t->params || !t->grads || !t->opt_state || !t->block)
+        return hpt_fail(e, "%s: cannot allocate %.1f MB for the trial", t->p->file,
+                        (double)(2 * t->n_params + t->n_stats + t->n_opt + t->n_arena) * 4 / 1e6);
+    point_regions(params, n_params, t->params, 0);
+    point_regions(grads, n_grads, t->grads, 0);
+    point_regions(act, n_act, t->block, 1);
+    t->layers[0].out = t->input;
     return 0;
 }
 
@@ -244,7 +228,6 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
         if (!ir_holds(p, c->guard, &a)) continue;
         trial_layer *L = &t->layers[t->n];
         L->call = c;
-        L->id = c->entry->id;
         if (ir_eval_call(p, c, &a, &t->arena, args, why, sizeof why)) {
             hpt_fail(e, "%s: layer %s (line %d): %s", p->file, c->name, ir_line_of(p, c->span.start), why);
             goto fail;
@@ -257,21 +240,16 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
             memcpy(t->est_args, args, sizeof *args * (size_t)c->entry->n_args);
             continue;
         }
-        int out[4], out_rank;
-        if (c->entry->shape(args, in, in_rank, out, &out_rank, why, sizeof why)) {
+        memcpy(L->in, in, sizeof L->in);
+        L->in_rank = in_rank;
+        L->index = t->n;
+        if (layer_plan(L, args, why, sizeof why)) {
             hpt_fail(e, "%s: layer %s (line %d): %s", p->file, c->name, ir_line_of(p, c->span.start), why);
             goto fail;
         }
-        memcpy(L->in, in, sizeof L->in);
-        L->in_rank = in_rank;
-        memcpy(L->outs, out, sizeof L->outs);
-        L->out_rank = out_rank;
-        L->in_size = L->out_size = 1;
-        for (int j = 0; j < in_rank; j++) L->in_size *= (size_t)in[j];
-        for (int j = 0; j < out_rank; j++) L->out_size *= (size_t)out[j];
-        if (plan_layer(t, L, args, e)) goto fail;
-        memcpy(in, out, sizeof in);
-        in_rank = out_rank;
+        if (t->n) t->layers[t->n - 1].next = L;
+        memcpy(in, L->outs, sizeof in);
+        in_rank = L->out_rank;
         t->n++;
     }
     trial_layer *last = &t->layers[t->n - 1];
@@ -294,93 +272,17 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
             : loss->id == ST_CategoricalCrossentropy ? LOSS_CE : LOSS_MSE;
     if (t->loss != LOSS_MSE && !from_logits) {
         if (last->act == KERN_SOFTMAX) t->fused = 1;
-        else if (last->act != KERN_LINEAR || last->id == ST_Activation) t->probs = last->act != KERN_LINEAR;
+        else if (last->act != KERN_LINEAR || (last->ops->flags & LAYER_ACT_OF_INPUT)) t->probs = last->act != KERN_LINEAR;
     }
     optimizer_of(t->compile_args[compile_optimizer], &t->opt);
 
-    /* Parameters: every trainable tensor, then the moving statistics. */
-    size_t off = 0;
-    for (int k = 0; k < t->n; k++) {
-        trial_layer *L = &t->layers[k];
-        L->w = off, off += L->n_w;
-        L->b = off, off += L->n_b;
-    }
-    t->n_params = off;
-    for (int k = 0; k < t->n; k++)
-        if (t->layers[k].id == ST_BatchNormalization) t->layers[k].stats = off, off += 2 * t->layers[k].n_w;
-    t->n_stats = off - t->n_params;
-    t->n_opt = optim_state_floats(&t->opt, t->n_params);
+    if (point_buffers(t, max_batch, e)) goto fail;
     if (max_batch == 0) return t;   /* planned only: sizes and shapes, no buffers */
 
-    /* The activation arena: input, every y (and z), two gradient buffers, scratch. */
-    size_t B = (size_t)max_batch, max_act = t->layers[0].out_size, need = 0;
-    size_t in_floats = B * t->layers[0].out_size;
-    need += (in_floats + 15) & ~(size_t)15;
-    for (int k = 1; k < t->n; k++) {
-        trial_layer *L = &t->layers[k];
-        if (L->out_size > max_act) max_act = L->out_size;
-        size_t act = (B * L->out_size + 15) & ~(size_t)15;
-        if (L->id != ST_Flatten) need += act;
-        if (kern_act_needs_z(L->act) || (k == t->n - 1 && t->fused && L->id != ST_Activation)) need += act;
-        if (L->id == ST_Conv2D) {
-            kern_geom g;
-            kern_conv_geom(&g, max_batch, L->in[0], L->in[1], L->in_rank == 3 ? L->in[2] : 1, L->outs[2], L->kh, L->kw, L->sh, L->sw, L->same);
-            need += (kern_conv2d_scratch_floats(&g) + 15) & ~(size_t)15;
-        }
-        if (L->id == ST_MaxPooling2D) need += (B * L->out_size + 15) & ~(size_t)15;
-        if (L->id == ST_BatchNormalization) need += (kern_batchnorm_scratch_floats((int)L->n_w) + 15) & ~(size_t)15;
-    }
-    size_t grad = (B * max_act + 15) & ~(size_t)15;
-    need += 2 * grad + ((B * (size_t)t->K + 15) & ~(size_t)15);
-    t->n_arena = need;
-
-    t->params = aligned_floats(t->n_params + t->n_stats);
-    t->grads = aligned_floats(t->n_params);
-    t->opt_state = aligned_floats(t->n_opt);
-    t->block = aligned_floats(need);
-    if (!t->params || !t->grads || !t->opt_state || !t->block) {
-        hpt_fail(e, "%s: cannot allocate %.1f MB for the trial", p->file,
-                 (double)(2 * t->n_params + t->n_stats + t->n_opt + need) * 4 / 1e6);
-        goto fail;
-    }
-    float *cur = t->block;
-#define TAKE(n) (cur += (((n) + 15) & ~(size_t)15), cur - (((n) + 15) & ~(size_t)15))
-    t->input = TAKE(in_floats);
-    t->layers[0].y = t->layers[0].out = t->input;
-    for (int k = 1; k < t->n; k++) {
-        trial_layer *L = &t->layers[k];
-        if (L->id != ST_Flatten) L->y = TAKE(B * L->out_size);
-        if (kern_act_needs_z(L->act) || (k == t->n - 1 && t->fused && L->id != ST_Activation)) L->z = TAKE(B * L->out_size);
-        if (L->id == ST_Conv2D) {
-            kern_geom g;
-            kern_conv_geom(&g, max_batch, L->in[0], L->in[1], L->in_rank == 3 ? L->in[2] : 1, L->outs[2], L->kh, L->kw, L->sh, L->sw, L->same);
-            L->scratch = TAKE(kern_conv2d_scratch_floats(&g));
-        }
-        if (L->id == ST_MaxPooling2D) L->argmax = (int32_t *)TAKE(B * L->out_size);
-        if (L->id == ST_BatchNormalization) L->scratch = TAKE(kern_batchnorm_scratch_floats((int)L->n_w));
-    }
-    t->grad_a = TAKE(B * max_act);
-    t->grad_b = TAKE(B * max_act);
-    t->target = TAKE(B * (size_t)t->K);
-#undef TAKE
-
-    /* Keras's initial weights: glorot_uniform kernels, zero biases, BN gamma 1 and variance 1. */
+    /* Keras's initial weights: each layer's own (glorot_uniform kernels, BN gamma 1 and variance 1), zeros elsewhere. */
     uint64_t init_key = rng_key(seed, RNG_INIT);
-    for (int k = 1; k < t->n; k++) {
-        trial_layer *L = &t->layers[k];
-        if (L->id == ST_Dense || L->id == ST_Conv2D) {
-            /* Dense (in, out); Conv2D (kh, kw, C, F): fan_in = kh*kw*C, fan_out = kh*kw*F. */
-            int fan_in = L->id == ST_Conv2D ? (int)(L->n_w / (size_t)L->outs[2]) : (int)L->in_size;
-            int fan_out = L->id == ST_Conv2D ? L->kh * L->kw * L->outs[2] : (int)L->out_size;
-            hpt_value how_v = value_string("glorot_uniform");
-            ir_eval(p, L->call->args[L->id == ST_Dense ? Dense_kernel_initializer : Conv2D_kernel_initializer],
-                    &a, &t->arena, &how_v, why, sizeof why);
-            init_kernel(t->params + L->w, L->n_w, fan_in, fan_out, how_v.u.s, rng_key(init_key, (uint64_t)k));
-        } else if (L->id == ST_BatchNormalization) {
-            kern_ones(t->params + L->w, L->n_w);
-            kern_ones(t->params + L->stats + L->n_w, L->n_w);
-        }
-    }
+    for (int k = 1; k < t->n; k++)
+        if (t->layers[k].ops->init) t->layers[k].ops->init(&t->layers[k], rng_key(init_key, (uint64_t)k));
     return t;
 oom:
     hpt_fail(e, "out of memory expanding a trial");
@@ -442,30 +344,16 @@ float *trial_optimizer_state(trial *t, size_t *n)
 
 void trial_reset_optimizer(trial *t) { memset(t->opt_state, 0, t->n_opt * sizeof(float)); }
 
-/* What the JIT generates for this trial: Dense and Activation epilogues
- * (with a following Dropout fused in), Conv2D's backward chain (its forward
- * epilogue already runs per im2col chunk, in cache), BatchNormalization, the
- * fused sparse cross-entropy and the optimizer.  layers has t->n slots. */
+/* What the JIT generates for this trial: each LAYER_JIT layer's part (today
+ * Dense and Activation epilogues with a following Dropout fused in, Conv2D's
+ * backward chain, BatchNormalization), the fused sparse cross-entropy and
+ * the optimizer.  layers has t->n slots; the others stay JIT_NONE. */
 static void jit_spec_of(const trial *t, jit_layer *layers, jit_spec *s)
 {
     memset(layers, 0, sizeof *layers * (size_t)t->n);
     for (int k = 1; k < t->n; k++) {
         const trial_layer *L = &t->layers[k];
-        jit_layer *J = &layers[k];
-        const trial_layer *next = k + 1 < t->n ? &t->layers[k + 1] : NULL;
-        if (L->id == ST_Dense || L->id == ST_Activation || L->id == ST_Conv2D) {
-            J->kind = JIT_ELEMENTWISE;
-            J->cols = L->outs[L->out_rank - 1];
-            J->act = L->act;
-            J->bwd_act = k == t->n - 1 && t->fused ? KERN_LINEAR : L->act;
-            J->bias = L->n_b > 0;
-            J->keep_z = L->id != ST_Activation && L->z != NULL;
-            J->forward = L->id != ST_Conv2D;
-            J->dropout = J->forward && next && next->id == ST_Dropout && next->rate > 0;
-        } else if (L->id == ST_BatchNormalization) {
-            J->kind = JIT_BATCHNORM;
-            J->cols = (int)L->n_w;
-        }
+        if (L->ops->flags & LAYER_JIT) L->ops->jit(L, k == t->n - 1 && t->fused, &layers[k]);
     }
     *s = (jit_spec){ layers, t->n, t->loss == LOSS_SPARSE_CE && !t->probs ? t->K : 0, t->opt, t->n_params };
 }
@@ -506,7 +394,7 @@ void trial_summary(const trial *t, FILE *out)
         for (int j = 0; j < L->out_rank; j++) snprintf(shape + strlen(shape), sizeof shape - strlen(shape), ", %d", L->outs[j]);
         strcat(shape, ")");
         fprintf(out, "%-22s %-20s %-18s %10zu\n", L->call->name, L->call->entry->name, shape,
-                L->n_w + L->n_b + (L->id == ST_BatchNormalization ? 2 * L->n_w : 0));
+                layer_weight_count(L));
     }
     if (t->est) {
         fprintf(out, "%-22s %-20s", t->est->name, t->est->entry->name);
@@ -580,7 +468,7 @@ static int put_model_args(FILE *out, const st_entry *e, const hpt_value *args)
  * its input's shape and has no argument that acts at inference: Dropout. */
 static int identity_at_inference(const trial_layer *L, int n_model_args)
 {
-    if (L->n_w + L->n_b || n_model_args || L->in_rank != L->out_rank) return 0;
+    if (layer_weight_count(L) || n_model_args || L->in_rank != L->out_rank) return 0;
     return memcmp(L->in, L->outs, sizeof(int) * (size_t)L->out_rank) == 0;
 }
 
@@ -610,7 +498,7 @@ void trial_describe_model(const trial *t, int with_names, FILE *out)
         for (int j = 0; j < L->out_rank; j++) dims[j] = value_int(L->outs[j]);
         fprintf(m, " output=");
         value_fprint(m, (hpt_value){ .type = V_LIST, .tuple = true, .u.list = { dims, L->out_rank } });
-        fprintf(m, " params=%zu", L->n_w + L->n_b + (L->id == ST_BatchNormalization ? 2 * L->n_w : 0));
+        fprintf(m, " params=%zu", layer_weight_count(L));
         fclose(m);
         if (line && !identity_at_inference(L, n_args))
             fprintf(out, "layer%s%s %s%s\n", with_names ? " " : "", with_names ? L->call->name : "",
@@ -636,92 +524,18 @@ void trial_describe_model(const trial *t, int with_names, FILE *out)
     arena_free(&scratch);
 }
 
-static void geom_of(const trial_layer *L, int B, kern_geom *g)
+static layer_run run_of(const trial *t, int B, int training, long step)
 {
-    int C = L->in_rank == 3 ? L->in[2] : 1;
-    if (L->id == ST_Conv2D) kern_conv_geom(g, B, L->in[0], L->in[1], C, L->outs[2], L->kh, L->kw, L->sh, L->sw, L->same);
-    else kern_pool_geom(g, B, L->in[0], L->in[1], C, L->kh, L->kw, L->sh, L->sw, L->same);
-}
-
-/* Softmax normalises the last axis; the other activations are elementwise. */
-static int act_cols(const trial_layer *L)
-{
-    return L->act == KERN_SOFTMAX ? L->outs[L->out_rank - 1] : (int)L->out_size;
-}
-
-static uint64_t dropout_key(const trial *t, long step, int layer)
-{
-    return rng_key(rng_key(t->seed, RNG_DROPOUT), (uint64_t)step * 1024 + (uint64_t)layer);
+    return (layer_run){ B, training, step, rng_key(t->seed, RNG_DROPOUT), t->jit, 0 };
 }
 
 const float *trial_forward(trial *t, int B, int training, long step)
 {
     t->last_B = B;
+    layer_run r = run_of(t, B, training, step);
     for (int k = 1; k < t->n; k++) {
         trial_layer *L = &t->layers[k];
-        const float *x = t->layers[k - 1].out;
-        float *P = t->params;
-        kern_geom g;
-        L->out = L->y;
-        switch (L->id) {
-        case ST_Flatten:
-            L->out = (float *)x;
-            break;
-        case ST_Dense:
-            if (t->jit) {
-                /* With a Dropout fused in, this epilogue writes its output too. */
-                int drop = training && k + 1 < t->n && t->layers[k + 1].drop_fused;
-                jit_dense_forward(t->jit, k, x, P + L->w, L->n_b ? P + L->b : NULL, L->y, L->z,
-                                  drop ? t->layers[k + 1].y : NULL, B, (int)L->in_size, (int)L->out_size,
-                                  drop ? t->layers[k + 1].rate : 0, dropout_key(t, step, k + 1));
-                break;
-            }
-            kern_dense_forward(x, P + L->w, L->n_b ? P + L->b : NULL, L->y, L->z, B, (int)L->in_size,
-                               (int)L->out_size, L->act);
-            break;
-        case ST_Conv2D:
-            geom_of(L, B, &g);
-            kern_conv2d_forward(&g, x, P + L->w, L->n_b ? P + L->b : NULL, L->y, L->z, L->act, L->scratch);
-            break;
-        case ST_MaxPooling2D:
-            geom_of(L, B, &g);
-            kern_maxpool2d_forward(&g, x, L->y, L->argmax);
-            break;
-        case ST_AveragePooling2D:
-            geom_of(L, B, &g);
-            kern_avgpool2d_forward(&g, x, L->y);
-            break;
-        case ST_BatchNormalization: {
-            size_t N = (size_t)B * (L->out_size / L->n_w);
-            if (training && t->jit)
-                jit_batchnorm_forward_train(t->jit, k, x, L->y, P + L->w, P + L->b, P + L->stats,
-                                            P + L->stats + L->n_w, N, L->momentum, L->epsilon, L->scratch);
-            else if (training)
-                kern_batchnorm_forward_train(x, L->y, P + L->w, P + L->b, P + L->stats, P + L->stats + L->n_w, N,
-                                             (int)L->n_w, L->momentum, L->epsilon, L->scratch);
-            else
-                kern_batchnorm_forward_infer(x, L->y, P + L->w, P + L->b, P + L->stats, P + L->stats + L->n_w, N,
-                                             (int)L->n_w, L->epsilon);
-            break;
-        }
-        case ST_Dropout:
-            if (training && L->rate > 0 && L->drop_fused) break;
-            if (training && L->rate > 0) kern_dropout_forward(x, L->y, (size_t)B * L->out_size, L->rate, dropout_key(t, step, k));
-            else L->out = (float *)x;
-            break;
-        case ST_Activation: {
-            if (t->jit) {
-                int drop = training && k + 1 < t->n && t->layers[k + 1].drop_fused;
-                jit_forward(t->jit, k, x, L->y, NULL, NULL, (size_t)B * (L->out_size / (size_t)L->outs[L->out_rank - 1]),
-                            drop ? t->layers[k + 1].y : NULL, drop ? t->layers[k + 1].rate : 0,
-                            dropout_key(t, step, k + 1));
-                break;
-            }
-            int cols = act_cols(L);
-            kern_act_forward(x, L->y, (size_t)B * (L->out_size / (size_t)cols), cols, L->act);
-            break;
-        }
-        }
+        L->ops->forward(L, &r, t->layers[k - 1].out);
     }
     return t->layers[t->n - 1].out;
 }
@@ -736,7 +550,7 @@ static double loss_of(trial *t, const int32_t *labels, int B, int *correct, floa
     *start = t->n - 1;
     *skip_act = 0;
     if (t->fused) {
-        if (last->id == ST_Activation) logits = t->layers[t->n - 2].out, *start = t->n - 2;
+        if (last->ops->flags & LAYER_ACT_OF_INPUT) logits = t->layers[t->n - 2].out, *start = t->n - 2;
         else logits = last->z, *skip_act = 1;
     }
     double loss;
@@ -787,73 +601,13 @@ double trial_compute_gradients(trial *t, const int32_t *labels, int B, long step
     double loss = loss_of(t, labels, B, correct, cur, &start, &skip_act);
     if (!isfinite(loss)) return loss;
     memset(t->grads, 0, sizeof(float) * t->n_params);
-    float *P = t->params, *G = t->grads;
+    layer_run r = run_of(t, B, 1, step);
     for (int k = start; k >= 1; k--) {
         trial_layer *L = &t->layers[k];
-        const float *x = t->layers[k - 1].out;
         /* The input needs no gradient: skip the first layer's dx. */
         float *dx = k > 1 ? other : NULL;
-        kern_act act = k == start && skip_act ? KERN_LINEAR : L->act;
-        kern_geom g;
-        int swap = 1;
-        /* A Dropout fused into this layer: its mask is part of the JIT's backward chain. */
-        int drop = t->jit && k + 1 < t->n && t->layers[k + 1].drop_fused;
-        float rate = drop ? t->layers[k + 1].rate : 0;
-        switch (L->id) {
-        case ST_Flatten:
-            swap = 0;
-            break;
-        case ST_Dense:
-            if (t->jit) {
-                jit_dense_backward(t->jit, k, x, P + L->w, L->out, L->z, cur, dx, G + L->w, L->n_b ? G + L->b : NULL, B,
-                                   (int)L->in_size, (int)L->out_size, rate, dropout_key(t, step, k + 1));
-                break;
-            }
-            kern_dense_backward(x, P + L->w, L->out, L->z, cur, dx, G + L->w, L->n_b ? G + L->b : NULL, B,
-                                (int)L->in_size, (int)L->out_size, act);
-            break;
-        case ST_Conv2D:
-            geom_of(L, B, &g);
-            if (t->jit) {
-                /* The JIT's chain makes dz and db; the BLAS kernel does the GEMMs. */
-                jit_backward(t->jit, k, L->out, L->z, cur, L->n_b ? G + L->b : NULL, (size_t)B * g.OH * g.OW, 0, 0);
-                kern_conv2d_backward(&g, x, P + L->w, L->out, L->z, cur, dx, G + L->w, NULL, KERN_LINEAR, L->scratch);
-                break;
-            }
-            kern_conv2d_backward(&g, x, P + L->w, L->out, L->z, cur, dx, G + L->w, L->n_b ? G + L->b : NULL, act,
-                                 L->scratch);
-            break;
-        case ST_MaxPooling2D:
-            geom_of(L, B, &g);
-            if (dx) kern_maxpool2d_backward(&g, cur, dx, L->argmax);
-            break;
-        case ST_AveragePooling2D:
-            geom_of(L, B, &g);
-            if (dx) kern_avgpool2d_backward(&g, cur, dx);
-            break;
-        case ST_BatchNormalization:
-            if (t->jit) {
-                jit_batchnorm_backward(t->jit, k, x, cur, dx, P + L->w, G + L->w, G + L->b,
-                                       (size_t)B * (L->out_size / L->n_w), L->scratch);
-                break;
-            }
-            kern_batchnorm_backward(x, cur, dx, P + L->w, G + L->w, G + L->b, (size_t)B * (L->out_size / L->n_w),
-                                    (int)L->n_w, L->scratch);
-            break;
-        case ST_Dropout:
-            if (L->rate > 0 && !L->drop_fused) kern_dropout_backward(cur, cur, (size_t)B * L->out_size, L->rate, dropout_key(t, step, k));
-            swap = 0;
-            break;
-        case ST_Activation:
-            if (t->jit)
-                jit_backward(t->jit, k, L->out, x, cur, NULL, (size_t)B * (L->out_size / (size_t)L->outs[L->out_rank - 1]),
-                             rate, dropout_key(t, step, k + 1));
-            else
-                kern_act_backward(x, L->out, cur, cur, (size_t)B * (L->out_size / (size_t)act_cols(L)), act_cols(L), act);
-            swap = 0;
-            break;
-        }
-        if (swap) {
+        r.skip_act = k == start && skip_act;
+        if (L->ops->backward(L, &r, t->layers[k - 1].out, cur, dx)) {
             float *tmp = cur;
             cur = other;
             other = tmp;

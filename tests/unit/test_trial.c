@@ -94,6 +94,13 @@ static const char *CNN =
     "  Activation(\"gelu\")\n  Flatten()\n  Dense(10)\n}\n"
     "compile(optimizer = SGD(momentum = 0.9), loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])\n";
 
+/* The layers of the layer table's second round: their weights as the checker counts them. */
+static const char *NORM =
+    "data = csv(\"synthetic.csv\")\n"
+    "model {\n  Input(shape = [12])\n  Reshape([2, 2, -1])\n  Conv2D(5, 1)\n  LayerNormalization(center = False)\n"
+    "  GlobalAveragePooling2D()\n  LayerNormalization()\n  Dense(10)\n}\n"
+    "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\")\n";
+
 /* Max pooling's gradient routes through its arg-max, which finite differences
  * only see where no window's maximum changes hands: inputs spaced 0.1 apart
  * and a 1x1 convolution with a positive weight keep every winner fixed. */
@@ -288,7 +295,7 @@ static void test_fit(void)
     ir_free(p);
 }
 
-/* The checker's count of a configuration's parameters (st_layer_params over
+/* The checker's count of a configuration's parameters (st_layer_plan over
  * the present layers, as hptc check bounds the model's size) must be the
  * runtime's plan. */
 static void compiler_params(const ir_program *p, double *trainable, double *stats)
@@ -305,7 +312,10 @@ static void compiler_params(const ir_program *p, double *trainable, double *stat
         arena scratch = { 0 };
         double t, s;
         if (ir_eval_call(p, &p->layers[k], &a, &scratch, args, why, sizeof why) == 0) {
-            st_layer_params(p->layers[k].entry, args, in, in_rank, shapes[k], ranks[k], &t, &s);
+            int out[4], out_rank;
+            st_weights w;
+            st_layer_plan(p->layers[k].entry, args, in, in_rank, out, &out_rank, &w, why, sizeof why);
+            st_weights_count(&w, &t, &s);
             *trainable += t, *stats += s;
         }
         arena_free(&scratch);
@@ -316,8 +326,8 @@ static void compiler_params(const ir_program *p, double *trainable, double *stat
 
 static void test_checker_counts(void)
 {
-    const char *specs[] = { MLP, CNN }, *names[] = { "MLP", "CNN" };
-    for (int k = 0; k < 2; k++) {
+    const char *specs[] = { MLP, CNN, NORM }, *names[] = { "MLP", "CNN", "NORM" };
+    for (int k = 0; k < 3; k++) {
         ir_program *p = compile(specs[k]);
         trial *t = p ? expand_defaults(p, 4, 1) : NULL;
         if (!CHECK(t != NULL, "%s expands", names[k])) {
