@@ -9,6 +9,15 @@
 # (system) includes are not ours.  A violation names the file and the header.
 . "$(dirname "$0")/../lib.sh"
 
+# The module a folder belongs to: runtime/nn/layers is part of runtime/nn.
+module_of() {
+    case $1 in
+    runtime/nn/*) echo runtime/nn ;;
+    cli/*) echo cli ;;
+    *) echo "$1" ;;
+    esac
+}
+
 rank_of() {
     case $1 in
     stdlib) echo 0 ;;
@@ -16,9 +25,9 @@ rank_of() {
     grammar | runtime) echo 2 ;;
     runtime/data | runtime/store) echo 3 ;;
     runtime/estimators) echo 4 ;;
-    runtime/nn | runtime/nn/*) echo 5 ;;
+    runtime/nn) echo 5 ;;
     runtime/tune) echo 6 ;;
-    cli | cli/*) echo 7 ;;
+    cli) echo 7 ;;
     *) echo ;;
     esac
 }
@@ -27,11 +36,11 @@ files=$(find stdlib compiler grammar runtime cli -name '*.[chly]' | sort)
 n_files=0 n_includes=0 unknown= upward=
 for f in $files; do
     n_files=$((n_files + 1))
-    from=$(dirname "$f")
+    from=$(module_of "$(dirname "$f")")
     r_from=$(rank_of "$from")
     [ -n "$r_from" ] || unknown="$unknown $from"
     for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
-        case $h in */*) to=$(dirname "$h") ;; *) continue ;; esac   # same folder, or generated
+        case $h in */*) to=$(module_of "$(dirname "$h")") ;; *) continue ;; esac   # same folder, or generated
         [ "$to" = "$from" ] && continue
         n_includes=$((n_includes + 1))
         r_to=$(rank_of "$to")
