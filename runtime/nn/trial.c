@@ -387,13 +387,19 @@ char *trial_llvm_ir(const trial *t, hpt_error *e)
 
 void trial_summary(const trial *t, FILE *out)
 {
-    fprintf(out, "%-22s %-20s %-18s %10s\n", "layer", "type", "output shape", "params");
+    /* Columns as wide as their longest entry, at least Keras's widths. */
+    int name_w = 22, type_w = 20;
+    for (int k = 0; k < t->n; k++) {
+        int n = (int)strlen(t->layers[k].call->name), m = (int)strlen(t->layers[k].call->entry->name);
+        name_w = n > name_w ? n : name_w, type_w = m > type_w ? m : type_w;
+    }
+    fprintf(out, "%-*s %-*s %-18s %10s\n", name_w, "layer", type_w, "type", "output shape", "params");
     for (int k = 0; k < t->n; k++) {
         const trial_layer *L = &t->layers[k];
         char shape[64] = "(None";
         for (int j = 0; j < L->out_rank; j++) snprintf(shape + strlen(shape), sizeof shape - strlen(shape), ", %d", L->outs[j]);
         strcat(shape, ")");
-        fprintf(out, "%-22s %-20s %-18s %10zu\n", L->call->name, L->call->entry->name, shape,
+        fprintf(out, "%-*s %-*s %-18s %10zu\n", name_w, L->call->name, type_w, L->call->entry->name, shape,
                 layer_weight_count(L));
     }
     if (t->est) {

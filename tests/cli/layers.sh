@@ -14,6 +14,11 @@ check "train of $spec exits 0" "[ \$? -eq 0 ]"
 check "the summary counts Reshape, GlobalAveragePooling2D and LayerNormalization's parameters (6250)" \
     "grep -q 'reshape  *Reshape  *(None, 28, 28, 1)  *0\$' $tmp/a && grep -q 'GlobalAveragePooling2D (None, 32)  *0\$' $tmp/a &&
      grep -q 'layer_normalization  *LayerNormalization  *(None, 32)  *64\$' $tmp/a && grep -q 'trainable params 6250,' $tmp/a"
+# A layer name wider than Keras's column widens the column: every row's
+# output shape starts where the header's does.
+cols=$(sed -n '/^layer  *type/,/^trainable/p' "$tmp/a" | grep -v '^trainable' |
+       awk '{ print index($0, $1 == "layer" ? "output shape" : "(None") }' | sort -u | wc -l)
+check "the summary's columns line up under a long layer name (global_average_pooling2d)" '[ "$cols" -eq 1 ]'
 acc=$(sed -n 's/^test_loss: .* - test_accuracy: \([0-9.]*\)$/\1/p' "$tmp/a")
 check "3 epochs on 800 rows reach a test accuracy above 0.2 (chance is 0.1): $acc" \
     "[ -n '$acc' ] && awk 'BEGIN { exit !($acc > 0.2) }'"
