@@ -17,16 +17,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- hyperparameters ---------------------------------------------------- */
+/* The catalogue's hp.* rows are in ir_hp_kind's order, and the kinds share
+ * the positions this file reads by one name (hp_Int_min_value for Float's too). */
+_Static_assert(ST_HP_Int == (int)HP_INT && ST_HP_Float == (int)HP_FLOAT && ST_HP_Choice == (int)HP_CHOICE &&
+                   ST_HP_Boolean == (int)HP_BOOLEAN && ST_HP_Fixed == (int)HP_FIXED && ST_HP_COUNT == 5,
+               "stdlib/catalogue.h's ST_HP_KINDS rows follow compiler/ir.h's ir_hp_kind");
+_Static_assert(hp_Int_name == 0 && hp_Float_name == 0 && hp_Choice_name == 0 && hp_Boolean_name == 0 &&
+                   hp_Fixed_name == 0,
+               "every hp.* call takes its name first");
+_Static_assert((int)hp_Float_min_value == (int)hp_Int_min_value && (int)hp_Float_max_value == (int)hp_Int_max_value &&
+                   (int)hp_Float_step == (int)hp_Int_step && (int)hp_Float_sampling == (int)hp_Int_sampling &&
+                   (int)hp_Float_default == (int)hp_Int_default && (int)hp_Int_min_value < (int)hp_Int_step,
+               "hp.Int and hp.Float take the same arguments, the bounds before the step");
 
-static const char *const hp_params[][6] = {
-    [HP_INT] = { "name", "min_value", "max_value", "step", "sampling", "default" },
-    [HP_FLOAT] = { "name", "min_value", "max_value", "step", "sampling", "default" },
-    [HP_CHOICE] = { "name", "values", "ordered", "default" },
-    [HP_BOOLEAN] = { "name", "default" },
-    [HP_FIXED] = { "name", "value" },
-};
-static const char *const hp_func_names[] = { "Int", "Float", "Choice", "Boolean", "Fixed" };
+/* The most arguments any hp.* call takes. */
+enum { HP_MAX_ARGS = 6 };
+_Static_assert((int)hp_Int_nargs <= HP_MAX_ARGS && (int)hp_Float_nargs <= HP_MAX_ARGS && (int)hp_Choice_nargs <= HP_MAX_ARGS &&
+                   (int)hp_Boolean_nargs <= HP_MAX_ARGS && (int)hp_Fixed_nargs <= HP_MAX_ARGS,
+               "HP_MAX_ARGS holds every kind's arguments");
+
+/* ---- definitions compared and described --------------------------------- */
 
 static bool same_definition(const ir_hp *x, const ir_hp *y)
 {
@@ -43,12 +53,12 @@ static bool same_definition(const ir_hp *x, const ir_hp *y)
  * that differs: "with max_value = 256, but its first definition has 512". */
 static void hp_difference(const ir_hp *now, const ir_hp *first, char *buf, size_t n)
 {
-    static const char *const kinds[] = { "an hp.Int", "an hp.Float", "an hp.Choice", "an hp.Boolean", "an hp.Fixed" };
     static const char *const samplings[] = { "\"linear\"", "\"log\"", "\"reverse_log\"" };
     char x[128] = "", y[128] = "";
     const char *field = NULL;
     if (now->kind != first->kind) {
-        snprintf(buf, n, "as %s, but its first definition is %s", kinds[now->kind], kinds[first->kind]);
+        snprintf(buf, n, "as an hp.%s, but its first definition is an hp.%s", st_hps[now->kind].name,
+                 st_hps[first->kind].name);
         return;
     }
     if (!value_equal(now->min, first->min) || now->min.type != first->min.type) {
@@ -205,227 +215,329 @@ static int first_repeat(const hpt_value *values, int n)
     return found;
 }
 
-/* hp.Int(...) and friends: bind arguments, validate, find or register. */
-ir_expr *sema_lower_hp(sema *s, const ast *call, const char *func)
+/* ---- hp.X(...): bind, validate, register --------------------------------- */
+
+/* One hp.* call as it is lowered: its kind's row, and each argument's
+ * constant value (got) and where it was written (where; NULL = not given),
+ * by the row's positions. */
+typedef struct hp_call {
+    const ast *call;
+    const st_hp *kind;
+    hpt_value got[HP_MAX_ARGS];
+    const ast *where[HP_MAX_ARGS];
+} hp_call;
+
+/* An error at argument k of the call, or at the call when k was not given. */
+#define FAIL_AT(c, k, ...) do { diag_error(s->d, (c)->where[k] ? (c)->where[k]->start : (c)->call->start, \
+                                           (c)->where[k] ? (c)->where[k]->end : (c)->call->end, __VA_ARGS__); \
+                                return false; } while (0)
+
+/* "a, b and c" of h's argument names. */
+static void list_arguments(const st_hp *h, char *buf, size_t n)
 {
-    int kind = -1;
-    for (int k = 0; k < 5; k++)
-        if (!strcmp(func, hp_func_names[k])) kind = k;
-    if (kind < 0) {
-        const char *near = NULL;
-        for (int k = 0; k < 5; k++)
-            if (st_edit_distance(func, hp_func_names[k], 2) <= 2) near = hp_func_names[k];
-        diag_error(s->d, call->a->start, call->a->end, "unknown hyperparameter type 'hp.%s'", func);
-        if (near) diag_hint(s->d, "did you mean 'hp.%s'?", near);
-        else diag_hint(s->d, "the types are hp.Int, hp.Float, hp.Choice, hp.Boolean and hp.Fixed");
-        return NULL;
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; k < h->n_args && len < n; k++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", k == 0 ? "" : k == h->n_args - 1 ? " and " : ", ",
+                                h->args[k].name);
+}
+
+/* The kind called hp.func, or NULL (reported, with the nearest kind). */
+static const st_hp *hp_kind(sema *s, const ast *call, const char *func)
+{
+    const st_hp *kind = st_find_hp(func);
+    if (kind) return kind;
+    const char *near = NULL;
+    char all[160];
+    size_t len = 0;
+    for (int k = 0; k < ST_HP_COUNT; k++) {
+        if (st_edit_distance(func, st_hps[k].name, 2) <= 2) near = st_hps[k].name;
+        len += (size_t)snprintf(all + len, sizeof all - len, "%shp.%s", k == 0 ? "" : k == ST_HP_COUNT - 1 ? " and " : ", ",
+                                st_hps[k].name);
     }
-    const char *const *params = hp_params[kind];
-    int n_params = 0;
-    while (n_params < 6 && params[n_params]) n_params++;
-    hpt_value got[6];
-    const ast *where[6] = { 0 };
+    diag_error(s->d, call->a->start, call->a->end, "unknown hyperparameter type 'hp.%s'", func);
+    if (near) diag_hint(s->d, "did you mean 'hp.%s'?", near);
+    else diag_hint(s->d, "the types are %s", all);
+    return NULL;
+}
+
+/* arg -> NAME '=' expr: the position of the kind's argument NAME, or -1 (reported). */
+static int hp_keyword_slot(sema *s, const st_hp *kind, const ast *arg)
+{
+    int slot = st_hp_arg_index(kind, arg->text);
+    if (slot >= 0) return slot;
+    const char *near = NULL;
+    for (int k = 0; k < kind->n_args; k++)
+        if (st_edit_distance(arg->text, kind->args[k].name, 2) <= 2) near = kind->args[k].name;
+    diag_error(s->d, arg->start, arg->start + (uint32_t)strlen(arg->text), "hp.%s has no argument '%s'", kind->name,
+               arg->text);
+    if (near) {
+        diag_hint(s->d, "did you mean '%s'?", near);
+    } else if (kind->n_args > 2) {      /* name and one more: nothing to list */
+        char names[160];
+        list_arguments(kind, names, sizeof names);
+        diag_hint(s->d, "hp.%s takes %s", kind->name, names);
+    }
+    return -1;
+}
+
+/* One argument, arg -> expr | NAME '=' expr: bound to its position, lowered,
+ * its constant value kept; false when it fails (reported). */
+static bool bind_hp_arg(sema *s, hp_call *c, const ast *arg, int *pos, bool *seen_kw)
+{
+    int slot;
+    const ast *value = arg;
+    if (arg->kind == AST_KWARG) {
+        *seen_kw = true;
+        value = arg->a;
+        if ((slot = hp_keyword_slot(s, c->kind, arg)) < 0) return false;
+    } else if (*seen_kw) {
+        diag_error(s->d, arg->start, arg->end, "positional argument after keyword arguments");
+        return false;
+    } else if ((slot = (*pos)++) >= c->kind->n_args) {
+        diag_error(s->d, arg->start, arg->end, "hp.%s takes at most %d arguments", c->kind->name, c->kind->n_args);
+        return false;
+    }
+    const char *param = c->kind->args[slot].name;
+    if (c->where[slot]) {
+        diag_error(s->d, arg->start, arg->end, "argument '%s' given twice", param);
+        return false;
+    }
+    c->where[slot] = value;
+    if (slot == 0 && value->kind == AST_NAME && !sema_bound_name(s, value->text)) {
+        diag_error(s->d, value->start, value->end, "a hyperparameter's name must be a string, such as \"%s\"", value->text);
+        return false;
+    }
+    ir_expr *e = sema_lower_expr(s, value);
+    if (!e) return false;
+    if (!sema_const_value(s, e, &c->got[slot])) {
+        diag_error(s->d, value->start, value->end, "hp.%s argument '%s' must be a constant", c->kind->name, param);
+        return false;
+    }
+    return true;
+}
+
+/* args -> arglist: every argument bound (all of them reported), the required
+ * ones given, the name a string that can be printed on one line. */
+static bool bind_hp_args(sema *s, hp_call *c)
+{
     bool ok = true, seen_kw = false;
     int pos = 0;
-    for (const ast *arg = call->first; arg; arg = arg->next) {
-        int slot = -1;
-        const ast *value = arg;
-        if (arg->kind == AST_KWARG) {
-            seen_kw = true;
-            value = arg->a;
-            for (int k = 0; k < n_params; k++)
-                if (!strcmp(params[k], arg->text)) slot = k;
-            if (slot < 0) {
-                const char *near = NULL;
-                for (int k = 0; k < n_params; k++)
-                    if (st_edit_distance(arg->text, params[k], 2) <= 2) near = params[k];
-                diag_error(s->d, arg->start, arg->start + (uint32_t)strlen(arg->text),
-                           "hp.%s has no argument '%s'", func, arg->text);
-                if (near) diag_hint(s->d, "did you mean '%s'?", near);
-                else if (kind == HP_INT || kind == HP_FLOAT)
-                    diag_hint(s->d, "hp.%s takes name, min_value, max_value, step, sampling and default", func);
-                else if (kind == HP_CHOICE) diag_hint(s->d, "hp.Choice takes name, values, ordered and default");
-                ok = false;
-                continue;
-            }
-        } else {
-            if (seen_kw) {
-                diag_error(s->d, arg->start, arg->end, "positional argument after keyword arguments");
-                ok = false;
-                continue;
-            }
-            slot = pos++;
-            if (slot >= n_params) {
-                diag_error(s->d, arg->start, arg->end, "hp.%s takes at most %d arguments", func, n_params);
-                ok = false;
-                continue;
-            }
+    for (const ast *arg = c->call->first; arg; arg = arg->next)
+        if (!bind_hp_arg(s, c, arg, &pos, &seen_kw)) ok = false;
+    if (!ok) return false;
+    for (int k = 0, needed = st_hp_required(c->kind); k < needed; k++)
+        if (!c->where[k]) {
+            diag_error(s->d, c->call->start, c->call->end, "hp.%s is missing its '%s' argument", c->kind->name,
+                       c->kind->args[k].name);
+            return false;
         }
-        if (where[slot]) {
-            diag_error(s->d, arg->start, arg->end, "argument '%s' given twice", params[slot]);
-            ok = false;
-            continue;
-        }
-        where[slot] = value;
-        if (slot == 0 && value->kind == AST_NAME && !sema_bound_name(s, value->text)) {
-            diag_error(s->d, value->start, value->end, "a hyperparameter's name must be a string, such as \"%s\"", value->text);
-            ok = false;
-            continue;
-        }
-        ir_expr *e = sema_lower_expr(s, value);
-        if (!e) { ok = false; continue; }
-        if (!sema_const_value(s, e, &got[slot])) {
-            diag_error(s->d, value->start, value->end, "hp.%s argument '%s' must be a constant", func, params[slot]);
-            ok = false;
-        }
+    hpt_value name = c->got[hp_Int_name];
+    const ast *at = c->where[hp_Int_name];
+    if (name.type != V_STRING || !name.u.s[0]) {
+        diag_error(s->d, at->start, at->end, "a hyperparameter's name must be a non-empty string");
+        return false;
     }
-    if (!ok) return NULL;
-    int needed = kind == HP_INT || kind == HP_FLOAT ? 3 : kind == HP_BOOLEAN ? 1 : 2;
-    for (int k = 0; k < needed; k++)
-        if (!where[k]) {
-            diag_error(s->d, call->start, call->end, "hp.%s is missing its '%s' argument", func, params[k]);
-            return NULL;
-        }
-    if (got[0].type != V_STRING || !got[0].u.s[0]) {
-        diag_error(s->d, where[0]->start, where[0]->end, "a hyperparameter's name must be a non-empty string");
-        return NULL;
-    }
-    if (sema_has_control(got[0].u.s)) {
+    if (sema_has_control(name.u.s)) {
         char text[300];
-        value_format(text, sizeof text, got[0]);
-        diag_error(s->d, where[0]->start, where[0]->end, "a hyperparameter's name must not hold a control character, but it is %s", text);
+        value_format(text, sizeof text, name);
+        diag_error(s->d, at->start, at->end, "a hyperparameter's name must not hold a control character, but it is %s", text);
         diag_hint(s->d, "names are printed in tables, one per line: write it without \\n or \\t");
-        return NULL;
+        return false;
     }
-    ir_hp h = { .name = got[0].u.s, .kind = kind, .step = value_none(), .default_value = value_none(),
-                .span = { call->start, call->end } };
-#define FAIL_AT(k, ...) do { diag_error(s->d, where[k] ? where[k]->start : call->start, \
-                                        where[k] ? where[k]->end : call->end, __VA_ARGS__); return NULL; } while (0)
-    if (kind == HP_INT || kind == HP_FLOAT) {
-        for (int k = 1; k <= 3; k++) {
-            if (!where[k]) continue;
-            bool good = kind == HP_INT ? got[k].type == V_INT : value_is_number(got[k]);
-            if (!good) FAIL_AT(k, "hp.%s %s must be %s", func, params[k], kind == HP_INT ? "an int" : "a number");
-        }
-        h.min = got[1], h.max = got[2];
-        if (kind == HP_FLOAT) h.min = value_float(value_as_double(h.min)), h.max = value_float(value_as_double(h.max));
-        if (where[3]) h.step = kind == HP_FLOAT ? value_float(value_as_double(got[3])) : got[3];
-        if (where[4]) {
-            if (got[4].type != V_STRING || !st_choice_ok("linear|log|reverse_log", got[4].u.s))
-                FAIL_AT(4, "sampling must be \"linear\", \"log\" or \"reverse_log\"");
-            h.sampling = got[4].u.s[0] == 'l' ? (got[4].u.s[1] == 'i' ? SAMPLING_LINEAR : SAMPLING_LOG)
-                                              : SAMPLING_REVERSE_LOG;
-        }
-        double lo = value_as_double(h.min), hi = value_as_double(h.max);
-        bool ordered = kind == HP_INT ? h.min.u.i <= h.max.u.i : lo <= hi;     /* int64s compare exactly */
-        if (!ordered) {
-            diag_error(s->d, where[1]->start, where[2]->end, "min_value (%g) is greater than max_value (%g)", lo, hi);
-            diag_hint(s->d, "max_value is inclusive; swap the two bounds");
-            return NULL;
-        }
-        if (h.sampling != SAMPLING_LINEAR && !(lo > 0)) {
-            diag_error(s->d, where[1]->start, where[1]->end, "%s sampling needs min_value > 0, but min_value is %g",
-                       h.sampling == SAMPLING_LOG ? "log" : "reverse_log", lo);
-            diag_hint(s->d, "log sampling spreads values evenly by ratio, so the range must lie above 0: min_value = 1e-4, say");
-            return NULL;
-        }
-        if (h.step.type != V_NONE) {
-            double st = value_as_double(h.step);
-            if (h.sampling == SAMPLING_LOG ? !(st > 1) : !(st > 0))
-                FAIL_AT(3, "step must be %s, not %g", h.sampling == SAMPLING_LOG ? "greater than 1 under log sampling (it multiplies)" : "positive", st);
-        }
-        h.default_value = where[5] ? got[5] : h.min;
-        if (kind == HP_FLOAT && value_is_number(h.default_value)) h.default_value = value_float(value_as_double(h.default_value));
-    } else if (kind == HP_CHOICE) {
-        if (got[1].type != V_LIST) FAIL_AT(1, "hp.Choice values must be a list, such as [1e-2, 1e-3]");
-        if (got[1].u.list.n == 0) FAIL_AT(1, "hp.Choice needs at least one value");
-        h.values = (hpt_value *)got[1].u.list.items;
-        h.n_values = got[1].u.list.n;
-        bool numeric = true;
-        for (int k = 0; k < h.n_values; k++) {
-            hpt_value v = h.values[k];
-            if (v.type == V_LIST || v.type == V_OBJECT || v.type == V_NONE)
-                FAIL_AT(1, "hp.Choice values must be numbers, strings or booleans");
-            if (!value_is_number(v)) numeric = false;
-            if ((value_is_number(v) != value_is_number(h.values[0])) || (!value_is_number(v) && v.type != h.values[0].type))
-                FAIL_AT(1, "hp.Choice values must all have one type, but %s and %s are mixed",
-                        value_type_name(h.values[0].type), value_type_name(v.type));
-        }
-        int twice = first_repeat(h.values, h.n_values);
-        if (twice >= 0) {
-            char text[64];
-            value_format(text, sizeof text, h.values[twice]);
-            FAIL_AT(1, "hp.Choice lists %s twice", text);
-        }
-        h.ordered = numeric;
-        if (where[2]) {
-            if (got[2].type != V_BOOL) FAIL_AT(2, "ordered must be True or False");
-            if (got[2].u.b && !numeric) FAIL_AT(2, "ordered = True needs numeric values");
-            h.ordered = got[2].u.b;
-        }
-        h.default_value = where[3] ? got[3] : h.values[0];
-    } else if (kind == HP_BOOLEAN) {
-        h.default_value = where[1] ? got[1] : value_bool(false);
-    } else {
-        if (got[1].type == V_LIST || got[1].type == V_OBJECT) FAIL_AT(1, "hp.Fixed value must be a number, string or boolean");
-        h.values = ARENA_NEW(s->a, hpt_value);
-        if (!h.values) return NULL;
-        h.values[0] = got[1];
-        h.n_values = 1;
-        h.default_value = got[1];
+    return true;
+}
+
+/* hp.Int and hp.Float: bounds of the kind's type and in order, a sampling
+ * that fits the range, a step that moves; the default is min_value. */
+static bool define_range(sema *s, hp_call *c, ir_hp *h)
+{
+    bool is_int = h->kind == HP_INT;
+    const char *func = c->kind->name;
+    for (int k = hp_Int_min_value; k <= hp_Int_step; k++) {
+        if (!c->where[k]) continue;
+        bool good = is_int ? c->got[k].type == V_INT : value_is_number(c->got[k]);
+        if (!good) FAIL_AT(c, k, "hp.%s %s must be %s", func, c->kind->args[k].name, is_int ? "an int" : "a number");
     }
-    int default_slot = kind == HP_CHOICE ? 3 : kind == HP_BOOLEAN ? 1 : 5;
-    if (kind != HP_FIXED && !ir_hp_admits(&h, h.default_value)) {
+    h->min = c->got[hp_Int_min_value], h->max = c->got[hp_Int_max_value];
+    if (!is_int) h->min = value_float(value_as_double(h->min)), h->max = value_float(value_as_double(h->max));
+    hpt_value step = c->got[hp_Int_step], sampling = c->got[hp_Int_sampling];
+    if (c->where[hp_Int_step]) h->step = is_int ? step : value_float(value_as_double(step));
+    if (c->where[hp_Int_sampling]) {
+        if (sampling.type != V_STRING || !st_choice_ok("linear|log|reverse_log", sampling.u.s))
+            FAIL_AT(c, hp_Int_sampling, "sampling must be \"linear\", \"log\" or \"reverse_log\"");
+        h->sampling = sampling.u.s[0] == 'l' ? (sampling.u.s[1] == 'i' ? SAMPLING_LINEAR : SAMPLING_LOG)
+                                             : SAMPLING_REVERSE_LOG;
+    }
+    double lo = value_as_double(h->min), hi = value_as_double(h->max);
+    bool ordered = is_int ? h->min.u.i <= h->max.u.i : lo <= hi;     /* int64s compare exactly */
+    if (!ordered) {
+        diag_error(s->d, c->where[hp_Int_min_value]->start, c->where[hp_Int_max_value]->end,
+                   "min_value (%g) is greater than max_value (%g)", lo, hi);
+        diag_hint(s->d, "max_value is inclusive; swap the two bounds");
+        return false;
+    }
+    if (h->sampling != SAMPLING_LINEAR && !(lo > 0)) {
+        const ast *at = c->where[hp_Int_min_value];
+        diag_error(s->d, at->start, at->end, "%s sampling needs min_value > 0, but min_value is %g",
+                   h->sampling == SAMPLING_LOG ? "log" : "reverse_log", lo);
+        diag_hint(s->d, "log sampling spreads values evenly by ratio, so the range must lie above 0: min_value = 1e-4, say");
+        return false;
+    }
+    if (h->step.type != V_NONE) {
+        double st = value_as_double(h->step);
+        if (h->sampling == SAMPLING_LOG ? !(st > 1) : !(st > 0))
+            FAIL_AT(c, hp_Int_step, "step must be %s, not %g",
+                    h->sampling == SAMPLING_LOG ? "greater than 1 under log sampling (it multiplies)" : "positive", st);
+    }
+    h->default_value = c->where[hp_Int_default] ? c->got[hp_Int_default] : h->min;
+    if (!is_int && value_is_number(h->default_value)) h->default_value = value_float(value_as_double(h->default_value));
+    return true;
+}
+
+/* hp.Choice: a non-empty list of numbers, strings or booleans, of one type,
+ * each once; ordered when numeric unless told; the default is the first. */
+static bool define_choice(sema *s, hp_call *c, ir_hp *h)
+{
+    hpt_value values = c->got[hp_Choice_values], ordered = c->got[hp_Choice_ordered];
+    if (values.type != V_LIST) FAIL_AT(c, hp_Choice_values, "hp.Choice values must be a list, such as [1e-2, 1e-3]");
+    if (values.u.list.n == 0) FAIL_AT(c, hp_Choice_values, "hp.Choice needs at least one value");
+    h->values = (hpt_value *)values.u.list.items;
+    h->n_values = values.u.list.n;
+    bool numeric = true;
+    for (int k = 0; k < h->n_values; k++) {
+        hpt_value v = h->values[k];
+        if (v.type == V_LIST || v.type == V_OBJECT || v.type == V_NONE)
+            FAIL_AT(c, hp_Choice_values, "hp.Choice values must be numbers, strings or booleans");
+        if (!value_is_number(v)) numeric = false;
+        if ((value_is_number(v) != value_is_number(h->values[0])) || (!value_is_number(v) && v.type != h->values[0].type))
+            FAIL_AT(c, hp_Choice_values, "hp.Choice values must all have one type, but %s and %s are mixed",
+                    value_type_name(h->values[0].type), value_type_name(v.type));
+    }
+    int twice = first_repeat(h->values, h->n_values);
+    if (twice >= 0) {
         char text[64];
-        char domain[200];
-        value_format(text, sizeof text, h.default_value);
-        describe_domain(&h, domain, sizeof domain);
-        diag_error(s->d, where[default_slot] ? where[default_slot]->start : call->start,
-                   where[default_slot] ? where[default_slot]->end : call->end,
-                   "default %s is not a value of hyperparameter '%s'", text, h.name);
-        diag_hint(s->d, "'%s' takes %s", h.name, domain);
-        return NULL;
+        value_format(text, sizeof text, h->values[twice]);
+        FAIL_AT(c, hp_Choice_values, "hp.Choice lists %s twice", text);
     }
+    h->ordered = numeric;
+    if (c->where[hp_Choice_ordered]) {
+        if (ordered.type != V_BOOL) FAIL_AT(c, hp_Choice_ordered, "ordered must be True or False");
+        if (ordered.u.b && !numeric) FAIL_AT(c, hp_Choice_ordered, "ordered = True needs numeric values");
+        h->ordered = ordered.u.b;
+    }
+    h->default_value = c->where[hp_Choice_default] ? c->got[hp_Choice_default] : h->values[0];
+    return true;
+}
+
+/* hp.Boolean: False and True; the default is False. */
+static bool define_boolean(sema *s, hp_call *c, ir_hp *h)
+{
+    h->default_value = c->where[hp_Boolean_default] ? c->got[hp_Boolean_default] : value_bool(false);
+    return true;
+}
+
+/* hp.Fixed: one number, string or boolean. */
+static bool define_fixed(sema *s, hp_call *c, ir_hp *h)
+{
+    hpt_value v = c->got[hp_Fixed_value];
+    if (v.type == V_LIST || v.type == V_OBJECT) FAIL_AT(c, hp_Fixed_value, "hp.Fixed value must be a number, string or boolean");
+    h->values = ARENA_NEW(s->a, hpt_value);
+    if (!h->values) return false;
+    h->values[0] = v;
+    h->n_values = 1;
+    h->default_value = v;
+    return true;
+}
+
+/* Each kind's own checks, which fill in the definition from the bound arguments. */
+static bool (*const define_kind[ST_HP_COUNT])(sema *, hp_call *, ir_hp *) = {
+    [ST_HP_Int] = define_range, [ST_HP_Float] = define_range, [ST_HP_Choice] = define_choice,
+    [ST_HP_Boolean] = define_boolean, [ST_HP_Fixed] = define_fixed,
+};
+
 #undef FAIL_AT
 
-    for (int k = sema_find_hp(s, h.name); k >= 0; k = -1) {
-        if (!same_definition(&s->hps[k], &h)) {
+/* The default, given or not, must be one of the values (Fixed's is its value). */
+static bool check_default(sema *s, const hp_call *c, const ir_hp *h)
+{
+    if (h->kind == HP_FIXED || ir_hp_admits(h, h->default_value)) return true;
+    int slot = st_hp_arg_index(c->kind, "default");
+    const ast *at = c->where[slot] ? c->where[slot] : c->call;
+    char text[64], domain[200];
+    value_format(text, sizeof text, h->default_value);
+    describe_domain(h, domain, sizeof domain);
+    diag_error(s->d, at->start, at->end, "default %s is not a value of hyperparameter '%s'", text, h->name);
+    diag_hint(s->d, "'%s' takes %s", h->name, domain);
+    return false;
+}
+
+static ir_expr *hp_expr(sema *s, int k)
+{
+    ir_expr *e = new_expr(s, X_HP);
+    if (e) e->hp = k;
+    return e;
+}
+
+/* Room for one more hyperparameter in s->hps, s->info and s->values; false
+ * when memory is short (reported at call). */
+static bool room_for_hp(sema *s, const ast *call)
+{
+    if (s->n_hps < s->cap_hps) return true;
+    int cap = s->cap_hps ? s->cap_hps * 2 : 16;
+    ir_hp *hps = realloc(s->hps, sizeof *hps * (size_t)cap);
+    if (hps) s->hps = hps;
+    hp_info *info = hps ? realloc(s->info, sizeof *info * (size_t)cap) : NULL;
+    if (info) s->info = info;
+    hpt_value *values = info ? realloc(s->values, sizeof *values * (size_t)cap) : NULL;
+    if (!values) {
+        diag_error(s->d, call->start, call->end, "out of memory");
+        return false;
+    }
+    for (int k = s->cap_hps; k < cap; k++) values[k] = value_none();
+    s->values = values;
+    s->cap_hps = cap;
+    return true;
+}
+
+/* The hyperparameter h names: the one of that name, when its definition is
+ * the same (a different one is an error), or h registered; used under the
+ * current guard either way. */
+static ir_expr *register_hp(sema *s, const ast *call, const ir_hp *h)
+{
+    int k = sema_find_hp(s, h->name);
+    if (k >= 0) {
+        if (!same_definition(&s->hps[k], h)) {
             char how[400];
-            hp_difference(&h, &s->hps[k], how, sizeof how);
-            diag_error(s->d, call->start, call->end, "hyperparameter '%s' is redefined %s", h.name, how);
-            diag_note(s->d, s->info[k].def->start, s->info[k].def->end, "'%s' first defined here", h.name);
+            hp_difference(h, &s->hps[k], how, sizeof how);
+            diag_error(s->d, call->start, call->end, "hyperparameter '%s' is redefined %s", h->name, how);
+            diag_note(s->d, s->info[k].def->start, s->info[k].def->end, "'%s' first defined here", h->name);
             diag_hint(s->d, "repeat the same definition to reuse it, or give this one another name");
             return NULL;
         }
         use_hp(s, k);
-        ir_expr *e = new_expr(s, X_HP);
-        if (e) e->hp = k;
-        return e;
+        return hp_expr(s, k);
     }
-    if (s->n_hps == s->cap_hps) {
-        int cap = s->cap_hps ? s->cap_hps * 2 : 16;
-        ir_hp *hps = realloc(s->hps, sizeof *hps * (size_t)cap);
-        if (hps) s->hps = hps;
-        hp_info *info = hps ? realloc(s->info, sizeof *info * (size_t)cap) : NULL;
-        if (info) s->info = info;
-        hpt_value *values = info ? realloc(s->values, sizeof *values * (size_t)cap) : NULL;
-        if (!values) {
-            diag_error(s->d, call->start, call->end, "out of memory");
-            return NULL;
-        }
-        for (int k = s->cap_hps; k < cap; k++) values[k] = value_none();
-        s->values = values;
-        s->cap_hps = cap;
-    }
-    if (!sema_table_add(s, &s->hp_names, h.name, s->n_hps)) {
+    if (!room_for_hp(s, call)) return NULL;
+    if (!sema_table_add(s, &s->hp_names, h->name, s->n_hps)) {
         diag_error(s->d, call->start, call->end, "out of memory");
         return NULL;
     }
-    s->hps[s->n_hps] = h;
+    s->hps[s->n_hps] = *h;
     s->info[s->n_hps] = (hp_info){ .def = call };
     use_hp(s, s->n_hps);
-    ir_expr *e = new_expr(s, X_HP);
-    if (e) e->hp = s->n_hps;
+    ir_expr *e = hp_expr(s, s->n_hps);
     s->n_hps++;
     return e;
+}
+
+/* call: 'hp' '.' NAME '(' args ')' -- a hyperparameter, defined or reused. */
+ir_expr *sema_lower_hp(sema *s, const ast *call, const char *func)
+{
+    hp_call c = { .call = call, .kind = hp_kind(s, call, func) };
+    if (!c.kind || !bind_hp_args(s, &c)) return NULL;
+    ir_hp h = { .name = c.got[hp_Int_name].u.s, .kind = (ir_hp_kind)c.kind->id, .step = value_none(),
+                .default_value = value_none(), .span = { call->start, call->end } };
+    if (!define_kind[c.kind->id](s, &c, &h) || !check_default(s, &c, &h)) return NULL;
+    return register_hp(s, call, &h);
 }

@@ -18,17 +18,12 @@
 
 /* ---- the model ---------------------------------------------------------- */
 
+/* The layer's name as Keras gives it (the catalogue's ST_LAYER_NAMES):
+ * dense, then dense_1, dense_2, ... for the later layers of that kind. */
 static const char *snake_name(sema *s, const st_entry *e)
 {
-    static const char *const names[ST_COUNT] = {
-        [ST_Input] = "input_layer", [ST_Flatten] = "flatten", [ST_Dense] = "dense", [ST_Dropout] = "dropout",
-        [ST_Conv2D] = "conv2d", [ST_MaxPooling2D] = "max_pooling2d", [ST_AveragePooling2D] = "average_pooling2d",
-        [ST_BatchNormalization] = "batch_normalization", [ST_Activation] = "activation",
-        [ST_RidgeClassifier] = "ridge_classifier", [ST_LogisticRegression] = "logistic_regression",
-        [ST_RandomForestClassifier] = "random_forest_classifier", [ST_KNeighborsClassifier] = "k_neighbors_classifier",
-    };
     int count = s->layer_counts[e->id]++;
-    const char *base = names[e->id] ? names[e->id] : e->name;
+    const char *base = st_layer_name(e);
     return count ? arena_printf(s->a, "%s_%d", base, count) : base;
 }
 
