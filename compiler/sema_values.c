@@ -162,146 +162,31 @@ static int check_text(const st_arg *arg, const char *s, char *why, size_t n, con
     return 0;
 }
 
-static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+/* Each checker below takes one value for arg, writes why it fails (and
+ * perhaps a hint) and returns -1, or returns 0.  None is handled before
+ * them (check_value), so each sees None only where its type takes it. */
+
+/* "must be an int, not the string \"10\"": a value of another type. */
+static int wrong_type(const st_arg *arg, hpt_value v, char *why, size_t n)
 {
-    *hint = NULL;
-    if (v.type == V_NONE && (arg->flags & A_NONE_OK)) return 0;
-    switch (arg->type) {
-    case T_INT:
-        if (!is_int(v)) goto wrong_type;
-        break;
-    case T_FLOAT:
-        if (!value_is_number(v)) goto wrong_type;
-        break;
-    case T_BOOL:
-        if (v.type != V_BOOL) goto wrong_type;
-        return 0;
-    case T_STRING:
-        if (v.type != V_STRING) goto wrong_type;
-        if (arg->choices && !st_choice_ok(arg->choices, v.u.s)) {
-            snprintf(why, n, "must be one of %s, not \"%s\"", arg->choices, v.u.s);
-            return -1;
-        }
-        return check_text(arg, v.u.s, why, n, hint);
-    case T_SHAPE:
-        if (v.type != V_LIST) goto wrong_type;
-        if (v.u.list.n < 1 || v.u.list.n > 3) {
-            snprintf(why, n, "must have 1 to 3 axes, not %d", v.u.list.n);
-            return -1;
-        }
-        for (int k = 0; k < v.u.list.n; k++)
-            if (!is_int(v.u.list.items[k]) || v.u.list.items[k].u.i < 1 || v.u.list.items[k].u.i > 1000000) {
-                snprintf(why, n, "must list positive integer sizes");
-                return -1;
-            }
-        return 0;
-    case T_INT_PAIR:
-        if (v.type == V_LIST) {
-            if (v.u.list.n != 2 || !is_int(v.u.list.items[0]) || !is_int(v.u.list.items[1])) {
-                snprintf(why, n, "must be an int or a pair of ints");
-                return -1;
-            }
-            for (int k = 0; k < 2; k++) {
-                long long x = (long long)v.u.list.items[k].u.i;
-                if (x < arg->min || x > arg->max) {
-                    snprintf(why, n, "must be %s %g, but one of its sizes is %lld", x < arg->min ? "at least" : "at most",
-                             x < arg->min ? arg->min : arg->max, x);
-                    return -1;
-                }
-            }
-            return 0;
-        }
-        if (!is_int(v)) goto wrong_type;
-        break;
-    case T_ACTIVATION:
-        if (v.type == V_NONE) return 0;
-        if (v.type != V_STRING) goto wrong_type;
-        if (!st_find(ST_ACTIVATION, v.u.s)) {
-            const char *near = st_suggest(ST_ACTIVATION, v.u.s, NULL);
-            if (near) snprintf(why, n, "names no activation: \"%s\" (did you mean \"%s\"?)", v.u.s, near);
-            else snprintf(why, n, "names no activation: \"%s\" (they are relu, tanh, sigmoid, gelu, softmax, linear)", v.u.s);
-            return -1;
-        }
-        return 0;
-    case T_OPTIMIZER:
-    case T_LOSS: {
-        int kind = arg->type == T_OPTIMIZER ? ST_OPTIMIZER : ST_LOSS;
-        if (v.type == V_OBJECT && (int)v.u.object.entry->kind == kind) return 0;
-        if (v.type == V_STRING) {
-            if (st_find(kind, v.u.s)) return 0;
-            const char *near = st_suggest(kind, v.u.s, NULL);
-            if (near) snprintf(why, n, "names no %s: \"%s\" (did you mean \"%s\"?)", st_kind_name(kind), v.u.s, near);
-            else snprintf(why, n, "names no %s: \"%s\"", st_kind_name(kind), v.u.s);
-            return -1;
-        }
-        snprintf(why, n, "must be %s %s or its name", kind == ST_OPTIMIZER ? "an" : "a", st_kind_name(kind));
-        return -1;
-    }
-    case T_METRICS:
-        if (v.type != V_LIST) goto wrong_type;
-        for (int k = 0; k < v.u.list.n; k++) {
-            hpt_value m = v.u.list.items[k];
-            if (m.type != V_STRING || !st_find(ST_METRIC, m.u.s)) {
-                snprintf(why, n, "must list metric names such as \"accuracy\"");
-                return -1;
-            }
-        }
-        return 0;
-    case T_CALLBACKS:
-        if (v.type != V_LIST) goto wrong_type;
-        for (int k = 0; k < v.u.list.n; k++)
-            if (v.u.list.items[k].type != V_OBJECT || v.u.list.items[k].u.object.entry->kind != ST_CALLBACK) {
-                snprintf(why, n, "must list callbacks such as EarlyStopping(...)");
-                return -1;
-            }
-        return 0;
-    case T_DATA:
-        if (v.type != V_OBJECT || v.u.object.entry->kind != ST_DATA) {
-            snprintf(why, n, "must be a data source such as csv(...)");
-            return -1;
-        }
-        return 0;
-    case T_FEATURES:
-        /* scikit-learn's max_features: a rule's name, a count, or a fraction of the features. */
-        if (v.type == V_STRING) {
-            if (st_choice_ok(arg->choices, v.u.s)) return 0;
-            const char *near = NULL;
-            for (const char *p = arg->choices; p && *p;) {
-                const char *bar = strchr(p, '|');
-                size_t len = bar ? (size_t)(bar - p) : strlen(p);
-                char word[32];
-                snprintf(word, sizeof word, "%.*s", (int)len, p);
-                if (!near && st_edit_distance(v.u.s, word, 2) <= 2) near = p;
-                if (near == p) {
-                    snprintf(why, n, "must be \"sqrt\", \"log2\", a count, a fraction or None, not \"%s\" (did you mean \"%s\"?)",
-                             v.u.s, word);
-                    return -1;
-                }
-                p = bar ? bar + 1 : NULL;
-            }
-            snprintf(why, n, "must be \"sqrt\", \"log2\", a count, a fraction or None, not \"%s\"", v.u.s);
-            return -1;
-        }
-        if (is_int(v)) {
-            if (v.u.i >= 1) return 0;
-            snprintf(why, n, "must be a count of at least 1, but it is %lld", (long long)v.u.i);
-            return -1;
-        }
-        if (v.type == V_FLOAT) {
-            if (v.u.f > 0 && v.u.f <= 1) return 0;
-            snprintf(why, n, "must be a fraction in (0, 1] as a float, but it is %g", v.u.f);
-            return -1;
-        }
-        goto wrong_type;
-    case T_SPLITTER:
-        if (v.type == V_OBJECT && v.u.object.entry->kind == ST_SPLITTER) return 0;
-        if (!is_int(v)) {
-            snprintf(why, n, "must be a number of folds or StratifiedKFold(...)");
-            return -1;
-        }
-        break;
-    }
-    /* Numbers: the range, written so that a NaN fails it (every comparison with NaN is false). */
+    static const char *const type_words[] = {
+        [T_INT] = "an int", [T_FLOAT] = "a number", [T_BOOL] = "True or False", [T_STRING] = "a string",
+        [T_SHAPE] = "a shape such as [28, 28]", [T_INT_PAIR] = "an int or a pair of ints",
+        [T_ACTIVATION] = "an activation name", [T_METRICS] = "a list of metric names",
+        [T_CALLBACKS] = "a list of callbacks", [T_DATA] = "a data source", [T_SPLITTER] = "a number of folds",
+        [T_FEATURES] = "\"sqrt\", \"log2\", a count or a fraction",
+        [T_OPTIMIZER] = "an optimizer", [T_LOSS] = "a loss",
+    };
+    char what[120];
+    sema_describe_value(v, what, sizeof what);
+    snprintf(why, n, "must be %s, not %s", type_words[arg->type], what);
+    return -1;
+}
+
+/* A number against arg's range, written so that a NaN fails it (every
+ * comparison with NaN is false). */
+static int check_range(const st_arg *arg, hpt_value v, char *why, size_t n)
+{
     double x = value_as_double(v);
     char text[64];
     value_format(text, sizeof text, v);
@@ -318,19 +203,194 @@ static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n, cons
         return -1;
     }
     return 0;
-wrong_type:;
-    static const char *const type_words[] = {
-        [T_INT] = "an int", [T_FLOAT] = "a number", [T_BOOL] = "True or False", [T_STRING] = "a string",
-        [T_SHAPE] = "a shape such as [28, 28]", [T_INT_PAIR] = "an int or a pair of ints",
-        [T_ACTIVATION] = "an activation name", [T_METRICS] = "a list of metric names",
-        [T_CALLBACKS] = "a list of callbacks", [T_DATA] = "a data source", [T_SPLITTER] = "a number of folds",
-        [T_FEATURES] = "\"sqrt\", \"log2\", a count or a fraction",
-        [T_OPTIMIZER] = "an optimizer", [T_LOSS] = "a loss",
-    };
-    char what[120];
-    sema_describe_value(v, what, sizeof what);
-    snprintf(why, n, "must be %s, not %s", type_words[arg->type], what);
+}
+
+/* T_INT: an int in the range. */
+static int check_int(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    return is_int(v) ? check_range(arg, v, why, n) : wrong_type(arg, v, why, n);
+}
+
+/* T_FLOAT: a number (an int is one) in the range. */
+static int check_float(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    return value_is_number(v) ? check_range(arg, v, why, n) : wrong_type(arg, v, why, n);
+}
+
+/* T_BOOL: True or False. */
+static int check_bool(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    return v.type == V_BOOL ? 0 : wrong_type(arg, v, why, n);
+}
+
+/* T_STRING: one of the choices when there are, and what its flags ask. */
+static int check_string(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type != V_STRING) return wrong_type(arg, v, why, n);
+    if (arg->choices && !st_choice_ok(arg->choices, v.u.s)) {
+        snprintf(why, n, "must be one of %s, not \"%s\"", arg->choices, v.u.s);
+        return -1;
+    }
+    return check_text(arg, v.u.s, why, n, hint);
+}
+
+/* T_SHAPE: 1 to 3 positive sizes. */
+static int check_shape(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type != V_LIST) return wrong_type(arg, v, why, n);
+    if (v.u.list.n < 1 || v.u.list.n > 3) {
+        snprintf(why, n, "must have 1 to 3 axes, not %d", v.u.list.n);
+        return -1;
+    }
+    for (int k = 0; k < v.u.list.n; k++)
+        if (!is_int(v.u.list.items[k]) || v.u.list.items[k].u.i < 1 || v.u.list.items[k].u.i > 1000000) {
+            snprintf(why, n, "must list positive integer sizes");
+            return -1;
+        }
+    return 0;
+}
+
+/* T_INT_PAIR: an int in the range, or a pair of them. */
+static int check_int_pair(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type != V_LIST) return check_int(arg, v, why, n, hint);
+    if (v.u.list.n != 2 || !is_int(v.u.list.items[0]) || !is_int(v.u.list.items[1])) {
+        snprintf(why, n, "must be an int or a pair of ints");
+        return -1;
+    }
+    for (int k = 0; k < 2; k++) {
+        long long x = (long long)v.u.list.items[k].u.i;
+        if (x < arg->min || x > arg->max) {
+            snprintf(why, n, "must be %s %g, but one of its sizes is %lld", x < arg->min ? "at least" : "at most",
+                     x < arg->min ? arg->min : arg->max, x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* T_ACTIVATION: an activation's name, or None (linear). */
+static int check_activation(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type == V_NONE) return 0;
+    if (v.type != V_STRING) return wrong_type(arg, v, why, n);
+    if (st_find(ST_ACTIVATION, v.u.s)) return 0;
+    const char *near = st_suggest(ST_ACTIVATION, v.u.s, NULL);
+    if (near) snprintf(why, n, "names no activation: \"%s\" (did you mean \"%s\"?)", v.u.s, near);
+    else snprintf(why, n, "names no activation: \"%s\" (they are relu, tanh, sigmoid, gelu, softmax, linear)", v.u.s);
     return -1;
+}
+
+/* T_OPTIMIZER, T_LOSS: an object of that kind, or its name. */
+static int check_object_or_name(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    int kind = arg->type == T_OPTIMIZER ? ST_OPTIMIZER : ST_LOSS;
+    if (v.type == V_OBJECT && (int)v.u.object.entry->kind == kind) return 0;
+    if (v.type == V_STRING) {
+        if (st_find(kind, v.u.s)) return 0;
+        const char *near = st_suggest(kind, v.u.s, NULL);
+        if (near) snprintf(why, n, "names no %s: \"%s\" (did you mean \"%s\"?)", st_kind_name(kind), v.u.s, near);
+        else snprintf(why, n, "names no %s: \"%s\"", st_kind_name(kind), v.u.s);
+        return -1;
+    }
+    snprintf(why, n, "must be %s %s or its name", kind == ST_OPTIMIZER ? "an" : "a", st_kind_name(kind));
+    return -1;
+}
+
+/* T_METRICS: a list of metric names. */
+static int check_metrics(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type != V_LIST) return wrong_type(arg, v, why, n);
+    for (int k = 0; k < v.u.list.n; k++) {
+        hpt_value m = v.u.list.items[k];
+        if (m.type != V_STRING || !st_find(ST_METRIC, m.u.s)) {
+            snprintf(why, n, "must list metric names such as \"accuracy\"");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* T_CALLBACKS: a list of callback objects. */
+static int check_callbacks(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type != V_LIST) return wrong_type(arg, v, why, n);
+    for (int k = 0; k < v.u.list.n; k++)
+        if (v.u.list.items[k].type != V_OBJECT || v.u.list.items[k].u.object.entry->kind != ST_CALLBACK) {
+            snprintf(why, n, "must list callbacks such as EarlyStopping(...)");
+            return -1;
+        }
+    return 0;
+}
+
+/* T_DATA: a data source object. */
+static int check_data(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type == V_OBJECT && v.u.object.entry->kind == ST_DATA) return 0;
+    snprintf(why, n, "must be a data source such as csv(...)");
+    return -1;
+}
+
+/* T_FEATURES, scikit-learn's max_features: a rule's name (the choices), a
+ * count, or a fraction of the features. */
+static int check_features(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type == V_STRING) {
+        if (st_choice_ok(arg->choices, v.u.s)) return 0;
+        for (const char *p = arg->choices; p && *p;) {
+            const char *bar = strchr(p, '|');
+            size_t len = bar ? (size_t)(bar - p) : strlen(p);
+            char word[32];
+            snprintf(word, sizeof word, "%.*s", (int)len, p);
+            if (st_edit_distance(v.u.s, word, 2) <= 2) {
+                snprintf(why, n, "must be \"sqrt\", \"log2\", a count, a fraction or None, not \"%s\" (did you mean \"%s\"?)",
+                         v.u.s, word);
+                return -1;
+            }
+            p = bar ? bar + 1 : NULL;
+        }
+        snprintf(why, n, "must be \"sqrt\", \"log2\", a count, a fraction or None, not \"%s\"", v.u.s);
+        return -1;
+    }
+    if (is_int(v)) {
+        if (v.u.i >= 1) return 0;
+        snprintf(why, n, "must be a count of at least 1, but it is %lld", (long long)v.u.i);
+        return -1;
+    }
+    if (v.type == V_FLOAT) {
+        if (v.u.f > 0 && v.u.f <= 1) return 0;
+        snprintf(why, n, "must be a fraction in (0, 1] as a float, but it is %g", v.u.f);
+        return -1;
+    }
+    return wrong_type(arg, v, why, n);
+}
+
+/* T_SPLITTER: a number of folds in the range, or a splitter object. */
+static int check_splitter(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type == V_OBJECT && v.u.object.entry->kind == ST_SPLITTER) return 0;
+    if (!is_int(v)) {
+        snprintf(why, n, "must be a number of folds or StratifiedKFold(...)");
+        return -1;
+    }
+    return check_range(arg, v, why, n);
+}
+
+/* One checker per argument type of the catalogue. */
+static int (*const checkers[])(const st_arg *, hpt_value, char *, size_t, const char **) = {
+    [T_INT] = check_int, [T_FLOAT] = check_float, [T_BOOL] = check_bool, [T_STRING] = check_string,
+    [T_SHAPE] = check_shape, [T_INT_PAIR] = check_int_pair, [T_ACTIVATION] = check_activation,
+    [T_OPTIMIZER] = check_object_or_name, [T_LOSS] = check_object_or_name, [T_METRICS] = check_metrics,
+    [T_CALLBACKS] = check_callbacks, [T_DATA] = check_data, [T_SPLITTER] = check_splitter,
+    [T_FEATURES] = check_features,
+};
+
+/* Does v fit arg?  0, or -1 with why it does not (and perhaps a hint). */
+static int check_value(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    *hint = NULL;
+    if (v.type == V_NONE && (arg->flags & A_NONE_OK)) return 0;
+    return checkers[arg->type](arg, v, why, n, hint);
 }
 
 typedef struct arg_check {
