@@ -74,10 +74,10 @@ bool sema_depends_on_hp(const ir_expr *e)
 
 /* ---- expressions -------------------------------------------------------- */
 
-
+/* primary: FSTRING -- f"units_{i}": each {name} is a loop variable or a
+ * constant, so the string is a constant. */
 static ir_expr *lower_fstring(sema *s, const ast *n)
 {
-    /* f"units_{i}": each {name} is a loop variable or a constant. */
     const char *t = n->text;
     size_t cap = strlen(t) * 2 + 64, len = 0;
     char *out = arena_alloc(s->a, cap);
@@ -170,6 +170,7 @@ static ir_expr *operate(sema *s, ir_xop op, ir_expr *x, ir_expr *y, const ast *n
     return x && (y || n->kind != AST_BINARY) ? binary(s, op, x, y) : NULL;
 }
 
+/* The names in scope, latest first, for "did you mean". */
 static const char *const *constant_names(sema *s)
 {
     static _Thread_local const char *names[64];
@@ -180,6 +181,92 @@ static const char *const *constant_names(sema *s)
     return names;
 }
 
+/* name_path: NAME -- a loop variable, else a constant (which uses its
+ * hyperparameters here, under this guard). */
+static ir_expr *lower_name(sema *s, const ast *n)
+{
+    for (loopvar *l = s->loops; l; l = l->outer)
+        if (!strcmp(l->name, n->text)) return const_expr(s, value_int(l->value));
+    constant *c = sema_find_constant(s, n->text);
+    if (c) {
+        c->used = 1;
+        /* A constant holding a hyperparameter uses it here, under this guard. */
+        sema_use_hps(s, c->value);
+        return c->value;
+    }
+    if (st_find(ST_ACTIVATION, n->text) || st_find(ST_METRIC, n->text)) {
+        diag_error(s->d, n->start, n->end, "unknown name '%s'", n->text);
+        diag_hint(s->d, "names of activations, losses and metrics are strings: \"%s\"", n->text);
+        return NULL;
+    }
+    diag_error(s->d, n->start, n->end, "unknown name '%s'", n->text);
+    const char *near = st_suggest(-1, n->text, constant_names(s));
+    if (near) diag_hint(s->d, "did you mean '%s'?", near);
+    else diag_hint(s->d, "a name is a loop variable or a constant assigned above it (%s = ...)", n->text);
+    return NULL;
+}
+
+/* name_path: name_path '.' NAME -- only ever a callee, never a value. */
+static ir_expr *lower_attr(sema *s, const ast *n)
+{
+    const char *path = sema_path_text(s, n);
+    diag_error(s->d, n->start, n->end, "'%s' is not a value", path ? path : n->text);
+    if (path && st_find(-1, path)) diag_hint(s->d, "call it: %s()", path);
+    return NULL;
+}
+
+/* primary: call, call: name_path '(' args ')' -- a hyperparameter, or a
+ * catalogue object used as a value (an optimizer, a callback, a data source). */
+static ir_expr *lower_call_value(sema *s, const ast *n)
+{
+    const char *path = sema_path_text(s, n->a);
+    if (!path) {
+        diag_error(s->d, n->start, n->end, "only named things can be called");
+        return NULL;
+    }
+    if (!strncmp(path, "hp.", 3)) return sema_lower_hp(s, n, path + 3);
+    if (!strcmp(path, "range")) {
+        diag_error(s->d, n->start, n->end, "range(...) is only allowed as the bound of a for loop");
+        return NULL;
+    }
+    const st_entry *entry = st_find(-1, path);
+    if (!entry) {
+        diag_error(s->d, n->a->start, n->a->end, "unknown name '%s'", path);
+        const char *near = st_suggest(-1, path, NULL);
+        if (near) diag_hint(s->d, "did you mean '%s'?", near);
+        return NULL;
+    }
+    if (entry->kind == ST_LAYER || entry->kind == ST_COMPILE || entry->kind == ST_SEARCH) {
+        diag_error(s->d, n->a->start, n->a->end, "%s(...) cannot be used as a value", entry->name);
+        if (entry->kind == ST_LAYER) diag_hint(s->d, "layers go inside model { ... }");
+        return NULL;
+    }
+    if (entry->kind == ST_ACTIVATION || entry->kind == ST_METRIC) {
+        diag_error(s->d, n->a->start, n->a->end, "'%s' is not called; write it as a string: \"%s\"", entry->name, entry->name);
+        return NULL;
+    }
+    ir_expr **args;
+    return sema_lower_call(s, n, entry, &args, NULL);
+}
+
+/* list: '[' exprs ']', tuple: '(' expr ',' exprs ')' -- NULL when an item fails. */
+static ir_expr *lower_list(sema *s, const ast *n)
+{
+    ir_expr *e = new_expr(s, X_LIST);
+    if (!e) return NULL;
+    e->tuple = n->kind == AST_TUPLE;
+    e->items = ARENA_ARRAY(s->a, ir_expr *, n->n ? n->n : 1);
+    bool ok = e->items != NULL;
+    int k = 0;
+    for (const ast *c = n->first; c && ok; c = c->next) {
+        e->items[k] = sema_lower_expr(s, c);
+        if (!e->items[k++]) ok = false;
+    }
+    e->n_items = k;
+    return ok ? e : NULL;
+}
+
+/* expr: or_expr ... primary -- by the node's kind; operators fold (operate). */
 ir_expr *sema_lower_expr(sema *s, const ast *n)
 {
     if (!n) return NULL;
@@ -190,80 +277,13 @@ ir_expr *sema_lower_expr(sema *s, const ast *n)
     case AST_NONE: return const_expr(s, value_none());
     case AST_STRING: return const_expr(s, value_string(n->text));
     case AST_FSTRING: return lower_fstring(s, n);
-    case AST_NAME: {
-        for (loopvar *l = s->loops; l; l = l->outer)
-            if (!strcmp(l->name, n->text)) return const_expr(s, value_int(l->value));
-        constant *c = sema_find_constant(s, n->text);
-        if (c) {
-            c->used = 1;
-            /* A constant holding a hyperparameter uses it here, under this guard. */
-            sema_use_hps(s, c->value);
-            return c->value;
-        }
-        if (st_find(ST_ACTIVATION, n->text) || st_find(ST_METRIC, n->text)) {
-            diag_error(s->d, n->start, n->end, "unknown name '%s'", n->text);
-            diag_hint(s->d, "names of activations, losses and metrics are strings: \"%s\"", n->text);
-            return NULL;
-        }
-        diag_error(s->d, n->start, n->end, "unknown name '%s'", n->text);
-        const char *near = st_suggest(-1, n->text, constant_names(s));
-        if (near) diag_hint(s->d, "did you mean '%s'?", near);
-        else diag_hint(s->d, "a name is a loop variable or a constant assigned above it (%s = ...)", n->text);
-        return NULL;
-    }
-    case AST_ATTR: {
-        const char *path = sema_path_text(s, n);
-        diag_error(s->d, n->start, n->end, "'%s' is not a value", path ? path : n->text);
-        if (path && st_find(-1, path)) diag_hint(s->d, "call it: %s()", path);
-        return NULL;
-    }
-    case AST_CALL: {
-        const char *path = sema_path_text(s, n->a);
-        if (!path) {
-            diag_error(s->d, n->start, n->end, "only named things can be called");
-            return NULL;
-        }
-        if (!strncmp(path, "hp.", 3)) return sema_lower_hp(s, n, path + 3);
-        if (!strcmp(path, "range")) {
-            diag_error(s->d, n->start, n->end, "range(...) is only allowed as the bound of a for loop");
-            return NULL;
-        }
-        const st_entry *entry = st_find(-1, path);
-        if (!entry) {
-            diag_error(s->d, n->a->start, n->a->end, "unknown name '%s'", path);
-            const char *near = st_suggest(-1, path, NULL);
-            if (near) diag_hint(s->d, "did you mean '%s'?", near);
-            return NULL;
-        }
-        if (entry->kind == ST_LAYER || entry->kind == ST_COMPILE || entry->kind == ST_SEARCH) {
-            diag_error(s->d, n->a->start, n->a->end, "%s(...) cannot be used as a value", entry->name);
-            if (entry->kind == ST_LAYER) diag_hint(s->d, "layers go inside model { ... }");
-            return NULL;
-        }
-        if (entry->kind == ST_ACTIVATION || entry->kind == ST_METRIC) {
-            diag_error(s->d, n->a->start, n->a->end, "'%s' is not called; write it as a string: \"%s\"", entry->name, entry->name);
-            return NULL;
-        }
-        ir_expr **args;
-        return sema_lower_call(s, n, entry, &args, NULL);
-    }
+    case AST_NAME: return lower_name(s, n);
+    case AST_ATTR: return lower_attr(s, n);
+    case AST_CALL: return lower_call_value(s, n);
     case AST_LIST:
-    case AST_TUPLE: {
-        ir_expr *e = new_expr(s, X_LIST);
-        if (!e) return NULL;
-        e->tuple = n->kind == AST_TUPLE;
-        e->items = ARENA_ARRAY(s->a, ir_expr *, n->n ? n->n : 1);
-        bool ok = e->items != NULL;
-        int k = 0;
-        for (const ast *c = n->first; c && ok; c = c->next) {
-            e->items[k] = sema_lower_expr(s, c);
-            if (!e->items[k++]) ok = false;
-        }
-        e->n_items = k;
-        return ok ? e : NULL;
-    }
+    case AST_TUPLE: return lower_list(s, n);
     case AST_UNARY: {
-        ir_expr slots[2] = { 0 };
+        ir_expr slots[2] = { 0 };   /* literal operands, folded without being allocated */
         return operate(s, (ir_xop)n->op, operand(s, n->a, &slots[0]), NULL, n, slots);
     }
     case AST_BINARY: {
@@ -319,8 +339,9 @@ const probe_facts *sema_facts_of(const sema *s, ir_expr *const *args)
     return NULL;
 }
 
-/* Bind the arguments of a call to entry's parameters, lower them, check them
- * over the space, and fill in defaults.  Returns an X_OBJECT expression. */
+/* call: name_path '(' args ')' -- bind the arguments to entry's parameters,
+ * lower them, check them over the space, and fill in defaults.  Returns an
+ * X_OBJECT expression. */
 ir_expr *sema_lower_call(sema *s, const ast *call, const st_entry *entry, ir_expr ***args_out, const ast **arg_nodes)
 {
     int n_args = entry->n_args;
