@@ -63,6 +63,8 @@ static void add_broken(sema *s, const ast *where)
 
 static void lower_one_layer(sema *s, const ast *call);
 
+/* item: call -- a layer, counted against MAX_UNROLLED; a broken one in its
+ * place when it cannot be lowered. */
 static void lower_layer(sema *s, const ast *call)
 {
     /* Every layer written counts, checked or not, so runaway loops stop cheaply. */
@@ -78,6 +80,8 @@ static void lower_layer(sema *s, const ast *call)
     if (s->n_layers == layers) add_broken(s, call);   /* every way out without a layer is an error */
 }
 
+/* call: name_path '(' args ')' in the model -- a layer or an estimator,
+ * bound and checked; the first one is the model's Input or stands in for it. */
 static void lower_one_layer(sema *s, const ast *call)
 {
     const char *path = sema_path_text(s, call->a);
@@ -157,16 +161,17 @@ static void lower_one_layer(sema *s, const ast *call)
 
 static bool lower_for_items(sema *s, const ast *n);
 
-/* A loop whose bound could not be lowered (or that was cut short) leaves a
- * broken layer in its place. */
+/* item: FOR NAME IN expr block -- a loop whose bound could not be lowered
+ * (or that was cut short) leaves a broken layer in its place. */
 static void lower_for(sema *s, const ast *n)
 {
     if (!lower_for_items(s, n)) add_broken(s, n);
 }
 
-/* for_item -> 'for' NAME 'in' range '(' [start ','] stop ')' block
- * False after an error about the loop itself (its body's are the body's). */
-static bool lower_for_items(sema *s, const ast *n)
+/* The range(...) a loop runs over, range '(' [start ','] stop ')': its start
+ * (a constant), its stop lowered and where it is written; false after an
+ * error (reported). */
+static bool lower_range(sema *s, const ast *n, int64_t *start, ir_expr **stop, const ast **stop_node)
 {
     const ast *it = n->a;
     const char *path = it && it->kind == AST_CALL ? sema_path_text(s, it->a) : NULL;
@@ -176,8 +181,9 @@ static bool lower_for_items(sema *s, const ast *n)
         diag_hint(s->d, "for i in range(3) { ... } repeats its body; range(hp.Int(\"depth\", 1, 3)) searches the depth");
         return false;
     }
-    const ast *start_node = it->n == 2 ? it->first : NULL, *stop_node = it->n == 2 ? it->first->next : it->first;
-    int64_t start = 0;
+    const ast *start_node = it->n == 2 ? it->first : NULL;
+    *stop_node = it->n == 2 ? it->first->next : it->first;
+    *start = 0;
     if (start_node) {
         ir_expr *e = sema_lower_expr(s, start_node);
         if (!e) return false;
@@ -185,15 +191,20 @@ static bool lower_for_items(sema *s, const ast *n)
             diag_error(s->d, start_node->start, start_node->end, "range's start must be an integer constant");
             return false;
         }
-        start = e->value.u.i;
+        *start = e->value.u.i;
     }
-    ir_expr *stop = sema_lower_expr(s, stop_node);
-    if (!stop) return false;
-    /* The bound's largest value decides how far to unroll: evaluate it for every
-     * combination of the hyperparameters it reads (bounds are small integer spaces). */
+    *stop = sema_lower_expr(s, *stop_node);
+    return *stop != NULL;
+}
+
+/* The smallest and largest values of a loop's stop, evaluated for every
+ * combination of the hyperparameters it reads (bounds are small integer
+ * spaces); false when it is not an integer or takes too many values (reported). */
+static bool bound_extent(sema *s, const ir_expr *stop, const ast *stop_node, int64_t *lo, int64_t *hi)
+{
     int list[16], m = 0;
     sema_collect(stop, list, &m, 16);
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    *lo = INT64_MAX, *hi = INT64_MIN;
     const char *culprit = NULL;
     bool ok = true;
     long total = 1;
@@ -236,13 +247,25 @@ static bool lower_for_items(sema *s, const ast *n)
             diag_error(s->d, stop_node->start, stop_node->end, "a for loop's bound must be an integer");
             ok = false;
         } else {
-            if (v.u.i < lo) lo = v.u.i;
-            if (v.u.i > hi) hi = v.u.i;
+            if (v.u.i < *lo) *lo = v.u.i;
+            if (v.u.i > *hi) *hi = v.u.i;
         }
         arena_free(&scratch);
     }
     for (int k = 0; k < m; k++) s->values[list[k]] = value_none();
-    if (!ok) return false;
+    return ok;
+}
+
+/* item: FOR NAME IN expr block, expr being range(...) -- unrolled from
+ * start to the stop's largest value, each iteration i >= the stop's
+ * smallest value guarded by stop > i.  False after an error about the loop
+ * itself (its body's are the body's). */
+static bool lower_for_items(sema *s, const ast *n)
+{
+    int64_t start, lo, hi;
+    ir_expr *stop;
+    const ast *stop_node;
+    if (!lower_range(s, n, &start, &stop, &stop_node) || !bound_extent(s, stop, stop_node, &lo, &hi)) return false;
     /* Unsigned: the difference of two int64 may not fit in one. */
     if (hi > start && (uint64_t)hi - (uint64_t)start > (uint64_t)MAX_LOOP) {
         diag_error(s->d, stop_node->start, stop_node->end, "a for loop may run at most %d times, but this one runs up to %llu",
@@ -326,7 +349,8 @@ static bool check_condition(sema *s, const ir_expr *cond, const ast *node)
     return true;
 }
 
-/* if_item -> 'if' expr block [ 'else' (block | if_item) ] */
+/* if_item: IF expr block elif_tail -- elif_tail being ELSE block, ELSE if_item
+ * or ELIF expr block elif_tail (an AST_IF, as else if). */
 static void lower_if(sema *s, const ast *n)
 {
     /* A condition that cannot be lowered leaves a broken layer in the if's place. */
@@ -377,6 +401,7 @@ static void lower_if(sema *s, const ast *n)
     s->guard = outer;
 }
 
+/* block: '{' items '}', items: items item -- each item under the current guard. */
 void sema_lower_items(sema *s, const ast *block)
 {
     if (!block) return;
