@@ -311,15 +311,10 @@ static void arg_span(const ast *call, const st_entry *e, const char *name, uint3
     }
 }
 
-static void final_checks(sema *s, const ast *root)
+/* The blocks every spec needs: model (with a layer), data, and compile
+ * unless every branch of the model is an estimator. */
+static void check_blocks(sema *s)
 {
-    /* After syntax errors a missing block is likely the one that failed to parse. */
-    if (s->syntax_errors) return;
-    if (!root || !root->first) {
-        diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec is empty");
-        diag_hint(s->d, "a spec needs at least data = ..., model { ... } and compile(...)");
-        return;
-    }
     if (!s->model) {
         diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec has no model { ... } block");
         diag_hint(s->d, "model { Input(shape = [28, 28]) Flatten() Dense(10) }");
@@ -341,7 +336,11 @@ static void final_checks(sema *s, const ast *root)
         diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec has no compile(...) statement");
         diag_hint(s->d, "compile(optimizer = \"adam\", loss = \"sparse_categorical_crossentropy\", metrics = [\"accuracy\"])");
     }
-    /* Without search(...) every argument takes its default. */
+}
+
+/* Without search(...) every argument takes its default. */
+static void default_search(sema *s)
+{
     if (!s->p->search.entry) {
         const st_entry *e = &st_catalogue[ST_search];
         s->p->search.entry = e;
@@ -349,8 +348,11 @@ static void final_checks(sema *s, const ast *root)
         for (int k = 0; s->p->search.args && k < e->n_args; k++)
             s->p->search.args[k] = const_expr(s, e->args[k].default_value);
     }
-    /* Checked after other errors too: a missing metric and missing validation
-     * data are independent of them (values not known are taken as fine). */
+}
+
+/* The tuner's objective must be computed, with validation data for a val_ one. */
+static void check_objective(sema *s)
+{
     if (s->p->tuner.entry) {
         const st_entry *t = s->p->tuner.entry;
         int k = st_arg_index(t, "objective");
@@ -363,6 +365,11 @@ static void final_checks(sema *s, const ast *root)
         /* search(epochs = ...) under Hyperband or BOHB is what Keras Tuner's users
          * write (its intro does): no warning; `hptc space` says who sets the epochs. */
     }
+}
+
+/* search(...)'s settings that do not go together, or do nothing. */
+static void check_search_settings(sema *s)
+{
     if (s->search_args[search_validation_split] && s->search_args[search_validation_data])
         diag_warning(s->d, s->search_args[search_validation_split]->start, s->search_args[search_validation_split]->end,
                      "validation_split has no effect when validation_data is given");
@@ -386,7 +393,11 @@ static void final_checks(sema *s, const ast *root)
                    s->search_args[search_validation_data] ? "validation_data" : "validation_split");
         diag_hint(s->d, "remove it; with cv = k the score is the mean of the k folds' val_ metrics");
     }
-    /* EarlyStopping monitors must be computed too. */
+}
+
+/* EarlyStopping monitors must be computed too. */
+static void check_monitors(sema *s)
+{
     ir_expr *list = s->p->search.args && s->search ? s->p->search.args[search_callbacks] : NULL;
     const ast *written = s->search_args[search_callbacks];
     /* The list as written, when it was written in place, to point at the monitor itself. */
@@ -403,12 +414,37 @@ static void final_checks(sema *s, const ast *root)
             check_metric_name(s, "EarlyStopping monitor", mon->value.u.s, a, b);
         }
     }
+}
+
+/* A constant never used is worth a warning (its hyperparameters are dropped). */
+static void warn_unused_constants(sema *s)
+{
     for (int k = 0; k < s->n_consts; k++) {
         const constant *c = &s->consts[k];
         if (c->used || !c->value) continue;
         diag_warning(s->d, c->node->start, c->node->start + (uint32_t)strlen(c->name), "'%s' is assigned but never used%s",
                      c->name, sema_depends_on_hp(c->value) ? ": its hyperparameters take no part in the search" : "");
     }
+}
+
+/* What only the whole spec can tell, once every statement is lowered. */
+static void final_checks(sema *s, const ast *root)
+{
+    /* After syntax errors a missing block is likely the one that failed to parse. */
+    if (s->syntax_errors) return;
+    if (!root || !root->first) {
+        diag_error(s->d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec is empty");
+        diag_hint(s->d, "a spec needs at least data = ..., model { ... } and compile(...)");
+        return;
+    }
+    check_blocks(s);
+    default_search(s);
+    /* Checked after other errors too: a missing metric and missing validation
+     * data are independent of them (values not known are taken as fine). */
+    check_objective(s);
+    check_search_settings(s);
+    check_monitors(s);
+    warn_unused_constants(s);
 }
 
 /* What shapes_check needs that the IR does not hold. */
