@@ -339,6 +339,65 @@ const probe_facts *sema_facts_of(const sema *s, ir_expr *const *args)
     return NULL;
 }
 
+/* arg -> expr | NAME '=' expr: the position of entry's argument it gives,
+ * or -1 when it fits none (reported; an unknown name's value is still
+ * lowered, to check what is inside). */
+static int call_arg_slot(sema *s, const st_entry *entry, const ast *arg, int *pos, bool *seen_kw)
+{
+    int n_args = entry->n_args;
+    if (arg->kind == AST_KWARG) {
+        *seen_kw = true;
+        int slot = st_arg_index(entry, arg->text);
+        if (slot >= 0) return slot;
+        const char *names[64];
+        int k = 0;
+        for (; k < n_args && k < 63; k++) names[k] = entry->args[k].name;
+        names[k] = NULL;
+        diag_error(s->d, arg->start, arg->start + (uint32_t)strlen(arg->text),
+                   "%s has no argument '%s'", entry->name, arg->text);
+        const char *near = st_suggest(ST_KIND_COUNT, arg->text, names);
+        if (near) diag_hint(s->d, "did you mean '%s'?", near);
+        else if (n_args == 0) diag_hint(s->d, "%s takes no arguments", entry->name);
+        sema_lower_expr(s, arg->a);   /* still check what is inside */
+        return -1;
+    }
+    if (*seen_kw) {
+        diag_error(s->d, arg->start, arg->end, "positional argument after keyword arguments");
+        diag_hint(s->d, "put positional arguments first, or name this one: %s(name = value)", entry->name);
+        return -1;
+    }
+    int slot = (*pos)++;
+    /* input_shape is keyword-only in Keras; do not let it eat a stray positional. */
+    if (slot >= n_args || !strcmp(entry->args[slot].name, "input_shape")) {
+        int max = n_args - (n_args && !strcmp(entry->args[n_args - 1].name, "input_shape"));
+        diag_error(s->d, arg->start, arg->end, "%s takes %s%d positional argument%s", entry->name,
+                   max ? "at most " : "", max, max == 1 ? "" : "s");
+        return -1;
+    }
+    return slot;
+}
+
+/* The arguments not given take their defaults; false when a required one is
+ * missing (reported, unless an argument went astray: it is most likely that one). */
+static bool fill_defaults(sema *s, const ast *call, const st_entry *entry, ir_expr **args, const ast **where,
+                          bool misbound)
+{
+    bool ok = true;
+    for (int k = 0; k < entry->n_args; k++) {
+        if (where[k]) continue;
+        if ((entry->args[k].flags & A_REQ) && !misbound) {
+            diag_error(s->d, call->start, call->end, "%s is missing its required argument '%s'", entry->name,
+                       entry->args[k].name);
+            diag_hint(s->d, "add %s = ... (%s)", entry->args[k].name, entry->args[k].doc);
+            ok = false;
+        } else if (entry->args[k].flags & A_REQ) {
+            ok = false;
+        }
+        args[k] = const_expr(s, entry->args[k].default_value);
+    }
+    return ok;
+}
+
 /* call: name_path '(' args ')' -- bind the arguments to entry's parameters,
  * lower them, check them over the space, and fill in defaults.  Returns an
  * X_OBJECT expression. */
@@ -354,46 +413,13 @@ ir_expr *sema_lower_call(sema *s, const ast *call, const st_entry *entry, ir_exp
     bool ok = true, seen_kw = false, misbound = false;
     int pos = 0;
     for (const ast *arg = call->first; arg; arg = arg->next) {
-        int slot;
-        const ast *value = arg;
-        if (arg->kind == AST_KWARG) {
-            seen_kw = true;
-            value = arg->a;
-            slot = st_arg_index(entry, arg->text);
-            if (slot < 0) {
-                const char *names[64];
-                int k = 0;
-                for (; k < n_args && k < 63; k++) names[k] = entry->args[k].name;
-                names[k] = NULL;
-                diag_error(s->d, arg->start, arg->start + (uint32_t)strlen(arg->text),
-                           "%s has no argument '%s'", entry->name, arg->text);
-                const char *near = st_suggest(ST_KIND_COUNT, arg->text, names);
-                if (near) diag_hint(s->d, "did you mean '%s'?", near);
-                else if (n_args == 0) diag_hint(s->d, "%s takes no arguments", entry->name);
-                ok = false;
-                misbound = true;
-                sema_lower_expr(s, value);   /* still check what is inside */
-                continue;
-            }
-        } else {
-            if (seen_kw) {
-                diag_error(s->d, arg->start, arg->end, "positional argument after keyword arguments");
-                diag_hint(s->d, "put positional arguments first, or name this one: %s(name = value)", entry->name);
-                ok = false;
-                misbound = true;
-                continue;
-            }
-            slot = pos++;
-            /* input_shape is keyword-only in Keras; do not let it eat a stray positional. */
-            if (slot >= n_args || !strcmp(entry->args[slot].name, "input_shape")) {
-                int max = n_args - (n_args && !strcmp(entry->args[n_args - 1].name, "input_shape"));
-                diag_error(s->d, arg->start, arg->end, "%s takes %s%d positional argument%s", entry->name,
-                           max ? "at most " : "", max, max == 1 ? "" : "s");
-                ok = false;
-                misbound = true;
-                continue;
-            }
+        int slot = call_arg_slot(s, entry, arg, &pos, &seen_kw);
+        if (slot < 0) {
+            ok = false;
+            misbound = true;
+            continue;
         }
+        const ast *value = arg->kind == AST_KWARG ? arg->a : arg;
         if (where[slot]) {
             diag_error(s->d, arg->start, arg->end, "argument '%s' given twice", entry->args[slot].name);
             diag_note(s->d, where[slot]->start, where[slot]->end, "first given here");
@@ -405,19 +431,7 @@ ir_expr *sema_lower_call(sema *s, const ast *call, const st_entry *entry, ir_exp
         /* A value that fails its check makes the call fail too: what follows (shapes) must not see it. */
         if (!args[slot] || !sema_check_arg(s, entry, slot, args[slot], value)) ok = false;
     }
-    for (int k = 0; k < n_args; k++) {
-        if (where[k]) continue;
-        /* After a misspelt or misplaced argument, a missing one is most likely that one. */
-        if ((entry->args[k].flags & A_REQ) && !misbound) {
-            diag_error(s->d, call->start, call->end, "%s is missing its required argument '%s'", entry->name,
-                       entry->args[k].name);
-            diag_hint(s->d, "add %s = ... (%s)", entry->args[k].name, entry->args[k].doc);
-            ok = false;
-        } else if (entry->args[k].flags & A_REQ) {
-            ok = false;
-        }
-        args[k] = const_expr(s, entry->args[k].default_value);
-    }
+    if (!fill_defaults(s, call, entry, args, where, misbound)) ok = false;
     if (ok && entry->kind == ST_DATA) probe_data(s, call, entry, args, where);
     if (arg_nodes)
         for (int k = 0; k < n_args; k++) arg_nodes[k] = where[k];
