@@ -80,9 +80,10 @@ static void lower_layer(sema *s, const ast *call)
     if (s->n_layers == layers) add_broken(s, call);   /* every way out without a layer is an error */
 }
 
-/* call: name_path '(' args ')' in the model -- a layer or an estimator,
- * bound and checked; the first one is the model's Input or stands in for it. */
-static void lower_one_layer(sema *s, const ast *call)
+/* The layer or estimator a model item calls, or NULL (reported: another
+ * kind of entry, or an unknown name with the nearest one; the arguments are
+ * still lowered, to check what is inside). */
+static const st_entry *layer_entry(sema *s, const ast *call)
 {
     const char *path = sema_path_text(s, call->a);
     const st_entry *entry = path ? st_find(ST_LAYER, path) : NULL;
@@ -100,8 +101,75 @@ static void lower_one_layer(sema *s, const ast *call)
             if (near) diag_hint(s->d, "did you mean '%s'?", near);
         }
         for (const ast *a = call->first; a; a = a->next) sema_lower_expr(s, a->kind == AST_KWARG ? a->a : a);
-        return;
+        return NULL;
     }
+    return entry;
+}
+
+/* The model's first layer: Input, or a layer whose input_shape stands in
+ * for it (an Input is added before it); never conditional.  False when it
+ * cannot start the model (reported once). */
+static bool first_layer(sema *s, const ast *call, const st_entry *entry, ir_expr **args)
+{
+    if (entry->kind == ST_ESTIMATOR) {
+        /* An estimator takes no input_shape: the features' count comes from Input. */
+        if (s->no_input) return false;
+        s->no_input = true;
+        diag_error(s->d, call->start, call->end, "the model's first layer needs an input shape");
+        diag_hint(s->d, "start the model with Input(shape = [F]), F being the number of features (or the images' [28, 28])");
+        return false;
+    }
+    if (entry->id != ST_Input) {
+        /* Keras: input_shape on the first layer stands in for Input(). */
+        int k = st_arg_index(entry, "input_shape");
+        hpt_value shape;
+        if (s->no_input) return false;    /* said once, for the first layer */
+        if (k < 0 || !sema_const_value(s, args[k], &shape) || shape.type == V_NONE) {
+            s->no_input = true;
+            diag_error(s->d, call->start, call->end, "the model's first layer needs an input shape");
+            diag_hint(s->d, "start the model with Input(shape = [28, 28]), or give input_shape = (28, 28) to this layer");
+            return false;
+        }
+        if (s->guard) {
+            diag_error(s->d, call->start, call->end, "the model's first layer cannot be conditional");
+            return false;
+        }
+        ir_expr **in_args = ARENA_ARRAY(s->a, ir_expr *, Input_nargs);
+        if (!in_args) return false;
+        in_args[Input_shape] = args[k];
+        add_layer(s, call, &st_catalogue[ST_Input], in_args);
+        return true;
+    }
+    if (s->guard) {
+        diag_error(s->d, call->start, call->end, "the model's Input cannot be conditional");
+        return false;
+    }
+    return true;
+}
+
+/* A later layer: not an Input; its input_shape, if written, does nothing. */
+static bool later_layer(sema *s, const ast *call, const st_entry *entry, const ast **where)
+{
+    if (entry->id == ST_Input) {
+        diag_error(s->d, call->start, call->end, "Input(...) must be the model's first layer");
+        if (s->layers[0].span.start != call->start && s->n_layers > 0)
+            diag_note(s->d, s->layers[0].span.start, s->layers[0].span.end, "the model already starts here");
+        diag_hint(s->d, "declare the input once: Input(shape = ...) at the top, or input_shape = ... on the first layer");
+        return false;
+    }
+    int k = st_arg_index(entry, "input_shape");
+    if (k >= 0 && where[k])
+        diag_warning(s->d, where[k]->start, where[k]->end,
+                     "input_shape has no effect here: only the first layer's is used");
+    return true;
+}
+
+/* call: name_path '(' args ')' in the model -- a layer or an estimator,
+ * bound and checked; the first one is the model's Input or stands in for it. */
+static void lower_one_layer(sema *s, const ast *call)
+{
+    const st_entry *entry = layer_entry(s, call);
+    if (!entry) return;
     /* Noted before the arguments are checked, so a bad one does not also bring "no compile(...)". */
     if (entry->kind == ST_ESTIMATOR && !s->estimator) s->estimator = call;
     if (entry->kind == ST_LAYER && entry->id != ST_Input && entry->id != ST_Flatten) s->network = true;
@@ -109,49 +177,7 @@ static void lower_one_layer(sema *s, const ast *call)
     const ast *where[32] = { 0 };
     if (!sema_lower_call(s, call, entry, &args, where)) return;
     bool first = s->real_layers == 0;       /* broken layers before it do not count */
-    if (first && entry->kind == ST_ESTIMATOR) {
-        /* An estimator takes no input_shape: the features' count comes from Input. */
-        if (s->no_input) return;
-        s->no_input = true;
-        diag_error(s->d, call->start, call->end, "the model's first layer needs an input shape");
-        diag_hint(s->d, "start the model with Input(shape = [F]), F being the number of features (or the images' [28, 28])");
-        return;
-    }
-    if (first && entry->id != ST_Input) {
-        /* Keras: input_shape on the first layer stands in for Input(). */
-        int k = st_arg_index(entry, "input_shape");
-        hpt_value shape;
-        if (s->no_input) return;    /* said once, for the first layer */
-        if (k < 0 || !sema_const_value(s, args[k], &shape) || shape.type == V_NONE) {
-            s->no_input = true;
-            diag_error(s->d, call->start, call->end, "the model's first layer needs an input shape");
-            diag_hint(s->d, "start the model with Input(shape = [28, 28]), or give input_shape = (28, 28) to this layer");
-            return;
-        }
-        if (s->guard) {
-            diag_error(s->d, call->start, call->end, "the model's first layer cannot be conditional");
-            return;
-        }
-        ir_expr **in_args = ARENA_ARRAY(s->a, ir_expr *, Input_nargs);
-        if (!in_args) return;
-        in_args[Input_shape] = args[k];
-        add_layer(s, call, &st_catalogue[ST_Input], in_args);
-    } else if (first && s->guard) {
-        diag_error(s->d, call->start, call->end, "the model's Input cannot be conditional");
-        return;
-    } else if (!first) {
-        if (entry->id == ST_Input) {
-            diag_error(s->d, call->start, call->end, "Input(...) must be the model's first layer");
-            if (s->layers[0].span.start != call->start && s->n_layers > 0)
-                diag_note(s->d, s->layers[0].span.start, s->layers[0].span.end, "the model already starts here");
-            diag_hint(s->d, "declare the input once: Input(shape = ...) at the top, or input_shape = ... on the first layer");
-            return;
-        }
-        int k = st_arg_index(entry, "input_shape");
-        if (k >= 0 && where[k])
-            diag_warning(s->d, where[k]->start, where[k]->end,
-                         "input_shape has no effect here: only the first layer's is used");
-    }
+    if (first ? !first_layer(s, call, entry, args) : !later_layer(s, call, entry, where)) return;
     add_layer(s, call, entry, args);
     if (entry->id == ST_Dropout && where[Dropout_rate] && args[Dropout_rate]->op == X_CONST &&
         value_as_double(args[Dropout_rate]->value) == 0)
