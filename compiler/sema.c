@@ -1,12 +1,11 @@
 /* sema.c: from the AST to a checked IR (see sema.h): the driver.
  *
- * sema_lower walks the top-level statements, keeps the name tables of
- * hyperparameters and constants and the constants themselves, checks what
- * only the whole spec can tell (a missing block, an objective never
- * computed, validation data that is needed), drops the hyperparameters of
- * unused constants and hands the IR on.  Expressions, value checks,
- * hyperparameters and the model block are in sema_expr.c, sema_values.c,
- * sema_hp.c and sema_model.c (sema_impl.h says which does what).
+ * sema_lower walks the top-level statements (the model block to
+ * sema_model.c, the others to sema_stmt.c), checks what only the whole spec
+ * can tell (a missing block, an objective never computed, validation data
+ * that is needed), drops the hyperparameters of unused constants and hands
+ * the IR on.  sema_state.h says which file does what; no file below calls
+ * this one.
  *
  * Invariants kept while walking:
  *   - s->guard is the condition under which the current model item exists
@@ -31,218 +30,19 @@
  *     which runs after sema's errors too, stops there.
  *   - Each data call is probed (compiler/probe.h) where it is lowered, its
  *     facts kept for shapes.c (hand_on). */
-#include "compiler/sema_impl.h"
+#include "compiler/sema_state.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Is name a loop variable or a constant here? */
-bool sema_bound_name(sema *s, const char *name)
-{
-    for (loopvar *l = s->loops; l; l = l->outer)
-        if (!strcmp(l->name, name)) return true;
-    return sema_find_constant(s, name) != NULL;
-}
-
-/* ---- names: open addressing over FNV-1a ------------------------------------ */
-
-static uint32_t name_hash(const char *name)
-{
-    uint32_t h = 2166136261u;
-    for (; *name; name++) h = (h ^ (unsigned char)*name) * 16777619u;
-    /* FNV's low bits barely depend on the last characters (units_1, units_2, ...),
-     * and the table indexes by them: mix the high bits down. */
-    h ^= h >> 16;
-    h *= 0x7feb352du;
-    return h ^ (h >> 15);
-}
-
-/* The name of entry k of the table: a hyperparameter's or a constant's. */
-static const char *entry_name(const sema *s, const name_table *t, int k)
-{
-    return t == &s->hp_names ? s->hps[k].name : s->consts[k].name;
-}
-
-static int table_find(const sema *s, const name_table *t, const char *name)
-{
-    if (!t->cap) return -1;
-    uint32_t mask = (uint32_t)t->cap - 1, h = name_hash(name);
-    for (uint32_t j = h & mask; t->slots[j]; j = (j + 1) & mask) {
-        int k = (int)(uint32_t)t->slots[j] - 1;
-        if ((uint32_t)(t->slots[j] >> 32) == h && !strcmp(entry_name(s, t, k), name)) return k;
-    }
-    return -1;
-}
-
-/* Index entry k under name (the entry is about to hold it); false when out of memory. */
-bool sema_table_add(sema *s, name_table *t, const char *name, int k)
-{
-    if ((k + 1) * 2 > t->cap) {
-        int cap = t->cap ? t->cap * 2 : 64;
-        uint64_t *slots = calloc((size_t)cap, sizeof *slots);
-        if (!slots) return false;
-        for (int j = 0; j < t->cap; j++) {
-            if (!t->slots[j]) continue;
-            uint32_t at = (uint32_t)(t->slots[j] >> 32) & (uint32_t)(cap - 1);
-            while (slots[at]) at = (at + 1) & (uint32_t)(cap - 1);
-            slots[at] = t->slots[j];
-        }
-        free(t->slots);
-        t->slots = slots;
-        t->cap = cap;
-    }
-    uint32_t h = name_hash(name), at = h & (uint32_t)(t->cap - 1);
-    while (t->slots[at]) at = (at + 1) & (uint32_t)(t->cap - 1);
-    t->slots[at] = (uint64_t)h << 32 | (uint32_t)(k + 1);
-    return true;
-}
-
-int sema_find_hp(sema *s, const char *name) { return table_find(s, &s->hp_names, name); }
-
-constant *sema_find_constant(sema *s, const char *name)
-{
-    int k = table_find(s, &s->const_names, name);
-    return k < 0 ? NULL : &s->consts[k];
-}
-
-/* ---- statements --------------------------------------------------------- */
-
-static void set_call(sema *s, ir_call *slot, const ast **seen, const ast *n, const st_entry *entry, ir_expr **args)
-{
-    *seen = n;
-    slot->entry = entry;
-    slot->args = args;
-    slot->span = (ir_span){ n->start, n->end };
-}
-
-/* stmt: MODEL block -- once. */
-static void lower_model(sema *s, const ast *n)
-{
-    if (s->model) {
-        diag_error(s->d, n->start, n->start + 5, "a spec has one model block");
-        diag_note(s->d, s->model->start, s->model->start + 5, "the first one is here");
-        return;
-    }
-    s->model = n;
-    sema_lower_items(s, n);
-}
-
-/* stmt: call -- compile(...) or search(...), once each; anything else is
- * out of place. */
-static void lower_call_statement(sema *s, const ast *n)
-{
-    const char *path = sema_path_text(s, n->a);
-    const st_entry *entry = path ? st_find(-1, path) : NULL;
-    if (entry && (entry->kind == ST_COMPILE || entry->kind == ST_SEARCH)) {
-        const ast **seen = entry->kind == ST_COMPILE ? &s->compile : &s->search;
-        if (*seen) {
-            diag_error(s->d, n->a->start, n->a->end, "%s(...) is given twice", entry->name);
-            diag_note(s->d, (*seen)->start, (*seen)->a->end, "first given here");
-            return;
-        }
-        ir_expr **args;
-        const ast **where = entry->kind == ST_SEARCH ? s->search_args : NULL;
-        if (sema_lower_call(s, n, entry, &args, where))
-            set_call(s, entry->kind == ST_COMPILE ? &s->p->compile : &s->p->search, seen, n, entry, args);
-        else
-            *seen = n, s->search_broken |= entry->kind == ST_SEARCH;
-        return;
-    }
-    /* After a syntax error, a statement out of place is most likely its echo (a lost brace). */
-    if (s->syntax_errors) return;
-    if (entry && (entry->kind == ST_LAYER || entry->kind == ST_ESTIMATOR)) {
-        diag_error(s->d, n->a->start, n->a->end, "%s %s outside the model block", st_kind_name(entry->kind), entry->name);
-        diag_hint(s->d, "layers go inside model { ... }");
-        return;
-    }
-    diag_error(s->d, n->a->start, n->a->end, "'%s' is not a statement", path ? path : "this");
-    const char *extra[] = { "compile", "search", NULL };
-    const char *near = path ? st_suggest(ST_KIND_COUNT, path, extra) : NULL;
-    if (near) diag_hint(s->d, "did you mean '%s'?", near);
-    else diag_hint(s->d, "a spec holds data = ..., model { ... }, compile(...), tuner = ... and search(...)");
-    /* The statement meant is there, misspelt: do not also call it missing. */
-    if (near && !strcmp(near, "compile") && !s->compile) s->compile = n;
-    if (near && !strcmp(near, "search") && !s->search) s->search = n;
-}
-
-/* stmt: NAME '=' expr, NAME being data or tuner -- once, a data source or a tuner. */
-static void lower_setting(sema *s, const ast *n, bool is_data)
-{
-    const ast **seen = is_data ? &s->data : &s->tuner;
-    if (*seen) {
-        diag_error(s->d, n->start, n->end, "'%s' is assigned twice", n->text);
-        diag_note(s->d, (*seen)->start, (*seen)->end, "first assigned here");
-        return;
-    }
-    *seen = n;
-    int kind = is_data ? ST_DATA : ST_TUNER;
-    const ast *v = n->a;
-    if (!v || v->kind == AST_ERROR) return;
-    const char *path = v->kind == AST_CALL ? sema_path_text(s, v->a) : NULL;
-    const st_entry *entry = path ? st_find(kind, path) : NULL;
-    if (!entry) {
-        diag_error(s->d, v->start, v->end, "%s must be %s", n->text,
-                   is_data ? "a data source such as datasets.fashion_mnist(...)" : "a tuner such as Hyperband(...)");
-        const char *near = path ? st_suggest(kind, path, NULL) : NULL;
-        if (near) diag_hint(s->d, "did you mean '%s'?", near);
-        else if (is_data && v->kind == AST_STRING)
-            diag_hint(s->d, "to read a file, call a data source: csv(\"%s\"), npy(x = ..., y = ...) or idx(...)", v->text);
-        else if (is_data)
-            diag_hint(s->d, "the data sources are datasets.fashion_mnist, datasets.mnist, csv, npy and idx");
-        else
-            diag_hint(s->d, "the tuners are RandomSearch, GridSearch, BayesianOptimization, Hyperband, TPE and BOHB");
-        if (!path) sema_lower_expr(s, v);
-        return;
-    }
-    ir_expr **args;
-    if (sema_lower_call(s, v, entry, &args, NULL))
-        set_call(s, is_data ? &s->p->data : &s->p->tuner, seen, n, entry, args);
-}
-
-/* stmt: NAME '=' expr -- a constant, once, not a built-in name. */
-static void lower_constant(sema *s, const ast *n)
-{
-    const constant *first = sema_find_constant(s, n->text);
-    if (first) {
-        diag_error(s->d, n->start, n->start + (uint32_t)strlen(n->text), "'%s' is assigned twice", n->text);
-        diag_note(s->d, first->node->start, first->node->end, "first assigned here");
-        return;
-    }
-    if (!strcmp(n->text, "hp") || !strcmp(n->text, "range") || st_find(-1, n->text)) {
-        diag_error(s->d, n->start, n->start + (uint32_t)strlen(n->text), "'%s' is a built-in name and cannot be assigned", n->text);
-        return;
-    }
-    /* Hyperparameters in a constant count as used only where the constant is. */
-    s->defining = true;
-    constant c = { .name = n->text, .value = sema_lower_expr(s, n->a), .node = n };
-    s->defining = false;
-    if (s->n_consts == s->cap_consts) {
-        int cap = s->cap_consts ? s->cap_consts * 2 : 64;
-        constant *grown = realloc(s->consts, sizeof *grown * (size_t)cap);
-        if (!grown) {
-            diag_error(s->d, n->start, n->end, "out of memory");
-            return;
-        }
-        s->consts = grown, s->cap_consts = cap;
-    }
-    s->consts[s->n_consts] = c;
-    if (!sema_table_add(s, &s->const_names, c.name, s->n_consts)) {
-        diag_error(s->d, n->start, n->end, "out of memory");
-        return;
-    }
-    s->n_consts++;
-}
-
 /* stmt: NAME '=' expr | call | MODEL block */
-void sema_lower_statement(sema *s, const ast *n)
+static void lower_statement(sema *s, const ast *n)
 {
-    if (n->kind == AST_MODEL) lower_model(s, n);
-    else if (n->kind == AST_CALL) lower_call_statement(s, n);
-    else if (n->kind == AST_ASSIGN && (!strcmp(n->text, "data") || !strcmp(n->text, "tuner")))
-        lower_setting(s, n, !strcmp(n->text, "data"));
-    else if (n->kind == AST_ASSIGN) lower_constant(s, n);
+    if (n->kind == AST_MODEL) sema_lower_model(s, n);
+    else if (n->kind == AST_CALL) sema_lower_call_statement(s, n);
+    else if (n->kind == AST_ASSIGN) sema_lower_assignment(s, n);
 }
 
 /* The metrics the spec computes, for checking objective and monitor names. */
@@ -509,7 +309,7 @@ int sema_lower(ir_program *p, const ast *root, diag_ctx *d, const compile_option
     sema s = { .p = p, .d = d, .a = &p->arena, .syntax_errors = d->errors, .options = options, .next = next };
     int before = d->errors;
     /* Past the error limit nothing more is printed: stop (a 50 MB file of mistakes ends at once). */
-    for (const ast *n = root ? root->first : NULL; n && !diag_stopped(d); n = n->next) sema_lower_statement(&s, n);
+    for (const ast *n = root ? root->first : NULL; n && !diag_stopped(d); n = n->next) lower_statement(&s, n);
     p->hps = s.hps;
     p->n_hps = s.n_hps;
     final_checks(&s, root);

@@ -1,4 +1,4 @@
-/* sema_expr.c: expressions, from AST to IR (see sema_impl.h).
+/* sema_expr.c: expressions, from AST to IR (see sema_state.h).
  *
  * Literals, names (loop variables, then constants), f-strings, lists and
  * tuples, unary and binary operators, and calls.  An operator over constant
@@ -8,68 +8,122 @@
  * bound to its catalogue entry's arguments (positional, then keyword), each
  * argument checked over the space (sema_values.c), defaults filled in; a
  * data call whose arguments pass is probed once, its facts kept for
- * shapes.c.  hp.* calls go to sema_hp.c.  Every function returns NULL after
+ * shapes.c.  An hp.* call's arguments are bound here too (they are
+ * expressions); sema_hp.c makes the hyperparameter of their values.  Every function returns NULL after
  * an error it has reported, and every caller accepts NULL.
  */
-#include "compiler/sema_impl.h"
+#include "compiler/sema_state.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The dotted name of a callee ("hp.Int", "datasets.fashion_mnist"), or NULL. */
-const char *sema_path_text(sema *s, const ast *n)
+/* ---- hp.X(...): the arguments bound ----------------------------------------- */
+
+/* "a, b and c" of h's argument names. */
+static void list_arguments(const st_hp *h, char *buf, size_t n)
 {
-    if (!n) return NULL;
-    if (n->kind == AST_NAME) return n->text;
-    if (n->kind == AST_ATTR) {
-        const char *left = sema_path_text(s, n->a);
-        return left ? arena_printf(s->a, "%s.%s", left, n->text) : NULL;
-    }
-    return NULL;
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; k < h->n_args && len < n; k++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", k == 0 ? "" : k == h->n_args - 1 ? " and " : ", ",
+                                h->args[k].name);
 }
 
-/* A constant expression tree (X_CONST, or lists of them) as a value. */
-bool sema_const_value(sema *s, const ir_expr *e, hpt_value *out)
+/* arg -> NAME '=' expr: the position of the kind's argument NAME, or -1 (reported). */
+static int hp_keyword_slot(sema *s, const st_hp *kind, const ast *arg)
 {
-    if (!e) return false;
-    if (e->op == X_CONST) {
-        *out = e->value;
-        return true;
+    int slot = st_hp_arg_index(kind, arg->text);
+    if (slot >= 0) return slot;
+    const char *near = NULL;
+    for (int k = 0; k < kind->n_args; k++)
+        if (st_edit_distance(arg->text, kind->args[k].name, 2) <= 2) near = kind->args[k].name;
+    diag_error(s->d, arg->start, arg->start + (uint32_t)strlen(arg->text), "hp.%s has no argument '%s'", kind->name,
+               arg->text);
+    if (near) {
+        diag_hint(s->d, "did you mean '%s'?", near);
+    } else if (kind->n_args > 2) {      /* name and one more: nothing to list */
+        char names[160];
+        list_arguments(kind, names, sizeof names);
+        diag_hint(s->d, "hp.%s takes %s", kind->name, names);
     }
-    if (e->op != X_LIST) return false;
-    hpt_value *items = ARENA_ARRAY(s->a, hpt_value, e->n_items ? e->n_items : 1);
-    if (!items) return false;
-    for (int k = 0; k < e->n_items; k++)
-        if (!sema_const_value(s, e->items[k], &items[k])) return false;
-    *out = (hpt_value){ .type = V_LIST, .tuple = e->tuple, .u.list = { items, e->n_items } };
+    return -1;
+}
+
+/* One argument, arg -> expr | NAME '=' expr: bound to its position, lowered,
+ * its constant value kept; false when it fails (reported). */
+static bool bind_hp_arg(sema *s, hp_call *c, const ast *arg, int *pos, bool *seen_kw)
+{
+    int slot;
+    const ast *value = arg;
+    if (arg->kind == AST_KWARG) {
+        *seen_kw = true;
+        value = arg->a;
+        if ((slot = hp_keyword_slot(s, c->kind, arg)) < 0) return false;
+    } else if (*seen_kw) {
+        diag_error(s->d, arg->start, arg->end, "positional argument after keyword arguments");
+        return false;
+    } else if ((slot = (*pos)++) >= c->kind->n_args) {
+        diag_error(s->d, arg->start, arg->end, "hp.%s takes at most %d arguments", c->kind->name, c->kind->n_args);
+        return false;
+    }
+    const char *param = c->kind->args[slot].name;
+    if (c->where[slot]) {
+        diag_error(s->d, arg->start, arg->end, "argument '%s' given twice", param);
+        return false;
+    }
+    c->where[slot] = value;
+    if (slot == 0 && value->kind == AST_NAME && !sema_bound_name(s, value->text)) {
+        diag_error(s->d, value->start, value->end, "a hyperparameter's name must be a string, such as \"%s\"", value->text);
+        return false;
+    }
+    ir_expr *e = sema_lower_expr(s, value);
+    if (!e) return false;
+    if (!sema_const_value(s, e, &c->got[slot])) {
+        diag_error(s->d, value->start, value->end, "hp.%s argument '%s' must be a constant", c->kind->name, param);
+        return false;
+    }
     return true;
 }
 
-/* Append the distinct hyperparameters e reads to list[0..*n), at most cap. */
-void sema_collect(const ir_expr *e, int *list, int *n, int cap)
+/* args -> arglist: every argument bound (all of them reported), the required
+ * ones given, the name a string that can be printed on one line. */
+static bool bind_hp_args(sema *s, hp_call *c)
 {
-    if (!e) return;
-    if (e->op == X_HP) {
-        for (int k = 0; k < *n; k++)
-            if (list[k] == e->hp) return;
-        if (*n < cap) list[(*n)++] = e->hp;
-        return;
+    bool ok = true, seen_kw = false;
+    int pos = 0;
+    for (const ast *arg = c->call->first; arg; arg = arg->next)
+        if (!bind_hp_arg(s, c, arg, &pos, &seen_kw)) ok = false;
+    if (!ok) return false;
+    for (int k = 0, needed = st_hp_required(c->kind); k < needed; k++)
+        if (!c->where[k]) {
+            diag_error(s->d, c->call->start, c->call->end, "hp.%s is missing its '%s' argument", c->kind->name,
+                       c->kind->args[k].name);
+            return false;
+        }
+    hpt_value name = c->got[hp_Int_name];
+    const ast *at = c->where[hp_Int_name];
+    if (name.type != V_STRING || !name.u.s[0]) {
+        diag_error(s->d, at->start, at->end, "a hyperparameter's name must be a non-empty string");
+        return false;
     }
-    sema_collect(e->a, list, n, cap);
-    sema_collect(e->b, list, n, cap);
-    for (int k = 0; k < e->n_items; k++) sema_collect(e->items[k], list, n, cap);
+    if (sema_has_control(name.u.s)) {
+        char text[300];
+        value_format(text, sizeof text, name);
+        diag_error(s->d, at->start, at->end, "a hyperparameter's name must not hold a control character, but it is %s", text);
+        diag_hint(s->d, "names are printed in tables, one per line: write it without \\n or \\t");
+        return false;
+    }
+    return true;
 }
 
-bool sema_depends_on_hp(const ir_expr *e)
+/* call: 'hp' '.' NAME '(' args ')' -- a hyperparameter, defined or reused. */
+static ir_expr *lower_hp(sema *s, const ast *call, const char *func)
 {
-    if (!e) return false;
-    if (e->op == X_HP) return true;
-    if (sema_depends_on_hp(e->a) || sema_depends_on_hp(e->b)) return true;
-    for (int k = 0; k < e->n_items; k++)
-        if (sema_depends_on_hp(e->items[k])) return true;
-    return false;
+    hp_call c = { .call = call, .kind = sema_hp_kind(s, call, func) };
+    if (!c.kind || !bind_hp_args(s, &c)) return NULL;
+    return sema_define_hp(s, &c);
 }
 
 /* ---- expressions -------------------------------------------------------- */
@@ -224,7 +278,7 @@ static ir_expr *lower_call_value(sema *s, const ast *n)
         diag_error(s->d, n->start, n->end, "only named things can be called");
         return NULL;
     }
-    if (!strncmp(path, "hp.", 3)) return sema_lower_hp(s, n, path + 3);
+    if (!strncmp(path, "hp.", 3)) return lower_hp(s, n, path + 3);
     if (!strcmp(path, "range")) {
         diag_error(s->d, n->start, n->end, "range(...) is only allowed as the bound of a for loop");
         return NULL;

@@ -1,8 +1,8 @@
-/* sema_hp.c: hyperparameters (see sema_impl.h).
+/* sema_hp.c: hyperparameters (see sema_state.h).
  *
  * hp.Int, hp.Float, hp.Choice, hp.Boolean and hp.Fixed, as the catalogue's
- * ST_HP_KINDS rows declare them: the arguments are bound by position or
- * name, must be constants, and are validated (bounds in order, a sampling
+ * ST_HP_KINDS rows declare them.  sema_expr.c binds a call's arguments (by
+ * position or name, each a constant); here they are validated (bounds in order, a sampling
  * that fits the range, a step that moves, Choice values of one type and each
  * once, a default that is one of the values).  A name seen before must come
  * with the same definition and is the same hyperparameter; a new one is
@@ -10,7 +10,7 @@
  * hyperparameter's condition, unless a guard already there covers it, so a
  * loop's later iterations add nothing.
  */
-#include "compiler/sema_impl.h"
+#include "compiler/sema_state.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -30,11 +30,28 @@ _Static_assert((int)hp_Float_min_value == (int)hp_Int_min_value && (int)hp_Float
                    (int)hp_Float_default == (int)hp_Int_default && (int)hp_Int_min_value < (int)hp_Int_step,
                "hp.Int and hp.Float take the same arguments, the bounds before the step");
 
-/* The most arguments any hp.* call takes. */
-enum { HP_MAX_ARGS = 6 };
 _Static_assert((int)hp_Int_nargs <= HP_MAX_ARGS && (int)hp_Float_nargs <= HP_MAX_ARGS && (int)hp_Choice_nargs <= HP_MAX_ARGS &&
                    (int)hp_Boolean_nargs <= HP_MAX_ARGS && (int)hp_Fixed_nargs <= HP_MAX_ARGS,
                "HP_MAX_ARGS holds every kind's arguments");
+
+/* The kind called hp.func, or NULL (reported, with the nearest kind). */
+const st_hp *sema_hp_kind(sema *s, const ast *call, const char *func)
+{
+    const st_hp *kind = st_find_hp(func);
+    if (kind) return kind;
+    const char *near = NULL;
+    char all[160];
+    size_t len = 0;
+    for (int k = 0; k < ST_HP_COUNT; k++) {
+        if (st_edit_distance(func, st_hps[k].name, 2) <= 2) near = st_hps[k].name;
+        len += (size_t)snprintf(all + len, sizeof all - len, "%shp.%s", k == 0 ? "" : k == ST_HP_COUNT - 1 ? " and " : ", ",
+                                st_hps[k].name);
+    }
+    diag_error(s->d, call->a->start, call->a->end, "unknown hyperparameter type 'hp.%s'", func);
+    if (near) diag_hint(s->d, "did you mean 'hp.%s'?", near);
+    else diag_hint(s->d, "the types are %s", all);
+    return NULL;
+}
 
 /* ---- definitions compared and described --------------------------------- */
 
@@ -215,142 +232,16 @@ static int first_repeat(const hpt_value *values, int n)
     return found;
 }
 
-/* ---- hp.X(...): bind, validate, register --------------------------------- */
-
-/* One hp.* call as it is lowered: its kind's row, and each argument's
- * constant value (got) and where it was written (where; NULL = not given),
- * by the row's positions. */
-typedef struct hp_call {
-    const ast *call;
-    const st_hp *kind;
-    hpt_value got[HP_MAX_ARGS];
-    const ast *where[HP_MAX_ARGS];
-} hp_call;
+/* ---- hp.X(...): validate, register -------------------------------------- */
 
 /* An error at argument k of the call, or at the call when k was not given. */
 #define FAIL_AT(c, k, ...) do { diag_error(s->d, (c)->where[k] ? (c)->where[k]->start : (c)->call->start, \
                                            (c)->where[k] ? (c)->where[k]->end : (c)->call->end, __VA_ARGS__); \
                                 return false; } while (0)
 
-/* "a, b and c" of h's argument names. */
-static void list_arguments(const st_hp *h, char *buf, size_t n)
-{
-    size_t len = 0;
-    buf[0] = 0;
-    for (int k = 0; k < h->n_args && len < n; k++)
-        len += (size_t)snprintf(buf + len, n - len, "%s%s", k == 0 ? "" : k == h->n_args - 1 ? " and " : ", ",
-                                h->args[k].name);
-}
-
-/* The kind called hp.func, or NULL (reported, with the nearest kind). */
-static const st_hp *hp_kind(sema *s, const ast *call, const char *func)
-{
-    const st_hp *kind = st_find_hp(func);
-    if (kind) return kind;
-    const char *near = NULL;
-    char all[160];
-    size_t len = 0;
-    for (int k = 0; k < ST_HP_COUNT; k++) {
-        if (st_edit_distance(func, st_hps[k].name, 2) <= 2) near = st_hps[k].name;
-        len += (size_t)snprintf(all + len, sizeof all - len, "%shp.%s", k == 0 ? "" : k == ST_HP_COUNT - 1 ? " and " : ", ",
-                                st_hps[k].name);
-    }
-    diag_error(s->d, call->a->start, call->a->end, "unknown hyperparameter type 'hp.%s'", func);
-    if (near) diag_hint(s->d, "did you mean 'hp.%s'?", near);
-    else diag_hint(s->d, "the types are %s", all);
-    return NULL;
-}
-
-/* arg -> NAME '=' expr: the position of the kind's argument NAME, or -1 (reported). */
-static int hp_keyword_slot(sema *s, const st_hp *kind, const ast *arg)
-{
-    int slot = st_hp_arg_index(kind, arg->text);
-    if (slot >= 0) return slot;
-    const char *near = NULL;
-    for (int k = 0; k < kind->n_args; k++)
-        if (st_edit_distance(arg->text, kind->args[k].name, 2) <= 2) near = kind->args[k].name;
-    diag_error(s->d, arg->start, arg->start + (uint32_t)strlen(arg->text), "hp.%s has no argument '%s'", kind->name,
-               arg->text);
-    if (near) {
-        diag_hint(s->d, "did you mean '%s'?", near);
-    } else if (kind->n_args > 2) {      /* name and one more: nothing to list */
-        char names[160];
-        list_arguments(kind, names, sizeof names);
-        diag_hint(s->d, "hp.%s takes %s", kind->name, names);
-    }
-    return -1;
-}
-
-/* One argument, arg -> expr | NAME '=' expr: bound to its position, lowered,
- * its constant value kept; false when it fails (reported). */
-static bool bind_hp_arg(sema *s, hp_call *c, const ast *arg, int *pos, bool *seen_kw)
-{
-    int slot;
-    const ast *value = arg;
-    if (arg->kind == AST_KWARG) {
-        *seen_kw = true;
-        value = arg->a;
-        if ((slot = hp_keyword_slot(s, c->kind, arg)) < 0) return false;
-    } else if (*seen_kw) {
-        diag_error(s->d, arg->start, arg->end, "positional argument after keyword arguments");
-        return false;
-    } else if ((slot = (*pos)++) >= c->kind->n_args) {
-        diag_error(s->d, arg->start, arg->end, "hp.%s takes at most %d arguments", c->kind->name, c->kind->n_args);
-        return false;
-    }
-    const char *param = c->kind->args[slot].name;
-    if (c->where[slot]) {
-        diag_error(s->d, arg->start, arg->end, "argument '%s' given twice", param);
-        return false;
-    }
-    c->where[slot] = value;
-    if (slot == 0 && value->kind == AST_NAME && !sema_bound_name(s, value->text)) {
-        diag_error(s->d, value->start, value->end, "a hyperparameter's name must be a string, such as \"%s\"", value->text);
-        return false;
-    }
-    ir_expr *e = sema_lower_expr(s, value);
-    if (!e) return false;
-    if (!sema_const_value(s, e, &c->got[slot])) {
-        diag_error(s->d, value->start, value->end, "hp.%s argument '%s' must be a constant", c->kind->name, param);
-        return false;
-    }
-    return true;
-}
-
-/* args -> arglist: every argument bound (all of them reported), the required
- * ones given, the name a string that can be printed on one line. */
-static bool bind_hp_args(sema *s, hp_call *c)
-{
-    bool ok = true, seen_kw = false;
-    int pos = 0;
-    for (const ast *arg = c->call->first; arg; arg = arg->next)
-        if (!bind_hp_arg(s, c, arg, &pos, &seen_kw)) ok = false;
-    if (!ok) return false;
-    for (int k = 0, needed = st_hp_required(c->kind); k < needed; k++)
-        if (!c->where[k]) {
-            diag_error(s->d, c->call->start, c->call->end, "hp.%s is missing its '%s' argument", c->kind->name,
-                       c->kind->args[k].name);
-            return false;
-        }
-    hpt_value name = c->got[hp_Int_name];
-    const ast *at = c->where[hp_Int_name];
-    if (name.type != V_STRING || !name.u.s[0]) {
-        diag_error(s->d, at->start, at->end, "a hyperparameter's name must be a non-empty string");
-        return false;
-    }
-    if (sema_has_control(name.u.s)) {
-        char text[300];
-        value_format(text, sizeof text, name);
-        diag_error(s->d, at->start, at->end, "a hyperparameter's name must not hold a control character, but it is %s", text);
-        diag_hint(s->d, "names are printed in tables, one per line: write it without \\n or \\t");
-        return false;
-    }
-    return true;
-}
-
 /* hp.Int and hp.Float: bounds of the kind's type and in order, a sampling
  * that fits the range, a step that moves; the default is min_value. */
-static bool define_range(sema *s, hp_call *c, ir_hp *h)
+static bool define_range(sema *s, const hp_call *c, ir_hp *h)
 {
     bool is_int = h->kind == HP_INT;
     const char *func = c->kind->name;
@@ -397,7 +288,7 @@ static bool define_range(sema *s, hp_call *c, ir_hp *h)
 
 /* hp.Choice: a non-empty list of numbers, strings or booleans, of one type,
  * each once; ordered when numeric unless told; the default is the first. */
-static bool define_choice(sema *s, hp_call *c, ir_hp *h)
+static bool define_choice(sema *s, const hp_call *c, ir_hp *h)
 {
     hpt_value values = c->got[hp_Choice_values], ordered = c->got[hp_Choice_ordered];
     if (values.type != V_LIST) FAIL_AT(c, hp_Choice_values, "hp.Choice values must be a list, such as [1e-2, 1e-3]");
@@ -431,14 +322,14 @@ static bool define_choice(sema *s, hp_call *c, ir_hp *h)
 }
 
 /* hp.Boolean: False and True; the default is False. */
-static bool define_boolean(sema *s, hp_call *c, ir_hp *h)
+static bool define_boolean(sema *s, const hp_call *c, ir_hp *h)
 {
     h->default_value = c->where[hp_Boolean_default] ? c->got[hp_Boolean_default] : value_bool(false);
     return true;
 }
 
 /* hp.Fixed: one number, string or boolean. */
-static bool define_fixed(sema *s, hp_call *c, ir_hp *h)
+static bool define_fixed(sema *s, const hp_call *c, ir_hp *h)
 {
     hpt_value v = c->got[hp_Fixed_value];
     if (v.type == V_LIST || v.type == V_OBJECT) FAIL_AT(c, hp_Fixed_value, "hp.Fixed value must be a number, string or boolean");
@@ -451,7 +342,7 @@ static bool define_fixed(sema *s, hp_call *c, ir_hp *h)
 }
 
 /* Each kind's own checks, which fill in the definition from the bound arguments. */
-static bool (*const define_kind[ST_HP_COUNT])(sema *, hp_call *, ir_hp *) = {
+static bool (*const define_kind[ST_HP_COUNT])(sema *, const hp_call *, ir_hp *) = {
     [ST_HP_Int] = define_range, [ST_HP_Float] = define_range, [ST_HP_Choice] = define_choice,
     [ST_HP_Boolean] = define_boolean, [ST_HP_Fixed] = define_fixed,
 };
@@ -531,13 +422,13 @@ static ir_expr *register_hp(sema *s, const ast *call, const ir_hp *h)
     return e;
 }
 
-/* call: 'hp' '.' NAME '(' args ')' -- a hyperparameter, defined or reused. */
-ir_expr *sema_lower_hp(sema *s, const ast *call, const char *func)
+/* The hyperparameter a bound hp.* call defines (each kind's checks, then the
+ * default), registered or found: an X_HP, or NULL (reported). */
+ir_expr *sema_define_hp(sema *s, const hp_call *c)
 {
-    hp_call c = { .call = call, .kind = hp_kind(s, call, func) };
-    if (!c.kind || !bind_hp_args(s, &c)) return NULL;
-    ir_hp h = { .name = c.got[hp_Int_name].u.s, .kind = (ir_hp_kind)c.kind->id, .step = value_none(),
+    const ast *call = c->call;
+    ir_hp h = { .name = c->got[hp_Int_name].u.s, .kind = (ir_hp_kind)c->kind->id, .step = value_none(),
                 .default_value = value_none(), .span = { call->start, call->end } };
-    if (!define_kind[c.kind->id](s, &c, &h) || !check_default(s, &c, &h)) return NULL;
+    if (!define_kind[c->kind->id](s, c, &h) || !check_default(s, c, &h)) return NULL;
     return register_hp(s, call, &h);
 }

@@ -1,4 +1,4 @@
-/* sema_model.c: the model block (see sema_impl.h).
+/* sema_model.c: the model block (see sema_state.h).
  *
  * Each layer is bound to its catalogue entry and named as Keras names it
  * (dense, dense_1, ...); the first layer is Input, or a layer whose
@@ -9,7 +9,7 @@
  * layers and loop iterations, MAX_LOOP per loop), and a model item that
  * cannot be lowered leaves one broken layer in its place.
  */
-#include "compiler/sema_impl.h"
+#include "compiler/sema_state.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -441,7 +441,7 @@ void sema_lower_items(sema *s, const ast *block)
                        "constants are assigned outside the model block");
             diag_hint(s->d, "move '%s = ...' above model { ... }", item->text);
             /* Define it anyway (once), so its uses below are not errors too. */
-            if (!sema_bound_name(s, item->text)) sema_lower_statement(s, item);
+            if (!sema_bound_name(s, item->text)) sema_lower_assignment(s, item);
             break;
         default:
             diag_error(s->d, item->start, item->end, "expected a layer, a for loop or an if");
@@ -449,4 +449,16 @@ void sema_lower_items(sema *s, const ast *block)
             break;
         }
     }
+}
+
+/* stmt: MODEL block -- once. */
+void sema_lower_model(sema *s, const ast *n)
+{
+    if (s->model) {
+        diag_error(s->d, n->start, n->start + 5, "a spec has one model block");
+        diag_note(s->d, s->model->start, s->model->start + 5, "the first one is here");
+        return;
+    }
+    s->model = n;
+    sema_lower_items(s, n);
 }

@@ -1,5 +1,5 @@
 /* sema_values.c: a value against a catalogue argument, over the space
- * (see sema_impl.h).
+ * (see sema_state.h).
  *
  * An argument that depends on hyperparameters is evaluated for every
  * assignment of the ones it reads (sema_enumerate: full grids while they
@@ -10,7 +10,7 @@
  * values of the hyperparameters that cause it.  The scratch assignment
  * s->values is all None again when a check returns.
  */
-#include "compiler/sema_impl.h"
+#include "compiler/sema_state.h"
 
 #include <math.h>
 #include <stdio.h>

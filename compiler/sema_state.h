@@ -1,20 +1,25 @@
-/* sema_impl.h: what the files of sema share (not a public header: only
- * compiler/sema*.c include it; the API is compiler/sema.h).
+/* sema_state.h: the state of one sema pass and what the files of sema
+ * share (not a public header: only compiler/sema*.c include it; the API is
+ * compiler/sema.h).
  *
- * sema is split by what it does, each file one job of the one pass:
- *   sema.c         the driver (sema_lower), the name tables, constants and the
- *                  top-level statements, the checks at the end, handing on to shapes.c
- *   sema_expr.c    expressions: literals, names, f-strings, operators folded,
- *                  calls bound to catalogue entries, data calls probed
+ * sema is split by what it does, each file one job of the one pass, each
+ * calling only the files listed above it (no file calls back up):
+ *   sema_state.c   the name tables (hyperparameters, constants), small walks
+ *                  over IR expressions
  *   sema_values.c  a value against a catalogue argument, over the space: the
- *                  enumeration of assignments and the per-type checks
- *   sema_hp.c      hp.Int/Float/Choice/Boolean/Fixed: bound, validated, registered;
- *                  the guards under which each is used
+ *                  enumeration of assignments and one check per argument type
+ *   sema_hp.c      hp.Int/Float/Choice/Boolean/Fixed from their bound values:
+ *                  validated, registered; the guards under which each is used
+ *   sema_expr.c    expressions: literals, names, f-strings, operators folded,
+ *                  calls bound to catalogue entries (hp.* calls too), data probed
+ *   sema_stmt.c    the statements outside the model: compile, search, data,
+ *                  tuner, constants
  *   sema_model.c   the model block: layers (named as Keras names them), for
  *                  loops unrolled, ifs turned into guards
+ *   sema.c         the driver (sema_lower), the checks at the end, handing on
  * The invariants they keep together are in sema.c's opening comment. */
-#ifndef HPTC_SEMA_IMPL_H
-#define HPTC_SEMA_IMPL_H
+#ifndef HPTC_SEMA_STATE_H
+#define HPTC_SEMA_STATE_H
 #include "compiler/sema.h"
 
 #include <stdbool.h>
@@ -127,7 +132,7 @@ static inline ir_expr *negate(sema *s, ir_expr *c)
     return e;
 }
 
-/* ---- sema.c: names and statements ----------------------------------------- */
+/* ---- sema_state.c: names, IR walks --------------------------------------- */
 
 /* The index of hyperparameter name, or -1. */
 int sema_find_hp(sema *s, const char *name);
@@ -137,11 +142,6 @@ constant *sema_find_constant(sema *s, const char *name);
 bool sema_bound_name(sema *s, const char *name);
 /* Index entry k under name (the entry is about to hold it); false when out of memory. */
 bool sema_table_add(sema *s, name_table *t, const char *name, int k);
-/* stmt -> NAME '=' expr | call | MODEL block */
-void sema_lower_statement(sema *s, const ast *n);
-
-/* ---- sema_expr.c: expressions and calls ----------------------------------- */
-
 /* The dotted name of a callee ("hp.Int", "datasets.fashion_mnist"), or NULL. */
 const char *sema_path_text(sema *s, const ast *n);
 /* A constant expression tree (X_CONST, or lists of them) as a value. */
@@ -149,15 +149,6 @@ bool sema_const_value(sema *s, const ir_expr *e, hpt_value *out);
 /* Append the distinct hyperparameters e reads to list[0..*n), at most cap. */
 void sema_collect(const ir_expr *e, int *list, int *n, int cap);
 bool sema_depends_on_hp(const ir_expr *e);
-/* An expression lowered, constant-folded; NULL after an error (reported). */
-ir_expr *sema_lower_expr(sema *s, const ast *n);
-/* A call bound to entry's arguments, each checked over the space, defaults
- * filled in: an X_OBJECT, or NULL when some argument failed (reported).  The
- * arguments go to *args_out either way, where each was written to arg_nodes
- * (entry->n_args slots) when it is not NULL. */
-ir_expr *sema_lower_call(sema *s, const ast *call, const st_entry *entry, ir_expr ***args_out, const ast **arg_nodes);
-/* The probe's facts of the data call whose arguments are args, or NULL. */
-const probe_facts *sema_facts_of(const sema *s, ir_expr *const *args);
 
 /* ---- sema_values.c: values over the space --------------------------------- */
 
@@ -179,14 +170,51 @@ bool sema_check_arg(sema *s, const st_entry *entry, int k, const ir_expr *e, con
 
 /* ---- sema_hp.c: hyperparameters ------------------------------------------- */
 
-/* call: 'hp' '.' NAME '(' args ')', func being NAME: an X_HP, or NULL (reported). */
-ir_expr *sema_lower_hp(sema *s, const ast *call, const char *func);
+/* The most arguments any hp.* call takes (sema_hp.c asserts it). */
+enum { HP_MAX_ARGS = 6 };
+
+/* One hp.* call as it is lowered: its kind's row, and each argument's
+ * constant value (got) and where it was written (where; NULL = not given),
+ * by the row's positions.  sema_expr.c binds it, sema_hp.c defines it. */
+typedef struct hp_call {
+    const ast *call;
+    const st_hp *kind;
+    hpt_value got[HP_MAX_ARGS];
+    const ast *where[HP_MAX_ARGS];
+} hp_call;
+
+/* The kind called hp.func ("Int"), or NULL (reported at call, with the nearest kind). */
+const st_hp *sema_hp_kind(sema *s, const ast *call, const char *func);
+/* The hyperparameter a bound call defines, registered or found again: an
+ * X_HP, or NULL (reported). */
+ir_expr *sema_define_hp(sema *s, const hp_call *c);
 /* Note every hyperparameter e reads as used under the current guard. */
 void sema_use_hps(sema *s, const ir_expr *e);
 
+/* ---- sema_expr.c: expressions and calls ----------------------------------- */
+
+/* An expression lowered, constant-folded; NULL after an error (reported). */
+ir_expr *sema_lower_expr(sema *s, const ast *n);
+/* A call bound to entry's arguments, each checked over the space, defaults
+ * filled in: an X_OBJECT, or NULL when some argument failed (reported).  The
+ * arguments go to *args_out either way, where each was written to arg_nodes
+ * (entry->n_args slots) when it is not NULL. */
+ir_expr *sema_lower_call(sema *s, const ast *call, const st_entry *entry, ir_expr ***args_out, const ast **arg_nodes);
+/* The probe's facts of the data call whose arguments are args, or NULL. */
+const probe_facts *sema_facts_of(const sema *s, ir_expr *const *args);
+
+/* ---- sema_stmt.c: statements outside the model ---------------------------- */
+
+/* stmt: call -- compile(...) or search(...). */
+void sema_lower_call_statement(sema *s, const ast *n);
+/* stmt: NAME '=' expr -- data, tuner or a constant. */
+void sema_lower_assignment(sema *s, const ast *n);
+
 /* ---- sema_model.c: the model block ---------------------------------------- */
 
-/* block -> '{' items '}': each layer, for loop and if, under the current guard. */
+/* stmt: MODEL block -- once. */
+void sema_lower_model(sema *s, const ast *n);
+/* block: '{' items '}': each layer, for loop and if, under the current guard. */
 void sema_lower_items(sema *s, const ast *block);
 
 #endif
