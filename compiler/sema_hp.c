@@ -2,9 +2,10 @@
  *
  * hp.Int, hp.Float, hp.Choice, hp.Boolean and hp.Fixed, as the catalogue's
  * ST_HP_KINDS rows declare them.  sema_expr.c binds a call's arguments (by
- * position or name, each a constant); here they are validated (bounds in order, a sampling
- * that fits the range, a step that moves, Choice values of one type and each
- * once, a default that is one of the values).  A name seen before must come
+ * position or name, each a constant); here they are validated, one
+ * define_* per kind (bounds in order, a sampling that fits the range, a
+ * step that moves, Choice values of one type and each once), and the
+ * default must be one of the values.  A name seen before must come
  * with the same definition and is the same hyperparameter; a new one is
  * registered.  Each use under a guard adds the guard to the
  * hyperparameter's condition, unless a guard already there covers it, so a
@@ -29,7 +30,6 @@ _Static_assert((int)hp_Float_min_value == (int)hp_Int_min_value && (int)hp_Float
                    (int)hp_Float_step == (int)hp_Int_step && (int)hp_Float_sampling == (int)hp_Int_sampling &&
                    (int)hp_Float_default == (int)hp_Int_default && (int)hp_Int_min_value < (int)hp_Int_step,
                "hp.Int and hp.Float take the same arguments, the bounds before the step");
-
 _Static_assert((int)hp_Int_nargs <= HP_MAX_ARGS && (int)hp_Float_nargs <= HP_MAX_ARGS && (int)hp_Choice_nargs <= HP_MAX_ARGS &&
                    (int)hp_Boolean_nargs <= HP_MAX_ARGS && (int)hp_Fixed_nargs <= HP_MAX_ARGS,
                "HP_MAX_ARGS holds every kind's arguments");
