@@ -266,7 +266,6 @@ void space_print_condition(const ir_program *p, const ir_expr *cond, FILE *out)
     print_condition(p, cond, 0, out);
 }
 
-static const char *const kind_names[] = { "Int", "Float", "Choice", "Boolean", "Fixed" };
 static const char *const sampling_names[] = { "linear", "log", "reverse_log" };
 
 void space_print(const ir_program *p, FILE *out)
@@ -274,7 +273,7 @@ void space_print(const ir_program *p, FILE *out)
     fprintf(out, "%d hyperparameter%s\n", p->n_hps, p->n_hps == 1 ? "" : "s");
     for (int k = 0; k < p->n_hps; k++) {
         const ir_hp *h = &p->hps[k];
-        fprintf(out, "  %-20s %-8s ", h->name, kind_names[h->kind]);
+        fprintf(out, "  %-20s %-8s ", h->name, st_hps[h->kind].name);
         long card = ir_hp_cardinality(h);
         if (h->kind == HP_INT || h->kind == HP_FLOAT) {
             print_value(h->min, out);

@@ -1,5 +1,7 @@
-/* catalogue.c: the table itself, generated from the rows in catalogue.h,
- * and the look-ups the checker uses (by name or alias, with suggestions). */
+/* catalogue.c: the tables themselves, generated from the rows in
+ * catalogue.h (the entries and their arguments, Keras's layer names, the
+ * hp.* kinds and their arguments), and the look-ups the checker uses (by
+ * name or alias, with suggestions). */
 #include "stdlib/catalogue.h"
 
 #include <string.h>
@@ -14,6 +16,44 @@ ST_ENTRIES(ENTRY_ARGS)
     [ST_##ID] = { .id = ST_##ID, .kind = knd, .name = #ID, .aliases = al, .args = args_##ID, \
                   .n_args = ID##_nargs, .shape = rule, .doc = dc },
 const st_entry st_catalogue[ST_COUNT] = { ST_ENTRIES(ENTRY_ROW) };
+
+#define LAYER_NAME_ROW(ID, nm) [ST_##ID] = nm,
+static const char *const layer_names[ST_COUNT] = { ST_LAYER_NAMES(LAYER_NAME_ROW) };
+
+const char *st_layer_name(const st_entry *e)
+{
+    return layer_names[e->id] ? layer_names[e->id] : e->name;
+}
+
+#define HP_ARG_ROW(K, nm, dflt) { .name = #nm, .default_text = dflt },
+#define HP_ARGS(K, ...) static const st_hp_arg hp_args_##K[] = { ST_HP_ARGS_##K(HP_ARG_ROW) };
+ST_HP_KINDS(HP_ARGS)
+
+#define HP_ROW(K, vals, dflt) \
+    [ST_HP_##K] = { .id = ST_HP_##K, .name = #K, .args = hp_args_##K, .n_args = hp_##K##_nargs, \
+                    .values_doc = vals, .default_doc = dflt },
+const st_hp st_hps[ST_HP_COUNT] = { ST_HP_KINDS(HP_ROW) };
+
+const st_hp *st_find_hp(const char *name)
+{
+    for (int k = 0; k < ST_HP_COUNT; k++)
+        if (strcmp(st_hps[k].name, name) == 0) return &st_hps[k];
+    return NULL;
+}
+
+int st_hp_arg_index(const st_hp *h, const char *name)
+{
+    for (int k = 0; k < h->n_args; k++)
+        if (strcmp(h->args[k].name, name) == 0) return k;
+    return -1;
+}
+
+int st_hp_required(const st_hp *h)
+{
+    int k = 0;
+    while (k < h->n_args && !h->args[k].default_text) k++;
+    return k;
+}
 
 /* Does `name` equal one of the '|'-separated words of `list`? */
 int st_choice_ok(const char *list, const char *name)

@@ -3,11 +3,14 @@
  *
  * Each entry is one X-macro row naming its Keras spelling and its arguments
  * (type, default, valid range, flags, one line of doc).  The checker validates
- * calls against it, the formatter and `hptc --help` read it, docs/language.md
- * is generated from it (`hptc doc`), and the runtime indexes evaluated
- * arguments with the enums it generates (args[Dense_units]).  Adding a layer
- * is one ST_ENTRIES row, one ST_ARGS_ row list, a shape rule (its output
- * shape and weight tensors), and for the runtime one file of
+ * calls against it (compiler/sema*.c), shapes.c runs its shape rules over
+ * the space, `hptc space` and the runtime's messages name layers and
+ * hyperparameters by it, docs/language.md's reference and its table of
+ * hp.* calls are generated from it by bench/gen_stdlib_doc.c (tests/cli/docs.sh
+ * fails when they differ), and the runtime indexes evaluated arguments with
+ * the enums it generates (args[Dense_units]).  Adding a layer is one
+ * ST_ENTRIES row, one ST_ARGS_ row list, an ST_LAYER_NAMES row, a shape rule
+ * (its output shape and weight tensors), and for the runtime one file of
  * runtime/nn/layers/ with its row in layers.c (and its kernels). */
 #ifndef HPTC_CATALOGUE_H
 #define HPTC_CATALOGUE_H
@@ -360,6 +363,91 @@ int st_edit_distance(const char *a, const char *b, int limit);
 const char *st_kind_name(st_kind k);
 /* Whether `s` is one of the '|'-separated words of `choices`. */
 int st_choice_ok(const char *choices, const char *s);
+
+/* ---- Keras's layer names ---------------------------------------------------
+ *
+ * X(ID, name): what Keras calls a layer of that kind in model.summary() and
+ * weights files, numbered from the second on (dense, dense_1, ...); the IR,
+ * `hptc summary` and the weights' checks use these names.  A layer or
+ * estimator without a row is called by its catalogue name. */
+#define ST_LAYER_NAMES(X) \
+    X(Input, "input_layer") \
+    X(Flatten, "flatten") \
+    X(Dense, "dense") \
+    X(Dropout, "dropout") \
+    X(Conv2D, "conv2d") \
+    X(MaxPooling2D, "max_pooling2d") \
+    X(AveragePooling2D, "average_pooling2d") \
+    X(BatchNormalization, "batch_normalization") \
+    X(LayerNormalization, "layer_normalization") \
+    X(Reshape, "reshape") \
+    X(GlobalAveragePooling2D, "global_average_pooling2d") \
+    X(Activation, "activation") \
+    X(RidgeClassifier, "ridge_classifier") \
+    X(LogisticRegression, "logistic_regression") \
+    X(RandomForestClassifier, "random_forest_classifier") \
+    X(KNeighborsClassifier, "k_neighbors_classifier")
+
+/* Keras's name of a layer of entry e's kind: "dense" for Dense. */
+const char *st_layer_name(const st_entry *e);
+
+/* ---- hyperparameters: hp.Int, hp.Float, hp.Choice, hp.Boolean, hp.Fixed -----
+ *
+ * Keras Tuner's five kinds, with its signatures.  X(Kind, values, default):
+ * Kind is written hp.Kind(...); values and default say, for the
+ * documentation, what values it takes and what it defaults to.  The order
+ * is compiler/ir.h's ir_hp_kind (HP_INT, ...; compiler/sema_hp.c asserts it).
+ * ST_HP_ARGS_Kind(X) lists its arguments in positional order, X(Kind, name,
+ * default as the signature writes it), NULL for the leading ones that must
+ * be given.  Every argument is a constant; sema_hp.c checks each kind's. */
+#define ST_HP_KINDS(X) \
+    X(Int, "integers from `min_value` to `max_value` **inclusive**, every `step` (1 when not given)", "`min_value`") \
+    X(Float, "numbers from `min_value` to `max_value` inclusive; continuous without `step`, else every `step`", "`min_value`") \
+    X(Choice, "one of `values`: numbers, strings or booleans, all of one type, each once", "the first value") \
+    X(Boolean, "`False`, `True`", "`False`") \
+    X(Fixed, "`value` only", "`value`")
+
+#define ST_HP_RANGE_ARGS(X, K) \
+    X(K, name, NULL) X(K, min_value, NULL) X(K, max_value, NULL) \
+    X(K, step, "None") X(K, sampling, "\"linear\"") X(K, default, "None")
+#define ST_HP_ARGS_Int(X) ST_HP_RANGE_ARGS(X, Int)
+#define ST_HP_ARGS_Float(X) ST_HP_RANGE_ARGS(X, Float)
+#define ST_HP_ARGS_Choice(X) X(Choice, name, NULL) X(Choice, values, NULL) X(Choice, ordered, "None") X(Choice, default, "None")
+#define ST_HP_ARGS_Boolean(X) X(Boolean, name, NULL) X(Boolean, default, "False")
+#define ST_HP_ARGS_Fixed(X) X(Fixed, name, NULL) X(Fixed, value, NULL)
+
+typedef struct st_hp_arg {
+    const char *name;
+    const char *default_text;   /* as the signature writes it: "None", "\"linear\""; NULL = must be given */
+} st_hp_arg;
+
+typedef struct st_hp {
+    int id;                     /* ST_HP_Int, ...: ir_hp_kind's value */
+    const char *name;           /* "Int", written hp.Int(...) */
+    const st_hp_arg *args;      /* positional order */
+    int n_args;
+    const char *values_doc, *default_doc;
+} st_hp;
+
+/* ST_HP_Int, ... : the kinds' ids, in ir_hp_kind's order. */
+#define ST_HP_ID_ENUM(K, ...) ST_HP_##K,
+enum st_hp_id { ST_HP_KINDS(ST_HP_ID_ENUM) ST_HP_COUNT };
+#undef ST_HP_ID_ENUM
+
+/* hp_Int_name, hp_Int_min_value, ... : argument positions, and hp_Int_nargs. */
+#define ST_HP_ARG_ENUM(K, name, ...) hp_##K##_##name,
+#define ST_HP_KIND_ARG_ENUM(K, ...) enum { ST_HP_ARGS_##K(ST_HP_ARG_ENUM) hp_##K##_nargs };
+ST_HP_KINDS(ST_HP_KIND_ARG_ENUM)
+#undef ST_HP_KIND_ARG_ENUM
+
+extern const st_hp st_hps[ST_HP_COUNT];
+
+/* The kind written hp.name(...) ("Int"), or NULL. */
+const st_hp *st_find_hp(const char *name);
+/* Index of one of h's arguments by name, or -1. */
+int st_hp_arg_index(const st_hp *h, const char *name);
+/* How many of h's leading arguments must be given (those without a default). */
+int st_hp_required(const st_hp *h);
 
 /* Shape rules (stdlib/shape_rules.c), named by the rows above. */
 #define ST_RULE(name) int name(const hpt_value *, const int *, int, int *, int *, st_weights *, char *, size_t);
