@@ -76,23 +76,30 @@ static sqlite3_stmt *vprepare(store *s, hpt_error *e, const char *what, const ch
         db_fail(s, e, what);
         return NULL;
     }
-    for (int k = 1; types[k - 1]; k++) {
+    int rc = SQLITE_OK;
+    for (int k = 1; types[k - 1] && rc == SQLITE_OK; k++) {
         switch (types[k - 1]) {
-        case 'i': sqlite3_bind_int(st, k, va_arg(ap, int)); break;
-        case 'l': sqlite3_bind_int64(st, k, (sqlite3_int64)va_arg(ap, long long)); break;
+        case 'i': rc = sqlite3_bind_int(st, k, va_arg(ap, int)); break;
+        case 'l': rc = sqlite3_bind_int64(st, k, (sqlite3_int64)va_arg(ap, long long)); break;
         case 'd': {
             double v = va_arg(ap, double);
-            if (isnan(v)) sqlite3_bind_null(st, k);
-            else sqlite3_bind_double(st, k, v);
+            rc = isnan(v) ? sqlite3_bind_null(st, k) : sqlite3_bind_double(st, k, v);
             break;
         }
-        case 't': sqlite3_bind_text(st, k, va_arg(ap, const char *), -1, SQLITE_STATIC); break;
+        case 't': rc = sqlite3_bind_text(st, k, va_arg(ap, const char *), -1, SQLITE_STATIC); break;
         case 'b': {
             const store_blob *b = va_arg(ap, const store_blob *);
-            if (b) sqlite3_bind_blob64(st, k, b->data, b->size, SQLITE_STATIC);
+            if (b) rc = sqlite3_bind_blob64(st, k, b->data, b->size, SQLITE_STATIC);
             break;
         }
         }
+    }
+    /* A value SQLite refuses (too big for its limits) is an error, never a
+     * NULL stored in its place. */
+    if (rc != SQLITE_OK) {
+        db_fail(s, e, what);
+        sqlite3_finalize(st);
+        return NULL;
     }
     return st;
 }
