@@ -94,6 +94,38 @@ static int open_project(const char *dir, store **s)
     return *s ? 0 : 1;
 }
 
+/* A project's trials and their ranking (store_rank_trials: the completed
+ * ones with a score, best first), as summary and best read them. */
+typedef struct ranked {
+    store *s;
+    store_trial *t;
+    int n;
+    int *order, m;              /* order[0..m): indices into t, best first */
+    char objective[64];
+    int maximize;
+} ranked;
+
+static int load_ranked(const char *dir, ranked *r)
+{
+    hpt_error e;
+    if (open_project(dir, &r->s)) return 1;
+    if (store_load_trials(r->s, &r->t, &r->n, &e)) {
+        fprintf(stderr, "hptc: %s\n", e.message);
+        store_close(r->s);
+        return 1;
+    }
+    r->maximize = direction_max(r->s, r->objective, sizeof r->objective);
+    r->order = store_rank_trials(r->t, r->n, r->maximize, &r->m);
+    return 0;
+}
+
+static void free_ranked(ranked *r)
+{
+    free(r->order);
+    store_free_trials(r->t, r->n);
+    store_close(r->s);
+}
+
 int cli_summary(int argc, char **argv)
 {
     const char *dir;
@@ -104,19 +136,13 @@ int cli_summary(int argc, char **argv)
         fprintf(stderr, "hptc summary: --json or --csv, not both\n");
         return cli_usage(cli_summary_usage);
     }
-    store *s;
-    if (open_project(dir, &s)) return 1;
-    store_trial *t;
-    int n, m;
+    ranked r;
+    if (load_ranked(dir, &r)) return 1;
+    store *s = r.s;
+    store_trial *t = r.t;
+    int n = r.n, m = r.m, maximize = r.maximize, *order = r.order;
+    const char *objective = r.objective;
     hpt_error e;
-    if (store_load_trials(s, &t, &n, &e)) {
-        fprintf(stderr, "hptc: %s\n", e.message);
-        store_close(s);
-        return 1;
-    }
-    char objective[64];
-    int maximize = direction_max(s, objective, sizeof objective);
-    int *order = store_rank_trials(t, n, maximize, &m);
     FILE *out = stdout;
     if (json) {
         /* Schema (docs/results.md): project, objective{name, direction}, trials[] in id order. */
@@ -168,9 +194,7 @@ int cli_summary(int argc, char **argv)
         long long bytes = store_checkpoint_bytes(s);
         fprintf(out, "\ncheckpoints held: %.1f MB\n", (double)bytes / 1e6);
     }
-    free(order);
-    store_free_trials(t, n);
-    store_close(s);
+    free_ranked(&r);
     return 0;
 }
 
@@ -323,28 +347,19 @@ int cli_best(int argc, char **argv)
     int json = 0;
     const cli_option opts[] = { CLI_FLAG_OPT("--json", &json), CLI_END_OPT };
     if (cli_parse("best", argc, argv, opts, &dir, 1, 1)) return cli_usage(cli_best_usage);
-    store *s;
-    if (open_project(dir, &s)) return 1;
-    store_trial *t;
-    int n, m, rc = 1;
-    hpt_error e;
-    if (store_load_trials(s, &t, &n, &e)) {
-        fprintf(stderr, "hptc: %s\n", e.message);
-        store_close(s);
-        return 1;
-    }
-    char objective[64];
-    int *order = store_rank_trials(t, n, direction_max(s, objective, sizeof objective), &m);
-    if (!m) {
+    ranked r;
+    if (load_ranked(dir, &r)) return 1;
+    int rc = 1;
+    if (!r.m) {
         fprintf(stderr, "hptc: %s has no completed trial yet\n", dir);
     } else {
-        const store_trial *b = &t[order[0]];
+        const store_trial *b = &r.t[r.order[0]];
         if (json) {
             json_writer w;
             json_init(&w, stdout, 0);
             json_open(&w, '{');
             json_key(&w, "trial"), json_int(&w, b->id);
-            json_key(&w, "objective"), json_string(&w, objective);
+            json_key(&w, "objective"), json_string(&w, r.objective);
             json_key(&w, "score"), json_number(&w, b->score);
             json_key(&w, "best_epoch"), json_int(&w, b->best_epoch + 1);
             json_key(&w, "hyperparameters"), json_raw(&w, b->hps_json);
@@ -359,7 +374,7 @@ int cli_best(int argc, char **argv)
                 fprintf(stderr, "hptc: %s: trial %d's hyperparameters are not the JSON hptc writes: %.200s\n", dir,
                         b->id, b->hps_json);
             } else {
-                printf("trial %d: %s %.4f\n", b->id, objective, b->score);
+                printf("trial %d: %s %.4f\n", b->id, r.objective, b->score);
                 for (int k = 0; k < n_pairs; k++) {
                     printf("%s = ", pairs[k].name);
                     print_spec_value(stdout, &pairs[k]);
@@ -370,9 +385,7 @@ int cli_best(int argc, char **argv)
             }
         }
     }
-    free(order);
-    store_free_trials(t, n);
-    store_close(s);
+    free_ranked(&r);
     return rc;
 }
 
