@@ -34,6 +34,8 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -march=$(ARCH) -fno-math-errno -Wall -Wextra \
            -Wno-unused-parameter -I. -I$(BUILD) -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LDLIBS  += -lopenblas -lz -lsqlite3 -lm -lpthread
+# oneDNN (Debian libdnnl-dev): the GEMMs with packed weights and bf16 (runtime/nn/onednn.c).
+LDLIBS  += -ldnnl -lgomp
 # libgit2 (Debian libgit2-dev): the spec's git commit, read without starting git (runtime/store/vcs.c).
 CFLAGS  += $(shell pkg-config --cflags libgit2 2>/dev/null)
 LDLIBS  += $(or $(shell pkg-config --libs libgit2 2>/dev/null),-lgit2)

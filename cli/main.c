@@ -8,6 +8,7 @@
  * cli/ prints errors carried up as values from the library. */
 #include "cli/cli.h"
 #include "runtime/nn/blas.h"
+#include "runtime/nn/onednn.h"
 #include "runtime/tune/dist.h"
 
 #include <malloc.h>
@@ -54,6 +55,10 @@ static void print_version(void)
     printf("backends: blas [%s]", blas);
     cli_print_extra_backends(stdout);
     printf("\n");
+    char cpu[128], dnnl[128];
+    blas_cpu_features(blas_cpu_detect(), cpu, sizeof cpu);
+    onednn_describe(dnnl, sizeof dnnl);
+    printf("cpu: %s\nkernels: %s\n", cpu, dnnl);
     char mpi[256];
     dist_describe(mpi, sizeof mpi);
     if (dist_available()) printf("mpi: %s (mpirun -np N hptc run FILE.hpt)\n", mpi);

@@ -16,6 +16,7 @@
  * cblas.h, so this module does not depend on which OpenBLAS flavour's
  * include directory is on the path. */
 #include "runtime/nn/blas.h"
+#include "runtime/nn/onednn.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -92,7 +93,7 @@ static unsigned long long xgetbv0(void)
 
 blas_cpu blas_cpu_detect(void)
 {
-    blas_cpu c = {0, 0};
+    blas_cpu c = {0, 0, 0, 0};
 #if BLAS_X86
     unsigned a, b, cx, d;
     if (!__get_cpuid(1, &a, &b, &cx, &d)) return c;
@@ -103,13 +104,29 @@ blas_cpu blas_cpu_detect(void)
     int os_ymm = (xcr0 & 0x06) == 0x06;
     int os_zmm = (xcr0 & 0xe6) == 0xe6;
     if (__get_cpuid_max(0, NULL) < 7) return c;
-    __cpuid_count(7, 0, a, b, cx, d);
+    __cpuid_count(7, 0, a, b, cx, d); /* a: the highest subleaf of leaf 7 */
     int avx2 = (b >> 5) & 1;
     int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    int amx_bf16 = (d >> 22) & 1, amx_tile = (d >> 24) & 1;
     c.avx2 = os_ymm && avx2 && fma;
     c.avx512 = c.avx2 && os_zmm && f && dq && bw && vl;
+    /* XCR0 bits 17, 18: the tile configuration and tile data state. */
+    c.amx_bf16 = c.avx512 && amx_tile && amx_bf16 && (xcr0 & 0x60000) == 0x60000;
+    if (a >= 1) {
+        __cpuid_count(7, 1, a, b, cx, d);
+        c.avx512_bf16 = c.avx512 && ((a >> 5) & 1);
+    }
 #endif
     return c;
+}
+
+void blas_cpu_features(blas_cpu cpu, char *buf, size_t n)
+{
+    if (buf == NULL || n == 0) return;
+    snprintf(buf, n, "%s%s%s%s", cpu.avx2 ? " avx2" : "", cpu.avx512 ? " avx512" : "",
+             cpu.avx512_bf16 ? " avx512_bf16" : "", cpu.amx_bf16 ? " amx_bf16" : "");
+    if (buf[0] == ' ') memmove(buf, buf + 1, strlen(buf));
+    else snprintf(buf, n, "none");
 }
 
 const char *blas_core_name(void)
@@ -172,6 +189,7 @@ void blas_describe(char *buf, size_t n)
 void blas_set_threads(int n)
 {
     openblas_set_num_threads(n < 1 ? 1 : n);
+    onednn_set_threads(n);
 }
 
 void blas_flush_denormals(void)

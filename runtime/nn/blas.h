@@ -12,11 +12,20 @@
 
 /* What the CPU and the OS together support, as far as kernel choice goes:
  * avx2 = AVX2 + FMA with the YMM state enabled by the OS (xgetbv);
- * avx512 = AVX-512 F+BW+VL+DQ with the opmask/ZMM state enabled. */
+ * avx512 = AVX-512 F+BW+VL+DQ with the opmask/ZMM state enabled;
+ * avx512_bf16 = avx512 + the bf16 dot product (vdpbf16ps: Zen 4, Cooper Lake,
+ * Sapphire Rapids); amx_bf16 = AMX tiles with bf16 and the tile state
+ * enabled in XCR0 (Sapphire Rapids).  mixed_bfloat16 needs one of the last two. */
 typedef struct blas_cpu {
     int avx2;
     int avx512;
+    int avx512_bf16;
+    int amx_bf16;
 } blas_cpu;
+
+/* The features above that are present, space-separated ("avx2 avx512
+ * avx512_bf16"), or "none".  Always NUL-terminates buf. */
+void blas_cpu_features(blas_cpu cpu, char *buf, size_t n);
 
 /* Read cpuid and xgetbv for the calling CPU. */
 blas_cpu blas_cpu_detect(void);

@@ -19,7 +19,7 @@
 
 static void test_pick(void)
 {
-    const blas_cpu none = {0, 0}, avx2 = {1, 0}, avx512 = {1, 1};
+    const blas_cpu none = {0}, avx2 = {.avx2 = 1}, avx512 = {.avx2 = 1, .avx512 = 1};
     static const struct {
         blas_cpu cpu;
         const char *detected, *env, *guard, *want;
