@@ -15,6 +15,8 @@
  * layer without activation reads its outputs as logits (what from_logits =
  * True says in Keras); docs/language.md states this. */
 #include "runtime/nn/trial.h"
+#include "runtime/nn/blas.h"
+#include "runtime/nn/onednn.h"
 #include "runtime/estimators/estimator.h"
 #include "runtime/nn/jit.h"
 #include "runtime/nn/layers/layers.h"
@@ -44,6 +46,7 @@ struct trial {
     uint64_t seed;
     int last_B;
     const jit_code *jit;        /* NULL: the BLAS backend's kernels */
+    trial_dtype_policy policy;
     const ir_call *est;         /* an estimator trial: the estimator, instead of a network */
     hpt_value *est_args;        /* its evaluated arguments */
     est_model *fitted;          /* set by train_fit */
@@ -373,6 +376,32 @@ int trial_set_backend(trial *t, int jit, hpt_error *e)
     free(layers);
     return t->jit ? 0 : -1;
 }
+
+int trial_dtype_policy_of(const char *name)
+{
+    if (!strcmp(name, "float32")) return TRIAL_FLOAT32;
+    if (!strcmp(name, "mixed_bfloat16")) return TRIAL_MIXED_BFLOAT16;
+    return -1;
+}
+
+const char *trial_dtype_policy_name(trial_dtype_policy p)
+{
+    return p == TRIAL_MIXED_BFLOAT16 ? "mixed_bfloat16" : "float32";
+}
+
+int trial_set_dtype_policy(trial *t, trial_dtype_policy p, hpt_error *e)
+{
+    if (p == TRIAL_MIXED_BFLOAT16 && !onednn_has_bf16()) {
+        char have[128];
+        blas_cpu_features(blas_cpu_detect(), have, sizeof have);
+        return hpt_fail(e, "mixed_bfloat16 needs a CPU with bf16 instructions (avx512_bf16 or amx_bf16); "
+                        "this one has: %s; use dtype_policy \"float32\"", have);
+    }
+    t->policy = p;
+    return 0;
+}
+
+trial_dtype_policy trial_get_dtype_policy(const trial *t) { return t->policy; }
 
 char *trial_llvm_ir(const trial *t, hpt_error *e)
 {

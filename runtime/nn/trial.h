@@ -110,6 +110,20 @@ void trial_reset_optimizer(trial *t);
  * fails; the trial then stays on BLAS.  An estimator trial has no steps:
  * nothing to do, 0. */
 int trial_set_backend(trial *t, int jit, hpt_error *e);
+/* The precision of a trial's steps, as Keras names its dtype policies:
+ * float32, or mixed_bfloat16 (GEMM operands in bf16, accumulation, master
+ * weights, optimizer state and loss in f32). */
+typedef enum trial_dtype_policy { TRIAL_FLOAT32, TRIAL_MIXED_BFLOAT16 } trial_dtype_policy;
+/* "float32" -> TRIAL_FLOAT32, "mixed_bfloat16" -> TRIAL_MIXED_BFLOAT16, else -1. */
+int trial_dtype_policy_of(const char *name);
+const char *trial_dtype_policy_name(trial_dtype_policy p);
+/* Run the trial's steps in policy p (the default is float32).  mixed_bfloat16
+ * needs bf16 instructions (AVX512-BF16 or AMX-BF16): without them -1 with e
+ * naming the missing feature, never a silent slow path.  Call after
+ * trial_expand and before the first step. */
+int trial_set_dtype_policy(trial *t, trial_dtype_policy p, hpt_error *e);
+trial_dtype_policy trial_get_dtype_policy(const trial *t);
+
 /* The LLVM IR the JIT backend runs for this trial, after -O3; malloc'd
  * text the caller frees, or NULL with e filled as trial_set_backend. */
 char *trial_llvm_ir(const trial *t, hpt_error *e);
