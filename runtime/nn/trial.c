@@ -47,6 +47,7 @@ struct trial {
     int last_B;
     const jit_code *jit;        /* NULL: the BLAS backend's kernels */
     trial_dtype_policy policy;
+    unsigned long weights_version;  /* layer_run's: bumped by every change to the weights */
     const ir_call *est;         /* an estimator trial: the estimator, instead of a network */
     hpt_value *est_args;        /* its evaluated arguments */
     est_model *fitted;          /* set by train_fit */
@@ -298,6 +299,9 @@ void trial_free(trial *t)
 {
     if (!t) return;
     est_free(t->fitted);
+    for (int k = 0; t->layers && k < t->n; k++)
+        if (t->layers[k].kernel_state && t->layers[k].ops && t->layers[k].ops->release)
+            t->layers[k].ops->release(&t->layers[k]);
     free(t->params), free(t->grads), free(t->opt_state), free(t->block);
     free(t->values), free(t->layers);
     arena_free(&t->arena);
@@ -335,6 +339,8 @@ float *trial_input(trial *t) { return t->input; }
 
 float *trial_weights(trial *t, size_t *n)
 {
+    /* The caller may write them (a load, restore_best_weights). */
+    t->weights_version++;
     *n = t->n_params + t->n_stats;
     return t->params;
 }
@@ -398,6 +404,7 @@ int trial_set_dtype_policy(trial *t, trial_dtype_policy p, hpt_error *e)
                         "this one has: %s; use dtype_policy \"float32\"", have);
     }
     t->policy = p;
+    t->weights_version++;
     return 0;
 }
 
@@ -561,7 +568,8 @@ void trial_describe_model(const trial *t, int with_names, FILE *out)
 
 static layer_run run_of(const trial *t, int B, int training, long step)
 {
-    return (layer_run){ B, training, step, rng_key(t->seed, RNG_DROPOUT), t->jit, 0 };
+    return (layer_run){ B, training, step, rng_key(t->seed, RNG_DROPOUT), t->jit, 0,
+                        t->policy == TRIAL_MIXED_BFLOAT16, t->weights_version };
 }
 
 const float *trial_forward(trial *t, int B, int training, long step)
@@ -619,6 +627,7 @@ double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *
         jit_optim_step(t->jit, &t->opt, t->params, t->grads, t->opt_state, step + 1);
     else if (isfinite(loss))
         optim_step(&t->opt, t->params, t->grads, t->opt_state, t->n_params, step + 1);
+    t->weights_version++;
     return loss;
 }
 

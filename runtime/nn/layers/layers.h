@@ -47,6 +47,9 @@ struct trial_layer {
     int32_t *argmax;            /* MaxPooling2D */
     double flops;               /* forward, per sample */
     int drop_fused;             /* JIT: the previous layer's epilogue writes this Dropout's output */
+    /* The layer's own kernel state (oneDNN primitives, weights packed for
+     * its GEMMs), made on first use and freed by its row's release. */
+    void *kernel_state;
 };
 
 /* What a forward or backward needs from the trial besides its layer. */
@@ -57,6 +60,11 @@ typedef struct layer_run {
     uint64_t dropout_seed;      /* rng_key(trial seed, RNG_DROPOUT) */
     const jit_code *jit;        /* NULL: the BLAS backend's kernels */
     int skip_act;               /* backward: the loss already differentiated this layer's activation */
+    int bf16;                   /* mixed_bfloat16: GEMM operands in bf16, everything else f32 */
+    /* Changes whenever the trial's weights may have changed (an optimizer
+     * step, a load): a layer that keeps its weights packed repacks them when
+     * this differs from the version it packed. */
+    unsigned long weights_version;
 } layer_run;
 
 /* The arena regions a layer takes for batches of up to B samples. */
@@ -90,6 +98,8 @@ struct layer_ops {
     /* The layer's part of the JIT spec (LAYER_JIT only); last_fused: the
      * loss fused this last layer's softmax. */
     void (*jit)(const trial_layer *L, int last_fused, jit_layer *J);
+    /* Free L->kernel_state (NULL: the layer keeps none). */
+    void (*release)(trial_layer *L);
 };
 
 /* The row of a catalogue entry, or NULL when the runtime has no kernels for it. */
