@@ -44,4 +44,5 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
 
 static void jit(const trial_layer *L, int last_fused, jit_layer *J) { layer_jit_elementwise(L, last_fused, 1, J); }
 
-const layer_ops layer_activation = { LAYER_BLAS | LAYER_JIT | LAYER_ACT_OF_INPUT, plan, sizes, NULL, forward, backward, jit };
+const layer_ops layer_activation = { .flags = LAYER_BLAS | LAYER_JIT | LAYER_ACT_OF_INPUT, .plan = plan, .sizes = sizes, .forward = forward,
+                                     .backward = backward, .jit = jit };

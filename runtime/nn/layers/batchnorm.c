@@ -59,4 +59,5 @@ static void jit(const trial_layer *L, int last_fused, jit_layer *J)
     J->cols = (int)L->size[0];
 }
 
-const layer_ops layer_batchnorm = { LAYER_BLAS | LAYER_JIT, plan, sizes, init, forward, backward, jit };
+const layer_ops layer_batchnorm = { .flags = LAYER_BLAS | LAYER_JIT, .plan = plan, .sizes = sizes, .init = init,
+                                    .forward = forward, .backward = backward, .jit = jit };

@@ -66,4 +66,5 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
 
 static void jit(const trial_layer *L, int last_fused, jit_layer *J) { layer_jit_elementwise(L, last_fused, 0, J); }
 
-const layer_ops layer_conv2d = { LAYER_BLAS | LAYER_JIT, plan, sizes, init, forward, backward, jit };
+const layer_ops layer_conv2d = { .flags = LAYER_BLAS | LAYER_JIT, .plan = plan, .sizes = sizes, .init = init,
+                                 .forward = forward, .backward = backward, .jit = jit };

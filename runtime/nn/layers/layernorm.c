@@ -40,4 +40,5 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     return 1;
 }
 
-const layer_ops layer_layernorm = { LAYER_BLAS, plan, sizes, init, forward, backward, NULL };
+const layer_ops layer_layernorm = { .flags = LAYER_BLAS, .plan = plan, .sizes = sizes, .init = init,
+                                    .forward = forward, .backward = backward };
