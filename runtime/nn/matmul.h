@@ -1,0 +1,57 @@
+/* matmul.h: a Dense layer's GEMMs on oneDNN's matmul primitives, with the
+ * kernel kept packed between steps.
+ *
+ * The f32 kernel in Keras's layout (in, out) stays the master copy: the
+ * optimizer updates it, checkpoints and export read it.  Beside it this
+ * module keeps the kernel in the blocked layout oneDNN's brgemm kernels read
+ * (bf16 under mixed_bfloat16), refreshed once per weights version instead of
+ * being repacked by every GEMM call as OpenBLAS does.  Under mixed_bfloat16
+ * the forward keeps its input in bf16 for the weight gradient, and the
+ * backward's dz goes to bf16 in the pass that makes it, so each operand is
+ * converted once per step.
+ *
+ * Which GEMM runs where was chosen by bench/gemm_rate.c at the seed MLP's
+ * shapes (NOTES.md, issue 13): f32 forward on oneDNN with packed weights,
+ * f32 weight and input gradients on OpenBLAS (its transposed-operand
+ * kernels beat oneDNN's there), every bf16 GEMM on oneDNN.
+ *
+ * Primitives are made per batch size (the full batch, the last one, an
+ * evaluation's) in a small cache; oneDNN's own primitive cache makes a
+ * second trial of the same shape cheap. */
+#ifndef HPTC_MATMUL_H
+#define HPTC_MATMUL_H
+#include "runtime/err.h"
+#include <stdint.h>
+#include "runtime/nn/kernels.h"
+
+typedef struct dense_mm dense_mm;
+
+/* A Dense of in -> out, bias or not, in bf16 or f32, applying act in the
+ * GEMM's output pass (dense_mm_fuses(act) must hold; KERN_LINEAR leaves
+ * x·W + b).  NULL with e filled when oneDNN cannot make an engine or memory
+ * is short; its primitives are made on first use. */
+dense_mm *dense_mm_new(int in, int out, int has_bias, int bf16, kern_act act, hpt_error *e);
+void dense_mm_free(dense_mm *m);
+
+/* The activations oneDNN applies in the GEMM's output pass (as a post-op);
+ * others (GELU, softmax) leave z = x·W + b for the caller's pass. */
+int dense_mm_fuses(kern_act act);
+
+/* y = act(x·W + b) for the first B rows of x, w being the master kernel at
+ * weights version `version` (repacked only when it changed).  Under bf16, x
+ * is kept (converted) for dense_mm_backward. */
+int dense_mm_forward(dense_mm *m, const float *x, const float *w, unsigned long version, const float *b,
+                     float *y, int B, hpt_error *e);
+
+/* Given dz (B, out) = dL/d(x·W + b): dw = xᵀ·dz (OVERWRITTEN: a Dense's
+ * kernel gradient has no other term), db += colsum(dz), dx = dz·Wᵀ (dx NULL:
+ * skipped).  x is the forward's input (its bf16 copy under bf16).  When
+ * oneDNN fails (out of memory), the step's GEMMs still run, in f32 on
+ * OpenBLAS, and -1 says so with e filled. */
+int dense_mm_backward(dense_mm *m, const float *x, const float *dz, const float *w, unsigned long version,
+                      float *dx, float *dw, float *db, int B, hpt_error *e);
+
+/* f32 -> bf16 with round-to-nearest-even (NaN stays NaN), n elements. */
+void mm_to_bf16(const float *x, uint16_t *y, size_t n);
+
+#endif
