@@ -191,7 +191,7 @@ int train_fit(trial *t, const train_data *d, const train_config *cfg, train_stat
         if (on_epoch && on_epoch(user, &m, t, s)) break;
     }
     if (s->stopped == 1 && cfg->restore_best && best_weights && s->best_epoch >= 0)
-        memcpy(weights, best_weights, sizeof(float) * n_weights);
+        memcpy(trial_weights(t, &n_weights), best_weights, sizeof(float) * n_weights);
 out:
     free(order);
     free(labels);

@@ -47,7 +47,11 @@ struct trial {
     int last_B;
     const jit_code *jit;        /* NULL: the BLAS backend's kernels */
     trial_dtype_policy policy;
-    unsigned long weights_version;  /* layer_run's: bumped by every change to the weights */
+    /* layer_run's weights_version, bumped whenever the weights may have
+     * changed.  They are trusted (unchanged but by our own optimizer) from a
+     * training step until trial_weights hands out a pointer to write them. */
+    unsigned long weights_version;
+    int weights_trusted;
     const ir_call *est;         /* an estimator trial: the estimator, instead of a network */
     hpt_value *est_args;        /* its evaluated arguments */
     est_model *fitted;          /* set by train_fit */
@@ -340,7 +344,7 @@ float *trial_input(trial *t) { return t->input; }
 float *trial_weights(trial *t, size_t *n)
 {
     /* The caller may write them (a load, restore_best_weights). */
-    t->weights_version++;
+    t->weights_trusted = 0;
     *n = t->n_params + t->n_stats;
     return t->params;
 }
@@ -572,7 +576,14 @@ static layer_run run_of(const trial *t, int B, int training, long step)
                         t->policy == TRIAL_MIXED_BFLOAT16, t->weights_version };
 }
 
-const float *trial_forward(trial *t, int B, int training, long step)
+/* At each entry point: weights someone may have written get a new version,
+ * so packed copies of them are refreshed. */
+static void begin(trial *t)
+{
+    if (!t->weights_trusted) t->weights_version++;
+}
+
+static const float *forward(trial *t, int B, int training, long step)
 {
     t->last_B = B;
     layer_run r = run_of(t, B, training, step);
@@ -581,6 +592,12 @@ const float *trial_forward(trial *t, int B, int training, long step)
         L->ops->forward(L, &r, t->layers[k - 1].out);
     }
     return t->layers[t->n - 1].out;
+}
+
+const float *trial_forward(trial *t, int B, int training, long step)
+{
+    begin(t);
+    return forward(t, B, training, step);
 }
 
 /* The loss of the last forward; with dlogits non-NULL its gradient, and in
@@ -620,14 +637,18 @@ double trial_loss(trial *t, const int32_t *labels, int B, int *correct)
     return loss_of(t, labels, B, correct, NULL, &start, &skip);
 }
 
+static double compute_gradients(trial *t, const int32_t *labels, int B, long step, int *correct);
+
 double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *correct)
 {
-    double loss = trial_compute_gradients(t, labels, B, step, correct);
+    begin(t);
+    double loss = compute_gradients(t, labels, B, step, correct);
     if (isfinite(loss) && t->jit && t->n_params)
         jit_optim_step(t->jit, &t->opt, t->params, t->grads, t->opt_state, step + 1);
     else if (isfinite(loss))
         optim_step(&t->opt, t->params, t->grads, t->opt_state, t->n_params, step + 1);
     t->weights_version++;
+    t->weights_trusted = 1;
     return loss;
 }
 
@@ -639,7 +660,13 @@ float *trial_gradients(trial *t, size_t *n)
 
 double trial_compute_gradients(trial *t, const int32_t *labels, int B, long step, int *correct)
 {
-    trial_forward(t, B, 1, step);
+    begin(t);
+    return compute_gradients(t, labels, B, step, correct);
+}
+
+static double compute_gradients(trial *t, const int32_t *labels, int B, long step, int *correct)
+{
+    forward(t, B, 1, step);
     int start, skip_act;
     float *cur = t->grad_a, *other = t->grad_b;
     double loss = loss_of(t, labels, B, correct, cur, &start, &skip_act);

@@ -95,7 +95,10 @@ float *trial_gradients(trial *t, size_t *n);
 
 /* The whole state as one flat float vector: parameters then non-trainable
  * statistics (what a checkpoint or weights file stores), and the optimizer
- * state separately (for resuming mid-trial). */
+ * state separately (for resuming mid-trial).  The weights may be written
+ * through the pointer until the next trial_train_step: layers that keep a
+ * packed copy of them repack after this call (get the pointer again to
+ * write after a step). */
 float *trial_weights(trial *t, size_t *n);
 float *trial_optimizer_state(trial *t, size_t *n);
 /* Reset the optimizer (a Hyperband promotion starts a fresh one, as Keras Tuner does). */
