@@ -125,6 +125,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhptc.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhptc.a $(LDLIBS)
 
+# Benchmark programs that drive the library (bench/run.sh builds them).
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libhptc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhptc.a $(LDLIBS)
+
 -include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d
 
 # .ci/deps.sh installs what each target needs, only what is missing, and says

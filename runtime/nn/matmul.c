@@ -22,11 +22,23 @@ typedef struct mm_batch {
     dnnl_memory_t fwd_src, fwd_dst, dw_src, dw_wei, dw_dst, dx_src, dx_dst;
 } mm_batch;
 
+/* Where the blocked layouts of oneDNN's brgemm B operand put element
+ * (k, n): K in blocks of k_block rows, N in blocks of n_block columns, each
+ * block a contiguous tile; in bf16 (pair 2) two consecutive rows interleave
+ * (VNNI), so tile offset ((k % k_block) / 2)·2·n_block + (n % n_block)·2 + k % 2,
+ * in f32 (pair 1) (k % k_block)·n_block + n % n_block.  Other layouts are
+ * left to the reorder primitive (known 0). */
+typedef struct mm_layout {
+    int known, k_block, n_block, pair;
+    size_t k_stride, n_stride;      /* elements between consecutive K blocks, N blocks */
+} mm_layout;
+
 /* A kernel kept packed: the reorder from the master and the version packed. */
 typedef struct mm_packed {
     dnnl_memory_desc_t md;
     dnnl_memory_t mem, master;
     dnnl_primitive_t reorder;
+    mm_layout layout;
     unsigned long version;
     int ready;
 } mm_packed;
@@ -143,6 +155,20 @@ static int make_matmul(dnnl_primitive_t *prim, long rows, long k, long cols, dnn
     return rc;
 }
 
+static mm_layout layout_of(const dnnl_memory_desc_t *md)
+{
+    mm_layout l = { 0 };
+    const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
+    if (md->ndims != 2 || md->format_kind != dnnl_blocked || md->offset0 != 0) return l;
+    int pair = md->data_type == dnnl_bf16 ? 2 : 1;
+    if (b->inner_nblks != (pair == 2 ? 3 : 2) || b->inner_idxs[0] != 0 || b->inner_idxs[1] != 1) return l;
+    if (pair == 2 && (b->inner_idxs[2] != 0 || b->inner_blks[2] != 2)) return l;
+    l = (mm_layout){ 1, (int)b->inner_blks[0] * pair, (int)b->inner_blks[1], pair, (size_t)b->strides[0],
+                     (size_t)b->strides[1] };
+    if (l.k_stride < (size_t)l.k_block * l.n_block || l.n_stride < (size_t)l.k_block * l.n_block) l.known = 0;
+    return l;
+}
+
 /* The packed copy's memory and its reorder from the f32 master, seen as
  * (rows, cols) row-major, or transposed (the master (cols, rows)). */
 static int make_packed(mm_packed *p, long rows, long cols, int transposed, hpt_error *e)
@@ -157,6 +183,10 @@ static int make_packed(mm_packed *p, long rows, long cols, int transposed, hpt_e
                                                              NULL), "weights reorder", e) ||
              onednn_check(dnnl_primitive_create(&p->reorder, pd), "weights reorder", e);
     if (pd) dnnl_primitive_desc_destroy(pd);
+    void *data = NULL;
+    if (!rc && dnnl_memory_get_data_handle(p->mem, &data) == dnnl_success && data)
+        memset(data, 0, dnnl_memory_desc_get_size(&p->md));   /* the padding stays zero: rows pack valid cells only */
+    p->layout = layout_of(&p->md);
     p->ready = !rc;
     p->version = ~0ul;
     return rc;
@@ -243,6 +273,57 @@ static int make_backward(dense_mm *m, mm_batch *b, int want_dx, hpt_error *e)
     }
     return 0;
 }
+
+/* ------------------------------------------------------ packing by rows */
+
+/* Two rows of 16 floats to 32 interleaved bf16 (a0 b0 a1 b1 ...), one store. */
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) static void pack_pairs_avx512(const float *a, const float *b,
+                                                                                      uint16_t *out, int n)
+{
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                                 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m256i ha = (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(a + j));
+        __m256i hb = b ? (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(b + j)) : _mm256_setzero_si256();
+        __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(ha), hb, 1);
+        _mm512_storeu_si512(out + 2 * j, _mm512_permutexvar_epi16(interleave, both));
+    }
+    for (; j < n; j++) {
+        out[2 * j] = bf16_of(a[j]);
+        out[2 * j + 1] = b ? bf16_of(b[j]) : 0;
+    }
+}
+
+static void pack_rows(mm_packed *p, const float *w, int N, int k0, int k1)
+{
+    const mm_layout *l = &p->layout;
+    void *base = NULL;
+    dnnl_memory_get_data_handle(p->mem, &base);
+    for (int k = k0; k < k1; k += l->pair) {
+        size_t tile_row = (size_t)(k / l->k_block) * l->k_stride + (size_t)((k % l->k_block) / l->pair) * l->pair * l->n_block;
+        for (int n0 = 0; n0 < N; n0 += l->n_block) {
+            int len = N - n0 < l->n_block ? N - n0 : l->n_block;
+            size_t at = tile_row + (size_t)(n0 / l->n_block) * l->n_stride;
+            const float *row = w + (size_t)k * N + n0;
+            if (l->pair == 1)
+                memcpy((float *)base + at, row, sizeof(float) * (size_t)len);
+            else
+                pack_pairs_avx512(row, k + 1 < k1 ? row + N : NULL, (uint16_t *)base + at, len);
+        }
+    }
+}
+
+int dense_mm_pack_rows_known(const dense_mm *m)
+{
+    return m->fwd_w.ready && m->fwd_w.layout.known && (!m->bf16 || __builtin_cpu_supports("avx512bf16"));
+}
+
+int dense_mm_pack_rows_step(const dense_mm *m) { return m->fwd_w.layout.pair; }
+
+void dense_mm_pack_rows(dense_mm *m, const float *w, int k0, int k1) { pack_rows(&m->fwd_w, w, m->out, k0, k1); }
+
+void dense_mm_set_packed(dense_mm *m, unsigned long version) { m->fwd_w.version = version; }
 
 /* ------------------------------------------------------------- the API */
 

@@ -51,6 +51,17 @@ int dense_mm_forward(dense_mm *m, const float *x, const float *w, unsigned long 
 int dense_mm_backward(dense_mm *m, const float *x, const float *dz, const float *w, unsigned long version,
                       float *dx, float *dw, float *db, int B, hpt_error *e);
 
+/* Packing fused with the optimizer: when the forward's packed layout is one
+ * this module writes itself (dense_mm_pack_rows_known, true once a forward
+ * has run), the caller updates the master rows [k0, k1) and packs them at
+ * once, while they are in cache, k0 a multiple of dense_mm_pack_rows_step
+ * and k1 too unless it is `in`; then dense_mm_set_packed records the
+ * version the packed copy now holds, and the next forward does not repack. */
+int dense_mm_pack_rows_known(const dense_mm *m);
+int dense_mm_pack_rows_step(const dense_mm *m);
+void dense_mm_pack_rows(dense_mm *m, const float *w, int k0, int k1);
+void dense_mm_set_packed(dense_mm *m, unsigned long version);
+
 /* f32 -> bf16 with round-to-nearest-even (NaN stays NaN), n elements. */
 void mm_to_bf16(const float *x, uint16_t *y, size_t n);
 

@@ -108,31 +108,47 @@ static void rmsprop(float *restrict w, const float *restrict g, float *restrict 
         }
 }
 
-void optim_step(const optim_config *cfg, float *params, const float *grads, float *state,
-                size_t n, long step)
+optim_scalars optim_prepare(const optim_config *cfg, long step)
+{
+    optim_scalars k = { .step = step };
+    if (cfg->kind == OPTIM_ADAM || cfg->kind == OPTIM_ADAMW) {
+        double t = step > 0 ? (double)step : 1.0;
+        k.alpha = (float)(cfg->learning_rate * sqrt(1.0 - pow(cfg->beta_2, t)) / (1.0 - pow(cfg->beta_1, t)));
+    }
+    return k;
+}
+
+void optim_update(const optim_config *cfg, const optim_scalars *k, float *params, const float *grads, float *state,
+                  size_t n, size_t lo, size_t hi)
 {
     const float lr = cfg->learning_rate;
-    if (cfg->weight_decay > 0.0f) decay(params, n, lr * cfg->weight_decay);
+    float *w = params + lo;
+    const float *g = grads + lo;
+    size_t len = hi - lo;
+    if (cfg->weight_decay > 0.0f) decay(w, len, lr * cfg->weight_decay);
     switch (cfg->kind) {
     case OPTIM_SGD:
         if (cfg->momentum != 0.0f)
-            sgd_momentum(params, grads, state, n, lr, cfg->momentum, cfg->nesterov);
+            sgd_momentum(w, g, state + lo, len, lr, cfg->momentum, cfg->nesterov);
         else
-            sgd(params, grads, n, lr);
+            sgd(w, g, len, lr);
         break;
     case OPTIM_ADAM:
-    case OPTIM_ADAMW: {
-        double t = step > 0 ? (double)step : 1.0;
-        double alpha = lr * sqrt(1.0 - pow(cfg->beta_2, t)) / (1.0 - pow(cfg->beta_1, t));
-        adam(params, grads, state, state + n, n, (float)alpha, 1.0f - cfg->beta_1,
-             1.0f - cfg->beta_2, cfg->epsilon);
+    case OPTIM_ADAMW:
+        adam(w, g, state + lo, state + n + lo, len, k->alpha, 1.0f - cfg->beta_1, 1.0f - cfg->beta_2, cfg->epsilon);
         break;
-    }
     case OPTIM_RMSPROP: {
-        float *m = cfg->momentum > 0.0f ? state + n : NULL;
-        float *a = cfg->centered ? state + n * (1 + (m != NULL)) : NULL;
-        rmsprop(params, grads, state, m, a, n, lr, cfg->rho, cfg->momentum, cfg->epsilon);
+        float *m = cfg->momentum > 0.0f ? state + n + lo : NULL;
+        float *a = cfg->centered ? state + n * (1 + (m != NULL)) + lo : NULL;
+        rmsprop(w, g, state + lo, m, a, len, lr, cfg->rho, cfg->momentum, cfg->epsilon);
         break;
     }
     }
+}
+
+void optim_step(const optim_config *cfg, float *params, const float *grads, float *state,
+                size_t n, long step)
+{
+    optim_scalars k = optim_prepare(cfg, step);
+    optim_update(cfg, &k, params, grads, state, n, 0, n);
 }

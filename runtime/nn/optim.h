@@ -51,4 +51,16 @@ size_t optim_state_floats(const optim_config *cfg, size_t n);
 void optim_step(const optim_config *cfg, float *params, const float *grads, float *state,
                 size_t n, long step);
 
+/* The same step in pieces: the step's scalars once, then the update of any
+ * range [lo, hi) of the n parameters (state laid out for n, as above), in
+ * any order, each element once.  Ranges let a caller fuse the update with
+ * its own pass over the fresh values (a layer packing its kernel). */
+typedef struct optim_scalars {
+    long step;
+    float alpha;         /* Adam, AdamW: lr·sqrt(1 - β2^t)/(1 - β1^t) */
+} optim_scalars;
+optim_scalars optim_prepare(const optim_config *cfg, long step);
+void optim_update(const optim_config *cfg, const optim_scalars *k, float *params, const float *grads, float *state,
+                  size_t n, size_t lo, size_t hi);
+
 #endif

@@ -639,14 +639,48 @@ double trial_loss(trial *t, const int32_t *labels, int B, int *correct)
 
 static double compute_gradients(trial *t, const int32_t *labels, int B, long step, int *correct);
 
+typedef struct update_ctx {
+    trial *t;
+    optim_scalars k;
+} update_ctx;
+
+static void update_range(void *ctx, size_t lo, size_t hi)
+{
+    update_ctx *c = ctx;
+    optim_update(&c->t->opt, &c->k, c->t->params, c->t->grads, c->t->opt_state, c->t->n_params, lo, hi);
+}
+
+/* One optimizer step over every trainable parameter.  Layers that keep a
+ * packed kernel update their own tensors and pack them in the same pass
+ * (fused_update); the rest is updated in flat ranges between them. */
+static void optimizer_step(trial *t, long step)
+{
+    if (t->jit) {
+        jit_optim_step(t->jit, &t->opt, t->params, t->grads, t->opt_state, step);
+        return;
+    }
+    update_ctx c = { t, optim_prepare(&t->opt, step) };
+    layer_run r = run_of(t, t->last_B, 1, step);
+    r.weights_version = t->weights_version + 1;
+    size_t done = 0;
+    for (int k = 1; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        if (!L->ops->fused_update || !L->n_trainable || !L->size[0]) continue;
+        size_t at = (size_t)(L->weight[0] - t->params);
+        size_t len = 0;
+        for (int j = 0; j < L->n_trainable; j++) len += L->size[j];
+        if (at < done || !L->ops->fused_update(L, &r, update_range, &c, at)) continue;
+        update_range(&c, done, at);
+        done = at + len;
+    }
+    update_range(&c, done, t->n_params);
+}
+
 double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *correct)
 {
     begin(t);
     double loss = compute_gradients(t, labels, B, step, correct);
-    if (isfinite(loss) && t->jit && t->n_params)
-        jit_optim_step(t->jit, &t->opt, t->params, t->grads, t->opt_state, step + 1);
-    else if (isfinite(loss))
-        optim_step(&t->opt, t->params, t->grads, t->opt_state, t->n_params, step + 1);
+    if (isfinite(loss) && t->n_params) optimizer_step(t, step + 1);
     t->weights_version++;
     t->weights_trusted = 1;
     return loss;

@@ -83,6 +83,20 @@ static void check_shape(int B, int in, int out, int bf16, kern_act act, int with
     kern_dense_forward(x, w, b, yref, NULL, B2, in, out, act);
     CHECK(relative_error(y, yref, (size_t)B2 * out) <= tol, "%s batch %d after batch %d", kind, B2, B);
 
+    /* The optimizer's fused packing: rows packed in chunks of 8 equal a repack. */
+    if (dense_mm_pack_rows_known(m)) {
+        for (size_t i = 0; i < (size_t)in * out; i++) w[i] = w[i] * 0.5f + 0.01f;
+        int step = dense_mm_pack_rows_step(m);
+        for (int k = 0; k < in; k += 8 - 8 % step) dense_mm_pack_rows(m, w, k, k + 8 - 8 % step < in ? k + 8 - 8 % step : in);
+        dense_mm_set_packed(m, 3);
+        dense_mm_forward(m, x, w, 3, b, y, B, &e);
+        kern_dense_forward(x, w, b, yref, NULL, B, in, out, act);
+        err = relative_error(y, yref, (size_t)B * out);
+        CHECK(err <= tol, "%s kernel packed by rows (the optimizer's pass) as by the reorder (%.2g)", kind, err);
+    } else {
+        printf("SKIP: %s packing by rows: oneDNN chose a layout matmul.c does not write\n", kind);
+    }
+
     dense_mm_free(m);
     free(x), free(w), free(b), free(dy), free(dz), free(y), free(yref), free(dw), free(dwref);
     free(db), free(dbref), free(dx), free(dxref);

@@ -196,10 +196,39 @@ static void test_sequences(void)
     compare("SGD with weight_decay 0.01", &c);
 }
 
+/* The step in ranges, in any order (what a layer fusing its packing does),
+ * is the flat step exactly, for every optimizer and its state layout. */
+static void test_ranges(void)
+{
+    enum { N = 1000 };
+    const optim_kind kinds[] = { OPTIM_SGD, OPTIM_ADAM, OPTIM_ADAMW, OPTIM_RMSPROP };
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        optim_config cfg;
+        optim_defaults(&cfg, kinds[k]);
+        cfg.momentum = 0.9f;
+        cfg.centered = kinds[k] == OPTIM_RMSPROP;
+        static float w1[N], w2[N], g[N], s1[3 * N], s2[3 * N];
+        for (int i = 0; i < N; i++) w1[i] = w2[i] = 0.01f * (float)(i % 37) - 0.2f;
+        memset(s1, 0, sizeof s1), memset(s2, 0, sizeof s2);
+        for (long step = 1; step <= 3; step++) {
+            for (int i = 0; i < N; i++) g[i] = 0.003f * (float)((i * 7 + step) % 23) - 0.03f;
+            optim_step(&cfg, w1, g, s1, N, step);
+            optim_scalars sc = optim_prepare(&cfg, step);
+            /* Back to front, uneven pieces. */
+            optim_update(&cfg, &sc, w2, g, s2, N, 700, N);
+            optim_update(&cfg, &sc, w2, g, s2, N, 13, 700);
+            optim_update(&cfg, &sc, w2, g, s2, N, 0, 13);
+        }
+        CHECK(!memcmp(w1, w2, sizeof w1) && !memcmp(s1, s2, sizeof s1),
+              "optimizer %zu: the step in three ranges equals the flat step, weights and state bit for bit", k);
+    }
+}
+
 int main(void)
 {
     test_defaults();
     test_hand_values();
     test_sequences();
+    test_ranges();
     return check_exit();
 }

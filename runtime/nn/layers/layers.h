@@ -52,6 +52,9 @@ struct trial_layer {
     void *kernel_state;
 };
 
+/* The optimizer's update of params[lo, hi) (trial.c's, for fused_update). */
+typedef void (*layer_update_fn)(void *ctx, size_t lo, size_t hi);
+
 /* What a forward or backward needs from the trial besides its layer. */
 typedef struct layer_run {
     int B;                      /* samples in the batch */
@@ -100,6 +103,15 @@ struct layer_ops {
     void (*jit)(const trial_layer *L, int last_fused, jit_layer *J);
     /* Free L->kernel_state (NULL: the layer keeps none). */
     void (*release)(trial_layer *L);
+    /* The optimizer's update of this layer's trainable tensors (one flat
+     * range from L->weight[0], `offset` floats into the parameters), run by
+     * the layer so that it can pack its kernel in the same pass while the
+     * fresh values are in cache: it calls update(ctx, lo, hi) on ranges of
+     * the parameters covering its tensors once each, and records
+     * r->weights_version (the version after this step) as packed.  Returns 0
+     * when it has nothing to fuse this run (the trial updates the range
+     * itself).  NULL: never. */
+    int (*fused_update)(trial_layer *L, const layer_run *r, layer_update_fn update, void *ctx, size_t offset);
 };
 
 /* The row of a catalogue entry, or NULL when the runtime has no kernels for it. */
