@@ -50,7 +50,7 @@ typedef void (*bwd_fn)(const float *y, const float *z, float *dy, float *db, int
                        uint32_t thr, float scale);
 typedef double (*ce_fn)(const float *logits, const float *scores, const int32_t *labels, float *dlogits,
                         int32_t B, int32_t *correct);
-typedef void (*opt_fn)(float *w, const float *g, float *state, const float *consts);
+typedef void (*opt_fn)(float *w, const float *g, float *state, const float *consts, int64_t lo, int64_t hi);
 typedef void (*bnf_fn)(const float *x, float *y, const float *gamma, const float *beta, float *mm, float *mv,
                        int64_t N, float momentum, float epsilon, float *state);
 typedef void (*bnb_fn)(const float *x, const float *dy, float *dx, const float *gamma, float *dgamma,
@@ -65,6 +65,7 @@ struct jit_code {
     bnb_fn *bnb;
     ce_fn ce;
     opt_fn opt;
+    size_t n_params;
     jit_code *next;
 };
 
@@ -128,10 +129,11 @@ double jit_sparse_softmax_ce(const jit_code *c, const float *logits, const float
 
 /* The step-dependent scalars, computed as optim_step does, in the order the
  * generated loop reads them (OC_*, jit_codegen.h). */
-void jit_optim_step(const jit_code *c, const optim_config *cfg, float *params, const float *grads, float *state,
-                    long step)
+_Static_assert(OC_N <= JIT_OPTIM_SCALARS, "the optimizer's scalars fit JIT_OPTIM_SCALARS");
+
+void jit_optim_prepare(const optim_config *cfg, long step, float k[JIT_OPTIM_SCALARS])
 {
-    float k[OC_N] = { 0 };
+    memset(k, 0, sizeof(float) * JIT_OPTIM_SCALARS);
     const float lr = cfg->learning_rate;
     k[OC_DECAY] = lr * cfg->weight_decay;
     k[OC_LR] = lr;
@@ -145,7 +147,20 @@ void jit_optim_step(const jit_code *c, const optim_config *cfg, float *params, c
     k[OC_MU] = cfg->momentum;
     k[OC_RHO] = cfg->rho;
     k[OC_1MRHO] = 1.0f - cfg->rho;
-    c->opt(params, grads, state, k);
+}
+
+void jit_optim_update(const jit_code *c, const float k[JIT_OPTIM_SCALARS], float *params, const float *grads,
+                      float *state, size_t lo, size_t hi)
+{
+    c->opt(params, grads, state, k, (int64_t)lo, (int64_t)hi);
+}
+
+void jit_optim_step(const jit_code *c, const optim_config *cfg, float *params, const float *grads, float *state,
+                    long step)
+{
+    float k[JIT_OPTIM_SCALARS];
+    jit_optim_prepare(cfg, step, k);
+    c->opt(params, grads, state, k, 0, (int64_t)c->n_params);
 }
 
 void jit_batchnorm_forward_train(const jit_code *c, int layer, const float *x, float *y, const float *gamma,
@@ -350,6 +365,7 @@ static jit_code *compile(const jit_spec *s, char *sig, hpt_error *e)
     }
     c->signature = sig;
     c->n_layers = s->n_layers;
+    c->n_params = s->n_params;
     LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
     LLVMModuleRef M = generate(LLVMOrcThreadSafeContextGetContext(tsc), s, id);
     if (optimize(M, e)) {

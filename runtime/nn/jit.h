@@ -113,6 +113,12 @@ double jit_sparse_softmax_ce(const jit_code *c, const float *logits, const float
 /* optim_step over the spec's n_params in one fused loop. */
 void jit_optim_step(const jit_code *c, const optim_config *cfg, float *params, const float *grads, float *state,
                     long step);
+/* The same in ranges, as optim_prepare/optim_update: the step's scalars
+ * once, then any range [lo, hi) of the n_params, each element once. */
+#define JIT_OPTIM_SCALARS 16
+void jit_optim_prepare(const optim_config *cfg, long step, float k[JIT_OPTIM_SCALARS]);
+void jit_optim_update(const jit_code *c, const float k[JIT_OPTIM_SCALARS], float *params, const float *grads,
+                      float *state, size_t lo, size_t hi);
 
 /* kern_batchnorm_forward_train / kern_batchnorm_backward (gamma and beta
  * present, as the runtime always allocates them). */

@@ -454,18 +454,19 @@ static void gen_loss(gen *g, const char *name, int K)
     LLVMBuildRet(g->b, f_mul(g, get(g, g->f64, total), invB));
 }
 
-/* opt(w, g, state, consts): weight decay and the update in one pass. */
+/* opt(w, g, state, consts, lo, hi): weight decay and the update in one pass
+ * over parameters [lo, hi) of the n (the state laid out for n). */
 static void gen_optim(gen *g, const char *name, const optim_config *cfg, size_t n)
 {
-    LLVMTypeRef ps[4] = { g->ptr, g->ptr, g->ptr, g->ptr };
-    func_open(g, name, g->vd, ps, 4, 0x7);
-    LLVMValueRef w = arg(g, 0), gr = arg(g, 1), state = arg(g, 2), kc = arg(g, 3);
+    LLVMTypeRef ps[6] = { g->ptr, g->ptr, g->ptr, g->ptr, g->i64, g->i64 };
+    func_open(g, name, g->vd, ps, 6, 0x7);
+    LLVMValueRef w = arg(g, 0), gr = arg(g, 1), state = arg(g, 2), kc = arg(g, 3), lo = arg(g, 4), hi = arg(g, 5);
     LLVMValueRef k[OC_N];
     for (int q = 0; q < OC_N; q++) k[q] = ld(g, kc, ci64(g, q));
     int has_m = cfg->kind == OPTIM_RMSPROP ? cfg->momentum > 0.0f : cfg->kind == OPTIM_SGD && cfg->momentum != 0.0f;
     LLVMValueRef N = ci64(g, (long long)n);
     loop L;
-    LLVMValueRef i = loop_open(g, &L, ci64(g, 0), N, 1);
+    LLVMValueRef i = loop_open(g, &L, lo, hi, 1);
     LLVMValueRef wi = ld(g, w, i), gi = ld(g, gr, i);
     if (cfg->weight_decay > 0.0f) wi = f_sub(g, wi, f_mul(g, wi, k[OC_DECAY]));
     switch (cfg->kind) {

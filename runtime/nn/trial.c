@@ -641,13 +641,17 @@ static double compute_gradients(trial *t, const int32_t *labels, int B, long ste
 
 typedef struct update_ctx {
     trial *t;
-    optim_scalars k;
+    optim_scalars k;                    /* the C loops' */
+    float jit_k[JIT_OPTIM_SCALARS];     /* the JIT's */
 } update_ctx;
 
 static void update_range(void *ctx, size_t lo, size_t hi)
 {
     update_ctx *c = ctx;
-    optim_update(&c->t->opt, &c->k, c->t->params, c->t->grads, c->t->opt_state, c->t->n_params, lo, hi);
+    trial *t = c->t;
+    if (hi <= lo) return;
+    if (t->jit) jit_optim_update(t->jit, c->jit_k, t->params, t->grads, t->opt_state, lo, hi);
+    else optim_update(&t->opt, &c->k, t->params, t->grads, t->opt_state, t->n_params, lo, hi);
 }
 
 /* One optimizer step over every trainable parameter.  Layers that keep a
@@ -655,11 +659,8 @@ static void update_range(void *ctx, size_t lo, size_t hi)
  * (fused_update); the rest is updated in flat ranges between them. */
 static void optimizer_step(trial *t, long step)
 {
-    if (t->jit) {
-        jit_optim_step(t->jit, &t->opt, t->params, t->grads, t->opt_state, step);
-        return;
-    }
-    update_ctx c = { t, optim_prepare(&t->opt, step) };
+    update_ctx c = { t, optim_prepare(&t->opt, step), { 0 } };
+    if (t->jit) jit_optim_prepare(&t->opt, step, c.jit_k);
     layer_run r = run_of(t, t->last_B, 1, step);
     r.weights_version = t->weights_version + 1;
     size_t done = 0;

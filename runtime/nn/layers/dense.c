@@ -152,7 +152,7 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
 static int fused_update(trial_layer *L, const layer_run *r, layer_update_fn update, void *ctx, size_t offset)
 {
     dense_state *s = L->kernel_state;
-    if (!s || !s->mm || s->failed || s->jit || !dense_mm_pack_rows_known(s->mm)) return 0;
+    if (!s || !s->mm || s->failed || !dense_mm_pack_rows_known(s->mm)) return 0;
     size_t in = L->in_size, out = L->out_size;
     if (L->size[1] && L->weight[1] != L->weight[0] + L->size[0]) return 0;
     int rows = FUSED_ROWS - FUSED_ROWS % dense_mm_pack_rows_step(s->mm);
