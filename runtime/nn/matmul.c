@@ -242,15 +242,15 @@ static mm_batch *batch_of(dense_mm *m, int B, hpt_error *e)
     return b;
 }
 
-/* dw = xᵀ·dz and dx = dz·Wᵀ in bf16, made on the first backward at B. */
+/* dw = xᵀ·dz and dx = dz·Wᵀ, made on the first backward at B. */
 static int make_backward(dense_mm *m, mm_batch *b, int want_dx, hpt_error *e)
 {
     if (!b->dw) {
         dnnl_memory_desc_t src, wei, dst;
-        md_plain(&src, m->in, b->B, dnnl_bf16, 1);
-        md_plain(&wei, b->B, m->out, dnnl_bf16, 0);
+        md_plain(&src, m->in, b->B, m->dt, 1);
+        md_plain(&wei, b->B, m->out, m->dt, 0);
         md_plain(&dst, m->in, m->out, dnnl_f32, 0);
-        if (make_matmul(&b->dw, m->in, b->B, m->out, dnnl_bf16, 1, &wei, 0, KERN_LINEAR, e) ||
+        if (make_matmul(&b->dw, m->in, b->B, m->out, m->dt, 1, &wei, 0, KERN_LINEAR, e) ||
             onednn_check(memory_of(&b->dw_src, &src), "matmul", e) ||
             onednn_check(memory_of(&b->dw_wei, &wei), "matmul", e) ||
             onednn_check(memory_of(&b->dw_dst, &dst), "matmul", e))
@@ -258,14 +258,14 @@ static int make_backward(dense_mm *m, mm_batch *b, int want_dx, hpt_error *e)
     }
     if (want_dx && !b->dx) {
         dnnl_memory_desc_t src, dst;
-        md_plain(&src, b->B, m->out, dnnl_bf16, 0);
+        md_plain(&src, b->B, m->out, m->dt, 0);
         md_plain(&dst, b->B, m->in, dnnl_f32, 0);
         int first = !m->dx_w.ready;
         if (first) {
             dnnl_dims_t d = { m->out, m->in };
-            dnnl_memory_desc_init_by_tag(&m->dx_w.md, 2, d, dnnl_bf16, dnnl_format_tag_any);
+            dnnl_memory_desc_init_by_tag(&m->dx_w.md, 2, d, m->dt, dnnl_format_tag_any);
         }
-        if (make_matmul(&b->dx, b->B, m->out, m->in, dnnl_bf16, 0, &m->dx_w.md, 0, KERN_LINEAR, e) ||
+        if (make_matmul(&b->dx, b->B, m->out, m->in, m->dt, 0, &m->dx_w.md, 0, KERN_LINEAR, e) ||
             onednn_check(memory_of(&b->dx_src, &src), "matmul", e) ||
             onednn_check(memory_of(&b->dx_dst, &dst), "matmul", e) ||
             (first && make_packed(&m->dx_w, m->out, m->in, 1, e)))
@@ -387,8 +387,9 @@ int dense_mm_forward(dense_mm *m, const float *x, const float *w, unsigned long 
     return execute(s->fwd, m->has_bias ? 4 : 3, args, "Dense forward", e);
 }
 
-/* f32: OpenBLAS's transposed-operand kernels win there (bench/gemm_rate.c). */
-static void backward_f32(dense_mm *m, const float *x, const float *dz, const float *w, float *dx, float *dw, int B)
+/* OpenBLAS's GEMMs, for when oneDNN fails (out of memory). */
+static void backward_openblas(dense_mm *m, const float *x, const float *dz, const float *w, float *dx, float *dw,
+                              int B)
 {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->in, m->out, B, 1.0f, x, m->in, dz, m->out, 0.0f, dw,
                 m->out);
@@ -397,21 +398,25 @@ static void backward_f32(dense_mm *m, const float *x, const float *dz, const flo
                     dx, m->in);
 }
 
-static int backward_bf16(dense_mm *m, const float *dz, const float *w, unsigned long version, float *dx, float *dw,
-                         int B, hpt_error *e)
+static int backward_onednn(dense_mm *m, const float *x, const float *dz, const float *w, unsigned long version,
+                           float *dx, float *dw, int B, hpt_error *e)
 {
     mm_batch *s = batch_of(m, B, e);
     if (!s || reserve(m, B, e) || make_backward(m, s, dx != NULL, e)) return -1;
-    mm_to_bf16(dz, m->dz16, (size_t)B * m->out);
-    dnnl_memory_set_data_handle(s->dw_src, m->x16);
-    dnnl_memory_set_data_handle(s->dw_wei, m->dz16);
+    const void *x_op = x, *dz_op = dz;
+    if (m->bf16) {
+        mm_to_bf16(dz, m->dz16, (size_t)B * m->out);
+        x_op = m->x16, dz_op = m->dz16;
+    }
+    dnnl_memory_set_data_handle(s->dw_src, (void *)x_op);
+    dnnl_memory_set_data_handle(s->dw_wei, (void *)dz_op);
     dnnl_memory_set_data_handle(s->dw_dst, dw);
     dnnl_exec_arg_t dw_args[] = { { DNNL_ARG_SRC, s->dw_src }, { DNNL_ARG_WEIGHTS, s->dw_wei },
                                   { DNNL_ARG_DST, s->dw_dst } };
     if (execute(s->dw, 3, dw_args, "Dense weight gradient", e)) return -1;
     if (!dx) return 0;
     if (repack(&m->dx_w, w, version, e)) return -1;
-    dnnl_memory_set_data_handle(s->dx_src, m->dz16);
+    dnnl_memory_set_data_handle(s->dx_src, (void *)dz_op);
     dnnl_memory_set_data_handle(s->dx_dst, dx);
     dnnl_exec_arg_t dx_args[] = { { DNNL_ARG_SRC, s->dx_src }, { DNNL_ARG_WEIGHTS, m->dx_w.mem },
                                   { DNNL_ARG_DST, s->dx_dst } };
@@ -422,12 +427,8 @@ int dense_mm_backward(dense_mm *m, const float *x, const float *dz, const float 
                       float *dx, float *dw, float *db, int B, hpt_error *e)
 {
     if (db) colsum_acc(dz, db, B, m->out);
-    if (!m->bf16) {
-        backward_f32(m, x, dz, w, dx, dw, B);
-        return 0;
-    }
-    if (backward_bf16(m, dz, w, version, dx, dw, B, e) == 0) return 0;
+    if (backward_onednn(m, x, dz, w, version, dx, dw, B, e) == 0) return 0;
     /* The gradient is never lost: this step's GEMMs in f32, and the error for the caller. */
-    backward_f32(m, x, dz, w, dx, dw, B);
+    backward_openblas(m, x, dz, w, dx, dw, B);
     return -1;
 }
