@@ -708,10 +708,14 @@ static double compute_gradients(trial *t, const int32_t *labels, int B, long ste
     if (!isfinite(loss)) return loss;
     memset(t->grads, 0, sizeof(float) * t->n_params);
     layer_run r = run_of(t, B, 1, step);
-    for (int k = start; k >= 1; k--) {
+    /* Gradients flow back to the first layer with weights and stop there:
+     * its input's gradient (dx = dz·Wᵀ, a GEMM as large as its forward) and
+     * the layers before it (Flatten, a Dropout on the input) serve nothing. */
+    int first = 1;
+    while (first < start && t->layers[first].n_trainable == 0) first++;
+    for (int k = start; k >= first; k--) {
         trial_layer *L = &t->layers[k];
-        /* The input needs no gradient: skip the first layer's dx. */
-        float *dx = k > 1 ? other : NULL;
+        float *dx = k > first ? other : NULL;
         r.skip_act = k == start && skip_act;
         if (L->ops->backward(L, &r, t->layers[k - 1].out, cur, dx)) {
             float *tmp = cur;
