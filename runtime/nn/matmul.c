@@ -94,8 +94,9 @@ void mm_to_bf16(const float *x, uint16_t *y, size_t n)
     for (size_t i = 0; i < n; i++) y[i] = bf16_of(x[i]);
 }
 
-static void colsum_acc(const float *dz, float *db, int B, int out)
+static void colsum_set(const float *dz, float *db, int B, int out)
 {
+    memset(db, 0, sizeof *db * (size_t)out);
     for (int r = 0; r < B; r++) {
         const float *row = dz + (size_t)r * out;
         for (int j = 0; j < out; j++) db[j] += row[j];
@@ -426,7 +427,7 @@ static int backward_onednn(dense_mm *m, const float *x, const float *dz, const f
 int dense_mm_backward(dense_mm *m, const float *x, const float *dz, const float *w, unsigned long version,
                       float *dx, float *dw, float *db, int B, hpt_error *e)
 {
-    if (db) colsum_acc(dz, db, B, m->out);
+    if (db) colsum_set(dz, db, B, m->out);
     if (backward_onednn(m, x, dz, w, version, dx, dw, B, e) == 0) return 0;
     /* The gradient is never lost: this step's GEMMs in f32, and the error for the caller. */
     backward_openblas(m, x, dz, w, dx, dw, B);

@@ -44,8 +44,8 @@ int dense_mm_fuses(kern_act act);
 int dense_mm_forward(dense_mm *m, const float *x, const float *w, unsigned long version, const float *b,
                      float *y, int B, hpt_error *e);
 
-/* Given dz (B, out) = dL/d(x·W + b): dw = xᵀ·dz (OVERWRITTEN: a Dense's
- * kernel gradient has no other term), db += colsum(dz), dx = dz·Wᵀ (dx NULL:
+/* Given dz (B, out) = dL/d(x·W + b): dw = xᵀ·dz and db = colsum(dz), both
+ * OVERWRITTEN (a Dense's gradients have no other term), dx = dz·Wᵀ (dx NULL:
  * skipped).  x is the forward's input (its bf16 copy under bf16).  When
  * oneDNN fails (out of memory), the step's GEMMs still run, in f32 on
  * OpenBLAS, and -1 says so with e filled. */

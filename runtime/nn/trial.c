@@ -706,7 +706,12 @@ static double compute_gradients(trial *t, const int32_t *labels, int B, long ste
     float *cur = t->grad_a, *other = t->grad_b;
     double loss = loss_of(t, labels, B, correct, cur, &start, &skip_act);
     if (!isfinite(loss)) return loss;
-    memset(t->grads, 0, sizeof(float) * t->n_params);
+    /* Zero the gradients of the layers that accumulate into them. */
+    for (int k = 1; k < t->n; k++) {
+        trial_layer *L = &t->layers[k];
+        for (int j = 0; j < L->n_trainable && !L->sets_grads; j++)
+            if (L->size[j]) memset(L->grad[j], 0, sizeof(float) * L->size[j]);
+    }
     layer_run r = run_of(t, B, 1, step);
     /* Gradients flow back to the first layer with weights and stop there:
      * its input's gradient (dx = dz·Wᵀ, a GEMM as large as its forward) and

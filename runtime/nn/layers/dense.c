@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Measured at the seed MLP's shapes (NOTES.md, issue 13). */
 #define DENSE_F32_FORWARD_ONEDNN 1
@@ -88,6 +89,7 @@ static void forward(trial_layer *L, const layer_run *r, const float *x)
     int in = (int)L->in_size, out = (int)L->out_size;
     L->out = L->y;
     dense_mm *mm = gemm_of(L, r);
+    L->sets_grads = mm != NULL;
     hpt_error e;
     if (r->jit) {
         /* With a Dropout fused in, this epilogue writes its output too. */
@@ -100,6 +102,7 @@ static void forward(trial_layer *L, const layer_run *r, const float *x)
             return;
         }
         if (mm) give_up(L, L->kernel_state, &e);
+        L->sets_grads = 0;
         jit_dense_forward(r->jit, L->index, x, L->weight[0], bias, L->y, L->z, ydrop, r->B, in, out, rate, key);
         return;
     }
@@ -110,6 +113,7 @@ static void forward(trial_layer *L, const layer_run *r, const float *x)
             return;
         }
         give_up(L, L->kernel_state, &e);
+        L->sets_grads = 0;
     }
     kern_dense_forward(x, L->weight[0], bias, L->y, L->z, r->B, in, out, L->act);
 }
@@ -133,6 +137,8 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     }
     /* dz in place in dy (and db on the JIT), then the GEMMs. */
     if (r->jit) {
+        /* The compiled chain adds into db: the layer sets its gradients (sets_grads). */
+        if (dbias) memset(dbias, 0, sizeof *dbias * (size_t)out);
         jit_backward(r->jit, L->index, L->out, L->z, dy, dbias, (size_t)r->B, drop ? L->next->rate : 0,
                      layer_dropout_key(r, L->index + 1));
         dbias = NULL;

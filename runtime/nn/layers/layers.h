@@ -50,6 +50,10 @@ struct trial_layer {
     /* The layer's own kernel state (oneDNN primitives, weights packed for
      * its GEMMs), made on first use and freed by its row's release. */
     void *kernel_state;
+    /* Set by forward: this step's backward OVERWRITES the layer's parameter
+     * gradients (Dense on oneDNN) rather than accumulating into them, so the
+     * trial need not zero them first. */
+    int sets_grads;
 };
 
 /* The optimizer's update of params[lo, hi) (trial.c's, for fused_update). */
