@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <x86intrin.h>
 
 #include "compiler/compile.h"
 #include "runtime/nn/blas.h"
+#include "runtime/nn/matmul.h"
 #include "runtime/nn/trial.h"
 #include "runtime/rng.h"
 
@@ -41,6 +43,17 @@ static double thread_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Time-stamp counter ticks per second, against the monotonic clock. */
+static double tsc_hz(void)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    uint64_t t0 = __rdtsc();
+    do clock_gettime(CLOCK_MONOTONIC, &b);
+    while ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec) < 2e7);
+    return (double)(__rdtsc() - t0) / ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9);
 }
 
 static int by_value(const void *a, const void *b)
@@ -92,9 +105,13 @@ int main(int argc, char **argv)
      * warm the caches for the next; a first step makes the weights the
      * trial's own (trusted: no repacking outside the optimizer's pass). */
     trial_train_step(t, labels, batch, 0, NULL);
+    dense_mm_stats before = { 0 };
+    uint64_t step_ticks = 0;
     for (int phase = 0; phase < 3; phase++) {
         double *v = phase == 0 ? fwd : phase == 1 ? grad : step;
         for (int s = -steps / 4; s < steps; s++) {
+            if (phase == 2 && s == 0) before = dense_mm_get_stats();
+            uint64_t k0 = __rdtsc();
             for (size_t i = 0; i < n_in; i++) x[i] = rng_float(&g);
             for (int i = 0; i < batch; i++) labels[i] = (int32_t)rng_below(&g, 10);
             double t0 = thread_seconds();
@@ -102,12 +119,25 @@ int main(int argc, char **argv)
             else if (phase == 1) trial_compute_gradients(t, labels, batch, s + steps, NULL);
             else trial_train_step(t, labels, batch, s + steps, NULL);
             if (s >= 0) v[s] = thread_seconds() - t0;
+            if (phase == 2 && s >= 0) step_ticks += __rdtsc() - k0;
         }
     }
+    dense_mm_stats after = dense_mm_get_stats();
+    double hz = tsc_hz(), gemm_s = (double)(after.gemm_ticks - before.gemm_ticks) / hz;
+    double gemm_flops = after.gemm_flops - before.gemm_flops;
     double f = median(fwd, steps) * 1e6, gr = median(grad, steps) * 1e6, st = median(step, steps) * 1e6;
     printf("%s %s %s batch %d, thread CPU microseconds, median of %d steps\n", model, policy, backend, batch, steps);
     printf("  forward        %8.1f\n  gradients      %8.1f   (forward + loss + backward)\n", f, gr);
     printf("  optimizer      %8.1f   (step - gradients)\n  step           %8.1f\n", st - gr, st);
+    if (gemm_flops > 0) {
+        printf("  Dense GEMMs    %8.1f   (%.0f%% of the steps, %.1f GFLOP/s)\n", gemm_s / steps * 1e6,
+               100.0 * (double)(after.gemm_ticks - before.gemm_ticks) / (double)step_ticks, gemm_flops / gemm_s / 1e9);
+        printf("  Dense packing  %8.1f   (%.1f%% of the steps)\n",
+               (double)(after.pack_ticks - before.pack_ticks) / hz / steps * 1e6,
+               100.0 * (double)(after.pack_ticks - before.pack_ticks) / (double)step_ticks);
+        printf("step_gemm_gflops %.1f\nstep_pack_percent %.2f\n", gemm_flops / gemm_s / 1e9,
+               100.0 * (double)(after.pack_ticks - before.pack_ticks) / (double)step_ticks);
+    }
     printf("step_us %.1f\n", st);
     trial_free(t);
     return 0;

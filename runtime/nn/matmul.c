@@ -15,6 +15,11 @@
 
 #define BATCH_SLOTS 4
 
+/* This thread's time in GEMMs and in packing, in TSC ticks (see matmul.h). */
+static _Thread_local dense_mm_stats stats;
+
+static inline uint64_t ticks(void) { return __rdtsc(); }
+
 /* The primitives of one batch size. */
 typedef struct mm_batch {
     int B;
@@ -123,6 +128,17 @@ static int execute(dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args, const
     return onednn_check(dnnl_primitive_execute(p, s, n, args), what, e);
 }
 
+/* A GEMM of rows x k x cols, counted in this thread's stats. */
+static int execute_gemm(dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args, double rows, double k, double cols,
+                        const char *what, hpt_error *e)
+{
+    uint64_t t0 = ticks();
+    int rc = execute(p, n, args, what, e);
+    stats.gemm_ticks += ticks() - t0;
+    stats.gemm_flops += 2.0 * rows * k * cols;
+    return rc;
+}
+
 /* A matmul (rows, k) x (k, cols) -> (rows, cols) f32: src/weights of type dt,
  * src transposed when src_t; weights `*wmd` (format any: set to the choice),
  * bias (1, cols) f32 or none, the activation as a post-op. */
@@ -198,7 +214,10 @@ static int repack(mm_packed *p, const float *w, unsigned long version, hpt_error
     if (p->version == version) return 0;
     dnnl_memory_set_data_handle(p->master, (void *)w);
     dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, p->master }, { DNNL_ARG_TO, p->mem } };
-    if (execute(p->reorder, 2, args, "packing the weights", e)) return -1;
+    uint64_t t0 = ticks();
+    int rc = execute(p->reorder, 2, args, "packing the weights", e);
+    stats.pack_ticks += ticks() - t0;
+    if (rc) return -1;
     p->version = version;
     return 0;
 }
@@ -322,7 +341,14 @@ int dense_mm_pack_rows_known(const dense_mm *m)
 
 int dense_mm_pack_rows_step(const dense_mm *m) { return m->fwd_w.layout.pair; }
 
-void dense_mm_pack_rows(dense_mm *m, const float *w, int k0, int k1) { pack_rows(&m->fwd_w, w, m->out, k0, k1); }
+void dense_mm_pack_rows(dense_mm *m, const float *w, int k0, int k1)
+{
+    uint64_t t0 = ticks();
+    pack_rows(&m->fwd_w, w, m->out, k0, k1);
+    stats.pack_ticks += ticks() - t0;
+}
+
+dense_mm_stats dense_mm_get_stats(void) { return stats; }
 
 void dense_mm_set_packed(dense_mm *m, unsigned long version) { m->fwd_w.version = version; }
 
@@ -385,7 +411,7 @@ int dense_mm_forward(dense_mm *m, const float *x, const float *w, unsigned long 
     if (m->has_bias) dnnl_memory_set_data_handle(m->bias, (void *)b);
     dnnl_exec_arg_t args[] = { { DNNL_ARG_SRC, s->fwd_src }, { DNNL_ARG_WEIGHTS, m->fwd_w.mem },
                                { DNNL_ARG_DST, s->fwd_dst }, { DNNL_ARG_BIAS, m->bias } };
-    return execute(s->fwd, m->has_bias ? 4 : 3, args, "Dense forward", e);
+    return execute_gemm(s->fwd, m->has_bias ? 4 : 3, args, B, m->in, m->out, "Dense forward", e);
 }
 
 /* OpenBLAS's GEMMs, for when oneDNN fails (out of memory). */
@@ -414,14 +440,14 @@ static int backward_onednn(dense_mm *m, const float *x, const float *dz, const f
     dnnl_memory_set_data_handle(s->dw_dst, dw);
     dnnl_exec_arg_t dw_args[] = { { DNNL_ARG_SRC, s->dw_src }, { DNNL_ARG_WEIGHTS, s->dw_wei },
                                   { DNNL_ARG_DST, s->dw_dst } };
-    if (execute(s->dw, 3, dw_args, "Dense weight gradient", e)) return -1;
+    if (execute_gemm(s->dw, 3, dw_args, m->in, B, m->out, "Dense weight gradient", e)) return -1;
     if (!dx) return 0;
     if (repack(&m->dx_w, w, version, e)) return -1;
     dnnl_memory_set_data_handle(s->dx_src, (void *)dz_op);
     dnnl_memory_set_data_handle(s->dx_dst, dx);
     dnnl_exec_arg_t dx_args[] = { { DNNL_ARG_SRC, s->dx_src }, { DNNL_ARG_WEIGHTS, m->dx_w.mem },
                                   { DNNL_ARG_DST, s->dx_dst } };
-    return execute(s->dx, 3, dx_args, "Dense input gradient", e);
+    return execute_gemm(s->dx, 3, dx_args, B, m->out, m->in, "Dense input gradient", e);
 }
 
 int dense_mm_backward(dense_mm *m, const float *x, const float *dz, const float *w, unsigned long version,

@@ -63,6 +63,16 @@ int dense_mm_pack_rows_step(const dense_mm *m);
 void dense_mm_pack_rows(dense_mm *m, const float *w, int k0, int k1);
 void dense_mm_set_packed(dense_mm *m, unsigned long version);
 
+/* What this thread's Dense layers spent, for benchmarks (bench/step_rate.c):
+ * ticks of the time-stamp counter inside GEMM primitives and inside
+ * packing (by rows or by reorder), and the GEMMs' FLOPs.  Counting costs
+ * a few nanoseconds a call. */
+typedef struct dense_mm_stats {
+    uint64_t gemm_ticks, pack_ticks;
+    double gemm_flops;
+} dense_mm_stats;
+dense_mm_stats dense_mm_get_stats(void);
+
 /* f32 -> bf16 with round-to-nearest-even (NaN stays NaN), n elements. */
 void mm_to_bf16(const float *x, uint16_t *y, size_t n);
 
