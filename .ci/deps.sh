@@ -25,7 +25,7 @@ set -e
 BUILD="make gcc libc6-dev flex bison libopenblas-dev liblapacke-dev zlib1g-dev libsqlite3-dev libgit2-dev libdnnl-dev"
 DATA="dataset-fashion-mnist"
 TEST="llvm-16-dev libopenmpi-dev openmpi-bin chromium python3-sklearn git"
-BENCH="python3-torch python3-optuna"
+BENCH="python3-torch python3-optuna libxsmm-dev"
 FUZZ="clang libclang-rt-dev"
 
 list=0

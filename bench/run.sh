@@ -3,11 +3,11 @@
 # against a peer measured in the same run (never an absolute target: these
 # machines are noisy).  Usage: bench/run.sh BUILD_DIR [SECTION...]
 # Sections (bench/README.md): check (issue 2), train (3), search (4), jit (5),
-# mpi (6), report (7), sklearn (8); default all.
+# mpi (6), report (7), sklearn (8), gemm (13: the kernel libraries); default all.
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-build}
 shift 2>/dev/null
-sections=${*:-"check train search jit mpi report sklearn"}
+sections=${*:-"check train search jit mpi report sklearn gemm"}
 export HPTC="$PWD/$build/hptc" BUILD="$build"
 status=0
 for s in $sections; do

@@ -46,8 +46,8 @@ check "run lists nothing that only the tests, benchmarks or fuzzer need" \
 check "test lists all of run's packages" "holds $tmp/run $tmp/test"
 check "test lists the JIT, MPI and the test peers" \
     "lists $tmp/test llvm-16-dev libopenmpi-dev openmpi-bin chromium python3-sklearn"
-check "bench lists all of test's packages, and PyTorch and Optuna" \
-    "holds $tmp/test $tmp/bench && lists $tmp/bench python3-torch python3-optuna"
+check "bench lists all of test's packages, PyTorch, Optuna and libxsmm" \
+    "holds $tmp/test $tmp/bench && lists $tmp/bench python3-torch python3-optuna libxsmm-dev"
 check "fuzz lists clang, its fuzzer runtime and the build tools" \
     "lists $tmp/fuzz clang libclang-rt-dev make flex bison"
 HPTC_EXTRA_PACKAGES="extra-one extra-two" deps --list run > "$tmp/extra"
