@@ -100,7 +100,7 @@ static int set_policy(trial *t, const ir_program *p, trial_dtype_policy policy, 
     hpt_error e;
     if (trial_set_dtype_policy(t, policy, &e) == 0) return 0;
     fprintf(stderr, "hptc: %s: trial (%s): dtype_policy %s (%s): %s\n", p->file, *desc ? desc : "defaults",
-            trial_dtype_policy_name(policy), override >= 0 ? "--dtype-policy" : "the spec's compile(dtype_policy)",
+            trial_dtype_policy_name(policy), override >= 0 ? "from --dtype-policy" : "from the spec's compile(dtype_policy)",
             e.message);
     return -1;
 }
