@@ -146,7 +146,7 @@ static void test_many_hyperparameters(void)
     memcpy(&hl, head + 8, 4);
     CHECK(size == 12 + hl + n * sizeof(float) + 4, "length = magic + header (%u bytes) + floats + CRC", hl);
     /* The policy it trained under is the third line, after the hashes. */
-    char text[80] = "";
+    char text[200] = "";
     f = fopen(path_of("many.bin"), "rb");
     if (f && fseek(f, 12, SEEK_SET) == 0 && fread(text, 1, sizeof text - 1, f)) text[sizeof text - 1] = 0;
     if (f) fclose(f);
