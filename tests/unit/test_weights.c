@@ -151,7 +151,7 @@ static void test_many_hyperparameters(void)
     if (f && fseek(f, 12, SEEK_SET) == 0 && fread(text, 1, sizeof text - 1, f)) text[sizeof text - 1] = 0;
     if (f) fclose(f);
     const char *third = strchr(text, '\n') ? strchr(strchr(text, '\n') + 1, '\n') : NULL;
-    CHECK(third && !strncmp(third + 1, "dtype_policy mixed_bfloat16\n", 28), "the header records dtype_policy mixed_bfloat16 (%.40s)",
+    CHECK(third && !strncmp(third + 1, "dtype_policy mixed_bfloat16\n", 28), "the header records dtype_policy mixed_bfloat16 (%.27s)",
           third ? third + 1 : text);
     free(w), free(w2), free(back), free(values);
     arena_free(&a);
