@@ -51,7 +51,7 @@ static void html_text(FILE *out, const char *s)
 
 /* ---- the embedded data -------------------------------------------------- */
 
-static const char *const META_KEYS[] = { "hptc_version", "backend", "tuner", "objective", "git_commit", "git_modified",
+static const char *const META_KEYS[] = { "hptc_version", "backend", "dtype_policy", "tuner", "objective", "git_commit", "git_modified",
                                          "spec_file", "spec_hash", "schema_version" };
 #define N_META_KEYS (int)(sizeof META_KEYS / sizeof *META_KEYS)
 

@@ -61,6 +61,7 @@ static void trial_json(json_writer *w, store *s, const store_trial *t, const cha
     json_key(w, "seed"), json_string(w, seed);
     json_key(w, "reason"), json_string(w, t->reason);
     json_key(w, "data"), json_string(w, t->data);
+    json_key(w, "dtype_policy"), json_string(w, t->dtype_policy);
     json_key(w, "started"), json_number(w, t->started);
     json_key(w, "finished"), json_number(w, t->finished);
     /* Learning curves: [epoch, loss, accuracy, val_loss, val_accuracy] per epoch of execution 0. */
@@ -167,7 +168,7 @@ int cli_summary(int argc, char **argv)
         json_close(&w);
         fputc('\n', out);
     } else if (csv) {
-        fprintf(out, "id,status,score,best_epoch,parent,bracket,round,epochs,hyperparameters,reason\n");
+        fprintf(out, "id,status,score,best_epoch,parent,bracket,round,epochs,hyperparameters,reason,dtype_policy\n");
         for (int k = 0; k < n; k++) {
             fprintf(out, "%d,%s,", t[k].id, t[k].status);
             if (!isnan(t[k].score)) fprintf(out, "%.17g", t[k].score);
@@ -177,17 +178,22 @@ int cli_summary(int argc, char **argv)
             for (const char *c = t[k].hps_json; *c; c++) fprintf(out, *c == '"' ? "\"\"" : "%c", *c);
             fprintf(out, "\",\"");
             for (const char *c = t[k].reason; *c; c++) fprintf(out, *c == '"' ? "\"\"" : "%c", *c);
-            fprintf(out, "\"\n");
+            fprintf(out, "\",%s\n", t[k].dtype_policy);
         }
     } else {
         int failed = 0, running = 0;
         for (int k = 0; k < n; k++) failed += !strcmp(t[k].status, "failed"), running += !strcmp(t[k].status, "running");
         fprintf(out, "Results in %s: %d trials (%d completed, %d running, %d failed)\n", dir, n, m, running, failed);
         fprintf(out, "Objective(name=\"%s\", direction=\"%s\")\n", objective, maximize ? "max" : "min");
+        /* The dtype policy once when every trial shares it, else per trial. */
+        int one_policy = 1;
+        for (int k = 1; k < n; k++) one_policy &= !strcmp(t[k].dtype_policy, t[0].dtype_policy);
+        if (n && one_policy) fprintf(out, "Dtype policy: %s\n", t[0].dtype_policy);
         for (int k = 0; k < m && k < 10; k++) {
             const store_trial *r = &t[order[k]];
             fprintf(out, "\nTrial %04d summary\nHyperparameters: %s\nScore: %.4f (best epoch %d)\n", r->id, r->hps_json,
                     r->score, r->best_epoch + 1);
+            if (!one_policy) fprintf(out, "Dtype policy: %s\n", r->dtype_policy);
         }
         for (int k = 0; k < n; k++)
             if (!strcmp(t[k].status, "failed")) fprintf(out, "\nTrial %04d failed: %s\n", t[k].id, t[k].reason);
@@ -363,6 +369,7 @@ int cli_best(int argc, char **argv)
             json_key(&w, "score"), json_number(&w, b->score);
             json_key(&w, "best_epoch"), json_int(&w, b->best_epoch + 1);
             json_key(&w, "hyperparameters"), json_raw(&w, b->hps_json);
+            json_key(&w, "dtype_policy"), json_string(&w, b->dtype_policy);
             json_close(&w);
             putchar('\n');
             rc = 0;
@@ -374,7 +381,7 @@ int cli_best(int argc, char **argv)
                 fprintf(stderr, "hptc: %s: trial %d's hyperparameters are not the JSON hptc writes: %.200s\n", dir,
                         b->id, b->hps_json);
             } else {
-                printf("trial %d: %s %.4f\n", b->id, r.objective, b->score);
+                printf("trial %d: %s %.4f (dtype_policy %s)\n", b->id, r.objective, b->score, b->dtype_policy);
                 for (int k = 0; k < n_pairs; k++) {
                     printf("%s = ", pairs[k].name);
                     print_spec_value(stdout, &pairs[k]);
@@ -482,7 +489,7 @@ int cli_export(int argc, char **argv)
         goto out;
     }
     /* weights_save holds the blob against the model the spec rebuilds. */
-    if (size % sizeof(float) || weights_save(out, p, values, w, size / sizeof(float), &e)) {
+    if (size % sizeof(float) || weights_save(out, p, values, row->dtype_policy, w, size / sizeof(float), &e)) {
         fprintf(stderr, "hptc: %s: trial %d's best checkpoint does not fit its model: %s\n", dir, trial_id,
                 size % sizeof(float) ? "its size is not a whole number of floats" : e.message);
         goto out;
@@ -510,7 +517,9 @@ const char cli_best_usage[] =
     "hptc best DIR [--json]\n"
     "  The best trial's hyperparameters, one 'name = value' per line as the spec writes\n"
     "  values (each line, as --set name=value, gives hptc train that trial), or as JSON\n"
-    "  with its score and best epoch (counted from 1, as run prints epochs).";
+    "  with its score, best epoch (counted from 1, as run prints epochs) and the dtype\n"
+    "  policy it trained under (hptc train --dtype-policy repeats it).";
 const char cli_export_usage[] =
     "hptc export DIR [--trial ID] -o WEIGHTS\n"
-    "  Write a trial's best-epoch weights (default: the best trial's) for hptc eval.";
+    "  Write a trial's best-epoch weights (default: the best trial's) for hptc eval: float32\n"
+    "  master weights, with the dtype policy the trial trained under in the header.";

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "runtime/tune/dist.h"
 #include "runtime/nn/jit.h"
+#include "runtime/nn/trial.h"
 #include "runtime/store/store.h"
 #include "runtime/tune/tuner.h"
 #include "runtime/nn/weights.h"
@@ -28,11 +29,11 @@ static void on_sigint(int sig)
 
 int cli_run(int argc, char **argv)
 {
-    const char *file, *backend = "blas";
+    const char *file, *backend = "blas", *policy = NULL;
     int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0;
     const cli_option opts[] = { CLI_INT_OPT("--jobs", &jobs, 1), CLI_FLAG_OPT("--overwrite", &overwrite),
                                 CLI_INT_OPT("--limit", &limit, 1), CLI_CHOICE_OPT("--backend", &backend, "blas|jit"),
-                                CLI_END_OPT };
+                                CLI_CHOICE_OPT("--dtype-policy", &policy, "float32|mixed_bfloat16"), CLI_END_OPT };
     if (cli_parse("run", argc, argv, opts, &file, 1, 1)) return cli_usage(cli_run_usage);
     int jit = !strcmp(backend, "jit");
     hpt_error e;
@@ -75,6 +76,7 @@ int cli_run(int argc, char **argv)
     signal(SIGTERM, on_sigint);
     tune_options o = { .jobs = jobs, .overwrite = overwrite, .limit = limit, .out = stdout,
                        .interrupted = &interrupted, .jit = jit, .backend = jit ? "jit" : "blas",
+                       .dtype_policy = policy ? trial_dtype_policy_of(policy) : -1,
                        .version = cli_version(), .dist = ranks > 1 ? d : NULL };
     /* mpirun hands its ranks a pseudo-terminal even when its own output is a file. */
     o.live = isatty(1) && !getenv("NO_COLOR") && ranks == 1;
@@ -93,13 +95,18 @@ int cli_run(int argc, char **argv)
 
 const char cli_run_usage[] =
     "hptc run FILE.hpt [--jobs N] [--overwrite] [--limit N] [--backend blas|jit]\n"
+    "                  [--dtype-policy float32|mixed_bfloat16]\n"
     "  Run the spec's search (its tuner = ... statement), storing every trial, epoch and\n"
     "  checkpoint in directory/project_name/hptc.db.  Running it again resumes: finished\n"
     "  trials are kept and an interrupted trial continues from its last epoch.  --jobs\n"
     "  (default: the number of cores) trains that many trials at once, one BLAS thread\n"
     "  each; results do not depend on it.  --overwrite starts the project afresh.\n"
     "  --limit trains on the first N rows only.  --backend jit trains on the LLVM JIT\n"
-    "  backend (when built with it).  ^C stops after the epoch in flight.\n"
+    "  backend (when built with it).  --dtype-policy overrides compile(dtype_policy) for\n"
+    "  every trial: mixed_bfloat16 computes in bfloat16 and keeps weights, optimizer and\n"
+    "  loss in float32 (Keras's policy), on a CPU with AVX512-BF16 or AMX only; the\n"
+    "  store records each trial's, and a resume must ask for the same.  ^C stops after\n"
+    "  the epoch in flight.\n"
     "  One run per project: a second one (--overwrite too) is refused while the first\n"
     "  is alive.  A resume must read the data the search began with (the store keeps\n"
     "  its fingerprint; --limit counts); a damaged checkpoint is named and its trial\n"

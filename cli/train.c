@@ -51,6 +51,7 @@ static int on_epoch(void *user, const train_epoch *m, trial *t, const train_stat
 typedef struct train_opts {
     cli_list sets;
     int epochs, threads, limit, jit;
+    int dtype_policy;           /* --dtype-policy: a trial_dtype_policy, or -1 (the spec's) */
     const char *save, *weights, *file;
 } train_opts;
 
@@ -59,13 +60,15 @@ static int parse_opts(const char *cmd, int argc, char **argv, train_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->threads = 1;
-    const char *backend = "blas";
+    const char *backend = "blas", *policy = NULL;
     const cli_option opts[] = { CLI_LIST_OPT("--set", &o->sets), CLI_INT_OPT("--epochs", &o->epochs, 1),
                                 CLI_INT_OPT("--threads", &o->threads, 1), CLI_INT_OPT("--limit", &o->limit, 1),
                                 CLI_STRING_OPT("--save", &o->save), CLI_STRING_OPT("--weights", &o->weights),
-                                CLI_CHOICE_OPT("--backend", &backend, "blas|jit"), CLI_END_OPT };
+                                CLI_CHOICE_OPT("--backend", &backend, "blas|jit"),
+                                CLI_CHOICE_OPT("--dtype-policy", &policy, "float32|mixed_bfloat16"), CLI_END_OPT };
     if (cli_parse(cmd, argc, argv, opts, &o->file, 1, 1)) return cli_usage(!strcmp(cmd, "eval") ? cli_eval_usage : cli_train_usage);
     o->jit = !strcmp(backend, "jit");
+    o->dtype_policy = policy ? trial_dtype_policy_of(policy) : -1;
     return 0;
 }
 
@@ -88,6 +91,18 @@ static int report_test(trial *t, const source_data *d, float scale, int batch)
     }
     printf("test_loss: %.4f - test_accuracy: %.4f\n", loss, acc);
     return 0;
+}
+
+/* The trial's dtype policy, right after its expansion; a refusal (a CPU
+ * without bf16) names the file, the trial and where the policy came from. */
+static int set_policy(trial *t, const ir_program *p, trial_dtype_policy policy, int override, const char *desc)
+{
+    hpt_error e;
+    if (trial_set_dtype_policy(t, policy, &e) == 0) return 0;
+    fprintf(stderr, "hptc: %s: trial (%s): dtype_policy %s (%s): %s\n", p->file, *desc ? desc : "defaults",
+            trial_dtype_policy_name(policy), override >= 0 ? "from --dtype-policy" : "from the spec's compile(dtype_policy)",
+            e.message);
+    return -1;
 }
 
 static int train(const train_opts *opts)
@@ -131,6 +146,8 @@ static int train(const train_opts *opts)
     }
     char desc[1024];
     cli_describe_values(p, values, desc, sizeof desc);
+    trial_dtype_policy policy = train_dtype_policy(p, values, o.dtype_policy);
+    if (set_policy(t, p, policy, o.dtype_policy, desc)) goto out;
     if (trial_input_size(t) != d.train.sample_size) {
         fprintf(stderr, "hptc: %s: the model's input has %zu values per sample, but %s has %zu\n", p->file,
                 trial_input_size(t), d.train.source, d.train.sample_size);
@@ -162,7 +179,8 @@ static int train(const train_opts *opts)
     }
     if (sa[search_cv].type != V_NONE)
         printf("cv is for the search: hptc train fits one model on all the training rows, then tests it\n");
-    printf("training on %d samples, validating on %d, batch %d, %d epochs\n", td.n_train, td.n_val, batch, cfg.epochs);
+    printf("training on %d samples, validating on %d, batch %d, %d epochs in %s\n", td.n_train, td.n_val, batch,
+           cfg.epochs, trial_dtype_policy_name(policy));
     size_t n_weights;
     trial_weights(t, &n_weights);
     best = malloc(sizeof(float) * (n_weights + 1));
@@ -179,7 +197,7 @@ static int train(const train_opts *opts)
     rc = report_test(t, &d, td.scale, batch);
     if (rc == 0 && o.save) {
         float *w = trial_weights(t, &n_weights);
-        if (weights_save(o.save, p, values, w, n_weights, &e)) {
+        if (weights_save(o.save, p, values, trial_dtype_policy_name(policy), w, n_weights, &e)) {
             fprintf(stderr, "hptc: %s\n", e.message);
             rc = 1;
         } else {
@@ -239,6 +257,7 @@ static int eval(const train_opts *opts)
     memcpy(dst, w, n * sizeof(float));
     char desc[1024];
     cli_describe_values(p, values, desc, sizeof desc);
+    if (set_policy(t, p, train_dtype_policy(p, values, o.dtype_policy), o.dtype_policy, desc)) goto out;
     printf("hyperparameters: %s\n", *desc ? desc : "(none)");
     rc = report_test(t, &d, source_scale(p, values), 256);
 out:
@@ -273,16 +292,20 @@ int cli_eval(int argc, char **argv)
 
 const char cli_train_usage[] =
     "hptc train FILE.hpt [--set NAME=VALUE]... [--epochs N] [--save WEIGHTS] [--threads N] [--limit N]\n"
-    "                    [--backend blas|jit]\n"
+    "                    [--backend blas|jit] [--dtype-policy float32|mixed_bfloat16]\n"
     "  Train the configuration made of every hyperparameter's default, changed by --set,\n"
     "  printing Keras's epoch lines, then the test split's accuracy.  --epochs overrides\n"
     "  search(epochs); --limit trains on the first N rows only; --save writes the weights\n"
     "  (docs/weights.md); --backend jit runs the steps' elementwise kernels, loss and\n"
-    "  optimizer as LLVM code compiled for this model (GEMMs stay on BLAS).  Exit 1 when\n"
-    "  the loss becomes NaN or infinite, or this build has no JIT.";
+    "  optimizer as LLVM code compiled for this model (GEMMs stay on BLAS).\n"
+    "  --dtype-policy overrides compile(dtype_policy): mixed_bfloat16 computes in\n"
+    "  bfloat16 and keeps weights, optimizer and loss in float32 (Keras's policy), on\n"
+    "  a CPU with AVX512-BF16 or AMX only.  Exit 1 when the loss becomes NaN or\n"
+    "  infinite, this build has no JIT, or this CPU cannot run the dtype policy.";
 const char cli_eval_usage[] =
-    "hptc eval FILE.hpt --weights WEIGHTS\n"
+    "hptc eval FILE.hpt --weights WEIGHTS [--dtype-policy float32|mixed_bfloat16]\n"
     "  Rebuild the model the weights were trained with (hyperparameters are in the file)\n"
     "  and report loss and accuracy on the test split.  The spec may have changed since in\n"
     "  anything that leaves the model alone (comments, tuner, search, optimizer); when the\n"
-    "  model differs, eval refuses the file naming what differs (docs/weights.md).";
+    "  model differs, eval refuses the file naming what differs (docs/weights.md).\n"
+    "  It evaluates under compile(dtype_policy), or --dtype-policy when given.";

@@ -229,6 +229,7 @@ static int check_string(const st_arg *arg, hpt_value v, char *why, size_t n, con
     if (v.type != V_STRING) return wrong_type(arg, v, why, n);
     if (arg->choices && !st_choice_ok(arg->choices, v.u.s)) {
         snprintf(why, n, "must be one of %s, not \"%s\"", arg->choices, v.u.s);
+        if (strchr(arg->doc, '"')) *hint = arg->doc;    /* a doc that spells the values out, with their meaning */
         return -1;
     }
     return check_text(arg, v.u.s, why, n, hint);

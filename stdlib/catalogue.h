@@ -257,7 +257,8 @@ typedef struct st_entry {
 #define ST_ARGS_compile(X) \
     X(compile, optimizer, T_OPTIMIZER, DSTR("rmsprop"), NB, NB, NULL, 0, "optimizer object or name") \
     X(compile, loss, T_LOSS, REQUIRED, NB, NB, NULL, A_REQ, "loss object or name") \
-    X(compile, metrics, T_METRICS, DLIST0, NB, NB, NULL, 0, "metrics reported each epoch")
+    X(compile, metrics, T_METRICS, DLIST0, NB, NB, NULL, 0, "metrics reported each epoch") \
+    X(compile, dtype_policy, T_STRING, DSTR("float32"), NB, NB, "float32|mixed_bfloat16", 0, "the training step's precision, Keras's dtype policy: \"float32\", or \"mixed_bfloat16\" (compute in bfloat16; variables, optimizer and loss in float32)")
 #define ST_ARGS_search(X) \
     X(search, epochs, T_INT, DINT(1), 1, 1e6, NULL, 0, "epochs per trial (Hyperband and BOHB set their own)") \
     X(search, validation_split, T_FLOAT, DFLT(0.0), 0, 1, NULL, A_HI_OPEN, "last fraction of the training data held out for validation") \

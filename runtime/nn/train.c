@@ -215,3 +215,61 @@ void train_early_stopping(const hpt_value *search_args, train_config *cfg)
         cfg->restore_best = a[EarlyStopping_restore_best_weights].u.b;
     }
 }
+
+/* ---- the dtype policy ---------------------------------------------------- */
+
+trial_dtype_policy train_dtype_policy(const ir_program *p, const hpt_value *values, int override)
+{
+    if (override >= 0) return (trial_dtype_policy)override;
+    if (!p->compile.entry) return TRIAL_FLOAT32;
+    ir_assignment as = { (hpt_value *)values, p->n_hps };
+    arena scratch = { 0 };
+    hpt_value v;
+    char why[200];
+    int policy = TRIAL_FLOAT32;
+    /* The checker held every value the space gives it to the catalogue's choices. */
+    if (ir_eval(p, p->compile.args[compile_dtype_policy], &as, &scratch, &v, why, sizeof why) == 0 && v.type == V_STRING)
+        policy = trial_dtype_policy_of(v.u.s);
+    arena_free(&scratch);
+    return policy < 0 ? TRIAL_FLOAT32 : (trial_dtype_policy)policy;
+}
+
+int train_dtype_policy_may_be(const ir_program *p, int override, trial_dtype_policy want, char *why, size_t n)
+{
+    const char *name = trial_dtype_policy_name(want);
+    if (override >= 0) {
+        snprintf(why, n, "--dtype-policy %s", trial_dtype_policy_name((trial_dtype_policy)override));
+        return override == (int)want;
+    }
+    const ir_expr *x = p->compile.entry ? p->compile.args[compile_dtype_policy] : NULL;
+    if (!x) {
+        snprintf(why, n, "float32 (no compile(...))");
+        return want == TRIAL_FLOAT32;
+    }
+    if (x->op == X_CONST) {
+        snprintf(why, n, "compile(dtype_policy = \"%s\")", x->value.type == V_STRING ? x->value.u.s : "?");
+        return x->value.type == V_STRING && !strcmp(x->value.u.s, name);
+    }
+    if (x->op == X_HP) {
+        const ir_hp *h = &p->hps[x->hp];
+        snprintf(why, n, "compile(dtype_policy) = hyperparameter '%s', which can be %s", h->name, name);
+        for (int k = 0; k < h->n_values; k++)
+            if (h->values[k].type == V_STRING && !strcmp(h->values[k].u.s, name)) return 1;
+        return 0;
+    }
+    /* Any other expression: it may give either. */
+    snprintf(why, n, "compile(dtype_policy)");
+    return 1;
+}
+
+int train_check_dtype_policy(const ir_program *p, trial_dtype_policy policy, hpt_error *e)
+{
+    hpt_value *values = calloc((size_t)p->n_hps + 1, sizeof *values);
+    if (!values) return hpt_fail(e, "out of memory");
+    ir_default_assignment(p, values);
+    trial *t = trial_expand(p, values, 0, 0, e);
+    int rc = t ? trial_set_dtype_policy(t, policy, e) : -1;
+    trial_free(t);
+    free(values);
+    return rc;
+}

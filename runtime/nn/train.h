@@ -86,4 +86,23 @@ double train_metric(const train_epoch *m, const char *name);
 /* The training rows 0..n_train-1 and validation rows after them for a split. */
 int train_split(int n, double validation_split, int *n_train);
 
+/* ---- the dtype policy a trial trains under ----------------------------------
+ *
+ * One rule for every command that trains or evaluates: `--dtype-policy`
+ * (override, a trial_dtype_policy; -1 when not given) wins, else the spec's
+ * compile(dtype_policy = ...) under the trial's hyperparameters, else
+ * float32.  The caller applies it with trial_set_dtype_policy right after
+ * trial_expand. */
+trial_dtype_policy train_dtype_policy(const ir_program *p, const hpt_value *values, int override);
+/* May some trial of p's space train under `want`?  Yes when the override is
+ * want, or (none given) when compile(dtype_policy) is want or reads a
+ * hyperparameter that can make it want.  why gets where it comes from, for a
+ * message: "--dtype-policy mixed_bfloat16", "compile(dtype_policy =
+ * \"mixed_bfloat16\")", "compile(dtype_policy) = hyperparameter 'policy', which can be mixed_bfloat16". */
+int train_dtype_policy_may_be(const ir_program *p, int override, trial_dtype_policy want, char *why, size_t n);
+/* Can this machine train under policy?  0, or -1 with trial_set_dtype_policy's
+ * reason in e, asked of p's default trial planned without buffers
+ * (trial_expand with max_batch 0), before any trial trains. */
+int train_check_dtype_policy(const ir_program *p, trial_dtype_policy policy, hpt_error *e);
+
 #endif

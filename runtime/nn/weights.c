@@ -60,8 +60,8 @@ static void put_name(FILE *out, const char *name)
     else value_fprint(out, value_string(name));
 }
 
-int weights_encode(const ir_program *p, const hpt_value *values, const float *w, size_t n, unsigned char **out,
-                   size_t *out_len, hpt_error *e)
+int weights_encode(const ir_program *p, const hpt_value *values, const char *dtype_policy, const float *w, size_t n,
+                   unsigned char **out, size_t *out_len, hpt_error *e)
 {
     char *model;
     uint64_t model_hash;
@@ -76,8 +76,8 @@ int weights_encode(const ir_program *p, const hpt_value *values, const float *w,
     FILE *h = open_memstream(&header, &len);
     if (!h) return free(model), hpt_fail(e, "out of memory writing the weights");
     int ok = 1;
-    fprintf(h, "spec_hash %016llx\nmodel_hash %016llx\n", (unsigned long long)p->spec_hash,
-            (unsigned long long)model_hash);
+    fprintf(h, "spec_hash %016llx\nmodel_hash %016llx\ndtype_policy %s\n", (unsigned long long)p->spec_hash,
+            (unsigned long long)model_hash, dtype_policy ? dtype_policy : "float32");
     for (int k = 0; k < p->n_hps; k++) {
         fputs("hp ", h);
         put_name(h, p->hps[k].name);
@@ -105,12 +105,12 @@ int weights_encode(const ir_program *p, const hpt_value *values, const float *w,
     return 0;
 }
 
-int weights_save(const char *path, const ir_program *p, const hpt_value *values, const float *w, size_t n,
-                 hpt_error *e)
+int weights_save(const char *path, const ir_program *p, const hpt_value *values, const char *dtype_policy, const float *w,
+                 size_t n, hpt_error *e)
 {
     unsigned char *buf;
     size_t len;
-    if (weights_encode(p, values, w, n, &buf, &len, e)) return -1;
+    if (weights_encode(p, values, dtype_policy, w, n, &buf, &len, e)) return -1;
     size_t tl = strlen(path) + 8;
     char *tmp = malloc(tl);
     if (!tmp) return free(buf), hpt_fail(e, "%s: out of memory", path);
@@ -200,7 +200,7 @@ static int parse_hash(const char *text, unsigned long long *out)
 }
 
 typedef struct header {
-    int spec_hash_seen, model_hash_seen, floats_seen;
+    int spec_hash_seen, model_hash_seen, floats_seen, policy_seen;
     unsigned long long spec_hash, model_hash;
     size_t floats;
     char *model;        /* the data/layer/loss lines, as written (names included) */
@@ -222,6 +222,9 @@ static int parse_line(const ir_program *p, arena *a, const char *line, header *h
         if (!h->spec_hash_seen++ && parse_hash(rest, &h->spec_hash) == 0) return 0;
     } else if (KIND("model_hash")) {
         if (!h->model_hash_seen++ && parse_hash(rest, &h->model_hash) == 0) return 0;
+    } else if (KIND("dtype_policy")) {
+        /* Informative: the floats are float32 master weights under either policy. */
+        if (!h->policy_seen++ && trial_dtype_policy_of(rest) >= 0) return 0;
     } else if (KIND("floats")) {
         char *end;
         if (!h->floats_seen++ && *rest >= '0' && *rest <= '9' && (h->floats = strtoull(rest, &end, 10), !*end)) return 0;

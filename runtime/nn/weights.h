@@ -5,7 +5,8 @@
  *   "HPTCWTS1"                  8 bytes of magic
  *   u32 header_bytes            then that many bytes of UTF-8 text, one fact
  *                               per line: "spec_hash 4c89d3426d9f28c1",
- *                               "model_hash 0f3a...", "hp units 512", the
+ *                               "model_hash 0f3a...", "dtype_policy float32"
+ *                               (what it trained under), "hp units 512", the
  *                               model ("data scale=...", "layer dense Dense
  *                               units=512 ...", "loss ..."), "floats 407050"
  *   f32 x floats                parameters, then BatchNormalization statistics,
@@ -22,9 +23,12 @@
 #include "runtime/err.h"
 
 /* Write the weights w (n floats, trial_weights's layout) of the model p
- * builds under values.  Fails when n is not that model's count. */
-int weights_save(const char *path, const ir_program *p, const hpt_value *values, const float *w, size_t n,
-                 hpt_error *e);
+ * builds under values, trained under dtype_policy ("float32",
+ * "mixed_bfloat16"; NULL is float32): the floats are float32 master weights
+ * either way, the policy is recorded for people.  Fails when n is not that
+ * model's count. */
+int weights_save(const char *path, const ir_program *p, const hpt_value *values, const char *dtype_policy, const float *w,
+                 size_t n, hpt_error *e);
 /* Read a file for the model p builds: fills values[] (p->n_hps slots; strings
  * in `a`; a hyperparameter the file does not name takes its default) and
  * returns the floats in *w (malloc'd).  Fails naming the file on a bad magic,
@@ -37,7 +41,7 @@ int weights_load(const char *path, const ir_program *p, arena *a, hpt_value *val
                  hpt_error *e);
 
 /* The same framing in memory (*out malloc'd). */
-int weights_encode(const ir_program *p, const hpt_value *values, const float *w, size_t n, unsigned char **out,
-                   size_t *out_len, hpt_error *e);
+int weights_encode(const ir_program *p, const hpt_value *values, const char *dtype_policy, const float *w, size_t n,
+                   unsigned char **out, size_t *out_len, hpt_error *e);
 
 #endif

@@ -1,15 +1,18 @@
-/* store.c: see store.h.  Schema version 2:
+/* store.c: see store.h.  Schema version 3:
  *
  *   meta(key PRIMARY KEY, value)
  *   trials(id PRIMARY KEY, status, hps, seed, parent, bracket, round, epochs,
- *          initial_epoch, score, best_epoch, reason, started, finished, data)
+ *          initial_epoch, score, best_epoch, reason, started, finished, data,
+ *          dtype_policy)
  *   epochs(trial, execution, epoch, loss, accuracy, val_loss, val_accuracy,
  *          seconds, PRIMARY KEY(trial, execution, epoch))
  *   checkpoints(trial, execution, kind, epoch, weights, optimizer, state, crc,
  *               PRIMARY KEY(trial, execution, kind))
  *
- * Version 1 lacked trials.data and checkpoints.crc; a writer adds them, and
- * readers of an old store (which may not write) leave them out of queries.
+ * Version 1 lacked trials.data and checkpoints.crc, version 2
+ * trials.dtype_policy; a writer adds them, and readers of an old store (which
+ * may not write) leave them out of queries.  A trial without a dtype_policy
+ * trained in float32, the only precision before it.
  *
  * synchronous=NORMAL in WAL mode keeps every committed epoch across a
  * process kill (only a power loss can take the last transactions back). */
@@ -32,6 +35,7 @@ struct store {
     sqlite3 *db;
     int lock_fd;                /* path/hptc.lock, held by a writer; -1 for readers */
     int has_data, has_crc;      /* schema 2 columns present (always, once a writer opened it) */
+    int has_policy;             /* schema 3's trials.dtype_policy, likewise */
     char path[1024];
 };
 
@@ -39,7 +43,7 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE IF NOT EXISTS trials(id INTEGER PRIMARY KEY, status TEXT NOT NULL, hps TEXT NOT NULL,"
     " seed INTEGER, parent INTEGER, bracket INTEGER, round INTEGER, epochs INTEGER, initial_epoch INTEGER,"
-    " score REAL, best_epoch INTEGER, reason TEXT, started REAL, finished REAL, data TEXT);"
+    " score REAL, best_epoch INTEGER, reason TEXT, started REAL, finished REAL, data TEXT, dtype_policy TEXT);"
     "CREATE TABLE IF NOT EXISTS epochs(trial INTEGER, execution INTEGER, epoch INTEGER, loss REAL,"
     " accuracy REAL, val_loss REAL, val_accuracy REAL, seconds REAL, PRIMARY KEY(trial, execution, epoch));"
     "CREATE TABLE IF NOT EXISTS checkpoints(trial INTEGER, execution INTEGER, kind TEXT, epoch INTEGER,"
@@ -228,12 +232,14 @@ static int lock_project(const char *path, hpt_error *e)
                     path, pid, host, when);
 }
 
-/* Bring a version 1 store to version 2 (a writer only). */
+/* Bring a version 1 or 2 store to version 3 (a writer only). */
 static int upgrade(store *s, hpt_error *e)
 {
     if (!has_column(s, "trials", "data") && exec(s, "ALTER TABLE trials ADD COLUMN data TEXT", e)) return -1;
     if (!has_column(s, "checkpoints", "crc") && exec(s, "ALTER TABLE checkpoints ADD COLUMN crc INTEGER", e)) return -1;
-    s->has_data = s->has_crc = 1;
+    if (!has_column(s, "trials", "dtype_policy") && exec(s, "ALTER TABLE trials ADD COLUMN dtype_policy TEXT", e))
+        return -1;
+    s->has_data = s->has_crc = s->has_policy = 1;
     return 0;
 }
 
@@ -296,7 +302,7 @@ store *store_open(const char *path, const store_identity *id, int overwrite, hpt
     }
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)id->spec_hash);
-    if (store_meta_set(s, "schema_version", "2", e) || store_meta_set(s, "spec_hash", hash, e) ||
+    if (store_meta_set(s, "schema_version", "3", e) || store_meta_set(s, "spec_hash", hash, e) ||
         store_meta_set(s, "spec", id->spec, e) || store_meta_set(s, "spec_file", id->spec_file, e) ||
         (id->data_fingerprint && (store_meta_set(s, "data_fingerprint", id->data_fingerprint, e) ||
                                   store_meta_set(s, "data_source", id->data_source ? id->data_source : "", e)))) {
@@ -331,7 +337,10 @@ store *store_open_readonly(const char *path, hpt_error *e)
                                   "directory: copy the project somewhere writable)" : ""), NULL;
         }
     }
-    if (s) s->has_data = has_column(s, "trials", "data"), s->has_crc = has_column(s, "checkpoints", "crc");
+    if (s) {
+        s->has_data = has_column(s, "trials", "data"), s->has_crc = has_column(s, "checkpoints", "crc");
+        s->has_policy = has_column(s, "trials", "dtype_policy");
+    }
     return s;
 }
 
@@ -360,9 +369,9 @@ int store_trial_begin(store *s, const store_trial *t, hpt_error *e)
 {
     return run(s, e, "trial",
                "INSERT OR IGNORE INTO trials(id, status, hps, seed, parent, bracket, round, epochs,"
-               " initial_epoch, started, data) VALUES(?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               "itliiiiidt", t->id, t->hps_json, (long long)t->seed, t->parent, t->bracket, t->round, t->epochs,
-               t->initial_epoch, t->started, t->data ? t->data : "");
+               " initial_epoch, started, data, dtype_policy) VALUES(?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               "itliiiiidtt", t->id, t->hps_json, (long long)t->seed, t->parent, t->bracket, t->round, t->epochs,
+               t->initial_epoch, t->started, t->data ? t->data : "", *t->dtype_policy ? t->dtype_policy : "float32");
 }
 /* The CRC-32 a checkpoint row carries: of its weights, optimizer state and
  * training state, in that order (absent blobs count as empty). */
@@ -447,12 +456,13 @@ static double column_double(sqlite3_stmt *st, int k)
 
 int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
 {
-    sqlite3_stmt *st = prepare(s, e, "trials",
-                               s->has_data ? "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch,"
-                                             " score, best_epoch, reason, started, finished, data FROM trials ORDER BY id"
-                                           : "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch,"
-                                             " score, best_epoch, reason, started, finished, '' FROM trials ORDER BY id",
-                               "");
+    /* Columns an older store lacks read as their meaning then: no data
+     * fingerprint, float32 (a NULL policy, from the upgrade, too). */
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch, score,"
+             " best_epoch, reason, started, finished, %s, %s FROM trials ORDER BY id", s->has_data ? "data" : "''",
+             s->has_policy ? "coalesce(dtype_policy, 'float32')" : "'float32'");
+    sqlite3_stmt *st = prepare(s, e, "trials", sql, "");
     if (!st) return -1;
     int cap = 64, count = 0, rc = 0;
     store_trial *t = malloc(sizeof *t * (size_t)cap);
@@ -480,6 +490,8 @@ int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
         r->started = column_double(st, 12);
         r->finished = column_double(st, 13);
         r->data = column_dup(st, 14);
+        const unsigned char *policy = sqlite3_column_text(st, 15);
+        snprintf(r->dtype_policy, sizeof r->dtype_policy, "%s", policy ? (const char *)policy : "float32");
     }
     sqlite3_finalize(st);
     if (!t || rc != SQLITE_DONE) {

@@ -2,9 +2,10 @@
  * (directory/project_name/hptc.db, WAL mode).
  *
  * It holds the spec (text, hash, git commit and whether the work tree was
- * modified), hptc's version and backend, the fingerprint of the data the
- * search trains on, every trial (hyperparameters as JSON, status, reason,
- * seed, timings, bracket/round, parent, the data it saw), every epoch's
+ * modified), hptc's version, backend and --dtype-policy, the fingerprint of
+ * the data the search trains on, every trial (hyperparameters as JSON,
+ * status, reason, seed, timings, bracket/round, parent, the data it saw, the
+ * dtype policy it trained under), every epoch's
  * metrics, and checkpoints: each running trial's last epoch (weights,
  * optimizer state, training state: enough to resume bit for bit) and each
  * trial's best epoch (weights, for Hyperband promotions and export), each
@@ -33,6 +34,7 @@ typedef struct store_trial {
     char status[16];        /* "running", "completed", "failed" */
     char *hps_json;         /* {"units": 512, "learning_rate": 0.001} */
     char *data;             /* fingerprint of the data it trained on ("" in stores older than schema 2) */
+    char dtype_policy[16];  /* "float32" or "mixed_bfloat16" ("float32" in stores older than schema 3); "" writes float32 */
     uint64_t seed;
     int parent, bracket, round, epochs, initial_epoch;
     double score;           /* NAN until completed */

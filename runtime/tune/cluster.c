@@ -5,7 +5,8 @@
  * MPI_THREAD_MULTIPLE: on rank 0 the thread driving another rank's slot k,
  * on that rank the thread serving it, both under CLUSTER_SLOT_TAG + k.  A
  * message is a fixed-size `wire` header and up to five blobs (dist_send):
- *   JOB  (rank 0 -> slot)  one execution: the trial, its start; blobs: the
+ *   JOB  (rank 0 -> slot)  one execution: the trial, its dtype policy (rank
+ *                          0's resolution, the one the store records), its start; blobs: the
  *                          hyperparameters (pack_values), then the weights,
  *                          optimizer, state and best weights it starts from
  *   EPOCH (slot -> rank 0) a trained epoch's row; blobs: weights,
@@ -32,6 +33,7 @@ enum { MSG_JOB = 1, MSG_STOP, MSG_EPOCH, MSG_ACK, MSG_END };
 typedef struct wire {
     int kind;
     int trial, parent, epochs, initial_epoch, execution, retry;    /* JOB */
+    int dtype_policy;                                               /* JOB */
     int resume, from_parent, checkpoint_epoch;                      /* JOB: exec_start's */
     store_epoch_row row;                                            /* EPOCH */
     int improved;                                                   /* EPOCH */
@@ -85,7 +87,8 @@ int cluster_execution(slot *s, job *j, int execution, int retry, const exec_star
         return -1;
     }
     wire w = { .kind = MSG_JOB, .trial = j->trial, .parent = j->parent, .epochs = j->epochs,
-               .initial_epoch = j->initial_epoch, .execution = execution, .retry = retry, .resume = st->resume,
+               .initial_epoch = j->initial_epoch, .execution = execution, .retry = retry,
+               .dtype_policy = j->policy, .resume = st->resume,
                .from_parent = st->from_parent, .checkpoint_epoch = st->epoch };
     store_blob blobs[5] = { { packed, sizeof *packed * (size_t)T->p->n_hps }, st->w, st->opt, st->state, st->best };
     int rc = dist_send(d, s->rank, s->tag, &w, sizeof w, blobs, 5, &e);
@@ -198,7 +201,7 @@ void *cluster_serve(void *arg)
         if (w.kind == MSG_STOP) break;
         wire end = { .kind = MSG_END, .rc = -1 };
         job j = { .trial = w.trial, .parent = w.parent, .epochs = w.epochs, .initial_epoch = w.initial_epoch,
-                  .values = values };
+                  .policy = w.dtype_policy, .values = values };
         if (w.kind != MSG_JOB || !values || unpack_values(T->p, &s->bufs[0], values)) {
             snprintf(end.reason, sizeof end.reason, "rank %d could not read the job for trial %d", dist_rank(d), w.trial);
         } else {

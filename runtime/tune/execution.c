@@ -107,6 +107,12 @@ int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec
         snprintf(reason, reason_len, "%s", e.message);
         goto out;
     }
+    /* tuner_setup checked the machine before any trial; this is the trial's own. */
+    if (trial_set_dtype_policy(t, (trial_dtype_policy)j->policy, &e)) {
+        snprintf(reason, reason_len, "dtype_policy %s: %.900s", trial_dtype_policy_name((trial_dtype_policy)j->policy),
+                 e.message);
+        goto out;
+    }
     if (trial_input_size(t) != T->data.train.sample_size) {
         snprintf(reason, reason_len, "the model's input has %zu values per sample, but %s has %zu",
                  trial_input_size(t), T->data.train.source, T->data.train.sample_size);

@@ -22,6 +22,7 @@ typedef struct job {
     int trial, parent, epochs, initial_epoch, bracket, round;
     hpt_value *values;
     int resume;                 /* the store has a row for it already */
+    int policy;                 /* the trial_dtype_policy it trains under, resolved once on rank 0 */
     int epoch_now;              /* epochs done, for the status line */
     FILE *log;                  /* its lines, while trials train side by side (job_out) */
     char *log_text;

@@ -1,5 +1,5 @@
 /* options.h: what `hptc run` asks of a search (runtime/tune/tuner.h): jobs,
- * output, the interrupt flag, the backend, the MPI world.  A header of its
+ * output, the interrupt flag, the backend and dtype policy, the MPI world.  A header of its
  * own because the scheduler (tuner.c), one execution's training
  * (execution.c) and the MPI protocol (cluster.c) all read it, and none of
  * them owns it. */
@@ -19,6 +19,8 @@ typedef struct tune_options {
     volatile sig_atomic_t *interrupted;     /* set by SIGINT: stop after the epoch in flight */
     int jit;                    /* train on the JIT backend (trial_set_backend) */
     const char *backend;        /* recorded in the store */
+    int dtype_policy;           /* --dtype-policy, a trial_dtype_policy for every trial; -1: each trial's
+                                 * compile(dtype_policy) (runtime/nn/train.h's train_dtype_policy) */
     const char *version;
     struct dist *dist;          /* the MPI world (runtime/tune/dist.h), or NULL: one process */
 } tune_options;

@@ -387,6 +387,7 @@ static job *new_job(const tuner *T, const oracle_request *r)
     memcpy(j->values, r->values, sizeof *j->values * (size_t)T->p->n_hps);
     j->trial = r->trial, j->parent = r->parent, j->epochs = r->epochs, j->initial_epoch = r->initial_epoch;
     j->bracket = r->bracket, j->round = r->round;
+    j->policy = train_dtype_policy(T->p, r->values, T->o->dtype_policy);
     return j;
 }
 
@@ -424,6 +425,7 @@ static job *take_job(tuner *T)
             store_trial row = { .id = r.trial, .hps_json = json, .seed = rng_key(T->seed, (uint64_t)r.trial),
                                 .parent = r.parent, .bracket = r.bracket, .round = r.round, .epochs = r.epochs,
                                 .initial_epoch = r.initial_epoch, .started = wall(), .data = T->data_fingerprint };
+            if (j) snprintf(row.dtype_policy, sizeof row.dtype_policy, "%s", trial_dtype_policy_name(j->policy));
             if (!j || !json || store_trial_begin(T->db, &row, &T->error)) {
                 if (!j || !json) hpt_fail(&T->error, "out of memory");
                 free_job(j);
@@ -485,8 +487,36 @@ static int failures_in_row(const store_trial *rows, int n)
     }
 }
 
-/* Put the oracle back where the stored search left it. */
-static int replay(tuner *T, hpt_error *e)
+/* The run's --dtype-policy as the store's meta keeps it: the policy, or
+ * "spec" when each trial takes compile(dtype_policy). */
+static const char *policy_meta(int override)
+{
+    return override >= 0 ? trial_dtype_policy_name((trial_dtype_policy)override) : "spec";
+}
+
+/* A stored trial trained under another policy than this run would give it:
+ * refused, as a changed spec is, naming both and the two ways on.  was is
+ * the stored run's policy_meta (NULL: a store from before dtype policies,
+ * all float32). */
+static int policy_changed(tuner *T, const store_trial *row, trial_dtype_policy now, const char *was, hpt_error *e)
+{
+    char path[1100], then[64], resume[64], by[64];
+    tune_project_path(T->p, path, sizeof path);
+    if (!was) snprintf(then, sizeof then, "before dtype policies"), snprintf(resume, sizeof resume, "--dtype-policy float32");
+    else if (!strcmp(was, "spec")) snprintf(then, sizeof then, "the spec's"), snprintf(resume, sizeof resume, "no --dtype-policy");
+    else snprintf(then, sizeof then, "--dtype-policy %s", was), snprintf(resume, sizeof resume, "--dtype-policy %s", was);
+    if (T->o->dtype_policy >= 0) snprintf(by, sizeof by, "--dtype-policy %s", trial_dtype_policy_name(now));
+    else snprintf(by, sizeof by, "the spec's");
+    return hpt_fail(e, "%s: trial %d trained under dtype_policy %s (%s), but this run would train it under %s (%s): "
+                       "its trials would not compare.  Resume with %s, or run with --overwrite to start afresh, or "
+                       "change project_name", path, row->id, row->dtype_policy, then, trial_dtype_policy_name(now), by,
+                    resume);
+}
+
+/* Put the oracle back where the stored search left it; every stored trial
+ * must come back under the dtype policy it trained under (was: see
+ * policy_changed). */
+static int replay(tuner *T, const char *was, hpt_error *e)
 {
     store_trial *rows;
     int n;
@@ -502,6 +532,11 @@ static int replay(tuner *T, hpt_error *e)
         if (!same) {
             rc = hpt_fail(e, "the stored search does not follow this spec's tuner at trial %d; "
                              "run with --overwrite to start afresh", rows[k].id);
+            break;
+        }
+        trial_dtype_policy policy = train_dtype_policy(T->p, r.values, T->o->dtype_policy);
+        if (strcmp(rows[k].dtype_policy, trial_dtype_policy_name(policy))) {
+            rc = policy_changed(T, &rows[k], policy, was, e);
             break;
         }
         if (!strcmp(rows[k].status, "running")) {
@@ -641,6 +676,14 @@ static int tuner_setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
     T->executions = (int)targs[st_arg_index(te, "executions_per_trial")].u.i;
     T->max_retries = (int)targs[st_arg_index(te, "max_retries_per_trial")].u.i;
     T->max_failed_in_row = (int)targs[st_arg_index(te, "max_consecutive_failed_trials")].u.i;
+    /* Before the data loads and before any trial: a machine that cannot
+     * train a policy some trial may take (no bf16) stops the search here,
+     * on whichever rank it is. */
+    char from[200];
+    hpt_error pe;
+    if (train_dtype_policy_may_be(p, o->dtype_policy, TRIAL_MIXED_BFLOAT16, from, sizeof from) &&
+        train_check_dtype_policy(p, TRIAL_MIXED_BFLOAT16, &pe))
+        return hpt_fail(e, "%s: %s: %.700s; no trial trained", p->file, from, pe.message);
 
     if (source_load(p, &T->data, e)) return -1;
     if (o->limit > 0 && o->limit < T->data.train.n) T->data.train.n = o->limit;
@@ -765,7 +808,11 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     T.orc = oracle_new(&oc, e);
     if (!T.orc) goto out;
     T.planned = oracle_planned_trials(T.orc);
-    if (replay(&T, e)) goto out;
+    /* The run's --dtype-policy is recorded once the stored trials agree with it. */
+    char *was = store_meta_get(T.db, "dtype_policy");
+    int replayed = replay(&T, was, e);
+    free(was);
+    if (replayed || store_meta_set(T.db, "dtype_policy", policy_meta(o->dtype_policy), e)) goto out;
     if (T.failed_in_row >= T.max_failed_in_row) {
         hpt_fail(e, "the stored search ended with %d trials failed in a row (max_consecutive_failed_trials is %d): "
                     "hptc summary %s lists why", T.failed_in_row, T.max_failed_in_row, path);

@@ -112,7 +112,7 @@ static void test_many_hyperparameters(void)
     CHECK(n > 1000, "the model under the new values has %zu floats", n);
     float *w = malloc(sizeof(float) * (n + 1));
     for (size_t i = 0; i < n; i++) w[i] = (float)i * 0.25f - 3.0f;
-    int saved = weights_save(path_of("many.bin"), p, values, w, n, &e);
+    int saved = weights_save(path_of("many.bin"), p, values, "mixed_bfloat16", w, n, &e);
     CHECK(saved == 0, "weights_save with 2003 hyperparameters (%s)", saved ? e.message : "ok");
 
     arena a = { 0 };
@@ -145,6 +145,14 @@ static void test_many_hyperparameters(void)
     uint32_t hl;
     memcpy(&hl, head + 8, 4);
     CHECK(size == 12 + hl + n * sizeof(float) + 4, "length = magic + header (%u bytes) + floats + CRC", hl);
+    /* The policy it trained under is the third line, after the hashes. */
+    char text[200] = "";
+    f = fopen(path_of("many.bin"), "rb");
+    if (f && fseek(f, 12, SEEK_SET) == 0 && fread(text, 1, sizeof text - 1, f)) text[sizeof text - 1] = 0;
+    if (f) fclose(f);
+    const char *third = strchr(text, '\n') ? strchr(strchr(text, '\n') + 1, '\n') : NULL;
+    CHECK(third && !strncmp(third + 1, "dtype_policy mixed_bfloat16\n", 28), "the header records dtype_policy mixed_bfloat16 (%.27s)",
+          third ? third + 1 : text);
     free(w), free(w2), free(back), free(values);
     arena_free(&a);
     ir_free(p);
@@ -205,6 +213,8 @@ static void test_strict_header(void)
     snprintf(good, sizeof good, "%shp units 4\nhp act \"tanh\"\nfloats %zu\n", spec_hash, n);
     hpt_error e;
     CHECK(!*load_header(p, good, n, &e), "an old-format header loads with its spec (%s)", e.message);
+    snprintf(good, sizeof good, "%sdtype_policy mixed_bfloat16\nhp units 4\nhp act \"tanh\"\nfloats %zu\n", spec_hash, n);
+    CHECK(!*load_header(p, good, n, &e), "a header with a dtype_policy line loads (%s)", e.message);
     static const struct { const char *line, *want; } cases[] = {
         { "flaots 1\n", "header line 2 ('flaots 1') is not one hptc writes" },
         { "hp units\n", "header line 2 ('hp units') is not one hptc writes" },
@@ -215,6 +225,8 @@ static void test_strict_header(void)
         { "\n", "header line 2 ('') is not one hptc writes" },
         { "spec_hash 12\n", "header line 2 ('spec_hash 12') is not one hptc writes" },
         { "model_hash 0123456789abcdeg\n", "is not one hptc writes" },
+        { "dtype_policy mixed_float16\n", "header line 2 ('dtype_policy mixed_float16') is not one hptc writes" },
+        { "dtype_policy float32\ndtype_policy float32\n", "header line 3 ('dtype_policy float32') is not one hptc writes" },
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         snprintf(bad, sizeof bad, "%s%shp units 4\nhp act \"tanh\"\nfloats %zu\n", spec_hash, cases[k].line, n);
@@ -279,7 +291,7 @@ static const char *reload(cnn c, hpt_error *e)
     size_t n;
     hpt_value *values = defaults(p, &n);
     float *w = calloc(n + 1, sizeof(float)), *w2 = NULL;
-    int rc = weights_save(path_of("cnn.bin"), p, values, w, n, e);
+    int rc = weights_save(path_of("cnn.bin"), p, values, NULL, w, n, e);
     arena a = { 0 };
     hpt_value *back = calloc((size_t)q->n_hps + 1, sizeof *back);
     size_t n2;
