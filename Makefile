@@ -125,7 +125,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhptc.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhptc.a $(LDLIBS)
 
-# Benchmark programs that drive the library (bench/run.sh builds them).
+# Benchmark programs that drive the library (bench/*.sh build them).
+# libxsmm (Debian libxsmm-dev, bench only) is one of gemm_rate's contestants.
+$(BUILD)/bench/gemm_rate: LDLIBS += -lxsmm -lopenblas -lm -ldl -lrt
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libhptc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhptc.a $(LDLIBS)

@@ -6,10 +6,6 @@
 set -e
 cd "$(dirname "$0")/.."
 : "${BUILD:=build}" "${GEMM_SECONDS:=0.3}"
-mkdir -p "$BUILD/bench"
 # libxsmm is static only in Debian; its BLAS fallback (sgemm_) comes from OpenBLAS.
-gcc -O2 -std=c11 -D_GNU_SOURCE -march=native -Wall -Wextra -I. \
-    -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-    -o "$BUILD/bench/gemm_rate" bench/gemm_rate.c runtime/nn/blas.c runtime/nn/onednn.c runtime/err.c \
-    -lxsmm -ldnnl -lgomp -lopenblas -lpthread -lrt -ldl -lm
+make -s BUILD="$BUILD" "$BUILD/bench/gemm_rate" >/dev/null
 "$BUILD/bench/gemm_rate" --seconds "$GEMM_SECONDS"

@@ -58,7 +58,10 @@ static void print_version(void)
     char cpu[128], dnnl[128];
     blas_cpu_features(blas_cpu_detect(), cpu, sizeof cpu);
     onednn_describe(dnnl, sizeof dnnl);
-    printf("cpu: %s\nkernels: %s\n", cpu, dnnl);
+    printf("cpu: %s\n", cpu);
+    printf("kernels: Dense and Conv2D on %s, weights packed between steps; the rest in C\n", dnnl);
+    if (onednn_has_bf16()) printf("mixed_bfloat16: yes (%s)\n", onednn_isa_name());
+    else printf("mixed_bfloat16: no (needs avx512_bf16 or amx_bf16)\n");
     char mpi[256];
     dist_describe(mpi, sizeof mpi);
     if (dist_available()) printf("mpi: %s (mpirun -np N hptc run FILE.hpt)\n", mpi);
