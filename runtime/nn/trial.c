@@ -402,10 +402,14 @@ const char *trial_dtype_policy_name(trial_dtype_policy p)
 int trial_set_dtype_policy(trial *t, trial_dtype_policy p, hpt_error *e)
 {
     if (p == TRIAL_MIXED_BFLOAT16 && !onednn_has_bf16()) {
-        char have[128];
+        char have[128], held[200] = "";
         blas_cpu_features(blas_cpu_detect(), have, sizeof have);
+        const char *isa = getenv("ONEDNN_MAX_CPU_ISA");
+        if (isa && *isa)
+            snprintf(held, sizeof held, " (ONEDNN_MAX_CPU_ISA=%.60s in the environment holds oneDNN to %s: unset it "
+                     "to use them)", isa, onednn_isa_name());
         return hpt_fail(e, "mixed_bfloat16 needs a CPU with bf16 instructions (avx512_bf16 or amx_bf16); "
-                        "this one has: %s; use dtype_policy \"float32\"", have);
+                        "this one has: %s%s; use dtype_policy \"float32\" (or --dtype-policy float32)", have, held);
     }
     t->policy = p;
     t->weights_version++;
