@@ -132,11 +132,15 @@ int main(int argc, char **argv)
     if (gemm_flops > 0) {
         printf("  Dense GEMMs    %8.1f   (%.0f%% of the steps, %.1f GFLOP/s)\n", gemm_s / steps * 1e6,
                100.0 * (double)(after.gemm_ticks - before.gemm_ticks) / (double)step_ticks, gemm_flops / gemm_s / 1e9);
-        printf("  Dense packing  %8.1f   (%.1f%% of the steps)\n",
+        printf("  Dense packing  %8.1f   (%.1f%% of the steps; reorders of weights changed outside a step)\n",
                (double)(after.pack_ticks - before.pack_ticks) / hz / steps * 1e6,
                100.0 * (double)(after.pack_ticks - before.pack_ticks) / (double)step_ticks);
-        printf("step_gemm_gflops %.1f\nstep_pack_percent %.2f\n", gemm_flops / gemm_s / 1e9,
-               100.0 * (double)(after.pack_ticks - before.pack_ticks) / (double)step_ticks);
+        printf("  bf16 shadow    %8.1f   (%.1f%% of the steps; written in the optimizer's pass)\n",
+               (double)(after.shadow_ticks - before.shadow_ticks) / hz / steps * 1e6,
+               100.0 * (double)(after.shadow_ticks - before.shadow_ticks) / (double)step_ticks);
+        printf("step_gemm_gflops %.1f\nstep_pack_percent %.2f\nstep_shadow_percent %.2f\n", gemm_flops / gemm_s / 1e9,
+               100.0 * (double)(after.pack_ticks - before.pack_ticks) / (double)step_ticks,
+               100.0 * (double)(after.shadow_ticks - before.shadow_ticks) / (double)step_ticks);
     }
     printf("step_us %.1f\n", st);
     trial_free(t);

@@ -73,12 +73,13 @@ for p in float32 mixed_bfloat16; do
     dt=f32; [ $p = mixed_bfloat16 ] && dt=bf16
     awk -v dt=$dt -v p=$p '
         FNR == NR && /^gemm_rate/ { rate[$2 " " $3] = $4; next }
-        /^step_gemm_gflops/ { step = $2 } /^step_pack_percent/ { pack = $2 } /^step_us/ { us = $2 }
+        /^step_gemm_gflops/ { step = $2 } /^step_pack_percent/ { pack = $2 } /^step_shadow_percent/ { shadow = $2 } /^step_us/ { us = $2 }
         END {
             # The seed MLP step: both forwards, both weight gradients, the second layer dz.W^T.
             split("mlp1_fwd packed 25690112 mlp1_dw plain 25690112 mlp2_fwd packed 327680 mlp2_dw plain 327680 mlp2_dx packed 327680", g, " ");
             for (i = 1; i <= 15; i += 3) { f = g[i + 2]; flops += f; t += f / (rate[g[i] " onednn_" dt "_" g[i + 1]] * 1e9) }
-            printf "step_%s_us %.1f   gemm_in_step_over_library %.2f   (%.1f GFLOP/s in the step, %.1f alone at the same shapes; target >= 0.80)   packing %.2f%% of the step (target < 2)\n", p, us, step / (flops / t / 1e9), step, flops / t / 1e9, pack;
+            printf "step_%s_us %.1f   gemm_in_step_over_library %.2f   (%.1f GFLOP/s in the step, %.1f alone at the same shapes; target >= 0.80)\n", p, us, step / (flops / t / 1e9), step, flops / t / 1e9;
+            printf "  weight packing %.2f%% of the step (target < 2); the bf16 shadow written in the optimizer pass %.2f%%\n", pack, shadow;
         }' "$out/gemm" "$out/step_$p"
 done
 grep -h 'test_accuracy' "$out/mlp32" "$out/torch_mlp1" | sed 's/^/  /'

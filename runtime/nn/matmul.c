@@ -46,6 +46,7 @@ typedef struct mm_packed {
     mm_layout layout;
     unsigned long version;
     int ready;
+    int direct;                     /* f32: the kernel reads the master itself, no copy */
 } mm_packed;
 
 struct dense_mm {
@@ -190,6 +191,10 @@ static mm_layout layout_of(const dnnl_memory_desc_t *md)
  * (rows, cols) row-major, or transposed (the master (cols, rows)). */
 static int make_packed(mm_packed *p, long rows, long cols, int transposed, hpt_error *e)
 {
+    if (p->direct) {
+        p->ready = onednn_check(memory_of(&p->mem, &p->md), "weights", e) == 0;
+        return p->ready ? 0 : -1;
+    }
     dnnl_memory_desc_t master;
     md_plain(&master, rows, cols, dnnl_f32, transposed);
     dnnl_primitive_desc_t pd = NULL;
@@ -211,6 +216,10 @@ static int make_packed(mm_packed *p, long rows, long cols, int transposed, hpt_e
 
 static int repack(mm_packed *p, const float *w, unsigned long version, hpt_error *e)
 {
+    if (p->direct) {
+        dnnl_memory_set_data_handle(p->mem, (void *)w);
+        return 0;
+    }
     if (p->version == version) return 0;
     dnnl_memory_set_data_handle(p->master, (void *)w);
     dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, p->master }, { DNNL_ARG_TO, p->mem } };
@@ -283,7 +292,7 @@ static int make_backward(dense_mm *m, mm_batch *b, int want_dx, hpt_error *e)
         int first = !m->dx_w.ready;
         if (first) {
             dnnl_dims_t d = { m->out, m->in };
-            dnnl_memory_desc_init_by_tag(&m->dx_w.md, 2, d, m->dt, dnnl_format_tag_any);
+            dnnl_memory_desc_init_by_tag(&m->dx_w.md, 2, d, m->dt, m->dx_w.direct ? dnnl_ba : dnnl_format_tag_any);
         }
         if (make_matmul(&b->dx, b->B, m->out, m->in, m->dt, 0, &m->dx_w.md, 0, KERN_LINEAR, e) ||
             onednn_check(memory_of(&b->dx_src, &src), "matmul", e) ||
@@ -336,8 +345,11 @@ static void pack_rows(mm_packed *p, const float *w, int N, int k0, int k1)
 
 int dense_mm_pack_rows_known(const dense_mm *m)
 {
-    return m->fwd_w.ready && m->fwd_w.layout.known && (!m->bf16 || __builtin_cpu_supports("avx512bf16"));
+    return m->fwd_w.ready && !m->fwd_w.direct && m->fwd_w.layout.known &&
+           (!m->bf16 || __builtin_cpu_supports("avx512bf16"));
 }
+
+int dense_mm_keeps_copy(const dense_mm *m) { return !m->fwd_w.direct; }
 
 int dense_mm_pack_rows_step(const dense_mm *m) { return m->fwd_w.layout.pair; }
 
@@ -345,7 +357,7 @@ void dense_mm_pack_rows(dense_mm *m, const float *w, int k0, int k1)
 {
     uint64_t t0 = ticks();
     pack_rows(&m->fwd_w, w, m->out, k0, k1);
-    stats.pack_ticks += ticks() - t0;
+    stats.shadow_ticks += ticks() - t0;
 }
 
 dense_mm_stats dense_mm_get_stats(void) { return stats; }
@@ -362,7 +374,8 @@ dense_mm *dense_mm_new(int in, int out, int has_bias, int bf16, kern_act act, hp
     *m = (dense_mm){ .in = in, .out = out, .has_bias = has_bias, .bf16 = bf16, .act = act,
                      .dt = bf16 ? dnnl_bf16 : dnnl_f32 };
     dnnl_dims_t d = { in, out };
-    dnnl_memory_desc_init_by_tag(&m->fwd_w.md, 2, d, m->dt, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&m->fwd_w.md, 2, d, m->dt, bf16 ? dnnl_format_tag_any : dnnl_ab);
+    m->fwd_w.direct = m->dx_w.direct = !bf16;
     dnnl_memory_desc_t bmd;
     md_plain(&bmd, 1, out, dnnl_f32, 0);
     if (onednn_check(memory_of(&m->bias, &bmd), "bias", e)) {

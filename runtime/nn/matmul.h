@@ -2,10 +2,12 @@
  * kernel kept packed between steps.
  *
  * The f32 kernel in Keras's layout (in, out) stays the master copy: the
- * optimizer updates it, checkpoints and export read it.  Beside it this
- * module keeps the kernel in the blocked layout oneDNN's brgemm kernels read
- * (bf16 under mixed_bfloat16), refreshed once per weights version instead of
- * being repacked by every GEMM call as OpenBLAS does.  Under mixed_bfloat16
+ * optimizer updates it, checkpoints and export read it.  In float32,
+ * oneDNN's brgemm reads it in place: no GEMM call repacks it (OpenBLAS
+ * repacks it on every call at M = 32).  Under mixed_bfloat16 this module
+ * keeps a bf16 copy in the blocked VNNI layout the bf16 kernels read,
+ * written by the optimizer's own pass (dense_mm_pack_rows), or by a reorder
+ * when the weights changed otherwise.  Under mixed_bfloat16
  * the forward keeps its input in bf16 for the weight gradient, and the
  * backward's dz goes to bf16 in the pass that makes it, so each operand is
  * converted once per step.
@@ -52,6 +54,12 @@ int dense_mm_forward(dense_mm *m, const float *x, const float *w, unsigned long 
 int dense_mm_backward(dense_mm *m, const float *x, const float *dz, const float *w, unsigned long version,
                       float *dx, float *dw, float *db, int B, hpt_error *e);
 
+/* 1 when the layer keeps its own copy of the kernel (bf16, VNNI-packed);
+ * 0 when oneDNN reads the f32 master as it is (float32: measured faster than
+ * packing a copy every step, whose writes cost more than the packed layout
+ * saves in the GEMM). */
+int dense_mm_keeps_copy(const dense_mm *m);
+
 /* Packing fused with the optimizer: when the forward's packed layout is one
  * this module writes itself (dense_mm_pack_rows_known, true once a forward
  * has run), the caller updates the master rows [k0, k1) and packs them at
@@ -64,11 +72,12 @@ void dense_mm_pack_rows(dense_mm *m, const float *w, int k0, int k1);
 void dense_mm_set_packed(dense_mm *m, unsigned long version);
 
 /* What this thread's Dense layers spent, for benchmarks (bench/step_rate.c):
- * ticks of the time-stamp counter inside GEMM primitives and inside
- * packing (by rows or by reorder), and the GEMMs' FLOPs.  Counting costs
- * a few nanoseconds a call. */
+ * ticks of the time-stamp counter inside GEMM primitives, inside packing by
+ * reorder (the weights changed outside a step), inside the bf16 shadow's
+ * writes fused into the optimizer's pass, and the GEMMs' FLOPs.  Counting
+ * costs a few nanoseconds a call. */
 typedef struct dense_mm_stats {
-    uint64_t gemm_ticks, pack_ticks;
+    uint64_t gemm_ticks, pack_ticks, shadow_ticks;
     double gemm_flops;
 } dense_mm_stats;
 dense_mm_stats dense_mm_get_stats(void);
