@@ -8,7 +8,10 @@
  *   e.g. conv_rate 32 13 13 32 64 3 1 0 relu    (the CNN example's second conv)
  *
  * Like hptc's main(), it calls blas_fix_coretype() first, so OpenBLAS runs
- * the kernel hptc would; measure with OPENBLAS_CORETYPE unset. */
+ * the kernel hptc would; measure with OPENBLAS_CORETYPE unset.  Build after
+ * `make` (it links build/libhptc.a with hptc's LDLIBS):
+ *   cc -O2 -std=c11 -D_GNU_SOURCE -march=native -I. -I/usr/include/x86_64-linux-gnu/openblas-pthread \
+ *      -o build/bench/conv_rate bench/conv_rate.c build/libhptc.a $(LDLIBS of the Makefile) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
