@@ -190,6 +190,7 @@ int train_fit(trial *t, const train_data *d, const train_config *cfg, train_stat
         }
         if (on_epoch && on_epoch(user, &m, t, s)) break;
     }
+    /* Asked again, so the trial's weights version moves and packed kernels are repacked. */
     if (s->stopped == 1 && cfg->restore_best && best_weights && s->best_epoch >= 0)
         memcpy(trial_weights(t, &n_weights), best_weights, sizeof(float) * n_weights);
 out:

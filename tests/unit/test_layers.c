@@ -141,12 +141,13 @@ static void gradient_check(const char *name, const char *model, int jit)
     double num = 0, den = 0;
     size_t stride = n / 80 + 1;
     for (size_t i = 0; i < n; i += stride) {
+        /* trial_weights before each write: it moves the weights version, so packed kernels follow. */
         float keep = w[i], h = 2e-3f * fmaxf(1.0f, fabsf(keep));
-        w[i] = keep + h;
+        trial_weights(t, &nw)[i] = keep + h;
         double up = trial_compute_gradients(t, labels, B, 3, NULL);
-        w[i] = keep - h;
+        trial_weights(t, &nw)[i] = keep - h;
         double down = trial_compute_gradients(t, labels, B, 3, NULL);
-        w[i] = keep;
+        trial_weights(t, &nw)[i] = keep;
         double fd = (up - down) / (2.0 * h);
         num += (fd - analytic[i]) * (fd - analytic[i]);
         den += fd * fd + (double)analytic[i] * analytic[i];

@@ -65,12 +65,13 @@ static void gradient_check(trial *t, int B, const char *name)
     double num = 0, den = 0;
     size_t stride = n / 60 + 1;
     for (size_t i = 0; i < n; i += stride) {
+        /* trial_weights before each write: it moves the weights version, so packed kernels follow. */
         float keep = w[i], h = 2e-3f * fmaxf(1.0f, fabsf(keep));
-        w[i] = keep + h;
+        trial_weights(t, &nw)[i] = keep + h;
         double up = trial_compute_gradients(t, labels, B, 7, NULL);
-        w[i] = keep - h;
+        trial_weights(t, &nw)[i] = keep - h;
         double down = trial_compute_gradients(t, labels, B, 7, NULL);
-        w[i] = keep;
+        trial_weights(t, &nw)[i] = keep;
         double fd = (up - down) / (2.0 * h);
         num += (fd - analytic[i]) * (fd - analytic[i]);
         den += fd * fd + (double)analytic[i] * analytic[i];
@@ -129,11 +130,11 @@ static void test_pool(void)
     float an[2] = { g[0], g[1] };
     for (int k = 0; k < 2; k++) {
         float keep = w[k];
-        w[k] = keep + 1e-3f;
+        (w = trial_weights(t, &n))[k] = keep + 1e-3f;   /* asked again: the weights version moves */
         double up = trial_compute_gradients(t, labels, 4, 0, NULL);
-        w[k] = keep - 1e-3f;
+        (w = trial_weights(t, &n))[k] = keep - 1e-3f;
         double down = trial_compute_gradients(t, labels, 4, 0, NULL);
-        w[k] = keep;
+        (w = trial_weights(t, &n))[k] = keep;
         CHECK_NEAR(an[k], (up - down) / 2e-3, 2e-3, "max pooling: conv weight %d gradient through the arg-max (loss %.4f)", k, loss);
     }
     trial_free(t);
