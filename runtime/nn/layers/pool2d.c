@@ -1,10 +1,52 @@
 /* pool2d.c: MaxPooling2D and AveragePooling2D over (B, H, W, C) windows.
  * They share their arguments' positions (the catalogue's POOL_ARGS) and
- * their plan; max pooling keeps each output's winning input (argmax) for
- * backward.  No weights; no JIT code (C kernels on both backends). */
+ * their plan.  They run on oneDNN's pooling (runtime/nn/onednn_pool.h),
+ * 3-4x the C kernels at the CNN example's shapes; the C kernels (max
+ * pooling keeping each output's winning input, argmax, for backward) are
+ * the fallback.  No weights; no JIT code (the same kernels on both backends). */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onednn_pool.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+typedef struct pool_state {
+    onednn_pool *pool;
+    int failed;                 /* oneDNN refused once: the C kernels from then on */
+    int on_onednn;              /* the last training forward ran on oneDNN */
+} pool_state;
+
+static void release(trial_layer *L)
+{
+    pool_state *s = L->kernel_state;
+    onednn_pool_free(s->pool);
+    free(s);
+    L->kernel_state = NULL;
+}
+
+/* Forward on oneDNN; 0 when it could not (the caller runs the C kernel). */
+static int pool_forward(trial_layer *L, int max, const kern_geom *g, const float *x, int training)
+{
+    pool_state *s = L->kernel_state;
+    if (!s && !(s = L->kernel_state = calloc(1, sizeof *s))) return 0;
+    hpt_error e;
+    if (!s->failed && !s->pool && !(s->pool = onednn_pool_new(max, &e))) s->failed = 1;
+    int ok = !s->failed && onednn_pool_forward(s->pool, g, x, L->y, training, &e) == 0;
+    if (!ok && !s->failed) {
+        fprintf(stderr, "hptc: warning: %s: pooling layer %d runs on the C kernels from now on\n", e.message, L->index);
+        s->failed = 1;
+    }
+    if (training) s->on_onednn = ok;
+    return ok;
+}
+
+static int pool_backward(trial_layer *L, const kern_geom *g, const float *dy, float *dx)
+{
+    pool_state *s = L->kernel_state;
+    hpt_error e;
+    return s && s->on_onednn && onednn_pool_backward(s->pool, g, dy, dx, &e) == 0;
+}
 
 static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
 {
@@ -28,14 +70,14 @@ static void max_forward(trial_layer *L, const layer_run *r, const float *x)
     kern_geom g;
     geom(L, r->B, &g);
     L->out = L->y;
-    kern_maxpool2d_forward(&g, x, L->y, L->argmax);
+    if (!pool_forward(L, 1, &g, x, r->training)) kern_maxpool2d_forward(&g, x, L->y, L->argmax);
 }
 
 static int max_backward(trial_layer *L, const layer_run *r, const float *x, float *dy, float *dx)
 {
     kern_geom g;
     geom(L, r->B, &g);
-    if (dx) kern_maxpool2d_backward(&g, dy, dx, L->argmax);
+    if (dx && !pool_backward(L, &g, dy, dx)) kern_maxpool2d_backward(&g, dy, dx, L->argmax);
     return 1;
 }
 
@@ -46,18 +88,18 @@ static void avg_forward(trial_layer *L, const layer_run *r, const float *x)
     kern_geom g;
     geom(L, r->B, &g);
     L->out = L->y;
-    kern_avgpool2d_forward(&g, x, L->y);
+    if (!pool_forward(L, 0, &g, x, r->training)) kern_avgpool2d_forward(&g, x, L->y);
 }
 
 static int avg_backward(trial_layer *L, const layer_run *r, const float *x, float *dy, float *dx)
 {
     kern_geom g;
     geom(L, r->B, &g);
-    if (dx) kern_avgpool2d_backward(&g, dy, dx);
+    if (dx && !pool_backward(L, &g, dy, dx)) kern_avgpool2d_backward(&g, dy, dx);
     return 1;
 }
 
 const layer_ops layer_maxpool2d = { .flags = LAYER_BLAS, .plan = plan, .sizes = max_sizes, .forward = max_forward,
-                                    .backward = max_backward };
+                                    .backward = max_backward, .release = release };
 const layer_ops layer_avgpool2d = { .flags = LAYER_BLAS, .plan = plan, .sizes = avg_sizes, .forward = avg_forward,
-                                    .backward = avg_backward };
+                                    .backward = avg_backward, .release = release };
