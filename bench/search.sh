@@ -3,7 +3,9 @@
 # Fashion-MNIST) end to end: wall time, epochs trained, trials, best
 # val_accuracy, peak RSS; then the same space searched the Optuna way (TPE +
 # HyperbandPruner(1, 10, 3)) with PyTorch for the same number of epochs, and
-# the ratio of their times per epoch trained.
+# the ratio of their times per epoch trained.  Issue 13: the same search
+# under --dtype-policy mixed_bfloat16, its wall time and best beside float32's
+# (where the CPU has bf16).
 set -e
 cd "$(dirname "$0")/.."
 : "${HPTC:=$PWD/build/hptc}" "${JOBS:=2}"
@@ -24,6 +26,16 @@ trials=$1 epochs=$2 best=$3
 wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
 echo "hptc seed search: wall $wall s, $trials trials, $epochs epochs trained, best val_accuracy $best, peak RSS $rss MB, --jobs $JOBS"
 tail -4 run.log | sed 's/^/  /'
+if "$HPTC" --version | grep -q '^mixed_bfloat16: yes'; then
+    t2=$(date +%s.%N)
+    "$HPTC" run fashion_mlp.hpt --jobs "$JOBS" --overwrite --dtype-policy mixed_bfloat16 > run16.log
+    t3=$(date +%s.%N)
+    best16=$("$HPTC" best my_dir/intro_to_kt --json | $py -c 'import json,sys; print(json.load(sys.stdin)["score"])')
+    awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v b32="$best" -v b16="$best16" 'BEGIN {
+        printf "seed_search_dtype float32 wall %.1f s best %.4f   mixed_bfloat16 wall %.1f s best %.4f   (--jobs 2)\n", b - a, b32, d - c, b16 }'
+else
+    echo "seed_search_dtype: mixed_bfloat16 skipped: this CPU has no bf16 instructions"
+fi
 cd "$root"
 optuna=$($py bench/optuna_search.py --epochs-budget "$epochs" --threads 1)
 echo "optuna+pytorch: $optuna"
