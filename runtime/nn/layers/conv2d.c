@@ -4,8 +4,9 @@
  *
  * The step runs on oneDNN's convolutions (onednn_conv.c), in f32 and in
  * mixed_bfloat16: measured at the CNN example's shapes (bench/conv_rate.c,
- * one thread) they beat im2col + OpenBLAS sgemm by 1.85x (3x3 1->32 on
- * 28x28) and 1.23x (3x3 32->64 on 13x13) in f32.  The layer's kernel_state
+ * one thread, batch 32) they beat im2col + OpenBLAS sgemm by 2.1x (3x3
+ * 1->32 on 28x28) and 1.25x (3x3 32->64 on 13x13) in f32; bf16 is 2.1x
+ * im2col on the second.  The layer's kernel_state
  * is its onednn_conv: the kernel packed for oneDNN (bf16 in mixed_bfloat16),
  * repacked when the trial's weights version moves, and the primitives per
  * batch size.  When oneDNN cannot run a shape the layer runs the im2col
@@ -58,15 +59,22 @@ static void release(trial_layer *L)
     L->kernel_state = NULL;
 }
 
+/* Under mixed_bfloat16, a conv with fewer products per output than this
+ * stays f32: it is memory-bound, and bf16 only adds x's conversion
+ * (measured at 3x3 1->32 on 28x28, batch 32: f32 0.43 ms a step, bf16
+ * 0.45-0.54; at 3x3 32->64, 288 products, bf16 is 1.65x f32). */
+enum { BF16_MIN_PRODUCTS = 32 };
+
 /* The layer's oneDNN state for this run's precision, NULL when oneDNN has
  * none to give (then the im2col kernels run). */
 static onednn_conv *state_of(trial_layer *L, const layer_run *r, const kern_geom *g)
 {
+    int bf16 = r->bf16 && g->kh * g->kw * g->C >= BF16_MIN_PRODUCTS;
     onednn_conv *c = L->kernel_state;
-    if (c && onednn_conv_fits(c, L->act, L->z != NULL, r->bf16)) return c;
+    if (c && onednn_conv_fits(c, L->act, L->z != NULL, bf16)) return c;
     release(L);
     hpt_error e;
-    L->kernel_state = onednn_conv_new(g, L->act, L->size[1] > 0, L->z != NULL, r->bf16, &e);
+    L->kernel_state = onednn_conv_new(g, L->act, L->size[1] > 0, L->z != NULL, bf16, &e);
     return L->kernel_state;
 }
 
