@@ -54,8 +54,7 @@ awk -v a="$t0" -v b="$t1" -v c="$t2" -v n1="$n1" -v n2="$n2" -v same="$same" -v 
 }'
 
 # What one epoch costs rank 0: the store commit and the transfer (docs/distributed.md).
-mkdir -p "$work/bin"
-cc -O2 -std=c11 -D_GNU_SOURCE -DHPTC_MPI=1 -I. $(mpicc --showme:compile) -o "$work/bin/rank0_epoch" bench/rank0_epoch.c \
-    "$(dirname "$HPTC")/libhptc.a" -lsqlite3 -lz -lm -lpthread $(mpicc --showme:link)
-"$work/bin/rank0_epoch" "$work/r0"
-mpirun --allow-run-as-root --oversubscribe -np 2 "$work/bin/rank0_epoch"
+B=${BUILD:-build}
+make -s BUILD="$B" "$B/bench/rank0_epoch" >/dev/null
+"$B/bench/rank0_epoch" "$work/r0"
+mpirun --allow-run-as-root --oversubscribe -np 2 "$B/bench/rank0_epoch"

@@ -13,8 +13,8 @@ build=${BUILD:-build}
 CHROMIUM=$(command -v chromium || command -v chromium-browser) || { echo "bench/report.sh: chromium is not installed" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$tmp/report_store" bench/report_store.c "$build/libhptc.a" -lsqlite3 -lz -lm || exit 1
-"$tmp/report_store" "$tmp/gen/p" > /dev/null || exit 1
+make -s BUILD="$build" "$build/bench/report_store" >/dev/null || exit 1
+"$build/bench/report_store" "$tmp/gen/p" > /dev/null || exit 1
 "$HPTC" report "$tmp/gen/p" -o "$tmp/report.html" || exit 1
 bytes=$(wc -c < "$tmp/report.html")
 for i in 1 2 3 4 5; do

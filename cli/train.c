@@ -50,7 +50,7 @@ static int on_epoch(void *user, const train_epoch *m, trial *t, const train_stat
 
 typedef struct train_opts {
     cli_list sets;
-    int epochs, threads, limit, jit;
+    int epochs, threads, limit, jit, seed;
     int dtype_policy;           /* --dtype-policy: a trial_dtype_policy, or -1 (the spec's) */
     const char *save, *weights, *file;
 } train_opts;
@@ -63,7 +63,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, train_opts *o)
     const char *backend = "blas", *policy = NULL;
     const cli_option opts[] = { CLI_LIST_OPT("--set", &o->sets), CLI_INT_OPT("--epochs", &o->epochs, 1),
                                 CLI_INT_OPT("--threads", &o->threads, 1), CLI_INT_OPT("--limit", &o->limit, 1),
-                                CLI_STRING_OPT("--save", &o->save), CLI_STRING_OPT("--weights", &o->weights),
+                                CLI_INT_OPT("--seed", &o->seed, 0), CLI_STRING_OPT("--save", &o->save), CLI_STRING_OPT("--weights", &o->weights),
                                 CLI_CHOICE_OPT("--backend", &backend, "blas|jit"),
                                 CLI_CHOICE_OPT("--dtype-policy", &policy, "float32|mixed_bfloat16"), CLI_END_OPT };
     if (cli_parse(cmd, argc, argv, opts, &o->file, 1, 1)) return cli_usage(!strcmp(cmd, "eval") ? cli_eval_usage : cli_train_usage);
@@ -134,7 +134,7 @@ static int train(const train_opts *opts)
     int batch = 32;
     if (ir_eval(p, p->search.args[search_batch_size], &as, &scratch, &batch_v, why, sizeof why) == 0) batch = (int)batch_v.u.i;
     arena_free(&scratch);
-    uint64_t seed = rng_key(0, 0);
+    uint64_t seed = rng_key((uint64_t)o.seed, 0);
     t = trial_expand(p, values, batch, seed, &e);
     if (!t) {
         fprintf(stderr, "hptc: %s\n", e.message);
@@ -292,10 +292,11 @@ int cli_eval(int argc, char **argv)
 
 const char cli_train_usage[] =
     "hptc train FILE.hpt [--set NAME=VALUE]... [--epochs N] [--save WEIGHTS] [--threads N] [--limit N]\n"
-    "                    [--backend blas|jit] [--dtype-policy float32|mixed_bfloat16]\n"
+    "                    [--seed N] [--backend blas|jit] [--dtype-policy float32|mixed_bfloat16]\n"
     "  Train the configuration made of every hyperparameter's default, changed by --set,\n"
     "  printing Keras's epoch lines, then the test split's accuracy.  --epochs overrides\n"
-    "  search(epochs); --limit trains on the first N rows only; --save writes the weights\n"
+    "  search(epochs); --limit trains on the first N rows only; --seed N (default 0) keys\n"
+    "  the initial weights, dropout and shuffling; --save writes the weights\n"
     "  (docs/weights.md); --backend jit runs the steps' elementwise kernels, loss and\n"
     "  optimizer as LLVM code compiled for this model (GEMMs stay on BLAS).\n"
     "  --dtype-policy overrides compile(dtype_policy): mixed_bfloat16 computes in\n"
