@@ -17,7 +17,7 @@
  * Each variant is checked once against OpenBLAS f32 before it is timed
  * (max |C - C_ref| / max |C_ref|; bf16 within 3e-2).  Every GEMM here is
  * beta = 0 (hptc's dW accumulates with beta = 1: one more read of C).
- * Timing as sgemm_rate.c: warm up, then the median of many repeats (calls
+ * Timing: warm up, then the median of many repeats (calls
  * shorter than 20 us are timed in groups).  Operand conversions and packing
  * are done once outside the timed loop; the reorder rows give that cost.
  * Last lines, for scripts: "gemm_rate SHAPE VARIANT GFLOPS", and for the
