@@ -99,7 +99,7 @@ const char cli_run_usage[] =
     "  Run the spec's search (its tuner = ... statement), storing every trial, epoch and\n"
     "  checkpoint in directory/project_name/hptc.db.  Running it again resumes: finished\n"
     "  trials are kept and an interrupted trial continues from its last epoch.  --jobs\n"
-    "  (default: the number of cores) trains that many trials at once, one BLAS thread\n"
+    "  (default: the number of cores) trains that many trials at once, one kernel thread\n"
     "  each; results do not depend on it.  --overwrite starts the project afresh.\n"
     "  --limit trains on the first N rows only.  --backend jit trains on the LLVM JIT\n"
     "  backend (when built with it).  --dtype-policy overrides compile(dtype_policy) for\n"

@@ -63,7 +63,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, train_opts *o)
     const char *backend = "blas", *policy = NULL;
     const cli_option opts[] = { CLI_LIST_OPT("--set", &o->sets), CLI_INT_OPT("--epochs", &o->epochs, 1),
                                 CLI_INT_OPT("--threads", &o->threads, 1), CLI_INT_OPT("--limit", &o->limit, 1),
-                                CLI_INT_OPT("--seed", &o->seed, 0), CLI_STRING_OPT("--save", &o->save), CLI_STRING_OPT("--weights", &o->weights),
+                                CLI_INT_OPT("--seed", &o->seed, 0), CLI_STRING_OPT("--save", &o->save),
+                                CLI_STRING_OPT("--weights", &o->weights),
                                 CLI_CHOICE_OPT("--backend", &backend, "blas|jit"),
                                 CLI_CHOICE_OPT("--dtype-policy", &policy, "float32|mixed_bfloat16"), CLI_END_OPT };
     if (cli_parse(cmd, argc, argv, opts, &o->file, 1, 1)) return cli_usage(!strcmp(cmd, "eval") ? cli_eval_usage : cli_train_usage);
@@ -298,7 +299,7 @@ const char cli_train_usage[] =
     "  search(epochs); --limit trains on the first N rows only; --seed N (default 0) keys\n"
     "  the initial weights, dropout and shuffling; --save writes the weights\n"
     "  (docs/weights.md); --backend jit runs the steps' elementwise kernels, loss and\n"
-    "  optimizer as LLVM code compiled for this model (GEMMs stay on BLAS).\n"
+    "  optimizer as LLVM code compiled for this model (GEMMs stay oneDNN's).\n"
     "  --dtype-policy overrides compile(dtype_policy): mixed_bfloat16 computes in\n"
     "  bfloat16 and keeps weights, optimizer and loss in float32 (Keras's policy), on\n"
     "  a CPU with AVX512-BF16 or AMX only.  Exit 1 when the loss becomes NaN or\n"
