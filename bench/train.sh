@@ -64,22 +64,33 @@ awk -v m32="$m32" -v m16="$m16" -v pm="$pm" -v c32="$c32" -v c16="$c16" -v pc="$
 }'
 [ $bf16 = 1 ] || echo "mixed_bfloat16 rows skipped: this CPU has no bf16 instructions ($("$HPTC" --version | sed -n 's/^cpu: //p'))"
 
-# The GEMMs inside a step against the library alone at the same shapes:
-# oneDNN packed weights for forward and dz.W^T, plain for x^T.dz (as matmul.c).
+# The GEMMs inside a step against the library alone at the same shapes and
+# kernels (matmul.c): float32 reads the plain master kernel (no packed copy);
+# mixed_bfloat16 a packed copy for the forward and dz.W^T, plain for x^T.dz.
+# float32 is also set against oneDNN's packed kernels, its best rate there.
 "$BUILD/bench/gemm_rate" --seconds 0.1 > "$out/gemm"
 for p in float32 mixed_bfloat16; do
     [ $p = mixed_bfloat16 ] && [ $bf16 = 0 ] && continue
     "$BUILD/bench/step_rate" --policy $p --steps 1500 > "$out/step_$p"
-    dt=f32; [ $p = mixed_bfloat16 ] && dt=bf16
-    awk -v dt=$dt -v p=$p '
+    awk -v p=$p '
         FNR == NR && /^gemm_rate/ { rate[$2 " " $3] = $4; next }
         /^step_gemm_gflops/ { step = $2 } /^step_pack_percent/ { pack = $2 } /^step_shadow_percent/ { shadow = $2 } /^step_us/ { us = $2 }
+        # alone(VARIANTS): the seed MLP step (both forwards, both weight
+        # gradients, the second layer dz.W^T) at those kernels, in GFLOP/s.
+        function alone(fwd, dw, dx,   g, i, f, t, flops, v) {
+            split("mlp1_fwd 25690112 mlp1_dw 25690112 mlp2_fwd 327680 mlp2_dw 327680 mlp2_dx 327680", g, " ");
+            for (i = 1; i <= 10; i += 2) {
+                v = g[i] ~ /fwd/ ? fwd : g[i] ~ /dw/ ? dw : dx;
+                f = g[i + 1]; flops += f; t += f / (rate[g[i] " onednn_" v] * 1e9);
+            }
+            return flops / t / 1e9;
+        }
         END {
-            # The seed MLP step: both forwards, both weight gradients, the second layer dz.W^T.
-            split("mlp1_fwd packed 25690112 mlp1_dw plain 25690112 mlp2_fwd packed 327680 mlp2_dw plain 327680 mlp2_dx packed 327680", g, " ");
-            for (i = 1; i <= 15; i += 3) { f = g[i + 2]; flops += f; t += f / (rate[g[i] " onednn_" dt "_" g[i + 1]] * 1e9) }
-            printf "step_%s_us %.1f   gemm_in_step_over_library %.2f   (%.1f GFLOP/s in the step, %.1f alone at the same shapes; target >= 0.80)\n", p, us, step / (flops / t / 1e9), step, flops / t / 1e9;
-            printf "  weight packing %.2f%% of the step (target < 2); the bf16 shadow written in the optimizer pass %.2f%%\n", pack, shadow;
+            if (p == "float32") { run = alone("f32_plain", "f32_plain", "f32_plain"); best = alone("f32_packed", "f32_plain", "f32_packed") }
+            else { run = alone("bf16_packed", "bf16_plain", "bf16_packed"); best = run }
+            printf "step_%s_us %.1f   gemm_in_step_over_library %.2f   (%.1f GFLOP/s in the step, %.1f alone with the same kernels; target >= 0.80)", p, us, step / run, step, run;
+            if (p == "float32") printf "; %.2f of oneDNN packed (%.1f)", step / best, best;
+            printf "\n  weight packing %.2f%% of the step (target < 2); the bf16 shadow written in the optimizer pass %.2f%%\n", pack, shadow;
         }' "$out/gemm" "$out/step_$p"
 done
 grep -h 'test_accuracy' "$out/mlp32" "$out/torch_mlp1" | sed 's/^/  /'
