@@ -6,6 +6,7 @@
  * the packed layout for the first batch size; later batch sizes are asked to
  * read that same layout, so one packed copy serves every batch. */
 #include "runtime/nn/matmul.h"
+#include "runtime/nn/bf16.h"
 #include "runtime/nn/onednn.h"
 
 #include <cblas.h>
@@ -64,40 +65,6 @@ struct dense_mm {
 int dense_mm_fuses(kern_act act)
 {
     return act == KERN_LINEAR || act == KERN_RELU || act == KERN_TANH || act == KERN_SIGMOID;
-}
-
-/* ------------------------------------------------------------ bf16 */
-
-static inline uint16_t bf16_of(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);   /* a quiet NaN */
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-
-/* vcvtneps2bf16 rounds to nearest even as bf16_of does; bf16 policies only
- * run where oneDNN found bf16 instructions, so this target is present. */
-__attribute__((target("avx512f,avx512bf16"))) static void to_bf16_avx512(const float *x, uint16_t *y, size_t n)
-{
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));
-        _mm256_storeu_si256((__m256i *)(y + i), (__m256i)h);
-    }
-    for (; i < n; i++) y[i] = bf16_of(x[i]);
-}
-
-void mm_to_bf16(const float *x, uint16_t *y, size_t n)
-{
-    static int native = -1;
-    if (native < 0) __atomic_store_n(&native, __builtin_cpu_supports("avx512bf16") ? 1 : 0, __ATOMIC_RELAXED);
-    if (native) {
-        to_bf16_avx512(x, y, n);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) y[i] = bf16_of(x[i]);
 }
 
 static void colsum_set(const float *dz, float *db, int B, int out)
@@ -416,7 +383,7 @@ int dense_mm_forward(dense_mm *m, const float *x, const float *w, unsigned long 
     if (!s || reserve(m, B, e) || repack(&m->fwd_w, w, version, e)) return -1;
     const void *src = x;
     if (m->bf16) {
-        mm_to_bf16(x, m->x16, (size_t)B * m->in);
+        bf16_from_f32(x, m->x16, (size_t)B * m->in);
         src = m->x16;
     }
     dnnl_memory_set_data_handle(s->fwd_src, (void *)src);
@@ -445,7 +412,7 @@ static int backward_onednn(dense_mm *m, const float *x, const float *dz, const f
     if (!s || reserve(m, B, e) || make_backward(m, s, dx != NULL, e)) return -1;
     const void *x_op = x, *dz_op = dz;
     if (m->bf16) {
-        mm_to_bf16(dz, m->dz16, (size_t)B * m->out);
+        bf16_from_f32(dz, m->dz16, (size_t)B * m->out);
         x_op = m->x16, dz_op = m->dz16;
     }
     dnnl_memory_set_data_handle(s->dw_src, (void *)x_op);

@@ -82,7 +82,5 @@ typedef struct dense_mm_stats {
 } dense_mm_stats;
 dense_mm_stats dense_mm_get_stats(void);
 
-/* f32 -> bf16 with round-to-nearest-even (NaN stays NaN), n elements. */
-void mm_to_bf16(const float *x, uint16_t *y, size_t n);
 
 #endif

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/nn/bf16.h"
 #include "runtime/nn/onednn.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -81,29 +82,6 @@ struct onednn_conv {
     int failed;                 /* a call failed: every later one fails at once */
 };
 
-/* ------------------------------------------------------------- bf16 */
-
-/* Round to nearest even, NaN kept a (quiet) NaN. */
-static inline uint16_t bf16_of(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    uint32_t r = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
-    return (u & 0x7FFFFFFFu) > 0x7F800000u ? (uint16_t)((u >> 16) | 0x40u) : (uint16_t)r;
-}
-
-static void to_bf16(const float *restrict x, uint16_t *restrict y, size_t n)
-{
-    for (size_t i = 0; i < n; i++) y[i] = bf16_of(x[i]);
-}
-
-static void from_bf16(const uint16_t *restrict x, float *restrict y, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u = (uint32_t)x[i] << 16;
-        memcpy(&y[i], &u, sizeof u);
-    }
-}
 
 /* --------------------------------------------------------- primitives */
 
@@ -420,7 +398,7 @@ int onednn_conv_forward(onednn_conv *c, const kern_geom *g, const float *x, cons
     float *out = z ? z : y;
     const void *src = x;
     if (c->bf16) {
-        to_bf16(x, s->src16, (size_t)g->B * g->H * g->W * g->C);
+        bf16_from_f32(x, s->src16, (size_t)g->B * g->H * g->W * g->C);
         src = s->src16, s->src16_of = x;
     }
     set(s->src, src), set(s->dst, out), set(s->bias, b);
@@ -498,7 +476,7 @@ int onednn_conv_backward(onednn_conv *c, const kern_geom *g, const float *x, con
     const void *src = x, *diff_dst = dy;
     if (c->bf16) {
         /* The forward's bf16 copy of x, unless this x is not the one it converted. */
-        if (s->src16_of != x) to_bf16(x, s->src16, (size_t)g->B * g->H * g->W * g->C), s->src16_of = x;
+        if (s->src16_of != x) bf16_from_f32(x, s->src16, (size_t)g->B * g->H * g->W * g->C), s->src16_of = x;
         src = s->src16, diff_dst = s->diff_dst16;
     }
     set(s->src, src), set(s->diff_dst, diff_dst), set(c->master_grad, dw);
@@ -512,7 +490,7 @@ int onednn_conv_backward(onednn_conv *c, const kern_geom *g, const float *x, con
     dnnl_exec_arg_t data[4] = { { DNNL_ARG_DIFF_DST, s->diff_dst }, { DNNL_ARG_WEIGHTS, s->bwd_data_w->mem },
                                 { DNNL_ARG_DIFF_SRC, s->diff_src } };
     if (prim_run(c, &s->bwd_data, data, 3, "convolution backward data", e)) return c->failed = 1, -1;
-    if (s->diff_src16) from_bf16(s->diff_src16, dx, (size_t)g->B * g->H * g->W * g->C);
+    if (s->diff_src16) bf16_to_f32(s->diff_src16, dx, (size_t)g->B * g->H * g->W * g->C);
     return 0;
 }
 

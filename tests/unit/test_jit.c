@@ -251,6 +251,42 @@ static trial *expand_policy(const ir_program *p, const char *set, int jit, trial
     return t;
 }
 
+/* What one run of test_fit and test_fit_bf16 yields: the first step's
+ * gradients (malloc'd), then after two epochs the training accuracy and
+ * the validation accuracy and loss. */
+typedef struct fit_result {
+    float *grads;
+    size_t n_grads;
+    int rc;
+    double acc, val, val_loss;
+} fit_result;
+
+static fit_result fit(const ir_program *p, data_set *d, uint32_t *rows, int jit, trial_dtype_policy policy)
+{
+    fit_result f = { .rc = -1 };
+    train_data td = { d, rows, 512, d, rows + 512, 128, 1.0f };
+    trial *t = expand_policy(p, NULL, jit, policy);
+    if (!t) return f;
+    int32_t labels[32];
+    data_gather(d, rows, 32, 1.0f, trial_input(t), labels);
+    trial_compute_gradients(t, labels, 32, 0, NULL);
+    float *gr = trial_gradients(t, &f.n_grads);
+    f.grads = malloc(sizeof(float) * f.n_grads);
+    memcpy(f.grads, gr, sizeof(float) * f.n_grads);
+    train_config cfg = { .epochs = 2, .batch = 32, .shuffle = 1, .seed = 3, .patience = -1 };
+    strcpy(cfg.monitor, "val_loss");
+    train_state s;
+    train_state_init(&s, &cfg);
+    hpt_error e;
+    f.rc = train_fit(t, &td, &cfg, &s, NULL, NULL, NULL, NULL, &e);
+    double loss;
+    train_evaluate(t, d, rows + 512, 128, 1.0f, 32, &f.val_loss, &f.val, &e);
+    train_evaluate(t, d, rows, 512, 1.0f, 32, &loss, &f.acc, &e);
+    if (!isfinite(loss)) f.rc = -1;
+    trial_free(t);
+    return f;
+}
+
 /* Two epochs with each backend from the same initial weights: the accuracies
  * must agree to 0.1 point, and the first step's gradients tensor by tensor. */
 static void test_fit(const char *name, const char *src)
@@ -262,38 +298,20 @@ static void test_fit(const char *name, const char *src)
     synthetic_data(&d, 640);
     uint32_t rows[640];
     for (int i = 0; i < 640; i++) rows[i] = (uint32_t)i;
-    train_data td = { &d, rows, 512, &d, rows + 512, 128, 1.0f };
-    double acc[2], val[2];
-    float *grads[2] = { NULL, NULL };
-    size_t ng = 0;
+    fit_result r2[2];
     for (int jit = 0; jit < 2; jit++) {
-        trial *t = expand(p, NULL, jit);
-        if (!CHECK(t != NULL, "%s expands on the %s backend", name, jit ? "JIT" : "BLAS")) break;
-        int32_t labels[32];
-        data_gather(&d, rows, 32, 1.0f, trial_input(t), labels);
-        trial_compute_gradients(t, labels, 32, 0, NULL);
-        float *gr = trial_gradients(t, &ng);
-        grads[jit] = malloc(sizeof(float) * ng);
-        memcpy(grads[jit], gr, sizeof(float) * ng);
-        train_config cfg = { .epochs = 2, .batch = 32, .shuffle = 1, .seed = 3, .patience = -1 };
-        strcpy(cfg.monitor, "val_loss");
-        train_state s;
-        train_state_init(&s, &cfg);
-        hpt_error e;
-        int rc = train_fit(t, &td, &cfg, &s, NULL, NULL, NULL, NULL, &e);
-        double loss;
-        train_evaluate(t, &d, rows + 512, 128, 1.0f, 32, &loss, &val[jit], &e);
-        train_evaluate(t, &d, rows, 512, 1.0f, 32, &loss, &acc[jit], &e);
-        CHECK(rc == 0 && isfinite(loss), "%s trains 2 epochs on the %s backend (accuracy %.4f, val %.4f)", name,
-              jit ? "JIT" : "BLAS", acc[jit], val[jit]);
-        trial_free(t);
+        r2[jit] = fit(p, &d, rows, jit, TRIAL_FLOAT32);
+        CHECK(r2[jit].rc == 0, "%s trains 2 epochs on the %s backend (accuracy %.4f, val %.4f)", name,
+              jit ? "JIT" : "BLAS", r2[jit].acc, r2[jit].val);
     }
-    if (grads[0] && grads[1])
-        CHECK(rel_err(grads[1], grads[0], ng) < 1e-5, "%s: first step's gradients, JIT vs BLAS (err %.1e over %zu)",
-              name, rel_err(grads[1], grads[0], ng), ng);
-    CHECK(fabs(acc[0] - acc[1]) < 0.001 && fabs(val[0] - val[1]) < 0.001,
-          "%s: same accuracy to 0.1 point: train %.4f vs %.4f, validation %.4f vs %.4f", name, acc[1], acc[0], val[1], val[0]);
-    free(grads[0]), free(grads[1]);
+    size_t ng = r2[0].n_grads;
+    if (r2[0].grads && r2[1].grads)
+        CHECK(rel_err(r2[1].grads, r2[0].grads, ng) < 1e-5, "%s: first step's gradients, JIT vs BLAS (err %.1e over %zu)",
+              name, rel_err(r2[1].grads, r2[0].grads, ng), ng);
+    CHECK(fabs(r2[0].acc - r2[1].acc) < 0.001 && fabs(r2[0].val - r2[1].val) < 0.001,
+          "%s: same accuracy to 0.1 point: train %.4f vs %.4f, validation %.4f vs %.4f", name, r2[1].acc, r2[0].acc,
+          r2[1].val, r2[0].val);
+    free(r2[0].grads), free(r2[1].grads);
     free(d.f32), free(d.labels);
     ir_free(p);
 }
@@ -317,41 +335,26 @@ static void test_fit_bf16(const char *name, const char *src)
     synthetic_data(&d, 640);
     uint32_t rows[640];
     for (int i = 0; i < 640; i++) rows[i] = (uint32_t)i;
-    train_data td = { &d, rows, 512, &d, rows + 512, 128, 1.0f };
-    double acc[3] = { 0 }, val_loss[3] = { 0 };
-    float *grads[3] = { NULL, NULL, NULL };
-    size_t ng = 0;
     /* run 0: float32 on BLAS; 1: bf16 on BLAS; 2: bf16 on the JIT. */
+    fit_result r3[3];
     for (int run = 0; run < 3; run++) {
-        trial *t = expand_policy(p, NULL, run == 2, run ? TRIAL_MIXED_BFLOAT16 : TRIAL_FLOAT32);
-        if (!CHECK(t != NULL, "%s expands (run %d)", name, run)) break;
-        int32_t labels[32];
-        data_gather(&d, rows, 32, 1.0f, trial_input(t), labels);
-        trial_compute_gradients(t, labels, 32, 0, NULL);
-        float *gr = trial_gradients(t, &ng);
-        grads[run] = malloc(sizeof(float) * ng);
-        memcpy(grads[run], gr, sizeof(float) * ng);
-        train_config cfg = { .epochs = 2, .batch = 32, .shuffle = 1, .seed = 3, .patience = -1 };
-        strcpy(cfg.monitor, "val_loss");
-        train_state s;
-        train_state_init(&s, &cfg);
-        hpt_error e;
-        int rc = train_fit(t, &td, &cfg, &s, NULL, NULL, NULL, NULL, &e);
-        train_evaluate(t, &d, rows + 512, 128, 1.0f, 32, &val_loss[run], &acc[run], &e);
-        CHECK(rc == 0 && isfinite(val_loss[run]), "%s trains 2 epochs, %s on %s (val loss %.4f, accuracy %.4f)", name,
-              run ? "mixed_bfloat16" : "float32", run == 2 ? "the JIT" : "BLAS", val_loss[run], acc[run]);
-        trial_free(t);
+        r3[run] = fit(p, &d, rows, run == 2, run ? TRIAL_MIXED_BFLOAT16 : TRIAL_FLOAT32);
+        CHECK(r3[run].rc == 0, "%s trains 2 epochs, %s on %s (val loss %.4f, accuracy %.4f)", name,
+              run ? "mixed_bfloat16" : "float32", run == 2 ? "the JIT" : "BLAS", r3[run].val_loss, r3[run].val);
     }
-    if (grads[0] && grads[1] && grads[2]) {
-        CHECK(rel_err(grads[1], grads[0], ng) < 3e-2, "%s: bf16 gradients vs float32 (err %.1e over %zu, tolerance 3e-2)",
-              name, rel_err(grads[1], grads[0], ng), ng);
-        CHECK(rel_err(grads[2], grads[1], ng) < 1e-5, "%s: bf16 gradients, JIT vs BLAS (err %.1e)", name,
-              rel_err(grads[2], grads[1], ng));
+    size_t ng = r3[0].n_grads;
+    if (r3[0].grads && r3[1].grads && r3[2].grads) {
+        CHECK(rel_err(r3[1].grads, r3[0].grads, ng) < 3e-2,
+              "%s: bf16 gradients vs float32 (err %.1e over %zu, tolerance 3e-2)", name,
+              rel_err(r3[1].grads, r3[0].grads, ng), ng);
+        CHECK(rel_err(r3[2].grads, r3[1].grads, ng) < 1e-5, "%s: bf16 gradients, JIT vs BLAS (err %.1e)", name,
+              rel_err(r3[2].grads, r3[1].grads, ng));
     }
-    CHECK(fabs(val_loss[1] - val_loss[0]) < 0.05 * val_loss[0] && fabs(val_loss[2] - val_loss[0]) < 0.05 * val_loss[0],
-          "%s: mixed_bfloat16 validation loss within 5%% of float32's (%.4f, %.4f vs %.4f)", name, val_loss[1],
-          val_loss[2], val_loss[0]);
-    for (int i = 0; i < 3; i++) free(grads[i]);
+    double l0 = r3[0].val_loss;
+    CHECK(fabs(r3[1].val_loss - l0) < 0.05 * l0 && fabs(r3[2].val_loss - l0) < 0.05 * l0,
+          "%s: mixed_bfloat16 validation loss within 5%% of float32's (%.4f, %.4f vs %.4f)", name, r3[1].val_loss,
+          r3[2].val_loss, l0);
+    for (int i = 0; i < 3; i++) free(r3[i].grads);
     free(d.f32), free(d.labels);
     ir_free(p);
 }

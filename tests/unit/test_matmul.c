@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/nn/bf16.h"
 #include "runtime/nn/kernels.h"
 #include "runtime/nn/matmul.h"
 #include "runtime/nn/onednn.h"
@@ -114,7 +115,7 @@ static void check_shape(int B, int in, int out, int bf16, kern_act act, int with
 static uint16_t bits_of(float f)
 {
     uint16_t h;
-    mm_to_bf16(&f, &h, 1);
+    bf16_from_f32(&f, &h, 1);
     return h;
 }
 
@@ -131,7 +132,7 @@ static void test_bf16_rounding(void)
     float v[37];
     uint16_t h[37];
     for (int i = 0; i < 37; i++) v[i] = 1.0f + (float)i * 0x1p-9f;
-    mm_to_bf16(v, h, 37);
+    bf16_from_f32(v, h, 37);
     int ok = 1;
     for (int i = 0; i < 37; i++) ok &= h[i] == bits_of(v[i]);
     CHECK(ok, "37 values: the vector loop and the tail round alike");
