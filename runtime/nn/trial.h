@@ -104,13 +104,14 @@ float *trial_optimizer_state(trial *t, size_t *n);
 /* Reset the optimizer (a Hyperband promotion starts a fresh one, as Keras Tuner does). */
 void trial_reset_optimizer(trial *t);
 
-/* The backend the steps run on: 0 the BLAS backend's C kernels (the
- * default), 1 the LLVM JIT (runtime/nn/jit.h): bias/activation/Dropout
- * epilogues, backward chains, BatchNormalization, the fused sparse
- * cross-entropy and the optimizer compiled for this trial's sizes, GEMMs
- * still on BLAS.  Compiles now, or finds the code of an equal-shaped trial
- * in the cache.  Returns -1 with e filled when the build has no JIT or LLVM
- * fails; the trial then stays on BLAS.  An estimator trial has no steps:
+/* The backend the steps run on: 0 the library path (oneDNN's kernels and
+ * C loops; "blas" on the command line, the default), 1 the LLVM JIT
+ * (runtime/nn/jit.h): bias/activation/Dropout epilogues, backward chains,
+ * BatchNormalization, the fused sparse cross-entropy and the optimizer
+ * compiled for this trial's sizes, GEMMs and convolutions still oneDNN's.
+ * Compiles now, or finds the code of an equal-shaped trial in the cache.
+ * Returns -1 with e filled when the build has no JIT or LLVM fails; the
+ * trial then stays on the library path.  An estimator trial has no steps:
  * nothing to do, 0. */
 int trial_set_backend(trial *t, int jit, hpt_error *e);
 /* The precision of a trial's steps, as Keras names its dtype policies:
