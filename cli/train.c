@@ -141,7 +141,7 @@ static int train(const train_opts *opts)
         fprintf(stderr, "hptc: %s\n", e.message);
         goto out;
     }
-    if (trial_set_backend(t, o.jit, &e)) {
+    if (o.jit && trial_start_backend(t, &e)) {
         fprintf(stderr, "hptc: %s\n", e.message);
         goto out;
     }
@@ -299,7 +299,8 @@ const char cli_train_usage[] =
     "  search(epochs); --limit trains on the first N rows only; --seed N (default 0) keys\n"
     "  the initial weights, dropout and shuffling; --save writes the weights\n"
     "  (docs/weights.md); --backend jit runs the steps' elementwise kernels, loss and\n"
-    "  optimizer as LLVM code compiled for this model (GEMMs stay oneDNN's).\n"
+    "  optimizer as LLVM code compiled for this model (GEMMs stay oneDNN's), compiled\n"
+    "  on a thread of its own while the first 512 steps run without it.\n"
     "  --dtype-policy overrides compile(dtype_policy): mixed_bfloat16 computes in\n"
     "  bfloat16 and keeps weights, optimizer and loss in float32 (Keras's policy), on\n"
     "  a CPU with AVX512-BF16 or AMX only.  Exit 1 when the loss becomes NaN or\n"

@@ -24,6 +24,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +46,8 @@ struct trial {
     int probs;                  /* cross-entropy from probabilities */
     uint64_t seed;
     int last_B;
-    const jit_code *jit;        /* NULL: the BLAS backend's kernels */
+    const jit_code *jit;        /* NULL: the library path's kernels */
+    struct jit_pending *jit_pending;    /* --backend jit's compile, running beside the first steps */
     trial_dtype_policy policy;
     /* layer_run's weights_version, bumped whenever the weights may have
      * changed.  They are trusted (unchanged but by our own optimizer) from a
@@ -299,9 +301,12 @@ fail:
     return NULL;
 }
 
+static void finish_backend(trial *t, int use);
+
 void trial_free(trial *t)
 {
     if (!t) return;
+    finish_backend(t, 0);
     est_free(t->fitted);
     for (int k = 0; t->layers && k < t->n; k++)
         if (t->layers[k].kernel_state && t->layers[k].ops && t->layers[k].ops->release)
@@ -371,8 +376,43 @@ static void jit_spec_of(const trial *t, jit_layer *layers, jit_spec *s)
     *s = (jit_spec){ layers, t->n, t->loss == LOSS_SPARSE_CE && !t->probs ? t->K : 0, t->opt, t->n_params };
 }
 
+/* trial_start_backend's compile, on its own thread until the switch. */
+typedef struct jit_pending {
+    pthread_t thread;
+    jit_layer *layers;
+    jit_spec spec;
+    const jit_code *code;
+    hpt_error error;
+} jit_pending;
+
+static void *compile_beside(void *u)
+{
+    jit_pending *p = u;
+    p->code = jit_get(&p->spec, &p->error);
+    return NULL;
+}
+
+/* Wait for the pending compile; with use, run on its code from now on
+ * (or, when it failed, say so and stay on the library path). */
+static void finish_backend(trial *t, int use)
+{
+    jit_pending *p = t->jit_pending;
+    if (!p) return;
+    pthread_join(p->thread, NULL);
+    t->jit_pending = NULL;
+    if (use && p->code) {
+        t->jit = p->code;
+        for (int k = 1; k < t->n; k++) t->layers[k].drop_fused = p->layers[k - 1].dropout;
+    } else if (use) {
+        fprintf(stderr, "hptc: warning: --backend jit: %s; the trial goes on on the library path\n", p->error.message);
+    }
+    free(p->layers);
+    free(p);
+}
+
 int trial_set_backend(trial *t, int jit, hpt_error *e)
 {
+    finish_backend(t, 0);
     for (int k = 0; k < t->n; k++) t->layers[k].drop_fused = 0;
     t->jit = NULL;
     if (!jit) return 0;
@@ -385,6 +425,25 @@ int trial_set_backend(trial *t, int jit, hpt_error *e)
     for (int k = 1; t->jit && k < t->n; k++) t->layers[k].drop_fused = layers[k - 1].dropout;
     free(layers);
     return t->jit ? 0 : -1;
+}
+
+int trial_start_backend(trial *t, hpt_error *e)
+{
+    if (trial_set_backend(t, 0, e) || t->est) return 0;
+    if (!jit_available()) return trial_set_backend(t, 1, e);   /* fails, saying why */
+    jit_pending *p = calloc(1, sizeof *p);
+    if (p) p->layers = malloc(sizeof *p->layers * (size_t)t->n);
+    if (!p || !p->layers) {
+        if (p) free(p);
+        return hpt_fail(e, "out of memory compiling a trial");
+    }
+    jit_spec_of(t, p->layers, &p->spec);
+    if (pthread_create(&p->thread, NULL, compile_beside, p) != 0) {
+        free(p->layers), free(p);
+        return trial_set_backend(t, 1, e);  /* no thread: compile now */
+    }
+    t->jit_pending = p;
+    return 0;
 }
 
 int trial_dtype_policy_of(const char *name)
@@ -683,6 +742,7 @@ static void optimizer_step(trial *t, long step)
 
 double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *correct)
 {
+    if (t->jit_pending && step >= TRIAL_JIT_SWITCH_STEP) finish_backend(t, 1);
     begin(t);
     double loss = compute_gradients(t, labels, B, step, correct);
     if (isfinite(loss) && t->n_params) optimizer_step(t, step + 1);

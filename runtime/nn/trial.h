@@ -114,6 +114,19 @@ void trial_reset_optimizer(trial *t);
  * trial then stays on the library path.  An estimator trial has no steps:
  * nothing to do, 0. */
 int trial_set_backend(trial *t, int jit, hpt_error *e);
+/* --backend jit without the compile in the wall time: the trial's code is
+ * compiled on a thread of its own while the first TRIAL_JIT_SWITCH_STEP
+ * training steps (counted as train_fit counts them, across epochs and
+ * resumes) run on the library path; at that step the trial waits for the
+ * compile if it is not done yet and runs on the JIT from then on.  The
+ * switch is at a fixed step so that a trial's numbers are a function of its
+ * spec and seed, whatever the compile's timing (the two paths also agree
+ * bit for bit, tests/unit/test_jit.c).  A compile that fails leaves the
+ * trial on the library path with a warning on stderr.  Returns -1 with e
+ * filled only when this build has no JIT (or memory is short). */
+#define TRIAL_JIT_SWITCH_STEP 512
+int trial_start_backend(trial *t, hpt_error *e);
+
 /* The precision of a trial's steps, as Keras names its dtype policies:
  * float32, or mixed_bfloat16 (GEMM operands in bf16, accumulation, master
  * weights, optimizer state and loss in f32). */

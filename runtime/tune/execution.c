@@ -103,7 +103,7 @@ int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec
     }
     float *best = NULL;
     int rc = EXEC_FAILED;
-    if (T->o->jit && trial_set_backend(t, 1, &e)) {
+    if (T->o->jit && trial_start_backend(t, &e)) {
         snprintf(reason, reason_len, "%s", e.message);
         goto out;
     }

@@ -359,6 +359,52 @@ static void test_fit_bf16(const char *name, const char *src)
     ir_free(p);
 }
 
+/* The library path and the JIT agree bit for bit, which is what lets
+ * --backend jit compile beside the first steps and switch mid-trial
+ * (trial_start_backend) without changing a number: 600 steps from the same
+ * start on the library path, on the JIT from the first step, and switching
+ * at TRIAL_JIT_SWITCH_STEP end with the same weights to the bit. */
+static void test_switch(const char *name, const char *src, trial_dtype_policy policy)
+{
+    const char *pname = trial_dtype_policy_name(policy);
+    if (policy == TRIAL_MIXED_BFLOAT16 && !onednn_has_bf16()) {
+        printf("SKIP: %s switching backends in %s: no bf16 instructions here\n", name, pname);
+        return;
+    }
+    compile_result r = compile_spec("test.hpt", src, strlen(src), NULL);
+    ir_program *p = r.program;
+    if (!CHECK(p != NULL, "%s compiles", name)) return;
+    data_set d;
+    synthetic_data(&d, 512);
+    uint32_t rows[512];
+    for (int i = 0; i < 512; i++) rows[i] = (uint32_t)i;
+    float *w[3] = { NULL, NULL, NULL };
+    size_t n = 0;
+    for (int mode = 0; mode < 3; mode++) {
+        trial *t = expand_policy(p, NULL, mode == 1, policy);
+        hpt_error e;
+        if (!t || (mode == 2 && trial_start_backend(t, &e))) break;
+        int32_t labels[32];
+        for (long step = 0; step < TRIAL_JIT_SWITCH_STEP + 88; step++) {
+            data_gather(&d, rows + (step * 32) % 512, 32, 1.0f, trial_input(t), labels);
+            trial_train_step(t, labels, 32, step, NULL);
+        }
+        float *wt = trial_weights(t, &n);
+        w[mode] = malloc(sizeof(float) * n);
+        memcpy(w[mode], wt, sizeof(float) * n);
+        trial_free(t);
+    }
+    if (CHECK(w[0] && w[1] && w[2], "%s: %d steps in %s on each path", name, TRIAL_JIT_SWITCH_STEP + 88, pname)) {
+        CHECK(!memcmp(w[0], w[1], sizeof(float) * n), "%s (%s): the JIT's weights equal the library path's, bit for bit",
+              name, pname);
+        CHECK(!memcmp(w[0], w[2], sizeof(float) * n), "%s (%s): switching to the JIT at step %d changes no bit", name,
+              pname, TRIAL_JIT_SWITCH_STEP);
+    }
+    for (int i = 0; i < 3; i++) free(w[i]);
+    free(d.f32), free(d.labels);
+    ir_free(p);
+}
+
 typedef struct race { const ir_program *p; trial *t; } race;
 static void *expand_thread(void *u)
 {
@@ -415,6 +461,10 @@ int main(void)
     test_fit("CNN (Conv2D, BatchNormalization, Activation, Dropout)", CNN);
     test_fit_bf16("MLP (Dropout fused, gelu, softmax)", MLP);
     test_fit_bf16("CNN (Conv2D, BatchNormalization, Activation, Dropout)", CNN);
+    for (int policy = TRIAL_FLOAT32; policy <= TRIAL_MIXED_BFLOAT16; policy++) {
+        test_switch("MLP", MLP, (trial_dtype_policy)policy);
+        test_switch("CNN", CNN, (trial_dtype_policy)policy);
+    }
     test_cache();
     jit_shutdown();
     return check_exit();
