@@ -34,8 +34,17 @@ tiny "$tmp/tref" > "$tmp/tref.hpt"
 "$HPTC" run "$tmp/tref.hpt" --jobs 1 --limit 200 > /dev/null 2>&1
 table "$tmp/tref" > "$tmp/tref.json"
 # Rounds go on until --overwrite has met a frozen holder 20 times (a holder
-# may finish before it can be frozen; that round still checks the table).
+# may finish before it can be frozen, or release the lock just before, the
+# note in the lock file staying behind; that round still checks the table).
 same=1 refused=0 named=1 overwrite_tried=0 overwrite_refused=0 rounds=20
+# holds_lock PID FILE: PID has FILE open with its OFD lock taken (its fdinfo
+# lists the lock), i.e. it is the project's holder right now.
+holds_lock() {
+    for fd in /proc/"$1"/fd/*; do
+        [ "$(readlink "$fd" 2>/dev/null)" = "$2" ] && grep -q 'OFDLCK' "/proc/$1/fdinfo/${fd##*/}" 2>/dev/null && return 0
+    done
+    return 1
+}
 r=0
 while [ $overwrite_tried -lt $rounds ] && [ $r -lt $((2 * rounds)) ]; do
     r=$((r + 1))
@@ -46,13 +55,15 @@ while [ $overwrite_tried -lt $rounds ] && [ $r -lt $((2 * rounds)) ]; do
     while [ $n -lt 1000 ] && [ ! -s "$d/p/hptc.lock" ]; do sleep 0.01; n=$((n + 1)); done
     pid=$(cut -d' ' -f1 "$d/p/hptc.lock" 2>/dev/null)
     if [ -n "$pid" ] && kill -STOP "$pid" 2>/dev/null; then
-        overwrite_tried=$((overwrite_tried + 1))
-        "$HPTC" run "$d.hpt" --overwrite --limit 200 > "$d.ow.log" 2>&1
-        st=$?
-        kill -CONT "$pid"
-        if [ $st -eq 1 ] && grep -q "is in use by another hptc run (pid $pid on .*, since " "$d.ow.log"; then
-            overwrite_refused=$((overwrite_refused + 1))
+        if holds_lock "$pid" "$(realpath "$d/p/hptc.lock")"; then
+            overwrite_tried=$((overwrite_tried + 1))
+            "$HPTC" run "$d.hpt" --overwrite --limit 200 > "$d.ow.log" 2>&1
+            st=$?
+            if [ $st -eq 1 ] && grep -q "is in use by another hptc run (pid $pid on .*, since " "$d.ow.log"; then
+                overwrite_refused=$((overwrite_refused + 1))
+            fi
         fi
+        kill -CONT "$pid"
     fi
     for k in 1 2 3 4; do
         eval "wait \$p$k"; st=$?
