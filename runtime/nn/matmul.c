@@ -89,19 +89,12 @@ static dnnl_status_t memory_of(dnnl_memory_t *m, const dnnl_memory_desc_t *md)
     return dnnl_memory_create(m, md, onednn_engine(), DNNL_MEMORY_NONE);
 }
 
-static int execute(dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args, const char *what, hpt_error *e)
-{
-    dnnl_stream_t s = onednn_stream();
-    if (!s) return hpt_fail(e, "oneDNN: no CPU stream");
-    return onednn_check(dnnl_primitive_execute(p, s, n, args), what, e);
-}
-
 /* A GEMM of rows x k x cols, counted in this thread's stats. */
 static int execute_gemm(dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args, double rows, double k, double cols,
                         const char *what, hpt_error *e)
 {
     uint64_t t0 = ticks();
-    int rc = execute(p, n, args, what, e);
+    int rc = onednn_execute(p, n, args, what, e);
     stats.gemm_ticks += ticks() - t0;
     stats.gemm_flops += 2.0 * rows * k * cols;
     return rc;
@@ -191,7 +184,7 @@ static int repack(mm_packed *p, const float *w, unsigned long version, hpt_error
     dnnl_memory_set_data_handle(p->master, (void *)w);
     dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, p->master }, { DNNL_ARG_TO, p->mem } };
     uint64_t t0 = ticks();
-    int rc = execute(p->reorder, 2, args, "packing the weights", e);
+    int rc = onednn_execute(p->reorder, 2, args, "packing the weights", e);
     stats.pack_ticks += ticks() - t0;
     if (rc) return -1;
     p->version = version;

@@ -87,3 +87,11 @@ int onednn_check(dnnl_status_t s, const char *what, hpt_error *e)
     if (s == dnnl_success) return 0;
     return hpt_fail(e, "oneDNN: %s: %s", what, status_name(s));
 }
+
+int onednn_execute(dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args, const char *what, hpt_error *e)
+{
+    dnnl_stream_t s = onednn_stream();
+    if (!s) return hpt_fail(e, "oneDNN: %s: no CPU stream", what);
+    return onednn_check(dnnl_primitive_execute(p, s, n, args), what, e) || onednn_check(dnnl_stream_wait(s), what, e)
+               ? -1 : 0;
+}

@@ -30,6 +30,10 @@ const char *onednn_isa_name(void);
 /* "oneDNN 2.6.3, avx512_core_bf16" for --version.  Always NUL-terminates. */
 void onednn_describe(char *buf, size_t n);
 
+/* Run a primitive on this thread's stream and wait for it: 0, or -1 with
+ * e = "oneDNN: WHAT: ...".  Every Dense, Conv2D and pooling primitive runs here. */
+int onednn_execute(dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args, const char *what, hpt_error *e);
+
 /* 0 when s is dnnl_success, else -1 with e = "oneDNN: WHAT: STATUS". */
 int onednn_check(dnnl_status_t s, const char *what, hpt_error *e);
 

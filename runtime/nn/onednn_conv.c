@@ -151,14 +151,11 @@ static int reorder_prim(onednn_conv *c, prim *p, const dnnl_memory_desc_t *from,
 /* Run p on this thread's stream; args has room for the scratchpad. */
 static int prim_run(onednn_conv *c, const prim *p, dnnl_exec_arg_t *args, int n, const char *what, hpt_error *e)
 {
-    dnnl_stream_t stream = onednn_stream();
-    if (!stream) return hpt_fail(e, "oneDNN: %s: no stream", what);
     if (p->scratch) {
         dnnl_memory_set_data_handle(p->scratch, c->scratch);
         args[n++] = (dnnl_exec_arg_t){ DNNL_ARG_SCRATCHPAD, p->scratch };
     }
-    if (onednn_check(dnnl_primitive_execute(p->p, stream, n, args), what, e)) return -1;
-    return onednn_check(dnnl_stream_wait(stream), what, e);
+    return onednn_execute(p->p, n, args, what, e);
 }
 
 static int memory_of(dnnl_memory_t *m, const dnnl_memory_desc_t *md, void *handle, hpt_error *e)

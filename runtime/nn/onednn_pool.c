@@ -102,13 +102,6 @@ static pool_slot *slot_of(onednn_pool *p, const kern_geom *g, hpt_error *e)
     return s;
 }
 
-static int run(dnnl_primitive_t prim, dnnl_exec_arg_t *args, int n, const char *what, hpt_error *e)
-{
-    dnnl_stream_t st = onednn_stream();
-    if (!st) return hpt_fail(e, "oneDNN: no CPU stream");
-    return onednn_check(dnnl_primitive_execute(prim, st, n, args), what, e);
-}
-
 int onednn_pool_forward(onednn_pool *p, const kern_geom *g, const float *x, float *y, int training, hpt_error *e)
 {
     pool_slot *s = slot_of(p, g, e);
@@ -116,8 +109,8 @@ int onednn_pool_forward(onednn_pool *p, const kern_geom *g, const float *x, floa
     dnnl_memory_set_data_handle(s->src, (void *)x);
     dnnl_memory_set_data_handle(s->dst, y);
     dnnl_exec_arg_t args[] = { { DNNL_ARG_SRC, s->src }, { DNNL_ARG_DST, s->dst }, { DNNL_ARG_WORKSPACE, s->workspace } };
-    if (training) return run(s->fwd, args, p->max ? 3 : 2, "pooling", e);
-    return run(s->infer, args, 2, "pooling", e);
+    if (training) return onednn_execute(s->fwd, p->max ? 3 : 2, args, "pooling", e);
+    return onednn_execute(s->infer, 2, args, "pooling", e);
 }
 
 int onednn_pool_backward(onednn_pool *p, const kern_geom *g, const float *dy, float *dx, hpt_error *e)
@@ -129,5 +122,5 @@ int onednn_pool_backward(onednn_pool *p, const kern_geom *g, const float *dy, fl
     dnnl_memory_set_data_handle(s->dst, (void *)dy);
     dnnl_exec_arg_t args[] = { { DNNL_ARG_DIFF_DST, s->dst }, { DNNL_ARG_DIFF_SRC, s->src },
                                { DNNL_ARG_WORKSPACE, s->workspace } };
-    return run(s->bwd, args, p->max ? 3 : 2, "pooling backward", e);
+    return onednn_execute(s->bwd, p->max ? 3 : 2, args, "pooling backward", e);
 }
