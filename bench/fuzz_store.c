@@ -133,7 +133,7 @@ static void fuzz_blobs(const uint8_t *data, size_t size)
     store *s = store_open(dir, &id, 1, &e);
     if (!s) abort();
     store_trial t = { .id = 0, .hps_json = "{}", .parent = -1, .bracket = -1, .round = -1, .epochs = m.epochs };
-    store_epoch_row row = { 0, 0, epoch, 1, 0.5, 1, 0.5, 0.1 };
+    store_epoch_row row = { 0, 0, epoch, 1, 0.5, 1, 0.5, 0.1, "" };
     if (store_trial_begin(s, &t, &e) || store_epoch(s, &row, w, o, st, data[10] & 1 ? &w : NULL, &e)) abort();
     /* What comes back is what went in: the CRC holds. */
     void *bw = NULL, *bo = NULL, *bs = NULL;
@@ -200,7 +200,7 @@ static int write_seeds(const char *out)
         store_trial t = { .id = 0, .hps_json = "{\"units\": 4}", .parent = -1, .bracket = -1, .round = -1, .epochs = 3 };
         store_blob bw = { w, nw }, bo = { o, no }, bs = { &st, sizeof st };
         for (int epoch = 0; epoch < 2; epoch++) {
-            store_epoch_row row = { 0, 0, epoch, 1, 0.5, 1, 0.5, 0.1 };
+            store_epoch_row row = { 0, 0, epoch, 1, 0.5, 1, 0.5, 0.1, "" };
             if (store_trial_begin(s, &t, &e) || store_epoch(s, &row, bw, bo, bs, &bw, &e))
                 return fprintf(stderr, "%s\n", e.message), 1;
         }

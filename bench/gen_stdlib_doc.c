@@ -27,6 +27,11 @@ static const struct { st_kind kind; const char *title, *intro; } sections[] = {
       "activation reads that layer's outputs as logits (what Keras's `from_logits = True` says); after `softmax` "
       "it reads probabilities, and hptc fuses softmax and cross-entropy into one numerically stable step either way." },
     { ST_METRIC, "Metrics", "Listed by name in `compile(metrics = [...])`; each is reported per epoch, and `val_` + its name on validation data." },
+    { ST_SCHEDULE, "Learning-rate schedules",
+      "Keras's `LearningRateSchedule` objects, given as an optimizer's `learning_rate`: "
+      "`Adam(learning_rate = CosineDecay(1e-3, 10000))`. The rate is the schedule's value at Keras's step counter "
+      "(the optimizer's iterations: 0 at the first update, one more per batch), on both backends, and continues "
+      "where it was when a trial resumes." },
     { ST_CALLBACK, "Callbacks", "Listed in `search(callbacks = [...])`." },
     { ST_TUNER, "Tuners",
       "`tuner = ...`. Every tuner also takes the arguments of Keras Tuner's `Tuner` and `Oracle` (objective, seed, "
@@ -61,6 +66,8 @@ static const char *type_name(const st_arg *a)
     case T_DATA: return "data source";
     case T_SPLITTER: return "int or splitter";
     case T_FEATURES: return "string, int or float";
+    case T_LR: return "float or schedule";
+    case T_NUMBERS: return "list of numbers";
     }
     return "?";
 }

@@ -51,7 +51,7 @@ int main(int argc, char **argv)
         store_trial tr = { .id = 0, .hps_json = "{}", .parent = -1, .bracket = -1, .round = -1, .epochs = REPS };
         store_trial_begin(s, &tr, &e);
         for (int r = 0; r < REPS; r++) {
-            store_epoch_row row = { 0, 0, r, 1, 0.5, 1, 0.5, 1 };
+            store_epoch_row row = { 0, 0, r, 1, 0.5, 1, 0.5, 1, "" };
             double t0 = now();
             if (store_epoch(s, &row, bw, bo, bs, &bw, &e)) return fprintf(stderr, "%s\n", e.message), 1;
             t[r] = now() - t0;

@@ -34,15 +34,26 @@ static void on_batch(void *user, int epoch, int batch, int n_batches, double los
     (void)epoch;
 }
 
+/* The compiled metrics beyond accuracy, as Keras prints them: " - val_mae: 41.2034". */
+static void print_metrics(const char *prefix, const double *values)
+{
+    for (int k = 0; k < METRIC_COUNT; k++)
+        if (!isnan(values[k])) printf(" - %s%s: %.4f", prefix, metric_key((metric_id)k), values[k]);
+}
+
 static int on_epoch(void *user, const train_epoch *m, trial *t, const train_state *s)
 {
     progress *pr = user;
     if (pr->tty) fprintf(stderr, "\r\033[K");
     printf("Epoch %d/%d - %.2fs - loss: %.4f - accuracy: %.4f", m->epoch + 1, pr->epochs, m->seconds, m->loss,
            m->accuracy);
+    print_metrics("", m->metrics);
     if (m->has_val) printf(" - val_loss: %.4f - val_accuracy: %.4f", m->val_loss, m->val_accuracy);
+    if (m->has_val) print_metrics("val_", m->val_metrics);
+    if (!isnan(m->learning_rate)) printf(" - learning_rate: %.4g", m->learning_rate);
     putchar('\n');
     if (s->stopped == 1) printf("%s (best epoch %d)\n", s->reason, s->best_epoch + 1);
+    if (s->stopped == 3) printf("%s\n", s->reason);
     fflush(stdout);
     (void)t;
     return 0;
@@ -82,15 +93,17 @@ static int report_test(trial *t, const source_data *d, float scale, int batch)
     uint32_t *rows = malloc(sizeof *rows * (size_t)d->test.n);
     if (!rows) return 1;
     for (int i = 0; i < d->test.n; i++) rows[i] = (uint32_t)i;
-    double loss, acc;
+    double loss, acc, metrics[METRIC_COUNT];
     hpt_error e;
-    int rc = train_evaluate(t, &d->test, rows, d->test.n, scale, batch, &loss, &acc, &e);
+    int rc = train_evaluate_metrics(t, &d->test, rows, d->test.n, scale, batch, &loss, &acc, metrics, &e);
     free(rows);
     if (rc) {
         fprintf(stderr, "hptc: %s\n", e.message);
         return 1;
     }
-    printf("test_loss: %.4f - test_accuracy: %.4f\n", loss, acc);
+    printf("test_loss: %.4f - test_accuracy: %.4f", loss, acc);
+    print_metrics("test_", metrics);
+    putchar('\n');
     return 0;
 }
 
@@ -154,7 +167,7 @@ static int train(const train_opts *opts)
                 trial_input_size(t), d.train.source, d.train.sample_size);
         goto out;
     }
-    if (source_check_classes(&d, trial_output_size(t), &e)) {
+    if (!trial_float_targets(t) && source_check_classes(&d, trial_output_size(t), &e)) {
         fprintf(stderr, "hptc: %s\n", e.message);
         goto out;
     }

@@ -52,7 +52,7 @@ static bool metric_computed(sema *s, const char *name, bool *needs_validation)
     const char *base = *needs_validation ? name + 4 : name;
     if (!strcmp(base, "loss")) return true;
     /* Estimators always report accuracy (and a loss). */
-    if (s->estimator && !s->network && st_find(ST_METRIC, base)) return true;
+    if (s->estimator && !s->network && st_find(ST_METRIC, base) == &st_catalogue[ST_accuracy]) return true;
     hpt_value metrics;
     if (!s->p->compile.entry || !sema_const_value(s, s->p->compile.args[compile_metrics], &metrics)) return true;
     const st_entry *m = st_find(ST_METRIC, base);
@@ -195,7 +195,7 @@ static void check_search_settings(sema *s)
     }
 }
 
-/* EarlyStopping monitors must be computed too. */
+/* EarlyStopping and ReduceLROnPlateau monitors must be computed too. */
 static void check_monitors(sema *s)
 {
     ir_expr *list = s->p->search.args && s->search ? s->p->search.args[search_callbacks] : NULL;
@@ -205,13 +205,14 @@ static void check_monitors(sema *s)
                           ? written->first : NULL;
     for (int k = 0; list && list->op == X_LIST && k < list->n_items; k++, item = item ? item->next : NULL) {
         ir_expr *cb = list->items[k];
-        if (cb->op != X_OBJECT || cb->entry->id != ST_EarlyStopping) continue;
-        ir_expr *mon = cb->items[EarlyStopping_monitor];
+        if (cb->op != X_OBJECT || (cb->entry->id != ST_EarlyStopping && cb->entry->id != ST_ReduceLROnPlateau)) continue;
+        ir_expr *mon = cb->items[cb->entry->id == ST_EarlyStopping ? EarlyStopping_monitor : ReduceLROnPlateau_monitor];
         if (mon->op == X_CONST && mon->value.type == V_STRING) {
             uint32_t a = s->search->start, b = s->search->end;
             if (written) a = written->start, b = written->end;
             if (item && item->kind == AST_CALL) arg_span(item, cb->entry, "monitor", &a, &b);
-            check_metric_name(s, "EarlyStopping monitor", mon->value.u.s, a, b);
+            check_metric_name(s, cb->entry->id == ST_EarlyStopping ? "EarlyStopping monitor" : "ReduceLROnPlateau monitor",
+                              mon->value.u.s, a, b);
         }
     }
 }

@@ -176,6 +176,7 @@ static int wrong_type(const st_arg *arg, hpt_value v, char *why, size_t n)
         [T_CALLBACKS] = "a list of callbacks", [T_DATA] = "a data source", [T_SPLITTER] = "a number of folds",
         [T_FEATURES] = "\"sqrt\", \"log2\", a count or a fraction",
         [T_OPTIMIZER] = "an optimizer", [T_LOSS] = "a loss",
+        [T_LR] = "a number or a learning-rate schedule such as CosineDecay(...)", [T_NUMBERS] = "a list of numbers",
     };
     char what[120];
     sema_describe_value(v, what, sizeof what);
@@ -382,13 +383,56 @@ static int check_splitter(const st_arg *arg, hpt_value v, char *why, size_t n, c
     return check_range(arg, v, why, n);
 }
 
+/* T_NUMBERS: a non-empty list of numbers, each in the range. */
+static int check_numbers(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type != V_LIST || v.u.list.n == 0) return wrong_type(arg, v, why, n);
+    for (int k = 0; k < v.u.list.n; k++) {
+        if (!value_is_number(v.u.list.items[k])) return wrong_type(arg, v, why, n);
+        if (check_range(arg, v.u.list.items[k], why, n)) return -1;
+    }
+    return 0;
+}
+
+/* PiecewiseConstantDecay(boundaries, values): increasing boundaries and one
+ * value more than boundaries, as Keras requires. */
+static int check_piecewise(const hpt_value *a, char *why, size_t n)
+{
+    hpt_value b = a[PiecewiseConstantDecay_boundaries], v = a[PiecewiseConstantDecay_values];
+    if (b.type != V_LIST || v.type != V_LIST) return 0;    /* each argument was checked on its own */
+    if (v.u.list.n != b.u.list.n + 1) {
+        snprintf(why, n, "PiecewiseConstantDecay needs one value more than boundaries, but has %d values for %d "
+                 "boundaries", v.u.list.n, b.u.list.n);
+        return -1;
+    }
+    if (b.u.list.n > 64) {
+        snprintf(why, n, "PiecewiseConstantDecay takes at most 64 boundaries, not %d", b.u.list.n);
+        return -1;
+    }
+    for (int k = 1; k < b.u.list.n; k++)
+        if (!(value_as_double(b.u.list.items[k]) > value_as_double(b.u.list.items[k - 1]))) {
+            snprintf(why, n, "PiecewiseConstantDecay's boundaries must increase, but boundary %d is not above the one "
+                     "before it", k + 1);
+            return -1;
+        }
+    return 0;
+}
+
+/* T_LR: a learning rate in the range, or a learning-rate schedule object. */
+static int check_lr(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type == V_OBJECT && v.u.object.entry->kind == ST_SCHEDULE)
+        return v.u.object.entry->id == ST_PiecewiseConstantDecay ? check_piecewise(v.u.object.args, why, n) : 0;
+    return value_is_number(v) ? check_range(arg, v, why, n) : wrong_type(arg, v, why, n);
+}
+
 /* One checker per argument type of the catalogue. */
 static int (*const checkers[])(const st_arg *, hpt_value, char *, size_t, const char **) = {
     [T_INT] = check_int, [T_FLOAT] = check_float, [T_BOOL] = check_bool, [T_STRING] = check_string,
     [T_SHAPE] = check_shape, [T_INT_PAIR] = check_int_pair, [T_ACTIVATION] = check_activation,
     [T_OPTIMIZER] = check_object_or_name, [T_LOSS] = check_object_or_name, [T_METRICS] = check_metrics,
     [T_CALLBACKS] = check_callbacks, [T_DATA] = check_data, [T_SPLITTER] = check_splitter,
-    [T_FEATURES] = check_features,
+    [T_FEATURES] = check_features, [T_LR] = check_lr, [T_NUMBERS] = check_numbers,
 };
 
 /* Does v fit arg?  0, or -1 with why it does not (and perhaps a hint). */

@@ -832,6 +832,10 @@ int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c)
         if (loss->op == X_OBJECT) e = loss->entry;
         else if (loss->op == X_CONST && loss->value.type == V_STRING) e = st_find(ST_LOSS, loss->value.u.s);
         w.sparse = e && e->id == ST_SparseCategoricalCrossentropy;
+        /* An element-wise loss (mse, mae, huber, binary cross-entropy) reads
+         * the label as a number on one output, so the labels' values say
+         * nothing of the outputs; with several outputs the run checks them. */
+        if (e && e->id != ST_SparseCategoricalCrossentropy && e->id != ST_CategoricalCrossentropy) w.classes = 0;
     }
     walk(&w);
     if (w.oom) diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory while checking shapes");

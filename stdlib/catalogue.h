@@ -19,7 +19,7 @@
 
 typedef enum {
     ST_LAYER, ST_ACTIVATION, ST_OPTIMIZER, ST_LOSS, ST_METRIC, ST_CALLBACK,
-    ST_TUNER, ST_DATA, ST_COMPILE, ST_SEARCH, ST_SPLITTER, ST_ESTIMATOR, ST_KIND_COUNT
+    ST_TUNER, ST_DATA, ST_COMPILE, ST_SEARCH, ST_SPLITTER, ST_ESTIMATOR, ST_SCHEDULE, ST_KIND_COUNT
 } st_kind;
 
 typedef enum {
@@ -37,6 +37,8 @@ typedef enum {
     T_DATA,         /* ST_DATA object */
     T_SPLITTER,     /* int k, or StratifiedKFold(...) */
     T_FEATURES,     /* max_features: one of `choices`, an int count, a fraction in (0, 1], None */
+    T_LR,           /* a learning rate: a number in the range, or an ST_SCHEDULE object */
+    T_NUMBERS,      /* a non-empty list of numbers (PiecewiseConstantDecay's boundaries and values) */
 } st_type;
 
 enum {
@@ -165,7 +167,7 @@ typedef struct st_entry {
 #define ST_ARGS_linear(X)
 
 #define ST_ARGS_SGD(X) \
-    X(SGD, learning_rate, T_FLOAT, DFLT(0.01), 0, NB, NULL, 0, "step size") \
+    X(SGD, learning_rate, T_LR, DFLT(0.01), 0, NB, NULL, 0, "step size, or a learning-rate schedule such as CosineDecay(...)") \
     X(SGD, momentum, T_FLOAT, DFLT(0.0), 0, 1, NULL, 0, "accelerates along persistent directions; 0 is plain SGD") \
     X(SGD, nesterov, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "Nesterov momentum")
 #define ADAM_ARGS(X, E) \
@@ -173,14 +175,14 @@ typedef struct st_entry {
     X(E, beta_2, T_FLOAT, DFLT(0.999), 0, 1, NULL, A_HI_OPEN, "decay of the second-moment estimate") \
     X(E, epsilon, T_FLOAT, DFLT(1e-7), 0, NB, NULL, 0, "added to the denominator for stability")
 #define ST_ARGS_Adam(X) \
-    X(Adam, learning_rate, T_FLOAT, DFLT(0.001), 0, NB, NULL, 0, "step size") \
+    X(Adam, learning_rate, T_LR, DFLT(0.001), 0, NB, NULL, 0, "step size, or a learning-rate schedule such as CosineDecay(...)") \
     ADAM_ARGS(X, Adam)
 #define ST_ARGS_AdamW(X) \
-    X(AdamW, learning_rate, T_FLOAT, DFLT(0.001), 0, NB, NULL, 0, "step size") \
+    X(AdamW, learning_rate, T_LR, DFLT(0.001), 0, NB, NULL, 0, "step size, or a learning-rate schedule such as CosineDecay(...)") \
     X(AdamW, weight_decay, T_FLOAT, DFLT(0.004), 0, NB, NULL, 0, "decoupled weight decay") \
     ADAM_ARGS(X, AdamW)
 #define ST_ARGS_RMSprop(X) \
-    X(RMSprop, learning_rate, T_FLOAT, DFLT(0.001), 0, NB, NULL, 0, "step size") \
+    X(RMSprop, learning_rate, T_LR, DFLT(0.001), 0, NB, NULL, 0, "step size, or a learning-rate schedule such as CosineDecay(...)") \
     X(RMSprop, rho, T_FLOAT, DFLT(0.9), 0, 1, NULL, 0, "decay of the squared-gradient average") \
     X(RMSprop, momentum, T_FLOAT, DFLT(0.0), 0, 1, NULL, 0, "momentum") \
     X(RMSprop, epsilon, T_FLOAT, DFLT(1e-7), 0, NB, NULL, 0, "added to the denominator for stability")
@@ -190,7 +192,32 @@ typedef struct st_entry {
 #define ST_ARGS_CategoricalCrossentropy(X) \
     X(CategoricalCrossentropy, from_logits, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "the model outputs logits, not probabilities")
 #define ST_ARGS_MeanSquaredError(X)
+#define ST_ARGS_BinaryCrossentropy(X) \
+    X(BinaryCrossentropy, from_logits, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "the model outputs logits, not probabilities")
+#define ST_ARGS_MeanAbsoluteError(X)
+#define ST_ARGS_Huber(X) \
+    X(Huber, delta, T_FLOAT, DFLT(1.0), 0, NB, NULL, 0, "where the loss turns from quadratic to linear")
 #define ST_ARGS_accuracy(X)
+#define ST_ARGS_AUC(X)
+#define ST_ARGS_Precision(X)
+#define ST_ARGS_Recall(X)
+#define ST_ARGS_mae(X)
+#define ST_ARGS_mse(X)
+#define ST_ARGS_RootMeanSquaredError(X)
+
+/* Keras's LearningRateSchedule objects, written as an optimizer's learning_rate. */
+#define ST_ARGS_CosineDecay(X) \
+    X(CosineDecay, initial_learning_rate, T_FLOAT, REQUIRED, 0, NB, NULL, A_REQ, "the learning rate at step 0") \
+    X(CosineDecay, decay_steps, T_INT, REQUIRED, 1, 9.2e18, NULL, A_REQ, "steps to decay over; the rate stays at alpha x initial after them") \
+    X(CosineDecay, alpha, T_FLOAT, DFLT(0.0), 0, 1, NULL, 0, "the floor, as a fraction of initial_learning_rate")
+#define ST_ARGS_ExponentialDecay(X) \
+    X(ExponentialDecay, initial_learning_rate, T_FLOAT, REQUIRED, 0, NB, NULL, A_REQ, "the learning rate at step 0") \
+    X(ExponentialDecay, decay_steps, T_INT, REQUIRED, 1, 9.2e18, NULL, A_REQ, "steps over which the rate is multiplied by decay_rate") \
+    X(ExponentialDecay, decay_rate, T_FLOAT, REQUIRED, 0, NB, NULL, A_REQ, "the factor per decay_steps") \
+    X(ExponentialDecay, staircase, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "decay in whole steps of decay_steps (floor(step / decay_steps))")
+#define ST_ARGS_PiecewiseConstantDecay(X) \
+    X(PiecewiseConstantDecay, boundaries, T_NUMBERS, REQUIRED, NB, NB, NULL, A_REQ, "increasing step numbers where the rate changes") \
+    X(PiecewiseConstantDecay, values, T_NUMBERS, REQUIRED, 0, NB, NULL, A_REQ, "the rates: one more than boundaries; values[i] up to boundaries[i]")
 
 #define ST_ARGS_EarlyStopping(X) \
     X(EarlyStopping, monitor, T_STRING, DSTR("val_loss"), NB, NB, NULL, 0, "metric watched: loss, accuracy, val_loss, val_accuracy") \
@@ -198,6 +225,15 @@ typedef struct st_entry {
     X(EarlyStopping, patience, T_INT, DINT(0), 0, 1e9, NULL, 0, "epochs without improvement before stopping") \
     X(EarlyStopping, mode, T_STRING, DSTR("auto"), NB, NB, "auto|min|max", 0, "whether the monitor should fall or rise; auto infers it from the name") \
     X(EarlyStopping, restore_best_weights, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "end with the weights of the best epoch")
+#define ST_ARGS_ReduceLROnPlateau(X) \
+    X(ReduceLROnPlateau, monitor, T_STRING, DSTR("val_loss"), NB, NB, NULL, 0, "metric watched: loss, or a compiled metric, val_ for validation") \
+    X(ReduceLROnPlateau, factor, T_FLOAT, DFLT(0.1), 0, 1, NULL, A_HI_OPEN, "the learning rate is multiplied by this") \
+    X(ReduceLROnPlateau, patience, T_INT, DINT(10), 0, 1e9, NULL, 0, "epochs without improvement before reducing") \
+    X(ReduceLROnPlateau, mode, T_STRING, DSTR("auto"), NB, NB, "auto|min|max", 0, "whether the monitor should fall or rise; auto infers it from the name") \
+    X(ReduceLROnPlateau, min_delta, T_FLOAT, DFLT(1e-4), 0, NB, NULL, 0, "smallest change that counts as an improvement") \
+    X(ReduceLROnPlateau, cooldown, T_INT, DINT(0), 0, 1e9, NULL, 0, "epochs to wait after a reduction before counting again") \
+    X(ReduceLROnPlateau, min_lr, T_FLOAT, DFLT(0.0), 0, NB, NULL, 0, "the learning rate is never reduced below this")
+#define ST_ARGS_TerminateOnNaN(X)
 
 /* Arguments every tuner takes, as in Keras Tuner's Tuner and Oracle. */
 #define TUNER_COMMON(X, E) \
@@ -246,6 +282,7 @@ typedef struct st_entry {
     X(csv, path, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_PATH, "CSV file with a header row") \
     X(csv, label, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "name of the label column; None means the last") \
     X(csv, test, T_STRING, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK | A_PATH, "CSV file of the test split, same columns") \
+    X(csv, standardize, T_BOOL, DBOOL(0), NB, NB, NULL, A_CONST, "subtract each feature's mean and divide by its standard deviation, both of the training file (scikit-learn's StandardScaler); the test and validation files get the same") \
     DATA_COMMON(X, csv)
 #define ST_ARGS_npy(X) \
     X(npy, x, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_PATH, ".npy file of samples") \
@@ -318,8 +355,22 @@ typedef struct st_entry {
     X(SparseCategoricalCrossentropy, ST_LOSS, "sparse_categorical_crossentropy", NULL, "cross-entropy against integer class labels") \
     X(CategoricalCrossentropy, ST_LOSS, "categorical_crossentropy", NULL, "cross-entropy against one-hot labels") \
     X(MeanSquaredError, ST_LOSS, "mse|mean_squared_error", NULL, "mean squared error") \
-    X(accuracy, ST_METRIC, "acc", NULL, "fraction of samples whose arg-max output is the label") \
+    X(BinaryCrossentropy, ST_LOSS, "binary_crossentropy", NULL, "cross-entropy of 0/1 labels against one sigmoid output (or each of several)") \
+    X(MeanAbsoluteError, ST_LOSS, "mae|mean_absolute_error", NULL, "mean absolute error") \
+    X(Huber, ST_LOSS, "huber|huber_loss", NULL, "squared error below delta, linear above it") \
+    X(accuracy, ST_METRIC, "acc", NULL, "fraction of samples whose arg-max output is the label; with one output, Keras's binary accuracy (output > 0.5 equals the label)") \
+    X(AUC, ST_METRIC, "auc", NULL, "area under the ROC curve, Keras's AUC(): 200 thresholds, interpolated") \
+    X(Precision, ST_METRIC, "precision", NULL, "true positives / predicted positives, at threshold 0.5") \
+    X(Recall, ST_METRIC, "recall", NULL, "true positives / actual positives, at threshold 0.5") \
+    X(mae, ST_METRIC, "mean_absolute_error|MeanAbsoluteError", NULL, "mean absolute error") \
+    X(mse, ST_METRIC, "mean_squared_error|MeanSquaredError", NULL, "mean squared error") \
+    X(RootMeanSquaredError, ST_METRIC, "root_mean_squared_error|rmse", NULL, "square root of the mean squared error over the epoch") \
+    X(CosineDecay, ST_SCHEDULE, NULL, NULL, "initial x ((1 - alpha)(1 + cos(pi min(step, decay_steps) / decay_steps)) / 2 + alpha)") \
+    X(ExponentialDecay, ST_SCHEDULE, NULL, NULL, "initial x decay_rate ^ (step / decay_steps)") \
+    X(PiecewiseConstantDecay, ST_SCHEDULE, NULL, NULL, "values[i] while boundaries[i - 1] < step <= boundaries[i]") \
     X(EarlyStopping, ST_CALLBACK, NULL, NULL, "stops a trial when a monitored metric stops improving") \
+    X(ReduceLROnPlateau, ST_CALLBACK, NULL, NULL, "multiplies the learning rate by factor when a monitored metric stops improving") \
+    X(TerminateOnNaN, ST_CALLBACK, NULL, NULL, "ends a trial, as stopped and not failed, when the loss becomes NaN or infinite") \
     X(RandomSearch, ST_TUNER, NULL, NULL, "samples configurations at random, without repeats") \
     X(GridSearch, ST_TUNER, NULL, NULL, "every configuration, in Keras Tuner's order") \
     X(BayesianOptimization, ST_TUNER, NULL, NULL, "Gaussian process (Matern 5/2) with a lower-confidence-bound acquisition") \

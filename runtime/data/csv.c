@@ -188,7 +188,7 @@ int data_load_csv(data_set *d, const char *path, const char *label_column, hpt_e
     size_t len;
     char *buf, **names = NULL, **label_text = NULL;
     int *lines = NULL, ncols = 0, label = -1, nrec = 0, cap = 0;
-    bool integer_labels = true;
+    bool integer_labels = true, numeric_labels = true;
     csv c;
 
     memset(d, 0, sizeof *d);
@@ -254,6 +254,11 @@ int data_load_csv(data_set *d, const char *path, const char *label_column, hpt_e
         long long v;
         if (!*lt) { hpt_fail(e, "%s: line %d, column '%s': empty label", path, line, names[label]); goto fail; }
         if (integer_labels && !parse_int_label(lt, &v)) integer_labels = false;
+        if (numeric_labels && !integer_labels) {
+            char *end;
+            double t = strtod(lt, &end);
+            numeric_labels = !*end && isfinite(t) && fabs(t) < 3e38;
+        }
     }
     if (nrec == 0) { hpt_fail(e, "%s: no data rows after the header", path); goto fail; }
 
@@ -266,6 +271,8 @@ int data_load_csv(data_set *d, const char *path, const char *label_column, hpt_e
     if (!(d->f32 = alloc_or_fail((size_t)nrec * d->sample_size * sizeof(float), "features", path, e))) goto fail;
     if (!(d->labels = alloc_or_fail((size_t)nrec * sizeof *d->labels, "labels", path, e))) goto fail;
     if (!integer_labels && !(label_text = alloc_or_fail((size_t)nrec * sizeof *label_text, "labels", path, e))) goto fail;
+    if (!integer_labels && numeric_labels && !(d->targets = alloc_or_fail((size_t)nrec * sizeof *d->targets, "targets", path, e)))
+        goto fail;
     /* Numbers are parsed only now, once, straight into the final array;
      * strtof rounds correctly, so "0.1" is the float nearest 0.1. */
     char *s = records;
@@ -274,7 +281,11 @@ int data_load_csv(data_set *d, const char *path, const char *label_column, hpt_e
         for (int j = 0; j < ncols; j++, s += strlen(s) + 1) {
             if (j == label) {
                 long long v = 0;
-                if (!integer_labels) { label_text[i] = s; continue; }
+                if (!integer_labels) {
+                    if (d->targets) d->targets[i] = strtof(s, NULL);
+                    label_text[i] = s;
+                    continue;
+                }
                 parse_int_label(s, &v);
                 if (v < 0 || v >= INT32_MAX) {
                     hpt_fail(e, "%s: line %d, column '%s': label %lld is %s", path, lines[i], names[label], v,

@@ -51,8 +51,17 @@ void data_gather(const data_set *d, const uint32_t *rows, int count, float scale
         for (int i = 0; i < count; i++) y[i] = d->labels[rows[i]];
 }
 
+void data_gather_targets(const data_set *d, const uint32_t *rows, int count, float *y)
+{
+    if (d->targets)
+        for (int i = 0; i < count; i++) y[i] = d->targets[rows[i]];
+    else
+        for (int i = 0; i < count; i++) y[i] = (float)d->labels[rows[i]];
+}
+
 void data_free(data_set *d)
 {
+    free(d->targets);
     free(d->u8);
     free(d->f32);
     free(d->labels);

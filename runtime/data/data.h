@@ -24,6 +24,8 @@ typedef struct data_set {
     uint8_t *u8;          /* (n, sample_size) bytes, or NULL */
     float *f32;           /* (n, sample_size) floats, or NULL */
     int32_t *labels;      /* (n) class ids in [0, n_classes) */
+    float *targets;       /* (n) the labels as numbers when they are numbers but not all integers
+                           * (a CSV's "151.5"), for a regression loss; NULL: the ids are the numbers */
     int n_classes;        /* max label + 1 */
     char **class_names;   /* (n_classes) when labels were strings, else NULL */
     char source[512];     /* the file the samples came from, for messages */
@@ -52,7 +54,8 @@ int data_load_builtin(const char *name, data_set *train, data_set *test, hpt_err
  * (NULL: the last one); every other column is a numeric feature (float).
  * Labels are integer class ids >= 0, or else strings, numbered in order of
  * first appearance and kept in class_names (an integer id is decimal: "3",
- * "3.0", "1e2"; "0x1A" is a name).  Quoted fields ("a,b", ""), CRLF line
+ * "3.0", "1e2"; "0x1A" is a name).  Labels that are all finite numbers but
+ * not all integer ids ("151.5", "-2") are also kept as numbers in targets.  Quoted fields ("a,b", ""), CRLF line
  * ends and a UTF-8 byte order mark are understood.  A label column named
  * twice in the header is an error.  Errors give file and line. */
 int data_load_csv(data_set *d, const char *path, const char *label_column, hpt_error *e);
@@ -72,6 +75,11 @@ int data_check_labels(data_set *d, int n_classes, hpt_error *e);
  * (scale 1: a plain copy).  No allocation; rows must be < d->n. */
 void data_gather(const data_set *d, const uint32_t *rows, int count, float scale,
                  float *x /* (count, sample_size) */, int32_t *y /* (count) */);
+
+/* The numeric targets of rows (a regression loss's, or binary
+ * cross-entropy's): d->targets[row], or the label id as a float when the
+ * set has no separate targets.  No allocation. */
+void data_gather_targets(const data_set *d, const uint32_t *rows, int count, float *y /* (count) */);
 
 /* Release every array of d and zero it; safe on a zeroed or freed set. */
 void data_free(data_set *d);

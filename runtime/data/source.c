@@ -3,6 +3,7 @@
  * check` looks at the very files `hptc run` will read. */
 #include "runtime/data/source.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,31 @@ static int load_call(const ir_program *p, const st_entry *entry, const hpt_value
     return hpt_fail(e, "%s: %s is not a data source", p->file, entry->name);
 }
 
+/* csv(standardize = True): every feature column of the training set to mean
+ * 0 and standard deviation 1 (the population's, as StandardScaler; a
+ * constant column is only centred), and the same affine map on the other
+ * sets, whose own statistics are never looked at. */
+static void standardize(source_data *d)
+{
+    data_set *train = &d->train, *others[2] = { &d->test, &d->validation };
+    size_t F = train->sample_size;
+    for (size_t j = 0; train->f32 && j < F; j++) {
+        double sum = 0, sq = 0;
+        for (int i = 0; i < train->n; i++) sum += train->f32[(size_t)i * F + j];
+        double mean = train->n ? sum / train->n : 0;
+        for (int i = 0; i < train->n; i++) {
+            double x = train->f32[(size_t)i * F + j] - mean;
+            sq += x * x;
+        }
+        double sd = train->n ? sqrt(sq / train->n) : 0;
+        if (!(sd > 0)) sd = 1;
+        for (int i = 0; i < train->n; i++) train->f32[(size_t)i * F + j] = (float)((train->f32[(size_t)i * F + j] - mean) / sd);
+        for (int k = 0; k < 2; k++)
+            for (int i = 0; others[k]->f32 && others[k]->sample_size == F && i < others[k]->n; i++)
+                others[k]->f32[(size_t)i * F + j] = (float)((others[k]->f32[(size_t)i * F + j] - mean) / sd);
+    }
+}
+
 int source_load(const ir_program *p, source_data *d, hpt_error *e)
 {
     memset(d, 0, sizeof *d);
@@ -82,6 +108,8 @@ int source_load(const ir_program *p, source_data *d, hpt_error *e)
         }
     }
     arena_free(&scratch);
+    if (rc == 0 && p->data.entry->id == ST_csv && args[csv_standardize].type == V_BOOL && args[csv_standardize].u.b)
+        standardize(d);
     if (rc) source_free(d);
     return rc;
 }

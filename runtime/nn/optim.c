@@ -146,6 +146,28 @@ void optim_update(const optim_config *cfg, const optim_scalars *k, float *params
     }
 }
 
+double optim_schedule_at(const optim_schedule *s, long step)
+{
+    double x = step < 0 ? 0 : (double)step;
+    switch (s->kind) {
+    case OPTIM_COSINE_DECAY: {
+        double f = (x < s->decay_steps ? x : s->decay_steps) / s->decay_steps;
+        return s->initial * ((1 - s->alpha) * 0.5 * (1 + cos(M_PI * f)) + s->alpha);
+    }
+    case OPTIM_EXPONENTIAL_DECAY: {
+        double p = x / s->decay_steps;
+        return s->initial * pow(s->decay_rate, s->staircase ? floor(p) : p);
+    }
+    case OPTIM_PIECEWISE_CONSTANT: {
+        int i = 0;
+        while (i < s->n_boundaries && x > s->boundaries[i]) i++;
+        return s->values[i];
+    }
+    case OPTIM_CONSTANT: break;
+    }
+    return s->initial;
+}
+
 void optim_step(const optim_config *cfg, float *params, const float *grads, float *state,
                 size_t n, long step)
 {

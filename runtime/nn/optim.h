@@ -55,6 +55,28 @@ void optim_step(const optim_config *cfg, float *params, const float *grads, floa
  * range [lo, hi) of the n parameters (state laid out for n, as above), in
  * any order, each element once.  Ranges let a caller fuse the update with
  * its own pass over the fresh values (a layer packing its kernel). */
+/* A learning rate per step: Keras's LearningRateSchedule objects.  step
+ * is Keras's optimizer.iterations (0 at the first update).
+ *   constant                 initial
+ *   CosineDecay              s = min(step, decay_steps);
+ *                            initial·((1 - alpha)·(1 + cos(π s/decay_steps))/2 + alpha)
+ *   ExponentialDecay         initial·decay_rate^(step/decay_steps) (floored exponent with staircase)
+ *   PiecewiseConstantDecay   values[0] while step <= boundaries[0], values[i]
+ *                            while boundaries[i-1] < step <= boundaries[i],
+ *                            values[n] after boundaries[n-1] */
+typedef enum optim_schedule_kind {
+    OPTIM_CONSTANT, OPTIM_COSINE_DECAY, OPTIM_EXPONENTIAL_DECAY, OPTIM_PIECEWISE_CONSTANT
+} optim_schedule_kind;
+enum { OPTIM_MAX_PIECES = 64 };
+typedef struct optim_schedule {
+    optim_schedule_kind kind;
+    double initial, decay_steps, alpha, decay_rate;
+    int staircase;
+    int n_boundaries;
+    double boundaries[OPTIM_MAX_PIECES], values[OPTIM_MAX_PIECES + 1];
+} optim_schedule;
+double optim_schedule_at(const optim_schedule *s, long step);
+
 typedef struct optim_scalars {
     long step;
     float alpha;         /* Adam, AdamW: lr·sqrt(1 - β2^t)/(1 - β1^t) */

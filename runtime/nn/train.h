@@ -11,11 +11,15 @@
 #include "runtime/data/data.h"
 #include "runtime/err.h"
 #include "runtime/nn/trial.h"
+#include "runtime/nn/metrics.h"
 
 typedef struct train_epoch {
     int epoch;                  /* 0-based */
     double loss, accuracy;      /* means over the epoch's training samples */
     double val_loss, val_accuracy;
+    /* compile(metrics = [...])'s others (metrics.h), NaN when not asked for */
+    double metrics[METRIC_COUNT], val_metrics[METRIC_COUNT];
+    double learning_rate;       /* the epoch's last rate, logged as Keras does under ReduceLROnPlateau; else NaN */
     int has_val;
     double seconds;             /* training steps only */
     double val_seconds;
@@ -44,6 +48,11 @@ typedef struct train_config {
     double min_delta;
     int maximize;
     int restore_best;
+    /* ReduceLROnPlateau (plateau_patience < 0: off) */
+    int plateau_patience, plateau_cooldown, plateau_maximize;
+    char plateau_monitor[32];
+    double plateau_factor, plateau_min_delta, plateau_min_lr;
+    int terminate_on_nan;       /* TerminateOnNaN: a non-finite loss stops, not fails, the trial */
 } train_config;
 
 /* What survives between epochs: a checkpoint holds this and the trial's
@@ -54,8 +63,12 @@ typedef struct train_state {
     double best;                /* EarlyStopping's best monitored value */
     int wait;
     int best_epoch;             /* -1 before the first epoch */
-    int stopped;                /* 1 early-stopped, 2 non-finite loss */
+    int stopped;                /* 1 early-stopped, 2 non-finite loss, 3 TerminateOnNaN */
     char reason[160];
+    /* ReduceLROnPlateau: the learning rate's scale so far (1 without it),
+     * its best monitored value, wait and cooldown, as Keras keeps them */
+    double lr_scale, plateau_best;
+    int plateau_wait, plateau_cooldown;
 } train_state;
 
 /* Called after each epoch; return non-zero to stop (the epoch counts). */
@@ -73,13 +86,25 @@ void train_state_init(train_state *s, const train_config *cfg);
 int train_fit(trial *t, const train_data *d, const train_config *cfg, train_state *s, float *best_weights,
               train_epoch_fn on_epoch, train_batch_fn on_batch, void *user, hpt_error *e);
 
-/* EarlyStopping from the evaluated search(callbacks = [...]) into cfg
- * (patience -1 when there is none).  mode "auto" maximises names with "acc". */
+/* The callbacks of the evaluated search(callbacks = [...]) into cfg:
+ * EarlyStopping (patience -1 when there is none), ReduceLROnPlateau
+ * (plateau_patience -1 when none), TerminateOnNaN.  mode "auto" takes the
+ * monitor's direction as Keras Tuner infers it (metric_maximize). */
 void train_early_stopping(const hpt_value *search_args, train_config *cfg);
 
 /* Loss and accuracy of the trial in inference mode over rows of a set. */
 int train_evaluate(trial *t, const data_set *set, const uint32_t *rows, int n, float scale, int batch,
                    double *loss, double *accuracy, hpt_error *e);
+/* The same with the trial's compiled metrics into metrics[] (NaN for those not compiled). */
+int train_evaluate_metrics(trial *t, const data_set *set, const uint32_t *rows, int n, float scale, int batch,
+                           double *loss, double *accuracy, double metrics[METRIC_COUNT], hpt_error *e);
+
+/* An epoch's metrics beyond loss and accuracy as the store keeps them, a
+ * JSON object {"auc": 0.91, "val_auc": 0.88} ("{}" when there are none),
+ * and back: train_metrics_parse sets the metrics it finds and leaves the
+ * others NaN. */
+void train_metrics_format(const train_epoch *m, char *buf, size_t n);
+void train_metrics_parse(train_epoch *m, const char *json);
 
 /* The monitored quantity of an epoch ("val_accuracy", "loss", ...); NAN when absent. */
 double train_metric(const train_epoch *m, const char *name);

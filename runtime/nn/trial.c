@@ -20,6 +20,8 @@
 #include "runtime/estimators/estimator.h"
 #include "runtime/nn/jit.h"
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/losses.h"
+#include "runtime/nn/metrics.h"
 #include "runtime/rng.h"
 
 #include <limits.h>
@@ -40,10 +42,14 @@ struct trial {
     float *params, *grads, *opt_state, *block;
     float *input, *grad_a, *grad_b, *target;
     optim_config opt;
+    optim_schedule schedule;    /* the learning rate per step (constant: the optimizer's) */
+    double lr_scale;            /* ReduceLROnPlateau's factor so far, 1 without it */
     trial_loss_kind loss;
+    float huber_delta;
     int K;
-    int fused;                  /* last layer's softmax fused into the loss */
+    int fused;                  /* last layer's softmax (sigmoid for binary cross-entropy) fused into the loss */
     int probs;                  /* cross-entropy from probabilities */
+    int float_targets;          /* an element-wise loss on one output: the caller fills trial_targets */
     uint64_t seed;
     int last_B;
     const jit_code *jit;        /* NULL: the library path's kernels */
@@ -67,29 +73,62 @@ static void *aligned_floats(size_t n)
     return p;
 }
 
+/* The learning rate as a schedule: a number is a constant one. */
+static void schedule_of(hpt_value v, float constant, optim_schedule *s)
+{
+    *s = (optim_schedule){ .kind = OPTIM_CONSTANT, .initial = constant };
+    if (v.type != V_OBJECT || v.u.object.entry->kind != ST_SCHEDULE) return;
+    const hpt_value *a = v.u.object.args;
+    switch (v.u.object.entry->id) {
+    case ST_CosineDecay:
+        *s = (optim_schedule){ .kind = OPTIM_COSINE_DECAY, .initial = value_as_double(a[CosineDecay_initial_learning_rate]),
+                               .decay_steps = value_as_double(a[CosineDecay_decay_steps]),
+                               .alpha = value_as_double(a[CosineDecay_alpha]) };
+        break;
+    case ST_ExponentialDecay:
+        *s = (optim_schedule){ .kind = OPTIM_EXPONENTIAL_DECAY,
+                               .initial = value_as_double(a[ExponentialDecay_initial_learning_rate]),
+                               .decay_steps = value_as_double(a[ExponentialDecay_decay_steps]),
+                               .decay_rate = value_as_double(a[ExponentialDecay_decay_rate]),
+                               .staircase = a[ExponentialDecay_staircase].u.b };
+        break;
+    case ST_PiecewiseConstantDecay: {
+        hpt_value b = a[PiecewiseConstantDecay_boundaries], vals = a[PiecewiseConstantDecay_values];
+        int n = b.u.list.n < OPTIM_MAX_PIECES ? b.u.list.n : OPTIM_MAX_PIECES;
+        *s = (optim_schedule){ .kind = OPTIM_PIECEWISE_CONSTANT, .n_boundaries = n };
+        for (int k = 0; k < n; k++) s->boundaries[k] = value_as_double(b.u.list.items[k]);
+        for (int k = 0; k <= n && k < vals.u.list.n; k++) s->values[k] = value_as_double(vals.u.list.items[k]);
+        s->initial = s->values[0];
+        break;
+    }
+    }
+}
+
 /* Optimizer settings from compile(optimizer = ...): an object or a name. */
-static void optimizer_of(hpt_value v, optim_config *cfg)
+static void optimizer_of(hpt_value v, optim_config *cfg, optim_schedule *schedule)
 {
     const st_entry *e = v.type == V_OBJECT ? v.u.object.entry : st_find(ST_OPTIMIZER, v.type == V_STRING ? v.u.s : "rmsprop");
     const hpt_value *a = v.type == V_OBJECT ? v.u.object.args : NULL;
+    hpt_value lr = value_none();
 #define ARG(name, dflt) (a ? (float)value_as_double(a[name]) : (dflt))
+#define LR(name, dflt) (a && a[name].type == V_OBJECT ? (lr = a[name], 0.0f) : ARG(name, dflt))
     switch (e ? e->id : ST_RMSprop) {
     case ST_SGD:
         optim_defaults(cfg, OPTIM_SGD);
-        cfg->learning_rate = ARG(SGD_learning_rate, 0.01f);
+        cfg->learning_rate = LR(SGD_learning_rate, 0.01f);
         cfg->momentum = ARG(SGD_momentum, 0.0f);
         cfg->nesterov = a ? a[SGD_nesterov].u.b : 0;
         break;
     case ST_Adam:
         optim_defaults(cfg, OPTIM_ADAM);
-        cfg->learning_rate = ARG(Adam_learning_rate, 1e-3f);
+        cfg->learning_rate = LR(Adam_learning_rate, 1e-3f);
         cfg->beta_1 = ARG(Adam_beta_1, 0.9f);
         cfg->beta_2 = ARG(Adam_beta_2, 0.999f);
         cfg->epsilon = ARG(Adam_epsilon, 1e-7f);
         break;
     case ST_AdamW:
         optim_defaults(cfg, OPTIM_ADAMW);
-        cfg->learning_rate = ARG(AdamW_learning_rate, 1e-3f);
+        cfg->learning_rate = LR(AdamW_learning_rate, 1e-3f);
         cfg->weight_decay = ARG(AdamW_weight_decay, 0.004f);
         cfg->beta_1 = ARG(AdamW_beta_1, 0.9f);
         cfg->beta_2 = ARG(AdamW_beta_2, 0.999f);
@@ -97,12 +136,14 @@ static void optimizer_of(hpt_value v, optim_config *cfg)
         break;
     default:
         optim_defaults(cfg, OPTIM_RMSPROP);
-        cfg->learning_rate = ARG(RMSprop_learning_rate, 1e-3f);
+        cfg->learning_rate = LR(RMSprop_learning_rate, 1e-3f);
         cfg->rho = ARG(RMSprop_rho, 0.9f);
         cfg->momentum = ARG(RMSprop_momentum, 0.0f);
         cfg->epsilon = ARG(RMSprop_epsilon, 1e-7f);
     }
 #undef ARG
+#undef LR
+    schedule_of(lr, cfg->learning_rate, schedule);
 }
 
 static const st_entry *loss_entry(hpt_value v, int *from_logits)
@@ -110,7 +151,8 @@ static const st_entry *loss_entry(hpt_value v, int *from_logits)
     *from_logits = 0;
     if (v.type == V_OBJECT) {
         const st_entry *e = v.u.object.entry;
-        if (e->id != ST_MeanSquaredError) *from_logits = v.u.object.args[0].u.b;
+        int arg = st_arg_index(e, "from_logits");
+        if (arg >= 0) *from_logits = v.u.object.args[arg].u.b;
         return e;
     }
     return st_find(ST_LOSS, v.type == V_STRING ? v.u.s : "");
@@ -278,13 +320,26 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
     /* The loss, and whether the last softmax fuses into it. */
     int from_logits;
     const st_entry *loss = loss_entry(t->compile_args[compile_loss], &from_logits);
-    t->loss = !loss || loss->id == ST_SparseCategoricalCrossentropy ? LOSS_SPARSE_CE
-            : loss->id == ST_CategoricalCrossentropy ? LOSS_CE : LOSS_MSE;
-    if (t->loss != LOSS_MSE && !from_logits) {
-        if (last->act == KERN_SOFTMAX) t->fused = 1;
+    switch (loss ? loss->id : ST_SparseCategoricalCrossentropy) {
+    case ST_CategoricalCrossentropy: t->loss = LOSS_CE; break;
+    case ST_MeanSquaredError: t->loss = LOSS_MSE; break;
+    case ST_BinaryCrossentropy: t->loss = LOSS_BCE; break;
+    case ST_MeanAbsoluteError: t->loss = LOSS_MAE; break;
+    case ST_Huber: t->loss = LOSS_HUBER; break;
+    default: t->loss = LOSS_SPARSE_CE;
+    }
+    hpt_value loss_v = t->compile_args[compile_loss];
+    t->huber_delta = t->loss == LOSS_HUBER && loss_v.type == V_OBJECT ? (float)value_as_double(loss_v.u.object.args[Huber_delta]) : 1.0f;
+    /* Cross-entropies fuse their output activation (softmax, or sigmoid for
+     * the binary one) into the loss; another activation gives probabilities. */
+    int cross_entropy = t->loss == LOSS_SPARSE_CE || t->loss == LOSS_CE || t->loss == LOSS_BCE;
+    if (cross_entropy && !from_logits) {
+        if (last->act == (t->loss == LOSS_BCE ? KERN_SIGMOID : KERN_SOFTMAX)) t->fused = 1;
         else if (last->act != KERN_LINEAR || (last->ops->flags & LAYER_ACT_OF_INPUT)) t->probs = last->act != KERN_LINEAR;
     }
-    optimizer_of(t->compile_args[compile_optimizer], &t->opt);
+    t->float_targets = !cross_entropy || t->loss == LOSS_BCE ? t->K == 1 : 0;
+    optimizer_of(t->compile_args[compile_optimizer], &t->opt, &t->schedule);
+    t->lr_scale = 1.0;
 
     if (point_buffers(t, max_batch, e)) goto fail;
     if (max_batch == 0) return t;   /* planned only: sizes and shapes, no buffers */
@@ -663,6 +718,25 @@ const float *trial_forward(trial *t, int B, int training, long step)
     return forward(t, B, training, step);
 }
 
+/* The one-hot target of integer labels, in t->target. */
+static void one_hot(trial *t, const int32_t *labels, int B)
+{
+    int K = t->K;
+    memset(t->target, 0, sizeof(float) * (size_t)B * K);
+    for (int i = 0; i < B; i++)
+        if (labels[i] >= 0 && labels[i] < K) t->target[(size_t)i * K + labels[i]] = 1;
+}
+
+/* Keras's binary accuracy on one output: (probability > 0.5) == target.
+ * A loss that reads logits thresholds them at 0 (the same probability). */
+static int binary_hits(const trial *t, const float *scores, int B)
+{
+    float at = t->loss == LOSS_BCE && !t->probs && !t->fused ? 0.0f : 0.5f;
+    int hits = 0;
+    for (int i = 0; i < B; i++) hits += (float)(scores[i] > at) == t->target[i];
+    return hits;
+}
+
 /* The loss of the last forward; with dlogits non-NULL its gradient, and in
  * *start the layer backward starts at and whether to skip its activation. */
 static double loss_of(trial *t, const int32_t *labels, int B, int *correct, float *grad, int *start, int *skip_act)
@@ -678,11 +752,21 @@ static double loss_of(trial *t, const int32_t *labels, int B, int *correct, floa
     }
     double loss;
     int K = t->K;
-    if (t->loss == LOSS_MSE) {
-        memset(t->target, 0, sizeof(float) * (size_t)B * K);
-        for (int i = 0; i < B; i++)
-            if (labels[i] >= 0 && labels[i] < K) t->target[(size_t)i * K + labels[i]] = 1;
-        loss = kern_mse(scores, t->target, grad, B, K);
+    if (t->loss >= LOSS_MSE) {
+        /* Element-wise: one output reads the target the caller put in
+         * trial_targets; several read the label one-hot. */
+        if (!t->float_targets) one_hot(t, labels, B);
+        const float *y = t->target;
+        switch (t->loss) {
+        case LOSS_BCE:
+            loss = t->probs ? loss_bce_probs(scores, y, grad, B, K) : loss_bce_logits(logits, y, grad, B, K);
+            break;
+        case LOSS_MAE: loss = loss_mae(scores, y, grad, B, K); break;
+        case LOSS_HUBER: loss = loss_huber(scores, y, grad, B, K, t->huber_delta); break;
+        default: loss = kern_mse(scores, y, grad, B, K);
+        }
+        if (correct) *correct = t->float_targets ? binary_hits(t, scores, B) : kern_accuracy_sparse(scores, labels, B, K);
+        return loss;
     } else if (t->probs) {
         loss = kern_sparse_ce_probs(scores, labels, grad, B, K);
     } else if (t->jit) {
@@ -704,6 +788,7 @@ static double compute_gradients(trial *t, const int32_t *labels, int B, long ste
 
 typedef struct update_ctx {
     trial *t;
+    optim_config cfg;                   /* the trial's, at this step's learning rate */
     optim_scalars k;                    /* the C loops' */
     float jit_k[JIT_OPTIM_SCALARS];     /* the JIT's */
 } update_ctx;
@@ -714,7 +799,7 @@ static void update_range(void *ctx, size_t lo, size_t hi)
     trial *t = c->t;
     if (hi <= lo) return;
     if (t->jit) jit_optim_update(t->jit, c->jit_k, t->params, t->grads, t->opt_state, lo, hi);
-    else optim_update(&t->opt, &c->k, t->params, t->grads, t->opt_state, t->n_params, lo, hi);
+    else optim_update(&c->cfg, &c->k, t->params, t->grads, t->opt_state, t->n_params, lo, hi);
 }
 
 /* One optimizer step over every trainable parameter.  Layers that keep a
@@ -722,8 +807,12 @@ static void update_range(void *ctx, size_t lo, size_t hi)
  * (fused_update); the rest is updated in flat ranges between them. */
 static void optimizer_step(trial *t, long step)
 {
-    update_ctx c = { t, optim_prepare(&t->opt, step), { 0 } };
-    if (t->jit) jit_optim_prepare(&t->opt, step, c.jit_k);
+    /* Keras evaluates the schedule at the optimizer's iterations before
+     * this update: step - 1. */
+    update_ctx c = { t, t->opt, { 0 }, { 0 } };
+    c.cfg.learning_rate = (float)trial_learning_rate(t, step - 1);
+    c.k = optim_prepare(&c.cfg, step);
+    if (t->jit) jit_optim_prepare(&c.cfg, step, c.jit_k);
     layer_run r = run_of(t, t->last_B, 1, step);
     r.weights_version = t->weights_version + 1;
     size_t done = 0;
@@ -749,6 +838,32 @@ double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *
     t->weights_version++;
     t->weights_trusted = 1;
     return loss;
+}
+
+double trial_learning_rate(const trial *t, long step)
+{
+    return (double)(float)optim_schedule_at(&t->schedule, step) * t->lr_scale;
+}
+
+double trial_base_learning_rate(const trial *t, long step) { return (double)(float)optim_schedule_at(&t->schedule, step); }
+
+void trial_set_lr_scale(trial *t, double scale) { t->lr_scale = scale; }
+
+int trial_float_targets(const trial *t) { return t->float_targets; }
+
+unsigned trial_metrics(const trial *t)
+{
+    return t->est || !t->p->compile.entry ? 0 : metric_mask(t->compile_args[compile_metrics]);
+}
+
+float *trial_targets(trial *t) { return t->target; }
+
+void trial_metric_view(trial *t, const int32_t *labels, int B, const float **pred, const float **target, int *logits)
+{
+    if (t->loss < LOSS_MSE) one_hot(t, labels, B);     /* the losses that read labels left no target */
+    *pred = t->layers[t->n - 1].out;
+    *target = t->target;
+    *logits = t->loss == LOSS_BCE && !t->probs && !t->fused;
 }
 
 float *trial_gradients(trial *t, size_t *n)

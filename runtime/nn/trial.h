@@ -17,7 +17,10 @@
 #include "runtime/nn/kernels.h"
 #include "runtime/nn/optim.h"
 
-typedef enum { LOSS_SPARSE_CE, LOSS_CE, LOSS_MSE } trial_loss_kind;
+/* The cross-entropies over classes first, then the element-wise losses
+ * (LOSS_MSE on): those read float targets on one output and one-hot labels
+ * on several. */
+typedef enum { LOSS_SPARSE_CE, LOSS_CE, LOSS_MSE, LOSS_BCE, LOSS_MAE, LOSS_HUBER } trial_loss_kind;
 
 typedef struct trial_layer trial_layer;
 typedef struct trial trial;
@@ -92,6 +95,29 @@ double trial_train_step(trial *t, const int32_t *labels, int B, long step, int *
  * gradients of every trainable parameter (trial_gradients, the params' layout). */
 double trial_compute_gradients(trial *t, const int32_t *labels, int B, long step, int *correct);
 float *trial_gradients(trial *t, size_t *n);
+
+/* Binary cross-entropy and the regression losses on a model of one output
+ * read a number per sample, not a class: when trial_float_targets says so,
+ * the caller fills trial_targets (max_batch floats, data_gather_targets)
+ * before each trial_loss or step, and the labels only serve accuracy's
+ * count.  On several outputs those losses read the integer label one-hot. */
+int trial_float_targets(const trial *t);
+/* The metrics compile(metrics = [...]) asks for beyond accuracy, as
+ * runtime/nn/metrics.h's mask (0 for an estimator). */
+unsigned trial_metrics(const trial *t);
+float *trial_targets(trial *t);
+/* What the metrics (runtime/nn/metrics.h) read after a forward and its
+ * loss: the outputs (B, K), the targets (B, K: the float target, or the
+ * label one-hot), and whether the outputs are logits. */
+void trial_metric_view(trial *t, const int32_t *labels, int B, const float **pred, const float **target, int *logits);
+
+/* The learning rate of the update at 0-based training step `step` (Keras's
+ * optimizer.iterations): the optimizer's rate or its schedule's value, as
+ * a float, times the scale ReduceLROnPlateau set (1 until then). */
+double trial_learning_rate(const trial *t, long step);
+/* The same without the scale. */
+double trial_base_learning_rate(const trial *t, long step);
+void trial_set_lr_scale(trial *t, double scale);
 
 /* The whole state as one flat float vector: parameters then non-trainable
  * statistics (what a checkpoint or weights file stores), and the optimizer

@@ -1,16 +1,17 @@
-/* store.c: see store.h.  Schema version 3:
+/* store.c: see store.h.  Schema version 4:
  *
  *   meta(key PRIMARY KEY, value)
  *   trials(id PRIMARY KEY, status, hps, seed, parent, bracket, round, epochs,
  *          initial_epoch, score, best_epoch, reason, started, finished, data,
  *          dtype_policy)
  *   epochs(trial, execution, epoch, loss, accuracy, val_loss, val_accuracy,
- *          seconds, PRIMARY KEY(trial, execution, epoch))
+ *          seconds, metrics, PRIMARY KEY(trial, execution, epoch))
  *   checkpoints(trial, execution, kind, epoch, weights, optimizer, state, crc,
  *               PRIMARY KEY(trial, execution, kind))
  *
  * Version 1 lacked trials.data and checkpoints.crc, version 2
- * trials.dtype_policy; a writer adds them, and readers of an old store (which
+ * trials.dtype_policy, version 3 epochs.metrics (the compiled metrics
+ * beyond accuracy, a JSON object, NULL when none); a writer adds them, and readers of an old store (which
  * may not write) leave them out of queries.  A trial without a dtype_policy
  * trained in float32, the only precision before it.
  *
@@ -36,6 +37,7 @@ struct store {
     int lock_fd;                /* path/hptc.lock, held by a writer; -1 for readers */
     int has_data, has_crc;      /* schema 2 columns present (always, once a writer opened it) */
     int has_policy;             /* schema 3's trials.dtype_policy, likewise */
+    int has_metrics;            /* schema 4's epochs.metrics, likewise */
     char path[1024];
 };
 
@@ -45,7 +47,7 @@ static const char SCHEMA[] =
     " seed INTEGER, parent INTEGER, bracket INTEGER, round INTEGER, epochs INTEGER, initial_epoch INTEGER,"
     " score REAL, best_epoch INTEGER, reason TEXT, started REAL, finished REAL, data TEXT, dtype_policy TEXT);"
     "CREATE TABLE IF NOT EXISTS epochs(trial INTEGER, execution INTEGER, epoch INTEGER, loss REAL,"
-    " accuracy REAL, val_loss REAL, val_accuracy REAL, seconds REAL, PRIMARY KEY(trial, execution, epoch));"
+    " accuracy REAL, val_loss REAL, val_accuracy REAL, seconds REAL, metrics TEXT, PRIMARY KEY(trial, execution, epoch));"
     "CREATE TABLE IF NOT EXISTS checkpoints(trial INTEGER, execution INTEGER, kind TEXT, epoch INTEGER,"
     " weights BLOB, optimizer BLOB, state BLOB, crc INTEGER, PRIMARY KEY(trial, execution, kind));";
 
@@ -232,14 +234,15 @@ static int lock_project(const char *path, hpt_error *e)
                     path, pid, host, when);
 }
 
-/* Bring a version 1 or 2 store to version 3 (a writer only). */
+/* Bring a version 1, 2 or 3 store to version 4 (a writer only). */
 static int upgrade(store *s, hpt_error *e)
 {
     if (!has_column(s, "trials", "data") && exec(s, "ALTER TABLE trials ADD COLUMN data TEXT", e)) return -1;
     if (!has_column(s, "checkpoints", "crc") && exec(s, "ALTER TABLE checkpoints ADD COLUMN crc INTEGER", e)) return -1;
     if (!has_column(s, "trials", "dtype_policy") && exec(s, "ALTER TABLE trials ADD COLUMN dtype_policy TEXT", e))
         return -1;
-    s->has_data = s->has_crc = s->has_policy = 1;
+    if (!has_column(s, "epochs", "metrics") && exec(s, "ALTER TABLE epochs ADD COLUMN metrics TEXT", e)) return -1;
+    s->has_data = s->has_crc = s->has_policy = s->has_metrics = 1;
     return 0;
 }
 
@@ -340,6 +343,7 @@ store *store_open_readonly(const char *path, hpt_error *e)
     if (s) {
         s->has_data = has_column(s, "trials", "data"), s->has_crc = has_column(s, "checkpoints", "crc");
         s->has_policy = has_column(s, "trials", "dtype_policy");
+        s->has_metrics = has_column(s, "epochs", "metrics");
     }
     return s;
 }
@@ -403,9 +407,9 @@ int store_epoch(store *s, const store_epoch_row *row, store_blob weights, store_
     int rc = -1;
     if (run(s, e, "epoch",
             "INSERT OR REPLACE INTO epochs(trial, execution, epoch, loss, accuracy, val_loss,"
-            " val_accuracy, seconds) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-            "iiiddddd", row->trial, row->execution, row->epoch, row->loss, row->accuracy, row->val_loss,
-            row->val_accuracy, row->seconds))
+            " val_accuracy, seconds, metrics) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "iiidddddt", row->trial, row->execution, row->epoch, row->loss, row->accuracy, row->val_loss,
+            row->val_accuracy, row->seconds, row->metrics[0] && strcmp(row->metrics, "{}") ? row->metrics : NULL))
         goto out;
     if (put_checkpoint(s, row->trial, row->execution, "last", row->epoch, weights, &optimizer, &state, e)) goto out;
     if (best_weights && put_checkpoint(s, row->trial, row->execution, "best", row->epoch, *best_weights, NULL, NULL, e))
@@ -529,10 +533,10 @@ int *store_rank_trials(const store_trial *t, int n, int maximize, int *m)
 
 int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_error *e)
 {
-    const char *sql = trial >= 0 ? "SELECT trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds"
-                                   " FROM epochs WHERE trial = ? ORDER BY trial, execution, epoch"
-                                 : "SELECT trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds"
-                                   " FROM epochs ORDER BY trial, execution, epoch";
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds, %s"
+             " FROM epochs %s ORDER BY trial, execution, epoch", s->has_metrics ? "metrics" : "NULL",
+             trial >= 0 ? "WHERE trial = ?" : "");
     sqlite3_stmt *st = prepare(s, e, "epochs", sql, trial >= 0 ? "i" : "", trial);
     if (!st) return -1;
     int cap = 64, count = 0, rc = 0;
@@ -552,6 +556,8 @@ int store_load_epochs(store *s, int trial, store_epoch_row **out, int *n, hpt_er
         x->val_loss = column_double(st, 5);
         x->val_accuracy = column_double(st, 6);
         x->seconds = column_double(st, 7);
+        const unsigned char *metrics = sqlite3_column_text(st, 8);
+        snprintf(x->metrics, sizeof x->metrics, "%s", metrics ? (const char *)metrics : "");
     }
     sqlite3_finalize(st);
     if (!r || rc != SQLITE_DONE) {

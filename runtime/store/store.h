@@ -46,6 +46,7 @@ typedef struct store_trial {
 typedef struct store_epoch_row {
     int trial, execution, epoch;
     double loss, accuracy, val_loss, val_accuracy, seconds;
+    char metrics[512];      /* the other metrics, a JSON object ("{}" or "" when none; kept as text) */
 } store_epoch_row;
 
 /* A checkpoint: raw bytes of the weights, optimizer state and training state. */

@@ -26,7 +26,11 @@ static int check_state(const ckpt_model *m, int epoch, const ckpt_state *s, hpt_
     if (t->step < 0 || t->wait < 0 || t->wait > done || t->best_epoch < -1 || t->best_epoch >= done || isnan(t->best))
         return hpt_fail(e, "the training state is out of range (step %ld, EarlyStopping wait %d, best epoch %d)",
                         t->step, t->wait, t->best_epoch);
-    if (t->stopped < 0 || t->stopped > 2 || !memchr(t->reason, 0, sizeof t->reason))
+    if (!(t->lr_scale > 0) || !isfinite(t->lr_scale) || isnan(t->plateau_best) || t->plateau_wait < 0 ||
+        t->plateau_wait > done || t->plateau_cooldown < 0)
+        return hpt_fail(e, "the training state's ReduceLROnPlateau part is out of range (learning-rate scale %g, wait %d, "
+                        "cooldown %d)", t->lr_scale, t->plateau_wait, t->plateau_cooldown);
+    if (t->stopped < 0 || t->stopped > 3 || !memchr(t->reason, 0, sizeof t->reason))
         return hpt_fail(e, "the training state's stop flag or reason is malformed");
     if (s->objective_best_epoch < -1 || s->objective_best_epoch >= done)
         return hpt_fail(e, "the objective's best epoch %d is outside epochs 1 to %d", s->objective_best_epoch + 1, done);

@@ -45,7 +45,8 @@ static int on_epoch(void *user, const train_epoch *m, trial *t, const train_stat
     store_blob weights = { w, nw * sizeof(float) }, optimizer = { opt, no * sizeof(float) };
     store_blob state = { c->js, sizeof *c->js };
     store_epoch_row row = { c->j->trial, c->execution, m->epoch, m->loss, m->accuracy,
-                            m->has_val ? m->val_loss : NAN, m->has_val ? m->val_accuracy : NAN, m->seconds };
+                            m->has_val ? m->val_loss : NAN, m->has_val ? m->val_accuracy : NAN, m->seconds, "" };
+    train_metrics_format(m, row.metrics, sizeof row.metrics);
     return c->commit(c->user, c->j, &row, weights, optimizer, state, improved);
 }
 
@@ -119,7 +120,7 @@ int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec
         goto out;
     }
     /* Labels the output layer cannot produce would make every loss NaN. */
-    if (source_check_classes(&T->data, trial_output_size(t), &e)) {
+    if (!trial_float_targets(t) && source_check_classes(&T->data, trial_output_size(t), &e)) {
         snprintf(reason, reason_len, "%s", e.message);
         goto out;
     }
@@ -156,7 +157,7 @@ int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec
         snprintf(reason, reason_len, "%s", e.message);
         rc = EXEC_FAILED;
     } else {
-        if (js.train.stopped == 1) snprintf(reason, reason_len, "%s", js.train.reason);
+        if (js.train.stopped == 1 || js.train.stopped == 3) snprintf(reason, reason_len, "%s", js.train.reason);
         rc = js.train.epochs_done < cfg.epochs && !js.train.stopped ? EXEC_STOPPED : EXEC_DONE;
     }
 out:
@@ -178,6 +179,7 @@ uint32_t tuner_data_crc(const tuner *T)
         for (size_t off = 0; x && off < bytes; off += 1u << 30)
             crc = crc32(crc, x + off, (uInt)(bytes - off < (1u << 30) ? bytes - off : (1u << 30)));
         if (d->labels) crc = crc32(crc, (const unsigned char *)d->labels, (uInt)((size_t)d->n * sizeof *d->labels));
+        if (d->targets) crc = crc32(crc, (const unsigned char *)d->targets, (uInt)((size_t)d->n * sizeof *d->targets));
     }
     return (uint32_t)crc;
 }

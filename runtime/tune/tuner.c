@@ -49,7 +49,7 @@ static double wall(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int tune_maximize(const char *objective) { return !strstr(objective, "loss") && !strstr(objective, "error"); }
+int tune_maximize(const char *objective) { return metric_maximize(objective); }
 
 void tune_project_path(const ir_program *p, char *buf, size_t n)
 {
@@ -143,6 +143,7 @@ static int commit_epoch(void *user, job *j, const store_epoch_row *row, store_bl
             row->accuracy);
     if (!isnan(row->val_loss) || !isnan(row->val_accuracy))
         fprintf(out, " val_loss %.4f val_accuracy %.4f", row->val_loss, row->val_accuracy);
+    if (row->metrics[0] && strcmp(row->metrics, "{}")) fprintf(out, " %s", row->metrics);
     fprintf(out, " (%.1fs)\n", row->seconds);
     j->epoch_now = row->epoch + 1;
     draw_status(T);
@@ -242,6 +243,7 @@ double tune_execution_best(const store_epoch_row *rows, int n, int execution, co
         train_epoch m = { .loss = rows[k].loss, .accuracy = rows[k].accuracy, .val_loss = rows[k].val_loss,
                           .val_accuracy = rows[k].val_accuracy,
                           .has_val = !isnan(rows[k].val_loss) || !isnan(rows[k].val_accuracy) };
+        train_metrics_parse(&m, rows[k].metrics);
         double v = train_metric(&m, objective);
         if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v, at = rows[k].epoch;
     }
@@ -342,7 +344,10 @@ static void run_job(slot *s, job *j)
     double score = rc == EXEC_DONE ? trial_score(T, j->trial, &best_epoch) : NAN;
     if (rc == EXEC_DONE && isnan(score)) {
         rc = EXEC_FAILED;
-        snprintf(reason, sizeof reason, "the objective %s was never computed", T->objective);
+        char why[sizeof reason];
+        snprintf(why, sizeof why, "%s", reason);
+        snprintf(reason, sizeof reason, "the objective %s was never computed%s%.300s%s", T->objective,
+                 *why ? " (" : "", why, *why ? ")" : "");
     }
     hpt_error e;
     int ok = rc == EXEC_DONE;

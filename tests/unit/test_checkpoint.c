@@ -100,7 +100,7 @@ static void test_crc(void)
     store_trial t = { .id = 0, .hps_json = "{}", .parent = -1, .bracket = -1, .round = -1, .epochs = 5 };
     ckpt_state st = sound();
     store_blob bw = { w, sizeof w }, bo = { opt, sizeof opt }, bs = { &st, sizeof st };
-    store_epoch_row row = { 0, 0, 2, 1, 0.5, 1, 0.5, 0.1 };
+    store_epoch_row row = { 0, 0, 2, 1, 0.5, 1, 0.5, 0.1, "" };
     CHECK(store_trial_begin(s, &t, &e) == 0 && store_epoch(s, &row, bw, bo, bs, &bw, &e) == 0, "an epoch is committed");
     void *lw = NULL, *lo = NULL, *ls = NULL;
     size_t nw, no, ns;
