@@ -21,7 +21,8 @@ static const ckpt_model model = { W, O, 0, 5, 0 };
 static ckpt_state sound(void)
 {
     ckpt_state s = { .objective_best = 0.8, .objective_best_epoch = 1 };
-    s.train = (train_state){ .epochs_done = 3, .step = 90, .best = 0.4, .wait = 1, .best_epoch = 1 };
+    s.train = (train_state){ .epochs_done = 3, .step = 90, .best = 0.4, .wait = 1, .best_epoch = 1, .lr_scale = 0.1,
+                             .plateau_best = 0.5, .plateau_wait = 2, .plateau_cooldown = 1 };
     return s;
 }
 
@@ -38,8 +39,9 @@ static void test_checks(void)
     hpt_error e;
     ckpt_state s = sound(), out;
     int rc = ckpt_check_last(&model, 2, bw, bo, (store_blob){ &s, sizeof s }, bb, &out, &e);
-    CHECK(rc == 0 && out.train.epochs_done == 3 && out.train.step == 90 && out.objective_best == 0.8,
-          "a sound checkpoint is accepted and its state copied out");
+    CHECK(rc == 0 && out.train.epochs_done == 3 && out.train.step == 90 && out.objective_best == 0.8 &&
+          out.train.lr_scale == 0.1 && out.train.plateau_wait == 2 && out.train.plateau_cooldown == 1,
+          "a sound checkpoint is accepted and its state copied out (ReduceLROnPlateau's scale, wait and cooldown too)");
 
     rc = check(&model, 2, (store_blob){ w, sizeof w - 4 }, bo, s, bb, &e);
     CHECK(rc && !strcmp(e.message, "the weights blob holds 20 bytes; the model has 6 weights (24 bytes)"),
@@ -69,6 +71,14 @@ static void test_checks(void)
     CHECK(check(&model, 2, bw, bo, s, bb, &e) != 0, "an EarlyStopping best epoch not yet trained is refused");
     s = sound(), s.objective_best_epoch = 7;
     CHECK(check(&model, 2, bw, bo, s, bb, &e) != 0, "an objective best epoch not yet trained is refused");
+    s = sound(), s.train.lr_scale = 0;
+    rc = check(&model, 2, bw, bo, s, bb, &e);
+    CHECK(rc && strstr(e.message, "ReduceLROnPlateau part is out of range (learning-rate scale 0"),
+          "a learning-rate scale of 0 is refused: %s", e.message);
+    s = sound(), s.train.plateau_wait = 4;
+    CHECK(check(&model, 2, bw, bo, s, bb, &e) != 0, "a ReduceLROnPlateau wait longer than the epochs done is refused");
+    s = sound(), s.train.stopped = 3;
+    CHECK(check(&model, 2, bw, bo, s, bb, &e) == 0, "a TerminateOnNaN stop (flag 3) is accepted");
     s = sound(), s.train.stopped = 9;
     CHECK(check(&model, 2, bw, bo, s, bb, &e) != 0, "an unknown stop flag is refused");
     s = sound(), memset(s.train.reason, 'x', sizeof s.train.reason);
