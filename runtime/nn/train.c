@@ -64,7 +64,8 @@ void train_metrics_parse(train_epoch *m, const char *json)
     for (int id = 0; id < METRIC_COUNT; id++) m->metrics[id] = m->val_metrics[id] = NAN;
     m->learning_rate = NAN;
     /* Our own output: "key": number pairs, keys without escapes. */
-    for (const char *p = json ? strchr(json, '"') : NULL; p; p = strchr(p, '"')) {
+    const char *p = json ? strchr(json, '"') : NULL;
+    while (p) {
         const char *end = strchr(p + 1, '"');
         if (!end) break;
         char key[64];
