@@ -80,6 +80,13 @@ static void trial_json(json_writer *w, store *s, const store_trial *t, const cha
         json_close(w);
     }
     json_close(w);
+    /* The compiled metrics beyond accuracy of the same epochs, as stored:
+     * one object per history row ({} when there are none). */
+    json_key(w, "history_metrics");
+    json_open(w, '[');
+    for (int r = 0; loaded && r < nh; r++)
+        if (!h[r].execution) json_raw(w, h[r].metrics[0] ? h[r].metrics : "{}");
+    json_close(w);
     if (loaded) {
         executions_json(w, h, nh, objective, maximize);
         free(h);
