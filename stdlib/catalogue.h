@@ -220,16 +220,16 @@ typedef struct st_entry {
     X(PiecewiseConstantDecay, values, T_NUMBERS, REQUIRED, 0, NB, NULL, A_REQ, "the rates: one more than boundaries; values[i] up to boundaries[i]")
 
 #define ST_ARGS_EarlyStopping(X) \
-    X(EarlyStopping, monitor, T_STRING, DSTR("val_loss"), NB, NB, NULL, 0, "metric watched: loss, accuracy, val_loss, val_accuracy") \
+    X(EarlyStopping, monitor, T_STRING, DSTR("val_loss"), NB, NB, NULL, 0, "metric watched: loss, or a compiled metric, val_ for validation") \
     X(EarlyStopping, min_delta, T_FLOAT, DFLT(0.0), 0, NB, NULL, 0, "smallest change that counts as an improvement") \
     X(EarlyStopping, patience, T_INT, DINT(0), 0, 1e9, NULL, 0, "epochs without improvement before stopping") \
-    X(EarlyStopping, mode, T_STRING, DSTR("auto"), NB, NB, "auto|min|max", 0, "whether the monitor should fall or rise; auto infers it from the name") \
+    X(EarlyStopping, mode, T_STRING, DSTR("auto"), NB, NB, "auto|min|max", 0, "whether the monitor should fall or rise; auto infers it as the tuner's objective") \
     X(EarlyStopping, restore_best_weights, T_BOOL, DBOOL(0), NB, NB, NULL, 0, "end with the weights of the best epoch")
 #define ST_ARGS_ReduceLROnPlateau(X) \
     X(ReduceLROnPlateau, monitor, T_STRING, DSTR("val_loss"), NB, NB, NULL, 0, "metric watched: loss, or a compiled metric, val_ for validation") \
     X(ReduceLROnPlateau, factor, T_FLOAT, DFLT(0.1), 0, 1, NULL, A_HI_OPEN, "the learning rate is multiplied by this") \
     X(ReduceLROnPlateau, patience, T_INT, DINT(10), 0, 1e9, NULL, 0, "epochs without improvement before reducing") \
-    X(ReduceLROnPlateau, mode, T_STRING, DSTR("auto"), NB, NB, "auto|min|max", 0, "whether the monitor should fall or rise; auto infers it from the name") \
+    X(ReduceLROnPlateau, mode, T_STRING, DSTR("auto"), NB, NB, "auto|min|max", 0, "whether the monitor should fall or rise; auto infers it as the tuner's objective") \
     X(ReduceLROnPlateau, min_delta, T_FLOAT, DFLT(1e-4), 0, NB, NULL, 0, "smallest change that counts as an improvement") \
     X(ReduceLROnPlateau, cooldown, T_INT, DINT(0), 0, 1e9, NULL, 0, "epochs to wait after a reduction before counting again") \
     X(ReduceLROnPlateau, min_lr, T_FLOAT, DFLT(0.0), 0, NB, NULL, 0, "the learning rate is never reduced below this")
@@ -237,7 +237,7 @@ typedef struct st_entry {
 
 /* Arguments every tuner takes, as in Keras Tuner's Tuner and Oracle. */
 #define TUNER_COMMON(X, E) \
-    X(E, objective, T_STRING, DSTR("val_loss"), NB, NB, NULL, A_CONST, "metric to optimise; val_* and *loss are minimised, the rest maximised") \
+    X(E, objective, T_STRING, DSTR("val_loss"), NB, NB, NULL, A_CONST, "metric to optimise; its direction is Keras Tuner's: accuracy, auc, precision, recall maximised, loss and errors (mae, mse, rmse) minimised") \
     X(E, seed, T_INT, DNONE, 0, 9.2e18, NULL, A_CONST | A_NONE_OK, "random seed of the search (0 is a seed; None means 0 too, so runs repeat)") \
     X(E, executions_per_trial, T_INT, DINT(1), 1, 1000, NULL, A_CONST, "trainings per trial; the score is their mean") \
     X(E, max_retries_per_trial, T_INT, DINT(0), 0, 1000, NULL, A_CONST, "retries of a failed trial") \
