@@ -85,7 +85,10 @@ static void check_metric_name(sema *s, const char *what, const char *name, uint3
         const char *cands[] = { "loss", "val_loss", "accuracy", "val_accuracy", NULL };
         const char *near = st_suggest(ST_KIND_COUNT, name, cands);
         const st_entry *metric = st_find(ST_METRIC, needs_val ? name + 4 : name);
+        const char *near_metric = metric ? NULL : st_suggest(ST_METRIC, needs_val ? name + 4 : name, NULL);
         if (near && strcmp(near, name)) diag_hint(s->d, "did you mean '%s'?", near);
+        else if (near_metric) diag_hint(s->d, "did you mean '%s%s'? (listed in compile(metrics = [...]))", needs_val ? "val_" : "",
+                                        near_metric);
         else if (metric) diag_hint(s->d, "add \"%s\" to compile(metrics = [...])", metric->name);
         else diag_hint(s->d, "the metrics are loss and those listed in compile(metrics = [...]); val_ names need validation data");
     }

@@ -401,7 +401,7 @@ static int check_piecewise(const hpt_value *a, char *why, size_t n)
     hpt_value b = a[PiecewiseConstantDecay_boundaries], v = a[PiecewiseConstantDecay_values];
     if (b.type != V_LIST || v.type != V_LIST) return 0;    /* each argument was checked on its own */
     if (v.u.list.n != b.u.list.n + 1) {
-        snprintf(why, n, "PiecewiseConstantDecay needs one value more than boundaries, but has %d values for %d "
+        snprintf(why, n, "is a PiecewiseConstantDecay of %d values for %d boundaries; it needs one value more than "
                  "boundaries", v.u.list.n, b.u.list.n);
         return -1;
     }
