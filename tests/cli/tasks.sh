@@ -134,8 +134,9 @@ while [ $runs -lt 200 ]; do
     : > "$tmp/b.log"
     "$HPTC" run "$tmp/b.hpt" --jobs 1 >> "$tmp/b.log" 2>&1 &
     pid=$!
-    # Let it commit some epochs (0.2 to 0.6 s of a 2-3 s run), then kill it mid-flight.
-    sleep 0.$((kills % 5 * 100 + 200))
+    # Let it commit some epochs (from 0.2 s of a 2-3 s run, longer each time,
+    # so a slow build finishes too), then kill it mid-flight.
+    sleep "$(awk -v k=$kills 'BEGIN { print 0.2 + 0.05 * k }')"
     if kill -9 $pid 2>/dev/null; then wait $pid 2>/dev/null; kills=$((kills + 1)); else wait $pid; [ $? -eq 0 ] && break; fi
 done
 strip() { "$HPTC" summary "$tmp/$1" --json | sed 's/"started": [0-9.e+]*, "finished": [0-9.e+null]*, //' | sed "s|$tmp/$1|DIR|g"; }
