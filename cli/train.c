@@ -176,7 +176,7 @@ static int train(const train_opts *opts)
     const hpt_value *sa = trial_search_args(t);
     train_config cfg = { .epochs = o.epochs > 0 ? o.epochs : (int)sa[search_epochs].u.i, .batch = batch,
                          .shuffle = sa[search_shuffle].u.b, .seed = seed };
-    train_early_stopping(trial_search_args(t), &cfg);
+    train_callbacks(trial_search_args(t), &cfg);
     int n_train, n_val = 0;
     rows = malloc(sizeof *rows * (size_t)(d.train.n + 1));
     if (!rows) goto out;

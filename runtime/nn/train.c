@@ -323,7 +323,7 @@ static int maximize_of(const char *mode, const char *monitor)
     return !strcmp(mode, "max") || (!strcmp(mode, "auto") && metric_maximize(monitor));
 }
 
-void train_early_stopping(const hpt_value *search_args, train_config *cfg)
+void train_callbacks(const hpt_value *search_args, train_config *cfg)
 {
     cfg->patience = -1;
     cfg->plateau_patience = -1;

@@ -90,7 +90,7 @@ int train_fit(trial *t, const train_data *d, const train_config *cfg, train_stat
  * EarlyStopping (patience -1 when there is none), ReduceLROnPlateau
  * (plateau_patience -1 when none), TerminateOnNaN.  mode "auto" takes the
  * monitor's direction as Keras Tuner infers it (metric_maximize). */
-void train_early_stopping(const hpt_value *search_args, train_config *cfg);
+void train_callbacks(const hpt_value *search_args, train_config *cfg);
 
 /* Loss and accuracy of the trial in inference mode over rows of a set. */
 int train_evaluate(trial *t, const data_set *set, const uint32_t *rows, int n, float scale, int batch,

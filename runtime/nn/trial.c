@@ -109,6 +109,7 @@ static void optimizer_of(hpt_value v, optim_config *cfg, optim_schedule *schedul
 {
     const st_entry *e = v.type == V_OBJECT ? v.u.object.entry : st_find(ST_OPTIMIZER, v.type == V_STRING ? v.u.s : "rmsprop");
     const hpt_value *a = v.type == V_OBJECT ? v.u.object.args : NULL;
+    /* learning_rate is a number or a schedule object: LR keeps the object in lr (the number is then 0). */
     hpt_value lr = value_none();
 #define ARG(name, dflt) (a ? (float)value_as_double(a[name]) : (dflt))
 #define LR(name, dflt) (a && a[name].type == V_OBJECT ? (lr = a[name], 0.0f) : ARG(name, dflt))

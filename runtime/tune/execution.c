@@ -126,7 +126,7 @@ int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec
     }
     const hpt_value *sa = trial_search_args(t);
     train_config cfg = { .epochs = j->epochs, .batch = batch, .shuffle = sa[search_shuffle].u.b, .seed = seed };
-    train_early_stopping(sa, &cfg);
+    train_callbacks(sa, &cfg);
     ckpt_state js = { .objective_best = NAN, .objective_best_epoch = -1 };
     train_state_init(&js.train, &cfg);
     js.train.epochs_done = j->initial_epoch;
