@@ -42,9 +42,12 @@ static bool room_for_layer(sema *s)
 static void add_layer(sema *s, const ast *call, const st_entry *entry, ir_expr **args)
 {
     if (!room_for_layer(s)) return;
+    /* In a stack, a layer reads the one written before it. */
+    int *inputs = s->n_layers ? ARENA_ARRAY(s->a, int, 1) : NULL;
+    if (inputs) inputs[0] = s->n_layers - 1;
     s->layers[s->n_layers++] = (ir_call){
         .entry = entry, .args = args, .guard = s->guard, .name = snake_name(s, entry),
-        .span = { call->start, call->end },
+        .inputs = inputs, .n_inputs = inputs ? 1 : 0, .span = { call->start, call->end },
     };
     s->real_layers++;
 }
