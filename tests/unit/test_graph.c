@@ -51,6 +51,41 @@ static trial *expand(const ir_program *p, const hpt_value *values, int batch)
 
 /* ---- forward values --------------------------------------------------------- */
 
+/* From tests/unit/ref/graph_ref.py (PyTorch, double). */
+static const float RESIDUAL_WANT[54] = { -0.07f, 0.81f, 0.42f, -0.96f, 0.07f, -0.48f, 0.79f, -0.99f, 0.51f, 0.5f, 0.35f, 0.55f, 0.03f, -0.51f, 0.43f, -0.09f, 0.69f, 0.02f, 0.23f, -0.79f, 0.39f, -0.55f, 0.49f, -0.1f, 0.42f, -1.03f, 0.8f, 0.03f, 1.37f, 1.38777878e-16f, -0.2f, -0.55f, 0.04f, -0.08f, 0.85f, 0.33f, -0.06f, -0.35f, 0.3f, 0.13f, -0.67f, -0.17f, 0.37f, -0.95f, 1.01f, 0.33f, -0.01f, 0.41f, -1.11f, 1.41f, -1.12f, 0.1f, -0.51f, 0.18f };
+
+/* ((i * a + b) % c) * scale - shift: graph_ref.py's fill. */
+static void fill(float *to, int n, int a, int b, int c, float scale, float shift)
+{
+    for (int i = 0; i < n; i++) to[i] = (float)((i * a + b) % c) * scale - shift;
+}
+
+/* Residual { Conv2D(3, 3, strides = 2, padding = "same") } on a (5, 5, 2)
+ * input: the shortcut is projected by a strided 1x1 convolution. */
+static void test_residual_projection(void)
+{
+    static const int wiring[][4] = { { -1 }, { -1 }, { 0, 1, -1 }, { -1 } };
+    ir_program *p = compile_wired("  Input(shape = [5, 5, 2])\n  Conv2D(3, 3, strides = 2, padding = \"same\")\n"
+                                  "  Residual()\n  Flatten()\n", wiring);
+    trial *t = expand(p, NULL, 2);
+    if (!CHECK(t != NULL, "Residual with a strided projection expands")) return;
+    size_t nw;
+    float *w = trial_weights(t, &nw);
+    if (CHECK(nw == 54 + 3 + 6 + 3, "Conv2D's 57 weights, then the projection's kernel (1, 1, 2, 3) and bias: %zu", nw)) {
+        fill(w, 54, 5, 1, 9, 0.1f, 0.4f);
+        fill(w + 54, 3, 1, 0, 3, 0.05f, 0.0f);
+        fill(w + 57, 6, 3, 2, 5, 0.25f, 0.5f);
+        fill(w + 63, 3, 2, 1, 3, 0.1f, 0.1f);
+        fill(trial_input(t), 100, 7, 3, 11, 0.2f, 1.0f);
+        const float *y = trial_forward(t, 2, 0, 0);
+        double worst = 0;
+        for (int i = 0; i < 54; i++) worst = fmax(worst, fabs(y[i] - RESIDUAL_WANT[i]));
+        CHECK(worst < 1e-5, "Residual with a strided projection = PyTorch's conv + strided 1x1 conv, worst error %.2e", worst);
+    }
+    trial_free(t);
+    ir_free(p);
+}
+
 /* Residual { Dense(4) } on the Input: y = x + (x W + b). */
 static void test_residual_identity(void)
 {
@@ -265,6 +300,7 @@ static void test_gradients(void)
 int main(void)
 {
     test_residual_identity();
+    test_residual_projection();
     test_concatenate();
     test_absent_passes_through();
     test_gradients();
