@@ -66,12 +66,14 @@ why_of() {        # why_of GROUP: what the group is for, for the message
 }
 # A package is there when dpkg has it installed, or when an installed package
 # provides it: NodeSource's nodejs provides npm and conflicts with Debian's,
-# whose install would then fail.
+# whose install would then fail.  What installed packages provide is read once.
+provided=""
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ] && return 0
-    dpkg-query -W -f='${db:Status-Status}\t${Provides}\n' 2>/dev/null | awk -F'\t' -v p="$1" '
-        $1 == "installed" { n = split($2, a, /, */); for (i = 1; i <= n; i++) { sub(/ .*/, "", a[i]); if (a[i] == p) found = 1 } }
-        END { exit !found }'
+    [ -n "$provided" ] || provided=" $(dpkg-query -W -f='${db:Status-Status}\t${Provides}\n' 2>/dev/null | awk -F'\t' '
+        $1 == "installed" { n = split($2, a, /, */); for (i = 1; i <= n; i++) { sub(/ .*/, "", a[i]); printf "%s ", a[i] } }') "
+    case $provided in *" $1 "*) return 0 ;; esac
+    return 1
 }
 
 if [ $list = 1 ]; then
