@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""graph_ref.py: PyTorch's outputs for tests/unit/test_graph.c's forward
+"""graph_ref.py: PyTorch's outputs for tests/unit/test_merge.c's forward
 test of a Residual block with a strided projection, computed once and
 pasted into the test (run it again to regenerate them:
 /usr/bin/python3 tests/unit/ref/graph_ref.py).  Inputs and weights are

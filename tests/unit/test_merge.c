@@ -1,4 +1,4 @@
-/* test_graph.c: trials whose layers form a graph — Add, Concatenate and
+/* test_merge.c: trials whose layers form a graph — Add, Concatenate and
  * Residual joining branches (runtime/nn/layers/merge.c, trial.c's graph
  * walk).  The models are written as stacks and then rewired through
  * ir_call.inputs, the IR's contract, so these tests exercise the runtime
