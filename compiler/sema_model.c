@@ -202,8 +202,8 @@ static void lower_one_layer(sema *s, const ast *call)
     if (st_merge_rule_of(entry)) {
         diag_error(s->d, call->start, call->end, "%s joins branches: it needs a block", entry->name);
         if (entry->id == ST_Residual) diag_hint(s->d, "write its body in a block: Residual { Conv2D(...) Conv2D(...) }");
-        else diag_hint(s->d, "write its branches in a block: %s%s { branch { Dense(64) } branch { } }", entry->name,
-                       call->op ? "" : "(...)");
+        else diag_hint(s->d, "write its branches in a block: %s { branch { Dense(64) } branch { } }",
+                       entry->id == ST_Concatenate ? "Concatenate(axis = -1)" : entry->name);
         return;
     }
     /* Noted before the arguments are checked, so a bad one does not also bring "no compile(...)". */
@@ -488,7 +488,6 @@ static void lower_branch(sema *s, const ast *block, int in, int *last)
  * branches (reported). */
 static bool lower_branches(sema *s, const ast *call, const st_entry *entry, int in, int *last, int *n)
 {
-    bool ok = true;
     *n = 0;
     for (const ast *item = call->b->first; item && !diag_stopped(s->d); item = item->next) {
         if (!is_branch(s, item) || !item->b || item->first || !item->op) {
@@ -501,8 +500,7 @@ static bool lower_branches(sema *s, const ast *call, const st_entry *entry, int 
                 diag_hint(s->d, "wrap the layers in branch { ... }: %s { branch { Dense(64) } branch { } }; "
                           "an empty branch is the block's input", entry->name);
             }
-            ok = false;
-            continue;
+            return false;       /* once a block: its other items are likely the same mistake */
         }
         if (*n == ST_MAX_INPUTS) {
             diag_error(s->d, item->a->start, item->a->end, "%s joins at most %d branches", entry->name, ST_MAX_INPUTS);
@@ -510,12 +508,12 @@ static bool lower_branches(sema *s, const ast *call, const st_entry *entry, int 
         }
         lower_branch(s, item->b, in, &last[(*n)++]);
     }
-    if (ok && *n < 2) {
+    if (*n < 2) {
         diag_error(s->d, call->start, call->end, "%s needs at least 2 branches, but its block has %d", entry->name, *n);
         diag_hint(s->d, "%s { branch { Dense(64) } branch { } } joins a Dense layer with the block's input", entry->name);
-        ok = false;
+        return false;
     }
-    return ok;
+    return true;
 }
 
 /* Residual { items } -- the body, from the block's input; its last layer to
