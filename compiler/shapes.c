@@ -206,7 +206,10 @@ typedef struct walker {
      * values last read at layer k are frees[frees_at[k] .. frees_at[k + 1]). */
     int *in_from, *in_list, *slot_of, *frees, *frees_at;
     int n_slots;
-    int *tables;            /* per frame of the walk: its slots, SLOT ints each (rank, then shape) */
+    int *tables;            /* per frame of the walk: its slots, slot_ints each (see SLOT) */
+    int slot_ints;          /* SLOT + words */
+    int words;              /* of a slot's provenance: a bit per hyperparameter */
+    uint32_t *provenance;   /* the layer being walked: what its shape depends on */
     size_t cap_tables;      /* frames' room in tables */
     char why[300];
     uint64_t sum[2];        /* the state's values (memo_state); frames keep their own */
@@ -275,16 +278,20 @@ static int new_future(walker *w)
  * set (16 bytes a state: the walk of a 10,000-line spec visits 10^5 of them).
  * With the model's size checked, *future is the state's future: a new one's,
  * or the one found. */
-enum { SLOT = 5 };      /* a slot of a walk's table: rank, shape[4]; all 0 while no value is live in it */
+/* A slot of a walk's table: rank, shape[4], then its provenance (the
+ * hyperparameters the value's shape depended on, a bit each, for messages:
+ * not part of the state); all 0 while no value is live in it. */
+enum { SLOT = 5 };
 
 static int memo_state(walker *w, int k, const int *table, int mode, int *future)
 {
     *future = -1;
     uint64_t a = mix((uint64_t)(uint32_t)k << 32 | (uint32_t)mode), b = mix(a ^ 0x5bd1e9955bd1e995ull);
-    for (int j = 0; j < w->n_slots * SLOT; j++) {
-        a = mix(a ^ (uint32_t)table[j]);
-        b = mix(b + 3 * (uint64_t)(uint32_t)table[j] + 1);
-    }
+    for (int j = 0; j < w->n_slots; j++)
+        for (const int *v = table + (size_t)j * (size_t)w->slot_ints, *end = v + SLOT; v < end; v++) {
+            a = mix(a ^ (uint32_t)*v);
+            b = mix(b + 3 * (uint64_t)(uint32_t)*v + 1);
+        }
     uint64_t f0 = mix(a ^ w->sum[0]) | 1;      /* never 0: 0 marks an empty slot */
     uint64_t f1 = mix(b + 3 * w->sum[1]);
     if (w->seen_used * 2 >= w->seen_cap) {
@@ -426,7 +433,9 @@ static int branches(walker *w, int h)
     return n;
 }
 
-static void record_failure(walker *w, int k, const char *why)
+/* Layer k failed; `from` the hyperparameters its inputs' shapes and its own
+ * depended on (a bit each), NULL: every one the walk's shapes did. */
+static void record_failure(walker *w, int k, const char *why, const uint32_t *from)
 {
     failure *f = &w->fail[k];
     if (f->message) return;
@@ -435,7 +444,8 @@ static void record_failure(walker *w, int k, const char *why)
     size_t len = 0;
     with[0] = 0;
     for (int h = 0; h < p->n_hps && len + 1 < sizeof with; h++) {
-        if (!w->origin[h] || w->status[h] < 0) continue;
+        bool named = from ? (from[h / 32] >> (h % 32) & 1u) != 0 : w->origin[h] != 0;
+        if (!named || w->status[h] < 0) continue;
         char v[64];
         value_format(v, sizeof v, w->values[h]);
         len += (size_t)snprintf(with + len, sizeof with - len, "%s'%s' = %s", len ? ", " : "", p->hps[h].name, v);
@@ -445,29 +455,37 @@ static void record_failure(walker *w, int k, const char *why)
     if (f->message) snprintf(f->message, need, "%s%s%s", why, *with ? "\x1f" : "", with);
 }
 
-/* Note that the walk's shape now depends on the hyperparameters in e. */
-static void depend(walker *w, const ir_expr *e)
+/* Note that the walk's shapes now depend on the hyperparameters in e, and
+ * (bits not NULL) the layer's being walked. */
+static void depend(walker *w, const ir_expr *e, uint32_t *bits)
 {
     if (!e) return;
-    if (e->op == X_HP && w->status[e->hp] >= 0 && !w->origin[e->hp]) {
-        w->origin[e->hp] = 1;
-        w->origin_log[w->n_origin++] = e->hp;
+    if (e->op == X_HP && w->status[e->hp] >= 0) {
+        if (bits) bits[e->hp / 32] |= 1u << (e->hp % 32);
+        if (!w->origin[e->hp]) {
+            w->origin[e->hp] = 1;
+            w->origin_log[w->n_origin++] = e->hp;
+        }
     }
-    depend(w, e->a);
-    depend(w, e->b);
-    for (int k = 0; k < e->n_items; k++) depend(w, e->items[k]);
+    depend(w, e->a, bits);
+    depend(w, e->b, bits);
+    for (int k = 0; k < e->n_items; k++) depend(w, e->items[k], bits);
 }
+
+/* Its slots: where a walk keeps the live values. */
+static int *table_of(const walker *w, int table) { return w->tables + (size_t)table * (size_t)w->n_slots * (size_t)w->slot_ints; }
+static int *slot_at(const walker *w, int *table, int layer) { return table + (size_t)w->slot_of[layer] * (size_t)w->slot_ints; }
 
 /* One walk in progress: where it is, and the split it is waiting on. */
 typedef struct frame {
     int k;
-    int table;              /* its slots: w->tables + table * n_slots * SLOT (its place on the stack) */
+    int table;              /* its slots: table_of(w, table) (its place on the stack) */
     int mode;               /* MODE_*: what the layers so far were */
     int named;              /* the estimator, or the last network layer, for messages */
     int depth, origins;     /* the walker's marks when the walk began, to undo */
     uint64_t sum[2];        /* the walker's sums when the walk began or split */
     int h, v, n, at;        /* the split: hp, value index, count, depth before it (h < 0: none) */
-    int held, depended;     /* at layer k: guard terms known true, and those noted in origin */
+    int held;               /* at layer k: guard terms known true */
     cost path;              /* the model's size: the layers passed since the first */
     cost rest;              /* ... the largest continuation after this walk's last step */
     bool rest_set;
@@ -480,10 +498,11 @@ static void advance(walker *w, frame *f)
     for (int j = w->dies_at[f->k]; j < w->dies_at[f->k + 1]; j++)
         if (w->status[w->dies[j]] != UNSET) account(w, w->dies[j], w->status[w->dies[j]], -1);
     /* Values read for the last time here: their slots no longer tell states apart. */
-    int *table = w->tables + (size_t)f->table * (size_t)w->n_slots * SLOT;
-    for (int j = w->frees_at[f->k]; j < w->frees_at[f->k + 1]; j++) memset(table + w->frees[j] * SLOT, 0, SLOT * sizeof *table);
+    int *table = table_of(w, f->table);
+    for (int j = w->frees_at[f->k]; j < w->frees_at[f->k + 1]; j++)
+        memset(table + (size_t)w->frees[j] * (size_t)w->slot_ints, 0, (size_t)w->slot_ints * sizeof *table);
     f->k++;
-    f->held = f->depended = 0;
+    f->held = 0;
 }
 
 /* ---- the model's size: the walk's side (see the section above) ---------- */
@@ -596,7 +615,7 @@ static int run(walker *w, frame *f)
     memcpy(w->sum, f->sum, sizeof w->sum);
     while (f->k <= p->n_layers && !w->oom) {
         int k = f->k;
-        int *table = w->tables + (size_t)f->table * (size_t)w->n_slots * SLOT;
+        int *table = table_of(w, f->table);
         if (++w->steps > STEP_CAP) return 0;
         int future = -1;
         if (w->depth > 0 && memo_state(w, k, table, f->mode, &future)) {
@@ -610,21 +629,22 @@ static int run(walker *w, frame *f)
         if (k < p->n_layers && !p->layers[k].args) return 0;     /* a layer lowering could not make: stop here */
         if (k == p->n_layers) {
             /* The model's output (the last layer's value): flat, and one value per class for a classification loss. */
-            const int *model_out = table + w->slot_of[p->n_layers - 1] * SLOT, out_rank = model_out[0], *out = model_out + 1;
+            const int *model_out = slot_at(w, table, p->n_layers - 1), out_rank = model_out[0], *out = model_out + 1;
+            const uint32_t *from = (const uint32_t *)(model_out + SLOT);
             if (f->mode == MODE_ESTIMATOR) {
                 w->fail[k].ok_seen = true;      /* an estimator takes the data's classes */
             } else if (!w->network) {
-                record_failure(w, k, "the model is a network (it holds no estimator) and there is no compile(...) for it");
+                record_failure(w, k, "the model is a network (it holds no estimator) and there is no compile(...) for it", from);
             } else if (out_rank != 1) {
-                record_failure(w, k, "the model's output must be flat (one axis); add Flatten() and a Dense layer");
+                record_failure(w, k, "the model's output must be flat (one axis); add Flatten() and a Dense layer", from);
             } else if (w->sparse && w->classes_fixed && out[0] != w->classes) {
                 snprintf(why, why_len, "the model outputs %d values, but the data has %lld classes", out[0], w->classes);
-                record_failure(w, k, why);
+                record_failure(w, k, why, from);
             } else if (w->classes > out[0]) {
                 /* Labels past the outputs fail every trial, whatever the loss. */
                 snprintf(why, why_len, "the model outputs %d values, but the labels in %s go up to %lld (%lld classes)",
                          out[0], w->classes_from, w->classes - 1, w->classes);
-                record_failure(w, k, why);
+                record_failure(w, k, why, from);
             } else {
                 w->fail[k].ok_seen = true;
                 f->rest = (cost){ .big = -1, .valid = true }, f->rest_set = true;
@@ -673,14 +693,23 @@ static int run(walker *w, frame *f)
             set_status(w, h, 0);
             return 1;
         }
-        for (int evaluated = present ? f->held : f->held + 1; f->depended < evaluated; f->depended++)
-            depend(w, terms[f->depended]);
-        int n_in = w->in_from[k + 1] - w->in_from[k];
+        /* Its provenance: its inputs', and the guard terms evaluated (a
+         * split's child finds the terms before its parent's stop noted). */
+        int n_in = w->in_from[k + 1] - w->in_from[k], evaluated = present ? f->held : f->held + 1;
         const int *reads = w->in_list + w->in_from[k];
+        uint32_t *from = w->provenance;
+        memset(from, 0, (size_t)w->words * sizeof *from);
+        for (int j = 0; j < n_in; j++) {
+            const uint32_t *bits = (const uint32_t *)slot_at(w, table, reads[j]) + SLOT;
+            for (int b = 0; b < w->words; b++) from[b] |= bits[b];
+        }
+        for (int t = 0; t < evaluated; t++) depend(w, terms[t], from);
         if (!present) {
             /* Absent: its value is its first input's. */
             arena_free(&scratch);
-            if (n_in) memcpy(table + w->slot_of[k] * SLOT, table + w->slot_of[reads[0]] * SLOT, SLOT * sizeof *table);
+            int *slot = slot_at(w, table, k);
+            if (n_in) memcpy(slot, slot_at(w, table, reads[0]), SLOT * sizeof *slot);
+            memcpy(slot + SLOT, from, (size_t)w->words * sizeof *from);
             advance(w, f);
             continue;
         }
@@ -704,16 +733,16 @@ static int run(walker *w, frame *f)
             const int *in[ST_MAX_INPUTS];
             int in_rank[ST_MAX_INPUTS];
             for (int j = 0; j < n_in && j < ST_MAX_INPUTS; j++) {
-                const int *slot = table + w->slot_of[reads[j]] * SLOT;
+                const int *slot = slot_at(w, table, reads[j]);
                 in_rank[j] = slot[0], in[j] = slot + 1;
             }
             rc = plan_from(c->entry, args, n_in, in, in_rank, out, &out_rank, &weights, why, why_len);
         }
         arena_free(&scratch);
         for (int j = 0; j < c->entry->n_args; j++)
-            if (c->entry->args[j].flags & A_SHAPE) depend(w, c->args[j]);
+            if (c->entry->args[j].flags & A_SHAPE) depend(w, c->args[j], from);
         if (rc) {
-            record_failure(w, k, why);
+            record_failure(w, k, why, from);
             return 0;
         }
         w->fail[k].ok_seen = true;
@@ -723,9 +752,10 @@ static int run(walker *w, frame *f)
             e->layer = k;
             cost_add(w, &f->path, k, e->params, e->stats);
         }
-        int *slot = table + w->slot_of[k] * SLOT;
+        int *slot = slot_at(w, table, k);
         slot[0] = out_rank;
         memcpy(slot + 1, out, 4 * sizeof *slot);
+        memcpy(slot + SLOT, from, (size_t)w->words * sizeof *from);
         f->mode = mode, f->named = named;
         advance(w, f);
     }
@@ -743,7 +773,7 @@ static void walk(walker *w)
         if (push) {
             if (top == cap) {
                 frame *grown = realloc(stack, (cap = cap ? cap * 2 : 64) * sizeof *grown);
-                int *tables = grown ? realloc(w->tables, cap * (size_t)w->n_slots * SLOT * sizeof *tables) : NULL;
+                int *tables = grown ? realloc(w->tables, cap * (size_t)w->n_slots * (size_t)w->slot_ints * sizeof *tables) : NULL;
                 if (grown) stack = grown;
                 if (!tables) {
                     w->oom = true;
@@ -752,7 +782,7 @@ static void walk(walker *w)
                 w->tables = tables, w->cap_tables = cap;
             }
             /* The child's slots start as its parent's (none for the first walk). */
-            size_t stride = (size_t)w->n_slots * SLOT;
+            size_t stride = (size_t)w->n_slots * (size_t)w->slot_ints;
             if (top) memcpy(w->tables + top * stride, w->tables + (top - 1) * stride, stride * sizeof *w->tables);
             else memset(w->tables, 0, stride * sizeof *w->tables);
             child.table = (int)top;
@@ -947,6 +977,8 @@ int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c)
         goto out;
     }
     for (int h = 0; h < p->n_hps; h++) w.status[h] = UNSET, w.last_use[h] = -1;
+    w.words = (p->n_hps + 31) / 32, w.slot_ints = SLOT + w.words;
+    w.provenance = calloc((size_t)w.words + 1, sizeof *w.provenance);
     for (int k = 0; k < p->n_layers; k++) {
         const ir_call *l = &p->layers[k];
         mark_use(p, l->guard, k, w.last_use, 0);
@@ -957,7 +989,7 @@ int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c)
     w.dies = malloc(nh * sizeof *w.dies);
     w.dies_at = calloc((size_t)p->n_layers + 2, sizeof *w.dies_at);
     int *fill = malloc(((size_t)p->n_layers + 1) * sizeof *fill);
-    if (!w.dies || !w.dies_at || !fill) {
+    if (!w.dies || !w.dies_at || !fill || !w.provenance) {
         free(fill);
         diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory");
         goto out;
@@ -1011,6 +1043,6 @@ out:
     free(w.origin), free(w.origin_log), free(w.dies), free(w.dies_at);
     free(w.terms), free(w.prefixes), free(w.term_from), free(w.term_count);
     free(w.seen), free(w.seen_future), free(w.futures), free(w.log), free(w.size_message);
-    free(w.in_from), free(w.in_list), free(w.slot_of), free(w.frees), free(w.frees_at), free(w.tables);
+    free(w.in_from), free(w.in_list), free(w.slot_of), free(w.frees), free(w.frees_at), free(w.tables), free(w.provenance);
     return d->errors - before;
 }
