@@ -16,7 +16,7 @@
 #include "stdlib/catalogue.h"
 #include "stdlib/value.h"
 
-#define IR_VERSION 1
+#define IR_VERSION 2      /* 2: layers name their inputs (graphs) */
 
 /* A byte range of the spec, for messages at run time ("layer dense_2 (line 9)"). */
 typedef struct ir_span { uint32_t start, end; } ir_span;
