@@ -1,10 +1,9 @@
 /* test_merge.c: trials whose layers form a graph — Add, Concatenate and
  * Residual joining branches (runtime/nn/layers/merge.c, trial.c's graph
- * walk).  The models are written as stacks and then rewired through
- * ir_call.inputs, the IR's contract, so these tests exercise the runtime
- * alone: the values a forward gives against the formulas, gradients against
- * finite differences on both backends and in mixed_bfloat16, and a layer
- * absent from a trial passing its input through. */
+ * walk): the values a forward gives against the formulas and PyTorch,
+ * gradients against finite differences on both backends and against
+ * float32's in mixed_bfloat16, and a layer absent from a trial passing its
+ * input through.  (tests/unit/test_graph.c tests the compiler's side.) */
 #include "check.h"
 #include "compiler/compile.h"
 #include "runtime/nn/jit.h"
@@ -15,28 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The model in a spec around it, its layers then rewired: wiring[k] lists
- * layer k's inputs, ending with -1 (a row { -1 }, or one left out (zeros),
- * keeps the stack's). */
-enum { MAX_WIRED = 12 };
-static ir_program *compile_wired(const char *model, const int wiring[][4])
+/* The model in a spec around it. */
+static ir_program *compile_model(const char *model)
 {
     char src[2000];
     snprintf(src, sizeof src, "data = csv(\"d.csv\")\nmodel {\n%s}\ncompile(optimizer = \"adam\", loss = \"%s\")\n", model,
              strstr(model, "Dense(10") ? "sparse_categorical_crossentropy" : "mse");
     compile_result r = compile_spec("test.hpt", src, strlen(src), stderr);
-    ir_program *p = r.program;
-    if (!p) return NULL;
-    static int inputs[MAX_WIRED][4];
-    for (int k = 1; k < p->n_layers && k < MAX_WIRED; k++) {
-        int n = 0;
-        if (wiring[k][0] == 0 && wiring[k][1] == 0) continue;
-        while (n < 4 && wiring[k][n] >= 0) inputs[k][n] = wiring[k][n], n++;
-        if (!n) continue;
-        p->layers[k].inputs = inputs[k];
-        p->layers[k].n_inputs = n;
-    }
-    return p;
+    return r.program;
 }
 
 static trial *expand(const ir_program *p, const hpt_value *values, int batch)
@@ -64,9 +49,8 @@ static void fill(float *to, int n, int a, int b, int c, float scale, float shift
  * input: the shortcut is projected by a strided 1x1 convolution. */
 static void test_residual_projection(void)
 {
-    static const int wiring[][4] = { { -1 }, { -1 }, { 0, 1, -1 }, { -1 } };
-    ir_program *p = compile_wired("  Input(shape = [5, 5, 2])\n  Conv2D(3, 3, strides = 2, padding = \"same\")\n"
-                                  "  Residual()\n  Flatten()\n", wiring);
+    ir_program *p = compile_model("  Input(shape = [5, 5, 2])\n"
+                                  "  Residual {\n    Conv2D(3, 3, strides = 2, padding = \"same\")\n  }\n  Flatten()\n");
     trial *t = expand(p, NULL, 2);
     if (!CHECK(t != NULL, "Residual with a strided projection expands")) return;
     size_t nw;
@@ -89,8 +73,7 @@ static void test_residual_projection(void)
 /* Residual { Dense(4) } on the Input: y = x + (x W + b). */
 static void test_residual_identity(void)
 {
-    static const int wiring[][4] = { { -1 }, { -1 }, { 0, 1, -1 } };
-    ir_program *p = compile_wired("  Input(shape = [4])\n  Dense(4)\n  Residual()\n", wiring);
+    ir_program *p = compile_model("  Input(shape = [4])\n  Residual {\n    Dense(4)\n  }\n");
     trial *t = expand(p, NULL, 2);
     if (!CHECK(t != NULL, "Residual over Dense expands")) return;
     size_t nw;
@@ -115,8 +98,7 @@ static void test_residual_identity(void)
  * images: each input's values land in its slice. */
 static void test_concatenate(void)
 {
-    static const int wiring[][4] = { { -1 }, { 0, -1 }, { 0, -1 }, { 1, 2, -1 } };
-    ir_program *p = compile_wired("  Input(shape = [3])\n  Dense(3)\n  Dense(2)\n  Concatenate()\n", wiring);
+    ir_program *p = compile_model("  Input(shape = [3])\n  Concatenate {\n    branch { Dense(3) }\n    branch { Dense(2) }\n  }\n");
     trial *t = expand(p, NULL, 2);
     if (!CHECK(t != NULL, "Concatenate of two Dense expands")) return;
     CHECK(trial_output_size(t) == 5, "Concatenate: 3 + 2 outputs (%d)", trial_output_size(t));
@@ -139,8 +121,8 @@ static void test_concatenate(void)
     ir_free(p);
 
     /* Two (2, 2, 1) images joined along their height: (4, 2, 1), the first above. */
-    static const int images[][4] = { { -1 }, { 0, -1 }, { 0, 1, -1 }, { -1 } };
-    p = compile_wired("  Input(shape = [2, 2, 1])\n  Activation(\"relu\")\n  Concatenate(axis = 1)\n  Flatten()\n", images);
+    p = compile_model("  Input(shape = [2, 2, 1])\n  Concatenate(axis = 1) {\n    branch { }\n"
+                      "    branch { Activation(\"relu\") }\n  }\n  Flatten()\n");
     t = expand(p, NULL, 1);
     if (!CHECK(t != NULL, "Concatenate(axis = 1) expands")) return;
     x = trial_input(t);
@@ -156,9 +138,9 @@ static void test_concatenate(void)
  * Dense, its readers read the Input, so the Add doubles it. */
 static void test_absent_passes_through(void)
 {
-    const char *model = "  Input(shape = [2])\n  if hp.Boolean(\"b\") {\n    Dense(2)\n  }\n  Add()\n";
-    static const int wiring[][4] = { { -1 }, { 0, -1 }, { 0, 1, -1 } };
-    ir_program *p = compile_wired(model, wiring);
+    const char *model = "  Input(shape = [2])\n  Add {\n    branch {\n      if hp.Boolean(\"b\") {\n        Dense(2)\n      }\n"
+                        "    }\n    branch { }\n  }\n";
+    ir_program *p = compile_model(model);
     if (!CHECK(p && p->n_hps == 1, "a spec with an optional layer compiles")) return;
     hpt_value values[1] = { value_bool(false) };
     trial *t = expand(p, values, 1);
@@ -184,10 +166,10 @@ static void test_absent_passes_through(void)
  * In mixed_bfloat16 the loss moves in steps of bf16's rounding, too coarse
  * for differences: there the gradient must agree with float32's analytic
  * one at the same weights, within bf16's precision. */
-static void gradient_check(const char *name, const char *model, const int wiring[][4], int jit, int bf16)
+static void gradient_check(const char *name, const char *model, int jit, int bf16)
 {
     enum { B = 5 };
-    ir_program *p = compile_wired(model, wiring);
+    ir_program *p = compile_model(model);
     trial *t = expand(p, NULL, B);
     char on[40];
     snprintf(on, sizeof on, "%s%s", jit ? " (JIT)" : "", bf16 ? " (mixed_bfloat16)" : "");
@@ -251,49 +233,47 @@ static void gradient_check(const char *name, const char *model, const int wiring
 
 static const struct {
     const char *name, *model;
-    int wiring[MAX_WIRED][4];
 } NETS[] = {
     { "Residual, identity shortcut, two-layer body",
-      "  Input(shape = [6])\n  Dense(6, activation = \"tanh\")\n  Dense(6, activation = \"tanh\")\n  Dense(6)\n"
-      "  Residual()\n  Dense(10)\n",
-      { { -1 }, { -1 }, { -1 }, { -1 }, { 1, 3, -1 }, { -1 } } },
+      "  Input(shape = [6])\n  Dense(6, activation = \"tanh\")\n"
+      "  Residual {\n    Dense(6, activation = \"tanh\")\n    Dense(6)\n  }\n  Dense(10)\n" },
     { "Residual with a dense projection (5 to 7)",
-      "  Input(shape = [6])\n  Dense(5, activation = \"tanh\")\n  Dense(7, activation = \"tanh\")\n  Residual()\n"
-      "  Dense(10)\n",
-      { { -1 }, { -1 }, { -1 }, { 1, 2, -1 } } },
+      "  Input(shape = [6])\n  Dense(5, activation = \"tanh\")\n  Residual {\n    Dense(7, activation = \"tanh\")\n  }\n"
+      "  Dense(10)\n" },
     { "Residual with a strided 1x1 projection (4x4x3 to 2x2x4)",
       "  Input(shape = [5, 5, 2])\n  Conv2D(3, 2, activation = \"tanh\")\n"
-      "  Conv2D(4, 3, strides = 2, padding = \"same\", activation = \"tanh\")\n  Residual()\n  Flatten()\n  Dense(10)\n",
-      { { -1 }, { -1 }, { -1 }, { 1, 2, -1 } } },
+      "  Residual {\n    Conv2D(4, 3, strides = 2, padding = \"same\", activation = \"tanh\")\n  }\n  Flatten()\n"
+      "  Dense(10)\n" },
     { "Residual projecting 5x5 to 3x3 (stride 2, odd size)",
       "  Input(shape = [5, 5, 2])\n  Conv2D(3, 1, activation = \"tanh\")\n"
-      "  Conv2D(2, 3, strides = 2, padding = \"same\")\n  Residual()\n  Flatten()\n  Dense(10)\n",
-      { { -1 }, { -1 }, { -1 }, { 1, 2, -1 } } },
+      "  Residual {\n    Conv2D(2, 3, strides = 2, padding = \"same\")\n  }\n  Flatten()\n  Dense(10)\n" },
     { "Concatenate of two branches",
-      "  Input(shape = [6])\n  Dense(4, activation = \"tanh\")\n  Dense(3, activation = \"tanh\")\n"
-      "  Dense(5, activation = \"tanh\")\n  Concatenate()\n  Dense(10)\n",
-      { { -1 }, { -1 }, { 1, -1 }, { 1, -1 }, { 2, 3, -1 } } },
+      "  Input(shape = [6])\n  Dense(4, activation = \"tanh\")\n  Concatenate {\n"
+      "    branch { Dense(3, activation = \"tanh\") }\n    branch { Dense(5, activation = \"tanh\") }\n  }\n"
+      "  Dense(10)\n" },
     { "Add of three, one the branch point itself",
-      "  Input(shape = [6])\n  Dense(4, activation = \"relu\")\n  Dense(4, activation = \"tanh\")\n"
-      "  Dense(4, activation = \"sigmoid\")\n  Add()\n  Dense(10, activation = \"softmax\")\n",
-      { { -1 }, { -1 }, { 1, -1 }, { 1, -1 }, { 2, 3, 1, -1 } } },
+      "  Input(shape = [6])\n  Dense(4, activation = \"relu\")\n  Add {\n"
+      "    branch { Dense(4, activation = \"tanh\") }\n    branch { Dense(4, activation = \"sigmoid\") }\n"
+      "    branch { }\n  }\n  Dense(10, activation = \"softmax\")\n" },
     { "Inception-style: Concatenate of a 1x1 and a 3x3 branch on channels",
-      "  Input(shape = [4, 4, 2])\n  Conv2D(3, 1, activation = \"relu\")\n"
-      "  Conv2D(2, 3, padding = \"same\", activation = \"tanh\")\n  Concatenate()\n  MaxPooling2D(2)\n  Flatten()\n"
-      "  Dense(10)\n",
-      { { -1 }, { 0, -1 }, { 0, -1 }, { 1, 2, -1 } } },
-    { "a Dropout and a Flatten between merges",
-      "  Input(shape = [2, 3])\n  Flatten()\n  Dense(6, activation = \"tanh\")\n  Dropout(0.0)\n  Add()\n"
-      "  Dense(10)\n",
-      { { -1 }, { -1 }, { -1 }, { -1 }, { 1, 3, -1 } } },
+      "  Input(shape = [4, 4, 2])\n  Concatenate {\n    branch { Conv2D(3, 1, activation = \"relu\") }\n"
+      "    branch { Conv2D(2, 3, padding = \"same\", activation = \"tanh\") }\n  }\n  MaxPooling2D(2)\n  Flatten()\n"
+      "  Dense(10)\n" },
+    { "a Flatten before and a Dropout inside a merge",
+      "  Input(shape = [2, 3])\n  Flatten()\n  Add {\n    branch { }\n"
+      "    branch {\n      Dense(6, activation = \"tanh\")\n      Dropout(0.25)\n    }\n  }\n  Dense(10)\n" },
+    { "a Residual nested in a Concatenate's branch",
+      "  Input(shape = [6])\n  Dense(4, activation = \"tanh\")\n  Concatenate {\n"
+      "    branch {\n      Residual {\n        Dense(4, activation = \"tanh\")\n      }\n    }\n"
+      "    branch { Dense(3, activation = \"tanh\") }\n  }\n  Dense(10)\n" },
 };
 
 static void test_gradients(void)
 {
     for (size_t k = 0; k < sizeof NETS / sizeof NETS[0]; k++) {
-        gradient_check(NETS[k].name, NETS[k].model, NETS[k].wiring, 0, 0);
-        gradient_check(NETS[k].name, NETS[k].model, NETS[k].wiring, 0, 1);
-        if (jit_available()) gradient_check(NETS[k].name, NETS[k].model, NETS[k].wiring, 1, 0);
+        gradient_check(NETS[k].name, NETS[k].model, 0, 0);
+        gradient_check(NETS[k].name, NETS[k].model, 0, 1);
+        if (jit_available()) gradient_check(NETS[k].name, NETS[k].model, 1, 0);
     }
 }
 
