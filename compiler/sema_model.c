@@ -490,7 +490,7 @@ static bool lower_branches(sema *s, const ast *call, const st_entry *entry, int 
 {
     *n = 0;
     for (const ast *item = call->b->first; item && !diag_stopped(s->d); item = item->next) {
-        if (!is_branch(s, item) || !item->b || item->first || !item->op) {
+        if (!is_branch(s, item) || !item->b || item->first) {
             const ast *at = item->kind == AST_CALL && item->a ? item->a : item;
             if (is_branch(s, item) && item->b) {
                 diag_error(s->d, item->start, item->end, "a branch takes no arguments");
