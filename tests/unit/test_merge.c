@@ -27,6 +27,7 @@ static ir_program *compile_model(const char *model)
 static trial *expand(const ir_program *p, const hpt_value *values, int batch)
 {
     hpt_value defaults[16];
+    if (!p) return NULL;    /* the spec did not compile: its errors are printed */
     if (!values) ir_default_assignment(p, defaults), values = defaults;
     hpt_error e;
     trial *t = p ? trial_expand(p, values, batch, 11, &e) : NULL;
