@@ -10,6 +10,7 @@
 /* The rows, one per file of runtime/nn/layers/. */
 extern const layer_ops layer_input, layer_flatten, layer_reshape, layer_dense, layer_dropout, layer_conv2d, layer_maxpool2d,
     layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_layernorm, layer_activation;
+extern const layer_ops layer_random_flip, layer_random_translation, layer_random_rotation, layer_random_zoom;
 
 static const layer_ops *const table[ST_COUNT] = {
     [ST_Input] = &layer_input,
@@ -24,6 +25,10 @@ static const layer_ops *const table[ST_COUNT] = {
     [ST_BatchNormalization] = &layer_batchnorm,
     [ST_LayerNormalization] = &layer_layernorm,
     [ST_Activation] = &layer_activation,
+    [ST_RandomFlip] = &layer_random_flip,
+    [ST_RandomTranslation] = &layer_random_translation,
+    [ST_RandomRotation] = &layer_random_rotation,
+    [ST_RandomZoom] = &layer_random_zoom,
 };
 
 const layer_ops *layer_ops_of(const st_entry *e) { return e->kind == ST_LAYER ? table[e->id] : NULL; }
