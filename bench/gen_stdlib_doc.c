@@ -102,8 +102,8 @@ static void range_text(const st_arg *a, char *buf, size_t n)
     if (a->type == T_FLOAT_PAIR) {
         number(lo, sizeof lo, a->min);
         number(hi, sizeof hi, a->max);
-        if (!isnan(a->min) && !isnan(a->max)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper ≤ %s; f for (-f, f)", lo, hi);
-        else if (!isnan(a->min)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper; f for (-f, f)", lo);
+        if (!isnan(a->min) && !isnan(a->max)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper ≤ %s; f ≥ 0 for (-f, f)", lo, hi);
+        else if (!isnan(a->min)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper; f ≥ 0 for (-f, f)", lo);
         else snprintf(buf, n, "(lower, upper), lower ≤ upper; f ≥ 0 for (-f, f)");
         return;
     }

@@ -163,7 +163,7 @@ typedef struct st_entry {
 #define AUGMENT_SEED(X, E) \
     X(E, seed, T_INT, DNONE, 0, 9.2e18, NULL, A_NONE_OK | A_NOT_MODEL, "None: the draws come from the trial's seed; an int replaces it, so every trial draws the same")
 #define AUGMENT_FILL_ARGS(X, E) \
-    X(E, fill_mode, T_STRING, DSTR("reflect"), NB, NB, "reflect|wrap|constant|nearest", A_NOT_MODEL, "how points outside the input are filled: \"reflect\" (d c b a | a b c d | d c b a), \"wrap\" (a b c d | a b c d | a b c d), \"constant\" (k k k k | a b c d | k k k k, k = fill_value), \"nearest\" (a a a a | a b c d | d d d d)") \
+    X(E, fill_mode, T_STRING, DSTR("reflect"), NB, NB, "reflect|wrap|constant|nearest", A_NOT_MODEL, "how points outside the input are read: \"reflect\" mirrors the image about its edges, \"wrap\" repeats it, \"constant\" reads fill_value, \"nearest\" repeats the edge pixels") \
     X(E, interpolation, T_STRING, DSTR("bilinear"), NB, NB, "bilinear|nearest", A_NOT_MODEL, "\"bilinear\" or \"nearest\" interpolation between pixels") \
     AUGMENT_SEED(X, E) \
     X(E, fill_value, T_FLOAT, DFLT(0.0), NB, NB, NULL, A_NOT_MODEL, "the value outside the input when fill_mode is \"constant\"") \
