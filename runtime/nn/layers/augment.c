@@ -28,14 +28,17 @@
 #include <string.h>
 
 /* The settings the arguments give, kept in the layer's kernel_state. */
-typedef struct augment {
+typedef struct augment augment;
+struct augment {
     image_geom g;               /* one image's size, fill and interpolation */
     float lo[2], hi[2];         /* factor ranges: [0] height (or the angle), [1] width */
     int same_zoom;              /* RandomZoom without width_factor: the width takes the height's draw */
     int flip_h, flip_v;         /* RandomFlip's axes */
     int seeded;
     uint64_t seed;
-} augment;
+    /* The transform of one image from its stream of draws (NULL: RandomFlip). */
+    image_affine (*draw)(const augment *a, rng *g);
+};
 
 /* A factor as Keras reads it: f is (-f, f), a pair is (lower, upper). */
 static void range_of(hpt_value v, float *lo, float *hi)
@@ -100,11 +103,37 @@ static int plan_flip(trial_layer *L, const hpt_value *args, char *why, size_t n)
 /* The transforms read four pixels per value, a multiply-add each (training only). */
 enum { TRANSFORM_FLOPS = 8 };
 
+/* Uniform in [lo, hi), as Keras's random_uniform(minval, maxval). */
+static float uniform(rng *g, float lo, float hi) { return lo + (hi - lo) * rng_float(g); }
+
+/* Keras's draws, height first: a shift by fractions of the size, an angle
+ * as a fraction of 2 pi, a zoom of 1 + factor on each axis. */
+static image_affine draw_translation(const augment *a, rng *g)
+{
+    float dy = uniform(g, a->lo[0], a->hi[0]) * (float)a->g.H;
+    float dx = uniform(g, a->lo[1], a->hi[1]) * (float)a->g.W;
+    return image_translation(dx, dy);
+}
+
+static image_affine draw_rotation(const augment *a, rng *g)
+{
+    float turn = 2.0f * (float)M_PI;
+    return image_rotation(uniform(g, a->lo[0] * turn, a->hi[0] * turn), a->g.H, a->g.W);
+}
+
+static image_affine draw_zoom(const augment *a, rng *g)
+{
+    float zy = uniform(g, 1.0f + a->lo[0], 1.0f + a->hi[0]);
+    float zx = a->same_zoom ? zy : uniform(g, 1.0f + a->lo[1], 1.0f + a->hi[1]);
+    return image_zoom(zx, zy, a->g.H, a->g.W);
+}
+
 static int plan_translation(trial_layer *L, const hpt_value *args, char *why, size_t n)
 {
     augment a = plan_common(L, args[RandomTranslation_seed]);
     range_of(args[RandomTranslation_height_factor], &a.lo[0], &a.hi[0]);
     range_of(args[RandomTranslation_width_factor], &a.lo[1], &a.hi[1]);
+    a.draw = draw_translation;
     if (plan_fill(&a, args[RandomTranslation_fill_mode], args[RandomTranslation_interpolation],
                   args[RandomTranslation_fill_value], why, n))
         return -1;
@@ -115,6 +144,7 @@ static int plan_rotation(trial_layer *L, const hpt_value *args, char *why, size_
 {
     augment a = plan_common(L, args[RandomRotation_seed]);
     range_of(args[RandomRotation_factor], &a.lo[0], &a.hi[0]);
+    a.draw = draw_rotation;
     if (plan_fill(&a, args[RandomRotation_fill_mode], args[RandomRotation_interpolation], args[RandomRotation_fill_value],
                   why, n))
         return -1;
@@ -127,6 +157,7 @@ static int plan_zoom(trial_layer *L, const hpt_value *args, char *why, size_t n)
     range_of(args[RandomZoom_height_factor], &a.lo[0], &a.hi[0]);
     a.same_zoom = args[RandomZoom_width_factor].type == V_NONE;
     if (!a.same_zoom) range_of(args[RandomZoom_width_factor], &a.lo[1], &a.hi[1]);
+    a.draw = draw_zoom;
     if (plan_fill(&a, args[RandomZoom_fill_mode], args[RandomZoom_interpolation], args[RandomZoom_fill_value], why, n))
         return -1;
     return keep(L, &a, TRANSFORM_FLOPS, why, n);
@@ -151,36 +182,16 @@ static uint64_t draws_key(const trial_layer *L, const layer_run *r)
     return rng_key(layer_dropout_key(&own, L->index), 0x617567ull /* "aug" */);
 }
 
-/* Uniform in [lo, hi), as Keras's random_uniform(minval, maxval). */
-static float uniform(rng *g, float lo, float hi) { return lo + (hi - lo) * rng_float(g); }
-
-/* The transform of sample i this step; kind is the layer's catalogue id. */
-static image_affine transform_of(const trial_layer *L, uint64_t key, int i)
+/* The transform of sample i this step, drawn from its own stream. */
+static image_affine transform_of(const augment *a, uint64_t key, int i)
 {
-    const augment *a = L->kernel_state;
     rng g = rng_stream(rng_key(key, (uint64_t)i));
-    int H = a->g.H, W = a->g.W;
-    switch (L->call->entry->id) {
-    case ST_RandomTranslation: {
-        /* Keras draws the height's fraction first, then the width's. */
-        float dy = uniform(&g, a->lo[0], a->hi[0]) * (float)H;
-        float dx = uniform(&g, a->lo[1], a->hi[1]) * (float)W;
-        return image_translation(dx, dy);
-    }
-    case ST_RandomRotation:
-        return image_rotation(uniform(&g, a->lo[0] * 2.0f * (float)M_PI, a->hi[0] * 2.0f * (float)M_PI), H, W);
-    default: {   /* ST_RandomZoom */
-        float zy = uniform(&g, 1.0f + a->lo[0], 1.0f + a->hi[0]);
-        float zx = a->same_zoom ? zy : uniform(&g, 1.0f + a->lo[1], 1.0f + a->hi[1]);
-        return image_zoom(zx, zy, H, W);
-    }
-    }
+    return a->draw(a, &g);
 }
 
 /* Sample i's flips this step: bit 0 horizontal, bit 1 vertical. */
-static int flips_of(const trial_layer *L, uint64_t key, int i)
+static int flips_of(const augment *a, uint64_t key, int i)
 {
-    const augment *a = L->kernel_state;
     rng g = rng_stream(rng_key(key, (uint64_t)i));
     int h = (int)(rng_next(&g) >> 63), v = (int)(rng_next(&g) >> 63);
     return (a->flip_h && h) | (a->flip_v && v) << 1;
@@ -199,11 +210,11 @@ static void forward(trial_layer *L, const layer_run *r, const float *x)
     for (int i = 0; i < r->B; i++) {
         const float *xi = x + (size_t)i * n;
         float *yi = L->y + (size_t)i * n;
-        if (L->call->entry->id == ST_RandomFlip) {
-            int f = flips_of(L, key, i);
+        if (!a->draw) {
+            int f = flips_of(a, key, i);
             image_flip(xi, yi, a->g.H, a->g.W, a->g.C, f & 1, f >> 1);
         } else {
-            image_affine t = transform_of(L, key, i);
+            image_affine t = transform_of(a, key, i);
             image_transform_forward(&a->g, &t, xi, yi);
         }
     }
@@ -218,11 +229,11 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     for (int i = 0; i < r->B; i++) {
         const float *dyi = dy + (size_t)i * n;
         float *dxi = dx + (size_t)i * n;
-        if (L->call->entry->id == ST_RandomFlip) {
-            int f = flips_of(L, key, i);
+        if (!a->draw) {
+            int f = flips_of(a, key, i);
             image_flip(dyi, dxi, a->g.H, a->g.W, a->g.C, f & 1, f >> 1);
         } else {
-            image_affine t = transform_of(L, key, i);
+            image_affine t = transform_of(a, key, i);
             image_transform_backward(&a->g, &t, dyi, dxi);
         }
     }
