@@ -408,10 +408,10 @@ static int check_float_pair(const st_arg *arg, hpt_value v, char *why, size_t n,
     }
     if (!isfinite(lo) || !isfinite(hi) || (!isnan(arg->min) && lo < arg->min) || (!isnan(arg->max) && hi > arg->max)) {
         char range[64];
-        if (isnan(arg->max)) snprintf(range, sizeof range, "at least %g", arg->min);
+        if (isnan(arg->min) && isnan(arg->max)) snprintf(range, sizeof range, "finite");
+        else if (isnan(arg->max)) snprintf(range, sizeof range, "at least %g", arg->min);
         else if (isnan(arg->min)) snprintf(range, sizeof range, "at most %g", arg->max);
         else snprintf(range, sizeof range, "between %g and %g", arg->min, arg->max);
-        if (isnan(arg->min) && isnan(arg->max)) snprintf(range, sizeof range, "finite");
         snprintf(why, n, "must have bounds %s, but its range is (%g, %g)", range, lo, hi);
         return -1;
     }
