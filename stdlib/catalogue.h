@@ -155,6 +155,14 @@ typedef struct st_entry {
 #define ST_ARGS_Reshape(X) \
     X(Reshape, target_shape, T_SHAPE, REQUIRED, NB, NB, NULL, A_REQ | A_SHAPE | A_INFER_ONE, "shape of one sample, without the batch axis; one size may be -1, inferred from the others") \
     LAYER_COMMON(X, Reshape)
+/* Merge layers join branches (see docs/language.md, *Graphs*): written as
+ * `Add { branch { ... } branch { ... } }`, `Residual { ... }`.  They take no
+ * input_shape: a model never starts with one. */
+#define ST_ARGS_Add(X)
+#define ST_ARGS_Concatenate(X) \
+    X(Concatenate, axis, T_INT, DINT(-1), -3, 3, NULL, A_SHAPE, "the axis joined: -1 the last; as in Keras a positive axis counts the batch axis as 0")
+#define ST_ARGS_Residual(X) \
+    X(Residual, projection, T_STRING, DSTR("auto"), NB, NB, "auto|never", A_SHAPE, "\"auto\": when the body's output shape differs from its input's, the shortcut is projected by a learned 1x1 convolution (strided to the body's size) or dense map; \"never\": the shapes must match")
 #define ST_ARGS_Activation(X) \
     X(Activation, activation, T_ACTIVATION, REQUIRED, NB, NB, NULL, A_REQ, "the activation to apply") \
     LAYER_COMMON(X, Activation)
@@ -336,6 +344,9 @@ typedef struct st_entry {
     X(RandomTranslation, ST_LAYER, NULL, st_shape_random_translation, "shifts each image by a random fraction of its size while training; the identity at inference") \
     X(RandomRotation, ST_LAYER, NULL, st_shape_random_rotation, "rotates each image by a random angle about its centre while training; the identity at inference") \
     X(RandomZoom, ST_LAYER, NULL, st_shape_random_zoom, "zooms each image in or out by a random factor about its centre while training; the identity at inference") \
+    X(Add, ST_LAYER, NULL, st_shape_same, "sums its branches, element by element: Add { branch { ... } branch { ... } }") \
+    X(Concatenate, ST_LAYER, NULL, st_shape_same, "joins its branches along an axis: Concatenate(axis = -1) { branch { ... } branch { ... } }") \
+    X(Residual, ST_LAYER, NULL, st_shape_same, "input + body(input), the input projected when the shapes differ: Residual { ... }") \
     X(relu, ST_ACTIVATION, NULL, NULL, "max(x, 0)") \
     X(tanh, ST_ACTIVATION, NULL, NULL, "hyperbolic tangent") \
     X(sigmoid, ST_ACTIVATION, NULL, NULL, "1 / (1 + exp(-x))") \
@@ -419,6 +430,9 @@ int st_choice_ok(const char *choices, const char *s);
     X(RandomTranslation, "random_translation") \
     X(RandomRotation, "random_rotation") \
     X(RandomZoom, "random_zoom") \
+    X(Add, "add") \
+    X(Concatenate, "concatenate") \
+    X(Residual, "residual") \
     X(RidgeClassifier, "ridge_classifier") \
     X(LogisticRegression, "logistic_regression") \
     X(RandomForestClassifier, "random_forest_classifier") \
@@ -501,6 +515,29 @@ ST_RULE(st_shape_estimator)
  * filled. */
 int st_layer_plan(const st_entry *e, const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank,
                   st_weights *w, char *why, size_t why_len);
+/* ---- merge layers -----------------------------------------------------------
+ *
+ * A merge layer (Add, Concatenate, Residual) reads two or more inputs, the
+ * outputs of its branches in order (Residual: the shortcut, then the body).
+ * Its rule sees every input's shape; its entry's plain shape rule is the
+ * identity, what a merge of one input would be.  X(ID, rule). */
+#define ST_MERGES(X) \
+    X(Add, st_merge_add) \
+    X(Concatenate, st_merge_concatenate) \
+    X(Residual, st_merge_residual)
+enum { ST_MAX_INPUTS = 16 };    /* branches one merge joins, at most */
+typedef int (*st_merge_rule)(const hpt_value *args, int n_in, const int *const *in, const int *in_rank, int *out,
+                             int *out_rank, st_weights *w, char *why, size_t why_len);
+#define ST_MERGE_RULE(ID, rule) int rule(const hpt_value *, int, const int *const *, const int *, int *, int *, st_weights *, char *, size_t);
+ST_MERGES(ST_MERGE_RULE)
+#undef ST_MERGE_RULE
+/* The merge rule of a layer entry, or NULL: not a merge layer. */
+st_merge_rule st_merge_rule_of(const st_entry *e);
+/* A merge layer's plan, as st_layer_plan: n_in inputs (2 to ST_MAX_INPUTS),
+ * in[k] of rank in_rank[k].  0, or -1 with why filled. */
+int st_merge_plan(const st_entry *e, const hpt_value *args, int n_in, const int *const *in, const int *in_rank, int *out,
+                  int *out_rank, st_weights *w, char *why, size_t why_len);
+
 /* The elements of w's trainable tensors and of its statistics. */
 void st_weights_count(const st_weights *w, double *trainable, double *stats);
 /* Floats of optimizer state per trainable parameter (runtime/nn/optim.c's
