@@ -283,6 +283,32 @@ int st_optimizer_state(hpt_value opt)
     }
 }
 
+/* The augmentation layers: an image, (height, width, channels) or (height,
+ * width) read as one channel, given back in its shape. */
+static int image_same(const char *layer, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+{
+    int h, w, c;
+    if (in_rank == 1) {
+        snprintf(why, n, "%s needs an image input (height, width, channels), but the input has 1 axis; "
+                 "add Reshape([height, width, channels]) before it", layer);
+        return -1;
+    }
+    if (spatial(layer, in, in_rank, &h, &w, &c, why, n)) return -1;
+    copy_shape(in, in_rank, out, out_rank);
+    return 0;
+}
+
+#define IMAGE_RULE(rule, layer)                                                                                  \
+    int rule(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, \
+             size_t n)                                                                                           \
+    {                                                                                                            \
+        return image_same(layer, in, in_rank, out, out_rank, why, n);                                            \
+    }
+IMAGE_RULE(st_shape_random_flip, "RandomFlip")
+IMAGE_RULE(st_shape_random_translation, "RandomTranslation")
+IMAGE_RULE(st_shape_random_rotation, "RandomRotation")
+IMAGE_RULE(st_shape_random_zoom, "RandomZoom")
+#undef IMAGE_RULE
 /* ---- merge layers ------------------------------------------------------------ */
 
 static int same_shape(const int *a, int ra, const int *b, int rb)

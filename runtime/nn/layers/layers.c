@@ -11,6 +11,7 @@
 extern const layer_ops layer_input, layer_flatten, layer_reshape, layer_dense, layer_dropout, layer_conv2d, layer_maxpool2d,
     layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_layernorm, layer_activation, layer_add,
     layer_concatenate, layer_residual;
+extern const layer_ops layer_random_flip, layer_random_translation, layer_random_rotation, layer_random_zoom;
 
 static const layer_ops *const table[ST_COUNT] = {
     [ST_Input] = &layer_input,
@@ -25,6 +26,10 @@ static const layer_ops *const table[ST_COUNT] = {
     [ST_BatchNormalization] = &layer_batchnorm,
     [ST_LayerNormalization] = &layer_layernorm,
     [ST_Activation] = &layer_activation,
+    [ST_RandomFlip] = &layer_random_flip,
+    [ST_RandomTranslation] = &layer_random_translation,
+    [ST_RandomRotation] = &layer_random_rotation,
+    [ST_RandomZoom] = &layer_random_zoom,
     [ST_Add] = &layer_add,
     [ST_Concatenate] = &layer_concatenate,
     [ST_Residual] = &layer_residual,
