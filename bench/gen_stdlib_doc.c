@@ -66,6 +66,7 @@ static const char *type_name(const st_arg *a)
     case T_DATA: return "data source";
     case T_SPLITTER: return "int or splitter";
     case T_FEATURES: return "string, int or float";
+    case T_FLOAT_PAIR: return "float or (float, float)";
     case T_LR: return "float or schedule";
     case T_NUMBERS: return "list of numbers";
     }
@@ -103,6 +104,14 @@ static void range_text(const st_arg *a, char *buf, size_t n)
     }
     if (a->type == T_SHAPE) {
         snprintf(buf, n, "1 to 3 sizes, each 1 to 1000000%s", a->flags & A_INFER_ONE ? ", or one -1" : "");
+        return;
+    }
+    if (a->type == T_FLOAT_PAIR) {
+        number(lo, sizeof lo, a->min);
+        number(hi, sizeof hi, a->max);
+        if (!isnan(a->min) && !isnan(a->max)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper ≤ %s; f ≥ 0 for (-f, f)", lo, hi);
+        else if (!isnan(a->min)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper; f ≥ 0 for (-f, f)", lo);
+        else snprintf(buf, n, "(lower, upper), lower ≤ upper; f ≥ 0 for (-f, f)");
         return;
     }
     bool has_lo = !isnan(a->min), has_hi = !isnan(a->max) && a->max < 1e9;

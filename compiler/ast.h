@@ -14,7 +14,8 @@ typedef enum {
     AST_INT, AST_FLOAT, AST_STRING, AST_FSTRING, AST_BOOL, AST_NONE,
     AST_NAME,       /* text */
     AST_ATTR,       /* a.text */
-    AST_CALL,       /* a(children) */
+    AST_CALL,       /* a(children); in a model, b: the block it owns (Add { ... });
+                       op = 1: written without parentheses (Add { ... }) */
     AST_KWARG,      /* text = a */
     AST_LIST,       /* [children] */
     AST_TUPLE,      /* (children) */

@@ -173,6 +173,7 @@ static void print_expr(fmt_state *st, sbuf *b, const ast *n)
         break;
     case AST_CALL:
         print_expr(st, b, n->a);
+        if (n->op) break;       /* Add { ... }: written without parentheses */
         sb_put(b, "(", 1);
         print_list(st, b, n);
         sb_put(b, ")", 1);
@@ -369,8 +370,8 @@ static void print_block(fmt_state *st, const ast *blk, int indent)
     if (blk && blk->end > st->last_end) st->last_end = blk->end;
 }
 
-/* stmt -> NAME '=' expr | call | 'model' block
- * item -> call | 'for' NAME 'in' expr block | if */
+/* stmt -> NAME '=' expr | call | block_call | 'model' block
+ * item -> call | block_call | 'for' NAME 'in' expr block | if */
 static void print_item(fmt_state *st, const ast *n, int indent)
 {
     if (!n) return;
@@ -387,7 +388,16 @@ static void print_item(fmt_state *st, const ast *n, int indent)
         else print_expr(st, b, n->a);
         break;
     case AST_CALL:
-        print_call(st, n, 0);
+        /* block_call -> call block | name_path block: a merge and its branches, a branch */
+        print_call(st, n, n->b ? 2 : 0);
+        if (!n->b) break;
+        sb_put(b, " ", 1);
+        if (!n->b->first && !comment_in(st, n->b->start, n->b->end)) {
+            sb_str(b, "{ }");       /* an empty branch: the block's input itself */
+            if (n->b->end > st->last_end) st->last_end = n->b->end;
+        } else {
+            print_block(st, n->b, indent);
+        }
         break;
     case AST_MODEL:
         sb_str(b, "model ");

@@ -696,6 +696,15 @@ void ir_print(const ir_program *p, FILE *out)
         const ir_call *c = &p->layers[k];
         fprintf(out, "  %s = ", c->name);
         print_args(p, c->entry, c->args, out);
+        /* A stack is the default: only a layer reading another than the one
+         * before it (a branch's first, a merge) says what it reads. */
+        bool stacked = k == 0 ? c->n_inputs == 0 : c->n_inputs == 1 && c->inputs[0] == k - 1;
+        if (!stacked) {
+            fputs(" <- (", out);
+            for (int j = 0; j < c->n_inputs; j++)
+                fprintf(out, "%s%s", j ? ", " : "", c->inputs[j] >= 0 && c->inputs[j] < k ? p->layers[c->inputs[j]].name : "?");
+            fputc(')', out);
+        }
         if (c->guard) {
             fputs(" when ", out);
             ir_print_expr(p, c->guard, out);

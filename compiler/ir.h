@@ -16,7 +16,7 @@
 #include "stdlib/catalogue.h"
 #include "stdlib/value.h"
 
-#define IR_VERSION 1
+#define IR_VERSION 2      /* 2: layers name their inputs (graphs) */
 
 /* A byte range of the spec, for messages at run time ("layer dense_2 (line 9)"). */
 typedef struct ir_span { uint32_t start, end; } ir_span;
@@ -62,6 +62,15 @@ typedef struct ir_call {
     ir_expr **args;             /* entry->n_args, never NULL: defaults filled in */
     ir_expr *guard;             /* layers: present only when true; NULL = always */
     const char *name;           /* layers: Keras-style unique name, "dense_1" */
+    /* Layers: the indices in `layers` of the layers whose outputs this one
+     * reads, in order, each before it: one for a layer in a stack (the layer
+     * before it in its branch), two or more for a merge layer (Add,
+     * Concatenate: its branches' last layers; Residual: its input, then its
+     * body's last layer), none for the Input.  A layer absent from a trial
+     * (its guard false) passes its first input through: whoever reads it
+     * reads what it would have read. */
+    const int *inputs;
+    int n_inputs;
     ir_span span;
 } ir_call;
 

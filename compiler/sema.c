@@ -310,7 +310,8 @@ static void drop_unused(sema *s)
 
 int sema_lower(ir_program *p, const ast *root, diag_ctx *d, const compile_options *options, shapes_context *next)
 {
-    sema s = { .p = p, .d = d, .a = &p->arena, .syntax_errors = d->errors, .options = options, .next = next };
+    sema s = { .p = p, .d = d, .a = &p->arena, .syntax_errors = d->errors, .options = options, .next = next,
+               .current = -1 };
     int before = d->errors;
     /* Past the error limit nothing more is printed: stop (a 50 MB file of mistakes ends at once). */
     for (const ast *n = root ? root->first : NULL; n && !diag_stopped(d); n = n->next) lower_statement(&s, n);

@@ -8,6 +8,13 @@
  * checked to be booleans over the space.  The model is bounded (MAX_UNROLLED
  * layers and loop iterations, MAX_LOOP per loop), and a model item that
  * cannot be lowered leaves one broken layer in its place.
+ *
+ * Graphs: every layer names the layers it reads (ir_call.inputs).  s->current
+ * is the layer the next one reads; a merge block (Add { branch { ... } ... },
+ * Residual { ... }) starts each branch (or its body) from the layer before the
+ * block, and the merge layer, added after all of them, reads each branch's
+ * last layer (the block's input for an empty branch).  Guards combine as
+ * anywhere else: a layer absent from a trial passes its first input through.
  */
 #include "compiler/sema_state.h"
 
@@ -39,14 +46,26 @@ static bool room_for_layer(sema *s)
     return true;
 }
 
-static void add_layer(sema *s, const ast *call, const st_entry *entry, ir_expr **args)
+/* A layer reading inputs[0..n) (copied into the arena), which becomes the
+ * one the next layer reads. */
+static void add_layer_reading(sema *s, const ast *call, const st_entry *entry, ir_expr **args, const int *inputs, int n)
 {
     if (!room_for_layer(s)) return;
-    s->layers[s->n_layers++] = (ir_call){
+    int *in = n ? ARENA_ARRAY(s->a, int, n) : NULL;
+    if (n && !in) return;
+    if (n) memcpy(in, inputs, sizeof *in * (size_t)n);
+    s->layers[s->n_layers] = (ir_call){
         .entry = entry, .args = args, .guard = s->guard, .name = snake_name(s, entry),
-        .span = { call->start, call->end },
+        .inputs = in, .n_inputs = n, .span = { call->start, call->end },
     };
+    s->current = s->n_layers++;
     s->real_layers++;
+}
+
+/* In a stack (a branch), a layer reads the one before it; the Input, nothing. */
+static void add_layer(sema *s, const ast *call, const st_entry *entry, ir_expr **args)
+{
+    add_layer_reading(s, call, entry, args, &s->current, s->current >= 0);
 }
 
 
@@ -58,10 +77,15 @@ static void add_broken(sema *s, const ast *where)
     const ir_call *last = s->n_layers ? &s->layers[s->n_layers - 1] : NULL;
     if (last && !last->args && last->guard == s->guard) return;    /* one is enough */
     if (!room_for_layer(s)) return;
-    s->layers[s->n_layers++] = (ir_call){ .guard = s->guard, .name = "", .span = { where->start, where->end } };
+    int *in = s->current >= 0 ? ARENA_ARRAY(s->a, int, 1) : NULL;
+    if (in) in[0] = s->current;
+    s->layers[s->n_layers] = (ir_call){ .guard = s->guard, .name = "", .inputs = in, .n_inputs = in != NULL,
+                                         .span = { where->start, where->end } };
+    s->current = s->n_layers++;
 }
 
 static void lower_one_layer(sema *s, const ast *call);
+static void lower_block_call(sema *s, const ast *call);
 
 /* item: call -- a layer, counted against MAX_UNROLLED; a broken one in its
  * place when it cannot be lowered. */
@@ -150,6 +174,11 @@ static bool first_layer(sema *s, const ast *call, const st_entry *entry, ir_expr
 /* A later layer: not an Input; its input_shape, if written, does nothing. */
 static bool later_layer(sema *s, const ast *call, const st_entry *entry, const ast **where)
 {
+    if (entry->id == ST_Input && s->in_merge) {
+        diag_error(s->d, call->start, call->end, "Input(...) cannot be inside a merge block");
+        diag_hint(s->d, "a branch (or a Residual's body) reads the layer before its block; the model has one Input, first");
+        return false;
+    }
     if (entry->id == ST_Input) {
         diag_error(s->d, call->start, call->end, "Input(...) must be the model's first layer");
         if (s->layers[0].span.start != call->start && s->n_layers > 0)
@@ -170,6 +199,13 @@ static void lower_one_layer(sema *s, const ast *call)
 {
     const st_entry *entry = layer_entry(s, call);
     if (!entry) return;
+    if (st_merge_rule_of(entry)) {
+        diag_error(s->d, call->start, call->end, "%s joins branches: it needs a block", entry->name);
+        if (entry->id == ST_Residual) diag_hint(s->d, "write its body in a block: Residual { Conv2D(...) Conv2D(...) }");
+        else diag_hint(s->d, "write its branches in a block: %s { branch { Dense(64) } branch { } }",
+                       entry->id == ST_Concatenate ? "Concatenate(axis = -1)" : entry->name);
+        return;
+    }
     /* Noted before the arguments are checked, so a bad one does not also bring "no compile(...)". */
     if (entry->kind == ST_ESTIMATOR && !s->estimator) s->estimator = call;
     if (entry->kind == ST_LAYER && entry->id != ST_Input && entry->id != ST_Flatten) s->network = true;
@@ -427,13 +463,142 @@ static void lower_if(sema *s, const ast *n)
     s->guard = outer;
 }
 
+/* ---- merge blocks --------------------------------------------------------- */
+
+static bool is_branch(sema *s, const ast *n)
+{
+    const char *path = n && n->kind == AST_CALL ? sema_path_text(s, n->a) : NULL;
+    return path && !strcmp(path, "branch");
+}
+
+/* branch { items } -- its layers chained from the block's input `in`; the
+ * branch's last layer (in itself when it has none) to *last. */
+static void lower_branch(sema *s, const ast *block, int in, int *last)
+{
+    s->current = in;
+    s->in_merge++;
+    sema_lower_items(s, block);
+    s->in_merge--;
+    *last = s->current;
+}
+
+/* Add { branch { ... } branch { ... } ... }, Concatenate(...) { ... }: each
+ * branch from the block's input; the branches' last layers to last[], their
+ * count to *n.  False when the block is not made of 2 to ST_MAX_INPUTS
+ * branches (reported). */
+static bool lower_branches(sema *s, const ast *call, const st_entry *entry, int in, int *last, int *n)
+{
+    *n = 0;
+    for (const ast *item = call->b->first; item && !diag_stopped(s->d); item = item->next) {
+        if (!is_branch(s, item) || !item->b || item->first) {
+            const ast *at = item->kind == AST_CALL && item->a ? item->a : item;
+            if (is_branch(s, item) && item->b) {
+                diag_error(s->d, item->start, item->end, "a branch takes no arguments");
+                diag_hint(s->d, "write branch { ... }");
+            } else {
+                diag_error(s->d, at->start, at->end, "%s's block holds branches only", entry->name);
+                diag_hint(s->d, "wrap the layers in branch { ... }: %s { branch { Dense(64) } branch { } }; "
+                          "an empty branch is the block's input", entry->name);
+            }
+            return false;       /* once a block: its other items are likely the same mistake */
+        }
+        if (*n == ST_MAX_INPUTS) {
+            diag_error(s->d, item->a->start, item->a->end, "%s joins at most %d branches", entry->name, ST_MAX_INPUTS);
+            return false;
+        }
+        lower_branch(s, item->b, in, &last[(*n)++]);
+    }
+    if (*n < 2) {
+        diag_error(s->d, call->start, call->end, "%s needs at least 2 branches, but its block has %d", entry->name, *n);
+        diag_hint(s->d, "%s { branch { Dense(64) } branch { } } joins a Dense layer with the block's input", entry->name);
+        return false;
+    }
+    return true;
+}
+
+/* Residual { items } -- the body, from the block's input; its last layer to
+ * *last.  False when it is empty or holds branches (reported). */
+static bool lower_body(sema *s, const ast *call, int in, int *last)
+{
+    for (const ast *item = call->b->first; item; item = item->next)
+        if (is_branch(s, item) && item->b) {
+            diag_error(s->d, item->a->start, item->a->end, "Residual's block is its body, not branches");
+            diag_hint(s->d, "write the body's layers directly: Residual { Conv2D(...) Conv2D(...) }; "
+                      "for branches joined by a sum, use Add { branch { ... } branch { ... } }");
+            return false;
+        }
+    int before = s->n_layers;
+    lower_branch(s, call->b, in, last);
+    if (s->n_layers == before) {     /* no layer written, or none a constant condition keeps */
+        diag_error(s->d, call->start, call->end, "Residual's body is empty");
+        diag_hint(s->d, "Residual { ... } adds its input to what the layers of its block make of it");
+        return false;
+    }
+    return true;
+}
+
+/* item: call block | name_path block -- a merge layer after its branches (or
+ * its body), reading each branch's last layer; a branch or another layer
+ * with a block here is out of place.  A merge that cannot be lowered leaves
+ * a broken layer. */
+static void lower_block_call(sema *s, const ast *call)
+{
+    if (is_branch(s, call)) {
+        diag_error(s->d, call->a->start, call->a->end, "a branch belongs in the block of Add or Concatenate");
+        diag_hint(s->d, "Add { branch { ... } branch { ... } } sums its branches; Concatenate(axis = -1) { ... } joins them");
+        add_broken(s, call);
+        return;
+    }
+    if (s->unrolled++ >= MAX_UNROLLED) {
+        if (s->unrolled == MAX_UNROLLED + 1) {
+            diag_error(s->d, call->start, call->end, "the model unrolls to more than %d layers", MAX_UNROLLED);
+            add_broken(s, call);
+        }
+        return;
+    }
+    const st_entry *entry = layer_entry(s, call);
+    if (!entry) {
+        add_broken(s, call);
+        return;
+    }
+    if (!st_merge_rule_of(entry)) {
+        diag_error(s->d, call->b->start, call->b->start + 1, "%s takes no block: only Add, Concatenate and Residual join "
+                   "branches", entry->name);
+        diag_hint(s->d, "write the layers after it, not in braces");
+        add_broken(s, call);
+        return;
+    }
+    if (s->real_layers == 0) {
+        diag_error(s->d, call->start, call->end, "the model cannot start with %s: its branches need an input", entry->name);
+        diag_hint(s->d, "start the model with Input(shape = [28, 28, 1]), then the block");
+        s->no_input = true;
+        add_broken(s, call);
+        return;
+    }
+    s->network = true;
+    ir_expr **args;
+    bool args_ok = sema_lower_call(s, call, entry, &args, NULL) != NULL;
+    int in = s->current, last[ST_MAX_INPUTS + 1], n = 0;
+    bool ok = entry->id == ST_Residual ? lower_body(s, call, in, &last[1]) : lower_branches(s, call, entry, in, last, &n);
+    if (entry->id == ST_Residual) last[0] = in, n = 2;
+    if (!ok || !args_ok) {
+        s->current = in;
+        add_broken(s, call);
+        return;
+    }
+    add_layer_reading(s, call, entry, args, last, n);
+}
+
 /* block: '{' items '}', items: items item -- each item under the current guard. */
 void sema_lower_items(sema *s, const ast *block)
 {
     if (!block) return;
     for (const ast *item = block->first; item && !diag_stopped(s->d); item = item->next) {
         switch (item->kind) {
-        case AST_CALL: lower_layer(s, item); break;
+        case AST_CALL:
+            if (item->b) lower_block_call(s, item);
+            else lower_layer(s, item);
+            break;
         case AST_FOR: lower_for(s, item); break;
         case AST_IF: lower_if(s, item); break;
         case AST_ASSIGN:

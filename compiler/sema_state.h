@@ -15,7 +15,8 @@
  *   sema_stmt.c    the statements outside the model: compile, search, data,
  *                  tuner, constants
  *   sema_model.c   the model block: layers (named as Keras names them), for
- *                  loops unrolled, ifs turned into guards
+ *                  loops unrolled, ifs turned into guards, merge blocks
+ *                  (Add, Concatenate, Residual) lowered to each layer's inputs
  *   sema.c         the driver (sema_lower), the checks at the end, handing on
  * The invariants they keep together are in sema.c's opening comment. */
 #ifndef HPTC_SEMA_STATE_H
@@ -71,6 +72,8 @@ typedef struct sema {
     ir_call *layers;
     int n_layers, cap_layers;
     int real_layers;            /* layers that are not broken (add_broken) */
+    int current;                /* the layer the next one reads (its branch's last), -1: none yet */
+    int in_merge;               /* inside a merge's block (a branch, a Residual's body): how deep */
     int layer_counts[ST_COUNT];
     ir_expr *guard;
     const ast *model, *data, *compile, *search, *tuner;

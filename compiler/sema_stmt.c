@@ -44,6 +44,11 @@ void sema_lower_call_statement(sema *s, const ast *n)
     }
     /* After a syntax error, a statement out of place is most likely its echo (a lost brace). */
     if (s->syntax_errors) return;
+    if (n->b && path && !strcmp(path, "branch")) {
+        diag_error(s->d, n->a->start, n->a->end, "a branch outside the model block");
+        diag_hint(s->d, "branches go in the block of Add or Concatenate, inside model { ... }");
+        return;
+    }
     if (entry && (entry->kind == ST_LAYER || entry->kind == ST_ESTIMATOR)) {
         diag_error(s->d, n->a->start, n->a->end, "%s %s outside the model block", st_kind_name(entry->kind), entry->name);
         diag_hint(s->d, "layers go inside model { ... }");

@@ -175,6 +175,7 @@ static int wrong_type(const st_arg *arg, hpt_value v, char *why, size_t n)
         [T_ACTIVATION] = "an activation name", [T_METRICS] = "a list of metric names",
         [T_CALLBACKS] = "a list of callbacks", [T_DATA] = "a data source", [T_SPLITTER] = "a number of folds",
         [T_FEATURES] = "\"sqrt\", \"log2\", a count or a fraction",
+        [T_FLOAT_PAIR] = "a number or a (lower, upper) pair",
         [T_OPTIMIZER] = "an optimizer", [T_LOSS] = "a loss",
         [T_LR] = "a number or a learning-rate schedule such as CosineDecay(...)", [T_NUMBERS] = "a list of numbers",
     };
@@ -383,6 +384,41 @@ static int check_splitter(const st_arg *arg, hpt_value v, char *why, size_t n, c
     return check_range(arg, v, why, n);
 }
 
+/* T_FLOAT_PAIR, an augmentation factor as Keras takes it: f >= 0 for the
+ * range (-f, f), or a pair (lower, upper) with lower <= upper; each bound
+ * within the argument's range. */
+static int check_float_pair(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    double lo, hi;
+    if (value_is_number(v)) {
+        hi = value_as_double(v), lo = -hi;
+        if (!(hi >= 0)) {
+            snprintf(why, n, "must not be negative alone (f means the range (-f, f)), but it is %g", hi);
+            *hint = "give a (lower, upper) pair for a range that is not symmetric";
+            return -1;
+        }
+    } else if (v.type == V_LIST && v.u.list.n == 2 && value_is_number(v.u.list.items[0]) &&
+               value_is_number(v.u.list.items[1])) {
+        lo = value_as_double(v.u.list.items[0]), hi = value_as_double(v.u.list.items[1]);
+        if (!(lo <= hi)) {
+            snprintf(why, n, "must have lower <= upper, but it is (%g, %g)", lo, hi);
+            return -1;
+        }
+    } else {
+        return wrong_type(arg, v, why, n);
+    }
+    if (!isfinite(lo) || !isfinite(hi) || (!isnan(arg->min) && lo < arg->min) || (!isnan(arg->max) && hi > arg->max)) {
+        char range[64];
+        if (isnan(arg->min) && isnan(arg->max)) snprintf(range, sizeof range, "finite");
+        else if (isnan(arg->max)) snprintf(range, sizeof range, "at least %g", arg->min);
+        else if (isnan(arg->min)) snprintf(range, sizeof range, "at most %g", arg->max);
+        else snprintf(range, sizeof range, "between %g and %g", arg->min, arg->max);
+        snprintf(why, n, "must have bounds %s, but its range is (%g, %g)", range, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
 /* T_NUMBERS: a non-empty list of numbers, each in the range. */
 static int check_numbers(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
 {
@@ -432,7 +468,7 @@ static int (*const checkers[])(const st_arg *, hpt_value, char *, size_t, const 
     [T_SHAPE] = check_shape, [T_INT_PAIR] = check_int_pair, [T_ACTIVATION] = check_activation,
     [T_OPTIMIZER] = check_object_or_name, [T_LOSS] = check_object_or_name, [T_METRICS] = check_metrics,
     [T_CALLBACKS] = check_callbacks, [T_DATA] = check_data, [T_SPLITTER] = check_splitter,
-    [T_FEATURES] = check_features, [T_LR] = check_lr, [T_NUMBERS] = check_numbers,
+    [T_FEATURES] = check_features, [T_FLOAT_PAIR] = check_float_pair, [T_LR] = check_lr, [T_NUMBERS] = check_numbers,
 };
 
 /* Does v fit arg?  0, or -1 with why it does not (and perhaps a hint). */

@@ -2,7 +2,15 @@
  * walk over the space (below) and printed afterwards in layer order; the
  * first configuration too large for the memory after them.  A layer sema
  * could not lower (args NULL) ends every walk that reaches it, unreported:
- * sema said why, and a model with a hole has no shapes to speak of. */
+ * sema said why, and a model with a hole has no shapes to speak of.
+ *
+ * The layers form a graph (ir_call.inputs): a layer reads the values of
+ * earlier ones, and an absent layer's value is its first input's.  A value
+ * is live from its layer to the last layer that reads it (the model's
+ * output reads the last layer's); live values sit in slots, given out once
+ * for the whole program like registers, so a walk's state is the layer it
+ * is at plus its slots' shapes (a stack needs two slots, a merge block one
+ * more per branch waiting to be joined). */
 #include "compiler/shapes.h"
 
 #include <stdio.h>
@@ -62,26 +70,66 @@ static void check_input(const ir_program *p, diag_ctx *d, const shapes_context *
     arena_free(&scratch);
 }
 
+/* Input j of layer k: the layer whose output it reads.  A layer without
+ * inputs past the first (an IR built by hand) reads the one before it. */
+static int input_of(const ir_program *p, int k, int j)
+{
+    const ir_call *c = &p->layers[k];
+    return c->n_inputs ? c->inputs[j] : k - 1;
+}
+
+static int inputs_count(const ir_program *p, int k)
+{
+    return p->layers[k].n_inputs ? p->layers[k].n_inputs : k > 0;
+}
+
+/* A layer's plan from its inputs' shapes (in[j] of rank rank[j]): a merge
+ * layer's multi-input rule, or the layer's own rule on its one input. */
+static int plan_from(const st_entry *e, const hpt_value *args, int n_in, const int *const *in, const int *rank, int *out,
+                     int *out_rank, st_weights *w, char *why, size_t n)
+{
+    static const int none[4];
+    if (st_merge_rule_of(e)) return st_merge_plan(e, args, n_in, in, rank, out, out_rank, w, why, n);
+    return st_layer_plan(e, args, n_in ? in[0] : none, n_in ? rank[0] : 0, out, out_rank, w, why, n);
+}
+
 int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, char *why, size_t n)
 {
-    int in[4] = { 0 }, in_rank = 0;
-    hpt_value args[32];
-    for (int k = 0; k < p->n_layers; k++) {
-        const ir_call *c = &p->layers[k];
-        ranks[k] = 0;
-        if (!ir_holds(p, c->guard, a)) continue;
-        arena scratch = { 0 };
-        int rc = ir_eval_call(p, c, a, &scratch, args, why, n);
-        int out[4] = { 0 }, out_rank = 0;
-        if (rc == 0) rc = st_layer_plan(c->entry, args, in, in_rank, out, &out_rank, NULL, why, n);
-        arena_free(&scratch);
-        if (rc) return -1 - k;
-        memcpy(shapes[k], out, sizeof out);
-        ranks[k] = out_rank;
-        memcpy(in, out, sizeof in);
-        in_rank = out_rank;
+    /* value[k]: the present layer whose output layer k's value is (itself, or
+     * for an absent layer, its first input's). */
+    int *value = malloc(((size_t)p->n_layers + 1) * sizeof *value);
+    if (!value) {
+        snprintf(why, n, "out of memory");
+        return -1;
     }
-    return 0;
+    hpt_value args[32];
+    int rc = 0;
+    for (int k = 0; k < p->n_layers && rc == 0; k++) {
+        const ir_call *c = &p->layers[k];
+        int n_in = inputs_count(p, k);
+        ranks[k] = 0;
+        if (!ir_holds(p, c->guard, a)) {
+            value[k] = n_in ? value[input_of(p, k, 0)] : k;
+            continue;
+        }
+        const int *in[ST_MAX_INPUTS];
+        int in_rank[ST_MAX_INPUTS];
+        for (int j = 0; j < n_in && j < ST_MAX_INPUTS; j++) {
+            int from = value[input_of(p, k, j)];
+            in[j] = shapes[from], in_rank[j] = ranks[from];
+        }
+        arena scratch = { 0 };
+        int out[4] = { 0 }, out_rank = 0;
+        rc = ir_eval_call(p, c, a, &scratch, args, why, n);
+        if (rc == 0) rc = plan_from(c->entry, args, n_in, in, in_rank, out, &out_rank, NULL, why, n);
+        arena_free(&scratch);
+        if (rc) rc = -1 - k;
+        memcpy(shapes[k], out, sizeof out);
+        ranks[k] = rc ? 0 : out_rank;
+        value[k] = k;
+    }
+    free(value);
+    return rc;
 }
 
 /* ---- the model's size --------------------------------------------------------
@@ -153,6 +201,16 @@ typedef struct walker {
     size_t seen_used, seen_cap;
     long steps;
     hpt_value args[32];     /* the layer being walked: evaluated shape arguments */
+    /* The graph: layer k reads the values of in_list[in_from[k] .. in_from[k + 1]);
+     * layer k's value sits in slot slot_of[k] while live; the slots of the
+     * values last read at layer k are frees[frees_at[k] .. frees_at[k + 1]). */
+    int *in_from, *in_list, *slot_of, *frees, *frees_at;
+    int n_slots;
+    int *tables;            /* per frame of the walk: its slots, slot_ints each (see SLOT) */
+    int slot_ints;          /* SLOT + words */
+    int words;              /* of a slot's provenance: a bit per hyperparameter */
+    uint32_t *provenance;   /* the layer being walked: what its shape depends on */
+    size_t cap_tables;      /* frames' room in tables */
     char why[300];
     uint64_t sum[2];        /* the state's values (memo_state); frames keep their own */
     int *dies, *dies_at;    /* dies[dies_at[k] .. dies_at[k + 1]): hps last needed at layer k */
@@ -220,13 +278,22 @@ static int new_future(walker *w)
  * set (16 bytes a state: the walk of a 10,000-line spec visits 10^5 of them).
  * With the model's size checked, *future is the state's future: a new one's,
  * or the one found. */
-static int memo_state(walker *w, int k, const int *shape, int rank, int *future)
+/* A slot of a walk's table: rank, shape[4], then its provenance (the
+ * hyperparameters the value's shape depended on, a bit each, for messages:
+ * not part of the state); all 0 while no value is live in it. */
+enum { SLOT = 5 };
+
+static int memo_state(walker *w, int k, const int *table, int mode, int *future)
 {
     *future = -1;
-    uint64_t a = mix((uint64_t)(uint32_t)k << 32 | (uint32_t)rank), b = mix((uint64_t)(uint32_t)shape[0] << 32 | (uint32_t)shape[1]);
-    uint64_t c = mix((uint64_t)(uint32_t)shape[2] << 32 | (uint32_t)shape[3]);
-    uint64_t f0 = mix(a ^ mix(b ^ mix(c ^ w->sum[0]))) | 1;    /* never 0: 0 marks an empty slot */
-    uint64_t f1 = mix(a + 3 * mix(b + 3 * mix(c + 3 * w->sum[1])));
+    uint64_t a = mix((uint64_t)(uint32_t)k << 32 | (uint32_t)mode), b = mix(a ^ 0x5bd1e9955bd1e995ull);
+    for (int j = 0; j < w->n_slots; j++)
+        for (const int *v = table + (size_t)j * (size_t)w->slot_ints, *end = v + SLOT; v < end; v++) {
+            a = mix(a ^ (uint32_t)*v);
+            b = mix(b + 3 * (uint64_t)(uint32_t)*v + 1);
+        }
+    uint64_t f0 = mix(a ^ w->sum[0]) | 1;      /* never 0: 0 marks an empty slot */
+    uint64_t f1 = mix(b + 3 * w->sum[1]);
     if (w->seen_used * 2 >= w->seen_cap) {
         size_t cap = w->seen_cap ? w->seen_cap * 2 : 4096;
         uint64_t (*grown)[2] = calloc(cap, sizeof *grown);
@@ -366,7 +433,9 @@ static int branches(walker *w, int h)
     return n;
 }
 
-static void record_failure(walker *w, int k, const char *why)
+/* Layer k failed; `from` the hyperparameters its inputs' shapes and its own
+ * depended on (a bit each), NULL: every one the walk's shapes did. */
+static void record_failure(walker *w, int k, const char *why, const uint32_t *from)
 {
     failure *f = &w->fail[k];
     if (f->message) return;
@@ -375,7 +444,8 @@ static void record_failure(walker *w, int k, const char *why)
     size_t len = 0;
     with[0] = 0;
     for (int h = 0; h < p->n_hps && len + 1 < sizeof with; h++) {
-        if (!w->origin[h] || w->status[h] < 0) continue;
+        bool named = from ? (from[h / 32] >> (h % 32) & 1u) != 0 : w->origin[h] != 0;
+        if (!named || w->status[h] < 0) continue;
         char v[64];
         value_format(v, sizeof v, w->values[h]);
         len += (size_t)snprintf(with + len, sizeof with - len, "%s'%s' = %s", len ? ", " : "", p->hps[h].name, v);
@@ -385,28 +455,37 @@ static void record_failure(walker *w, int k, const char *why)
     if (f->message) snprintf(f->message, need, "%s%s%s", why, *with ? "\x1f" : "", with);
 }
 
-/* Note that the walk's shape now depends on the hyperparameters in e. */
-static void depend(walker *w, const ir_expr *e)
+/* Note that the walk's shapes now depend on the hyperparameters in e, and
+ * (bits not NULL) the layer's being walked. */
+static void depend(walker *w, const ir_expr *e, uint32_t *bits)
 {
     if (!e) return;
-    if (e->op == X_HP && w->status[e->hp] >= 0 && !w->origin[e->hp]) {
-        w->origin[e->hp] = 1;
-        w->origin_log[w->n_origin++] = e->hp;
+    if (e->op == X_HP && w->status[e->hp] >= 0) {
+        if (bits) bits[e->hp / 32] |= 1u << (e->hp % 32);
+        if (!w->origin[e->hp]) {
+            w->origin[e->hp] = 1;
+            w->origin_log[w->n_origin++] = e->hp;
+        }
     }
-    depend(w, e->a);
-    depend(w, e->b);
-    for (int k = 0; k < e->n_items; k++) depend(w, e->items[k]);
+    depend(w, e->a, bits);
+    depend(w, e->b, bits);
+    for (int k = 0; k < e->n_items; k++) depend(w, e->items[k], bits);
 }
+
+/* Its slots: where a walk keeps the live values. */
+static int *table_of(const walker *w, int table) { return w->tables + (size_t)table * (size_t)w->n_slots * (size_t)w->slot_ints; }
+static int *slot_at(const walker *w, int *table, int layer) { return table + (size_t)w->slot_of[layer] * (size_t)w->slot_ints; }
 
 /* One walk in progress: where it is, and the split it is waiting on. */
 typedef struct frame {
-    int k, rank, shape[4];
+    int k;
+    int table;              /* its slots: table_of(w, table) (its place on the stack) */
     int mode;               /* MODE_*: what the layers so far were */
     int named;              /* the estimator, or the last network layer, for messages */
     int depth, origins;     /* the walker's marks when the walk began, to undo */
     uint64_t sum[2];        /* the walker's sums when the walk began or split */
     int h, v, n, at;        /* the split: hp, value index, count, depth before it (h < 0: none) */
-    int held, depended;     /* at layer k: guard terms known true, and those noted in origin */
+    int held;               /* at layer k: guard terms known true */
     cost path;              /* the model's size: the layers passed since the first */
     cost rest;              /* ... the largest continuation after this walk's last step */
     bool rest_set;
@@ -418,8 +497,12 @@ static void advance(walker *w, frame *f)
 {
     for (int j = w->dies_at[f->k]; j < w->dies_at[f->k + 1]; j++)
         if (w->status[w->dies[j]] != UNSET) account(w, w->dies[j], w->status[w->dies[j]], -1);
+    /* Values read for the last time here: their slots no longer tell states apart. */
+    int *table = table_of(w, f->table);
+    for (int j = w->frees_at[f->k]; j < w->frees_at[f->k + 1]; j++)
+        memset(table + (size_t)w->frees[j] * (size_t)w->slot_ints, 0, (size_t)w->slot_ints * sizeof *table);
     f->k++;
-    f->held = f->depended = 0;
+    f->held = 0;
 }
 
 /* ---- the model's size: the walk's side (see the section above) ---------- */
@@ -532,9 +615,10 @@ static int run(walker *w, frame *f)
     memcpy(w->sum, f->sum, sizeof w->sum);
     while (f->k <= p->n_layers && !w->oom) {
         int k = f->k;
+        int *table = table_of(w, f->table);
         if (++w->steps > STEP_CAP) return 0;
         int future = -1;
-        if (w->depth > 0 && memo_state(w, k, f->shape, f->rank | f->mode << 8, &future)) {
+        if (w->depth > 0 && memo_state(w, k, table, f->mode, &future)) {
             if (future >= 0) {      /* its continuations are known: the largest ends this walk */
                 f->rest = w->futures[future], f->rest_set = true;
                 check_size(w, f, &f->rest);
@@ -544,21 +628,23 @@ static int run(walker *w, frame *f)
         if (w->memory > 0) log_step(w, future);
         if (k < p->n_layers && !p->layers[k].args) return 0;     /* a layer lowering could not make: stop here */
         if (k == p->n_layers) {
-            /* The model's output: flat, and one value per class for a classification loss. */
+            /* The model's output (the last layer's value): flat, and one value per class for a classification loss. */
+            const int *model_out = slot_at(w, table, p->n_layers - 1), out_rank = model_out[0], *out = model_out + 1;
+            const uint32_t *from = (const uint32_t *)(model_out + SLOT);
             if (f->mode == MODE_ESTIMATOR) {
                 w->fail[k].ok_seen = true;      /* an estimator takes the data's classes */
             } else if (!w->network) {
-                record_failure(w, k, "the model is a network (it holds no estimator) and there is no compile(...) for it");
-            } else if (f->rank != 1) {
-                record_failure(w, k, "the model's output must be flat (one axis); add Flatten() and a Dense layer");
-            } else if (w->sparse && w->classes_fixed && f->shape[0] != w->classes) {
-                snprintf(why, why_len, "the model outputs %d values, but the data has %lld classes", f->shape[0], w->classes);
-                record_failure(w, k, why);
-            } else if (w->classes > f->shape[0]) {
+                record_failure(w, k, "the model is a network (it holds no estimator) and there is no compile(...) for it", from);
+            } else if (out_rank != 1) {
+                record_failure(w, k, "the model's output must be flat (one axis); add Flatten() and a Dense layer", from);
+            } else if (w->sparse && w->classes_fixed && out[0] != w->classes) {
+                snprintf(why, why_len, "the model outputs %d values, but the data has %lld classes", out[0], w->classes);
+                record_failure(w, k, why, from);
+            } else if (w->classes > out[0]) {
                 /* Labels past the outputs fail every trial, whatever the loss. */
                 snprintf(why, why_len, "the model outputs %d values, but the labels in %s go up to %lld (%lld classes)",
-                         f->shape[0], w->classes_from, w->classes - 1, w->classes);
-                record_failure(w, k, why);
+                         out[0], w->classes_from, w->classes - 1, w->classes);
+                record_failure(w, k, why, from);
             } else {
                 w->fail[k].ok_seen = true;
                 f->rest = (cost){ .big = -1, .valid = true }, f->rest_set = true;
@@ -607,10 +693,23 @@ static int run(walker *w, frame *f)
             set_status(w, h, 0);
             return 1;
         }
-        for (int evaluated = present ? f->held : f->held + 1; f->depended < evaluated; f->depended++)
-            depend(w, terms[f->depended]);
+        /* Its provenance: its inputs', and the guard terms evaluated (a
+         * split's child finds the terms before its parent's stop noted). */
+        int n_in = w->in_from[k + 1] - w->in_from[k], evaluated = present ? f->held : f->held + 1;
+        const int *reads = w->in_list + w->in_from[k];
+        uint32_t *from = w->provenance;
+        memset(from, 0, (size_t)w->words * sizeof *from);
+        for (int j = 0; j < n_in; j++) {
+            const uint32_t *bits = (const uint32_t *)slot_at(w, table, reads[j]) + SLOT;
+            for (int b = 0; b < w->words; b++) from[b] |= bits[b];
+        }
+        for (int t = 0; t < evaluated; t++) depend(w, terms[t], from);
         if (!present) {
+            /* Absent: its value is its first input's. */
             arena_free(&scratch);
+            int *slot = slot_at(w, table, k);
+            if (n_in) memcpy(slot, slot_at(w, table, reads[0]), SLOT * sizeof *slot);
+            memcpy(slot + SLOT, from, (size_t)w->words * sizeof *from);
             advance(w, f);
             continue;
         }
@@ -630,12 +729,20 @@ static int run(walker *w, frame *f)
         } else if (c->entry->id != ST_Input && c->entry->id != ST_Flatten) {
             mode = MODE_NETWORK, named = k;
         }
-        if (rc == 0) rc = st_layer_plan(c->entry, args, f->shape, f->rank, out, &out_rank, &weights, why, why_len);
+        if (rc == 0) {
+            const int *in[ST_MAX_INPUTS];
+            int in_rank[ST_MAX_INPUTS];
+            for (int j = 0; j < n_in && j < ST_MAX_INPUTS; j++) {
+                const int *slot = slot_at(w, table, reads[j]);
+                in_rank[j] = slot[0], in[j] = slot + 1;
+            }
+            rc = plan_from(c->entry, args, n_in, in, in_rank, out, &out_rank, &weights, why, why_len);
+        }
         arena_free(&scratch);
         for (int j = 0; j < c->entry->n_args; j++)
-            if (c->entry->args[j].flags & A_SHAPE) depend(w, c->args[j]);
+            if (c->entry->args[j].flags & A_SHAPE) depend(w, c->args[j], from);
         if (rc) {
-            record_failure(w, k, why);
+            record_failure(w, k, why, from);
             return 0;
         }
         w->fail[k].ok_seen = true;
@@ -645,8 +752,10 @@ static int run(walker *w, frame *f)
             e->layer = k;
             cost_add(w, &f->path, k, e->params, e->stats);
         }
-        memcpy(f->shape, out, sizeof f->shape);
-        f->rank = out_rank;
+        int *slot = slot_at(w, table, k);
+        slot[0] = out_rank;
+        memcpy(slot + 1, out, 4 * sizeof *slot);
+        memcpy(slot + SLOT, from, (size_t)w->words * sizeof *from);
         f->mode = mode, f->named = named;
         advance(w, f);
     }
@@ -664,12 +773,19 @@ static void walk(walker *w)
         if (push) {
             if (top == cap) {
                 frame *grown = realloc(stack, (cap = cap ? cap * 2 : 64) * sizeof *grown);
-                if (!grown) {
+                int *tables = grown ? realloc(w->tables, cap * (size_t)w->n_slots * (size_t)w->slot_ints * sizeof *tables) : NULL;
+                if (grown) stack = grown;
+                if (!tables) {
                     w->oom = true;
                     break;
                 }
-                stack = grown;
+                w->tables = tables, w->cap_tables = cap;
             }
+            /* The child's slots start as its parent's (none for the first walk). */
+            size_t stride = (size_t)w->n_slots * (size_t)w->slot_ints;
+            if (top) memcpy(w->tables + top * stride, w->tables + (top - 1) * stride, stride * sizeof *w->tables);
+            else memset(w->tables, 0, stride * sizeof *w->tables);
+            child.table = (int)top;
             child.depth = w->depth, child.origins = w->n_origin, child.h = -1;
             child.rest_set = false, child.log_from = w->n_log;
             memcpy(child.sum, w->sum, sizeof child.sum);
@@ -752,6 +868,65 @@ static bool flatten_guards(walker *w)
     return true;
 }
 
+/* The graph's reads (in_from, in_list) and its slots: each layer's value gets
+ * the lowest slot free when it is made and gives it back after the last
+ * layer that reads it (frees); the model's output is read at the end. */
+static bool plan_slots(walker *w)
+{
+    const ir_program *p = w->p;
+    size_t n = (size_t)p->n_layers;
+    int total = 0;
+    for (int k = 0; k < p->n_layers; k++) total += inputs_count(p, k);
+    int *last_read = malloc(n * sizeof *last_read), *slot_free = malloc((n + 1) * sizeof *slot_free);
+    w->in_from = malloc((n + 1) * sizeof *w->in_from);
+    w->in_list = malloc(((size_t)total + 1) * sizeof *w->in_list);
+    w->slot_of = malloc(n * sizeof *w->slot_of);
+    w->frees = malloc((n + 1) * sizeof *w->frees);
+    w->frees_at = calloc(n + 2, sizeof *w->frees_at);
+    bool ok = last_read && slot_free && w->in_from && w->in_list && w->slot_of && w->frees && w->frees_at;
+    for (int k = 0, at = 0; ok && k < p->n_layers; k++) {
+        w->in_from[k] = at;
+        last_read[k] = k;       /* read by nobody: free as soon as made */
+        for (int j = 0; j < inputs_count(p, k); j++) {
+            int from = input_of(p, k, j);
+            if (from < 0 || from >= k) from = k - 1;    /* not an IR sema makes: read as a stack */
+            if (from < 0) continue;
+            w->in_list[at++] = from;
+            last_read[from] = k;
+        }
+        w->in_from[k + 1] = at;
+    }
+    if (ok) last_read[n - 1] = p->n_layers;
+    /* Bucket the values by the layer that reads them last, then hand out slots in layer order. */
+    for (size_t k = 0; ok && k < n; k++) w->frees_at[last_read[k] + 1]++;
+    for (size_t k = 0; ok && k <= n; k++) w->frees_at[k + 1] += w->frees_at[k];
+    int *fill = ok ? malloc((n + 1) * sizeof *fill) : NULL;
+    ok = ok && fill;
+    if (ok) memcpy(fill, w->frees_at, (n + 1) * sizeof *fill);
+    int *dying = ok ? malloc((n + 1) * sizeof *dying) : NULL;      /* values by the layer they die at */
+    ok = ok && dying;
+    for (size_t k = 0; ok && k < n; k++) dying[fill[last_read[k]]++] = (int)k;
+    int n_free = 0;
+    w->n_slots = 0;
+    for (int k = 0; ok && k < p->n_layers; k++) {
+        int slot = w->n_slots;
+        if (n_free) {       /* the lowest free slot, so the same layer gets the same slot on every run */
+            int best = 0;
+            for (int j = 1; j < n_free; j++) if (slot_free[j] < slot_free[best]) best = j;
+            slot = slot_free[best], slot_free[best] = slot_free[--n_free];
+        } else {
+            w->n_slots++;
+        }
+        w->slot_of[k] = slot;
+        for (int j = w->frees_at[k]; j < w->frees_at[k + 1]; j++) {
+            w->frees[j] = w->slot_of[dying[j]];
+            slot_free[n_free++] = w->frees[j];
+        }
+    }
+    free(last_read), free(slot_free), free(fill), free(dying);
+    return ok;
+}
+
 /* The classes the output must cover: the data's, or validation_data's when
  * its labels go further (the runtime checks both against the outputs). */
 static void classes_of(walker *w, const shapes_context *c)
@@ -797,11 +972,13 @@ int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c)
     w.origin_log = malloc(nh * sizeof *w.origin_log);
     w.fail = calloc((size_t)p->n_layers + 1, sizeof *w.fail);
     if (!w.values || !w.status || !w.branch || !w.n_branch || !w.last_use || !w.stack || !w.fail || !w.origin ||
-        !w.origin_log || !flatten_guards(&w)) {
+        !w.origin_log || !flatten_guards(&w) || !plan_slots(&w)) {
         diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory");
         goto out;
     }
     for (int h = 0; h < p->n_hps; h++) w.status[h] = UNSET, w.last_use[h] = -1;
+    w.words = (p->n_hps + 31) / 32, w.slot_ints = SLOT + w.words;
+    w.provenance = calloc((size_t)w.words + 1, sizeof *w.provenance);
     for (int k = 0; k < p->n_layers; k++) {
         const ir_call *l = &p->layers[k];
         mark_use(p, l->guard, k, w.last_use, 0);
@@ -812,7 +989,7 @@ int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c)
     w.dies = malloc(nh * sizeof *w.dies);
     w.dies_at = calloc((size_t)p->n_layers + 2, sizeof *w.dies_at);
     int *fill = malloc(((size_t)p->n_layers + 1) * sizeof *fill);
-    if (!w.dies || !w.dies_at || !fill) {
+    if (!w.dies || !w.dies_at || !fill || !w.provenance) {
         free(fill);
         diag_error(d, DIAG_NOWHERE, DIAG_NOWHERE, "out of memory");
         goto out;
@@ -870,5 +1047,6 @@ out:
     free(w.origin), free(w.origin_log), free(w.dies), free(w.dies_at);
     free(w.terms), free(w.prefixes), free(w.term_from), free(w.term_count);
     free(w.seen), free(w.seen_future), free(w.futures), free(w.log), free(w.size_message);
+    free(w.in_from), free(w.in_list), free(w.slot_of), free(w.frees), free(w.frees_at), free(w.tables), free(w.provenance);
     return d->errors - before;
 }

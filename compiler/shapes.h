@@ -2,7 +2,8 @@
  *
  * For every combination of the hyperparameters that decide shapes (those in
  * layer guards and in shape arguments such as units, kernel_size, padding),
- * the layers present are run through their stdlib shape rules, by a walk that
+ * the layers present are run through their stdlib shape rules along the
+ * graph (each on its inputs' shapes, a merge on all of its branches'), by a walk that
  * assigns a hyperparameter only when a layer needs it and never walks the
  * same state twice (see shapes.c).  A layer that breaks is reported once,
  * with the hyperparameter values on the way to it ("... but the input is 5x5
@@ -38,8 +39,11 @@ typedef struct shapes_context {
 int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c);
 
 /* Output shape of every present layer under one assignment (for the runtime
- * and `hptc space`).  shapes is n_layers x 4 ints, ranks n_layers; absent
- * layers get rank 0.  Returns -1 with a sentence in why when a rule fails. */
+ * and `hptc space`), each layer run on its inputs' shapes (a merge on all of
+ * them).  shapes is n_layers x 4 ints, ranks n_layers; absent layers get
+ * rank 0, and a layer reading one gets the shape it passes through (its
+ * first input's).  Returns -1 - k with a sentence in why when layer k's rule
+ * fails (-1 when out of memory). */
 int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, char *why, size_t n);
 
 /* The facts of a built-in dataset (fashion_mnist, mnist: 28x28, 10 classes)

@@ -1,9 +1,11 @@
 /* parser.y: the grammar of .hpt specs.
  *
  *   program  -> { stmt }
- *   stmt     -> NAME '=' expr | call | 'model' block
+ *   stmt     -> NAME '=' expr | call | block_call | 'model' block
  *   block    -> '{' { item } '}'
- *   item     -> call | 'for' NAME 'in' expr block | if | NAME '=' expr (an error)
+ *   item     -> call | block_call | 'for' NAME 'in' expr block | if
+ *             | NAME '=' expr (an error)
+ *   block_call -> call block | name_path block     (Add { ... }, branch { ... })
  *   if       -> 'if' expr block [ ('else' block) | ('elif' ...) | ('else' if) ]
  *   expr     -> Python's expressions: or, and, not, comparisons, + -, * / // %,
  *               unary -, **, calls on dotted names, lists, tuples, literals
@@ -43,6 +45,8 @@ static void hpt_yyerror(HPT_YYLTYPE *loc, yyscan_t scanner, parse_ctx *ctx, cons
 static ast *nest(parse_ctx *ctx, ast *n);
 static ast *block_node(parse_ctx *ctx, ast_kind kind, ast_loc at, ast *body);
 static ast *named(ast_kind kind, ast *name, ast *value, ast_loc at);
+static ast *own_block(parse_ctx *ctx, ast *call, ast *body);
+static ast *bare_call(parse_ctx *ctx, ast *callee, ast_loc at);
 }
 
 %union { ast *node; }
@@ -54,7 +58,7 @@ static ast *named(ast_kind kind, ast *name, ast *value, ast_loc at);
 
 %type <node> stmts stmt block items item if_item expr or_expr and_expr not_expr cmp_expr
 %type <node> add_expr mul_expr unary_expr pow_expr primary name_path call args arglist arg
-%type <node> exprs list tuple elif_tail
+%type <node> exprs list tuple elif_tail block_call
 
 %%
 
@@ -67,6 +71,7 @@ stmts   : %empty                        { $$ = ast_new(A, AST_PROGRAM, 0, 0); }
 
 stmt    : NAME '=' expr                 { $$ = named(AST_ASSIGN, $1, $3, @$); }
         | call                          { $$ = $1; }
+        | block_call                    { $$ = $1; }   /* out of place here: sema says so */
         | MODEL block                   { $$ = $2; if ($$) { $$->kind = AST_MODEL; $$->start = @1.start; } }
         | error                         { $$ = NULL; }
         ;
@@ -79,6 +84,7 @@ items   : %empty                        { $$ = ast_new(A, AST_BLOCK, 0, 0); }
         ;
 
 item    : call                          { $$ = $1; }
+        | block_call                    { $$ = $1; }
         | FOR NAME IN expr block        { $$ = ast_set_a(ast_new(A, AST_FOR, @$.start, @$.end), $4);
                                           if ($$) { $$->text = $2 ? $2->text : ""; $$->b = $5; }
                                           $$ = nest(ctx, $$); }
@@ -90,6 +96,13 @@ item    : call                          { $$ = $1; }
 if_item : IF expr block elif_tail       { $$ = ast_set_a(ast_new(A, AST_IF, @$.start, @$.end), $2);
                                           if ($$) { $$->first = $3; ast_set_b($$, $4); }
                                           $$ = nest(ctx, $$); }
+        ;
+
+/* A layer call that owns a block: a merge layer and its branches or body,
+ * or a branch of one.  `branch` is no keyword: sema gives the word its
+ * meaning, inside a merge's block only, so a constant may still be named so. */
+block_call: call block                  { $$ = own_block(ctx, $1, $2); }
+        | name_path block               { $$ = own_block(ctx, bare_call(ctx, $1, @1), $2); }
         ;
 
 elif_tail : %empty                      { $$ = NULL; }
@@ -213,6 +226,25 @@ static ast *named(ast_kind kind, ast *name, ast *value, ast_loc at)
     name->start = at.start;
     name->end = at.end;
     return ast_set_a(name, value);
+}
+
+/* A call and the block it owns (in call->b).  The call keeps its own range,
+ * name to ')', so a message about the layer underlines its header only. */
+static ast *own_block(parse_ctx *ctx, ast *call, ast *body)
+{
+    if (!call) return NULL;
+    call->b = body;
+    if (body && body->depth + 1 > call->depth) call->depth = body->depth + 1;
+    return nest(ctx, call);
+}
+
+/* `Add` before a block, written without parentheses: a call of no
+ * arguments, marked (op = 1) so fmt prints it as written. */
+static ast *bare_call(parse_ctx *ctx, ast *callee, ast_loc at)
+{
+    ast *call = ast_new(A, AST_CALL, at.start, at.end);
+    if (call) call->op = 1;
+    return ast_set_a(call, callee);
 }
 
 static ast *block_node(parse_ctx *ctx, ast_kind kind, ast_loc at, ast *body)

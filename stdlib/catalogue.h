@@ -37,6 +37,8 @@ typedef enum {
     T_DATA,         /* ST_DATA object */
     T_SPLITTER,     /* int k, or StratifiedKFold(...) */
     T_FEATURES,     /* max_features: one of `choices`, an int count, a fraction in (0, 1], None */
+    T_FLOAT_PAIR,   /* a range as Keras's augmentation factors: (lower, upper), lower <= upper, each
+                     * within [min, max]; or f >= 0 for (-f, f) */
     T_LR,           /* a learning rate: a number in the range, or an ST_SCHEDULE object */
     T_NUMBERS,      /* a non-empty list of numbers (PiecewiseConstantDecay's boundaries and values) */
 } st_type;
@@ -155,9 +157,42 @@ typedef struct st_entry {
 #define ST_ARGS_Reshape(X) \
     X(Reshape, target_shape, T_SHAPE, REQUIRED, NB, NB, NULL, A_REQ | A_SHAPE | A_INFER_ONE, "shape of one sample, without the batch axis; one size may be -1, inferred from the others") \
     LAYER_COMMON(X, Reshape)
+/* Merge layers join branches (see docs/language.md, *Graphs*): written as
+ * `Add { branch { ... } branch { ... } }`, `Residual { ... }`.  They take no
+ * input_shape: a model never starts with one. */
+#define ST_ARGS_Add(X)
+#define ST_ARGS_Concatenate(X) \
+    X(Concatenate, axis, T_INT, DINT(-1), -3, 3, NULL, A_SHAPE, "the axis joined: -1 the last; as in Keras a positive axis counts the batch axis as 0")
+#define ST_ARGS_Residual(X) \
+    X(Residual, projection, T_STRING, DSTR("auto"), NB, NB, "auto|never", A_SHAPE, "\"auto\": when the body's output shape differs from its input's, the shortcut is projected by a learned 1x1 convolution (strided to the body's size) or dense map; \"never\": the shapes must match")
 #define ST_ARGS_Activation(X) \
     X(Activation, activation, T_ACTIVATION, REQUIRED, NB, NB, NULL, A_REQ, "the activation to apply") \
     LAYER_COMMON(X, Activation)
+/* The augmentation layers act only while training (every argument A_NOT_MODEL):
+ * Keras 2's arguments, order and defaults. */
+#define AUGMENT_SEED(X, E) \
+    X(E, seed, T_INT, DNONE, 0, 9.2e18, NULL, A_NONE_OK | A_NOT_MODEL, "None: the draws come from the trial's seed; an int replaces it, so every trial draws the same")
+#define AUGMENT_FILL_ARGS(X, E) \
+    X(E, fill_mode, T_STRING, DSTR("reflect"), NB, NB, "reflect|wrap|constant|nearest", A_NOT_MODEL, "how points outside the input are read: \"reflect\" mirrors the image about its edges, \"wrap\" repeats it, \"constant\" reads fill_value, \"nearest\" repeats the edge pixels") \
+    X(E, interpolation, T_STRING, DSTR("bilinear"), NB, NB, "bilinear|nearest", A_NOT_MODEL, "\"bilinear\" or \"nearest\" interpolation between pixels") \
+    AUGMENT_SEED(X, E) \
+    X(E, fill_value, T_FLOAT, DFLT(0.0), NB, NB, NULL, A_NOT_MODEL, "the value outside the input when fill_mode is \"constant\"") \
+    LAYER_COMMON(X, E)
+#define ST_ARGS_RandomFlip(X) \
+    X(RandomFlip, mode, T_STRING, DSTR("horizontal_and_vertical"), NB, NB, "horizontal_and_vertical|horizontal|vertical", A_NOT_MODEL, "\"horizontal\" mirrors left-right, \"vertical\" top-bottom, each image with probability 1/2; \"horizontal_and_vertical\" draws both, independently") \
+    AUGMENT_SEED(X, RandomFlip) \
+    LAYER_COMMON(X, RandomFlip)
+#define ST_ARGS_RandomTranslation(X) \
+    X(RandomTranslation, height_factor, T_FLOAT_PAIR, REQUIRED, -1, 1, NULL, A_REQ | A_NOT_MODEL, "vertical shift as a fraction of the height, drawn from (lower, upper), or from (-f, f) for f; positive shifts down") \
+    X(RandomTranslation, width_factor, T_FLOAT_PAIR, REQUIRED, -1, 1, NULL, A_REQ | A_NOT_MODEL, "horizontal shift as a fraction of the width, likewise; positive shifts right") \
+    AUGMENT_FILL_ARGS(X, RandomTranslation)
+#define ST_ARGS_RandomRotation(X) \
+    X(RandomRotation, factor, T_FLOAT_PAIR, REQUIRED, NB, NB, NULL, A_REQ | A_NOT_MODEL, "angle as a fraction of 2 pi, drawn from (lower, upper), or from (-f, f) for f; positive turns counter-clockwise") \
+    AUGMENT_FILL_ARGS(X, RandomRotation)
+#define ST_ARGS_RandomZoom(X) \
+    X(RandomZoom, height_factor, T_FLOAT_PAIR, REQUIRED, -1, NB, NULL, A_REQ | A_NOT_MODEL, "vertical zoom drawn from (lower, upper), or from (-f, f) for f: the image is scaled by 1 / (1 + factor), positive zooms out, -0.5 is 2x in") \
+    X(RandomZoom, width_factor, T_FLOAT_PAIR, DNONE, -1, NB, NULL, A_NONE_OK | A_NOT_MODEL, "horizontal zoom, likewise; None zooms the width as the height (the same draw), keeping the aspect ratio") \
+    AUGMENT_FILL_ARGS(X, RandomZoom)
 
 #define ST_ARGS_relu(X)
 #define ST_ARGS_tanh(X)
@@ -342,6 +377,13 @@ typedef struct st_entry {
     X(BatchNormalization, ST_LAYER, NULL, st_shape_batchnorm, "normalises the last axis with batch statistics (moving statistics at inference)") \
     X(LayerNormalization, ST_LAYER, NULL, st_shape_layernorm, "normalises each sample over its last axis, in training and at inference alike") \
     X(Activation, ST_LAYER, NULL, st_shape_same, "applies an activation") \
+    X(RandomFlip, ST_LAYER, NULL, st_shape_random_flip, "mirrors each image at random while training; the identity at inference") \
+    X(RandomTranslation, ST_LAYER, NULL, st_shape_random_translation, "shifts each image by a random fraction of its size while training; the identity at inference") \
+    X(RandomRotation, ST_LAYER, NULL, st_shape_random_rotation, "rotates each image by a random angle about its centre while training; the identity at inference") \
+    X(RandomZoom, ST_LAYER, NULL, st_shape_random_zoom, "zooms each image in or out by a random factor about its centre while training; the identity at inference") \
+    X(Add, ST_LAYER, NULL, st_shape_same, "sums its branches, element by element: Add { branch { ... } branch { ... } }") \
+    X(Concatenate, ST_LAYER, NULL, st_shape_same, "joins its branches along an axis: Concatenate(axis = -1) { branch { ... } branch { ... } }") \
+    X(Residual, ST_LAYER, NULL, st_shape_same, "input + body(input), the input projected when the shapes differ: Residual { ... }") \
     X(relu, ST_ACTIVATION, NULL, NULL, "max(x, 0)") \
     X(tanh, ST_ACTIVATION, NULL, NULL, "hyperbolic tangent") \
     X(sigmoid, ST_ACTIVATION, NULL, NULL, "1 / (1 + exp(-x))") \
@@ -435,6 +477,13 @@ int st_choice_ok(const char *choices, const char *s);
     X(Reshape, "reshape") \
     X(GlobalAveragePooling2D, "global_average_pooling2d") \
     X(Activation, "activation") \
+    X(RandomFlip, "random_flip") \
+    X(RandomTranslation, "random_translation") \
+    X(RandomRotation, "random_rotation") \
+    X(RandomZoom, "random_zoom") \
+    X(Add, "add") \
+    X(Concatenate, "concatenate") \
+    X(Residual, "residual") \
     X(RidgeClassifier, "ridge_classifier") \
     X(LogisticRegression, "logistic_regression") \
     X(RandomForestClassifier, "random_forest_classifier") \
@@ -506,6 +555,7 @@ int st_hp_required(const st_hp *h);
 ST_RULE(st_shape_input) ST_RULE(st_shape_flatten) ST_RULE(st_shape_reshape) ST_RULE(st_shape_dense)
 ST_RULE(st_shape_same) ST_RULE(st_shape_conv2d) ST_RULE(st_shape_maxpool2d) ST_RULE(st_shape_avgpool2d)
 ST_RULE(st_shape_global_avgpool2d) ST_RULE(st_shape_batchnorm) ST_RULE(st_shape_layernorm)
+ST_RULE(st_shape_random_flip) ST_RULE(st_shape_random_translation) ST_RULE(st_shape_random_rotation) ST_RULE(st_shape_random_zoom)
 /* An estimator takes any input and outputs one score per class: rank 1 of
  * size 0, "as many as the data has classes" (no layer has 0 outputs). */
 ST_RULE(st_shape_estimator)
@@ -516,6 +566,29 @@ ST_RULE(st_shape_estimator)
  * filled. */
 int st_layer_plan(const st_entry *e, const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank,
                   st_weights *w, char *why, size_t why_len);
+/* ---- merge layers -----------------------------------------------------------
+ *
+ * A merge layer (Add, Concatenate, Residual) reads two or more inputs, the
+ * outputs of its branches in order (Residual: the shortcut, then the body).
+ * Its rule sees every input's shape; its entry's plain shape rule is the
+ * identity, what a merge of one input would be.  X(ID, rule). */
+#define ST_MERGES(X) \
+    X(Add, st_merge_add) \
+    X(Concatenate, st_merge_concatenate) \
+    X(Residual, st_merge_residual)
+enum { ST_MAX_INPUTS = 16 };    /* branches one merge joins, at most */
+typedef int (*st_merge_rule)(const hpt_value *args, int n_in, const int *const *in, const int *in_rank, int *out,
+                             int *out_rank, st_weights *w, char *why, size_t why_len);
+#define ST_MERGE_RULE(ID, rule) int rule(const hpt_value *, int, const int *const *, const int *, int *, int *, st_weights *, char *, size_t);
+ST_MERGES(ST_MERGE_RULE)
+#undef ST_MERGE_RULE
+/* The merge rule of a layer entry, or NULL: not a merge layer. */
+st_merge_rule st_merge_rule_of(const st_entry *e);
+/* A merge layer's plan, as st_layer_plan: n_in inputs (2 to ST_MAX_INPUTS),
+ * in[k] of rank in_rank[k].  0, or -1 with why filled. */
+int st_merge_plan(const st_entry *e, const hpt_value *args, int n_in, const int *const *in, const int *in_rank, int *out,
+                  int *out_rank, st_weights *w, char *why, size_t why_len);
+
 /* The elements of w's trainable tensors and of its statistics. */
 void st_weights_count(const st_weights *w, double *trainable, double *stats);
 /* Floats of optimizer state per trainable parameter (runtime/nn/optim.c's

@@ -8,6 +8,7 @@
 #include "stdlib/catalogue.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void st_pair(hpt_value v, int *h, int *w)
 {
@@ -280,4 +281,161 @@ int st_optimizer_state(hpt_value opt)
     case ST_RMSprop: return a && value_as_double(a[RMSprop_momentum]) > 0 ? 2 : 1;
     default: return -1;
     }
+}
+
+/* The augmentation layers: an image, (height, width, channels) or (height,
+ * width) read as one channel, given back in its shape. */
+static int image_same(const char *layer, const int *in, int in_rank, int *out, int *out_rank, char *why, size_t n)
+{
+    int h, w, c;
+    if (in_rank == 1) {
+        snprintf(why, n, "%s needs an image input (height, width, channels), but the input has 1 axis; "
+                 "add Reshape([height, width, channels]) before it", layer);
+        return -1;
+    }
+    if (spatial(layer, in, in_rank, &h, &w, &c, why, n)) return -1;
+    copy_shape(in, in_rank, out, out_rank);
+    return 0;
+}
+
+#define IMAGE_RULE(rule, layer)                                                                                  \
+    int rule(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, \
+             size_t n)                                                                                           \
+    {                                                                                                            \
+        return image_same(layer, in, in_rank, out, out_rank, why, n);                                            \
+    }
+IMAGE_RULE(st_shape_random_flip, "RandomFlip")
+IMAGE_RULE(st_shape_random_translation, "RandomTranslation")
+IMAGE_RULE(st_shape_random_rotation, "RandomRotation")
+IMAGE_RULE(st_shape_random_zoom, "RandomZoom")
+#undef IMAGE_RULE
+/* ---- merge layers ------------------------------------------------------------ */
+
+static int same_shape(const int *a, int ra, const int *b, int rb)
+{
+    if (ra != rb) return 0;
+    for (int k = 0; k < ra; k++)
+        if (a[k] != b[k]) return 0;
+    return 1;
+}
+
+int st_merge_add(const hpt_value *args, int n_in, const int *const *in, const int *in_rank, int *out, int *out_rank,
+                 st_weights *wts, char *why, size_t n)
+{
+    for (int k = 1; k < n_in; k++)
+        if (!same_shape(in[0], in_rank[0], in[k], in_rank[k])) {
+            char a[64], b[64];
+            snprintf(why, n, "Add needs branches of one shape, but branch 1 gives %s and branch %d gives %s",
+                     shape_text(in[0], in_rank[0], a, sizeof a), k + 1, shape_text(in[k], in_rank[k], b, sizeof b));
+            return -1;
+        }
+    copy_shape(in[0], in_rank[0], out, out_rank);
+    return 0;
+}
+
+int st_merge_concatenate(const hpt_value *args, int n_in, const int *const *in, const int *in_rank, int *out,
+                         int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int rank = in_rank[0];
+    int axis = (int)value_as_double(args[Concatenate_axis]);
+    /* Keras counts the batch axis: axis 1 is a sample's first; -1 its last. */
+    int at = axis < 0 ? rank + axis : axis - 1;
+    if (axis == 0 || at < 0 || at >= rank) {
+        snprintf(why, n, "Concatenate's axis %d does not exist in samples of %d ax%s (give -1 to %d, or 1 to %d)", axis,
+                 rank, rank == 1 ? "is" : "es", -rank, rank);
+        return -1;
+    }
+    copy_shape(in[0], rank, out, out_rank);
+    long long joined = in[0][at];
+    for (int k = 1; k < n_in; k++) {
+        int ok = in_rank[k] == rank;
+        for (int j = 0; ok && j < rank; j++) ok = j == at || in[k][j] == in[0][j];
+        if (!ok) {
+            char a[64], b[64];
+            snprintf(why, n, "Concatenate along axis %d needs branches that agree on every other axis, but branch 1 gives %s "
+                     "and branch %d gives %s", axis, shape_text(in[0], rank, a, sizeof a), k + 1,
+                     shape_text(in[k], in_rank[k], b, sizeof b));
+            return -1;
+        }
+        joined += in[k][at];
+    }
+    if (joined > 2147483647) {
+        snprintf(why, n, "Concatenate joins %lld values along axis %d, more than 2147483647", joined, axis);
+        return -1;
+    }
+    out[at] = (int)joined;
+    long long size = 1;
+    for (int j = 0; j < rank; j++) size *= out[j];
+    return too_large(size, "Concatenate's output", why, n);
+}
+
+/* The stride of a 1x1 "valid" convolution taking `from` positions to `to`
+ * (floor((from - 1) / s) + 1 == to), or 0 when none does. */
+static int projection_stride(int from, int to)
+{
+    if (to < 1 || to > from) return 0;
+    int s = (from + to - 1) / to;
+    return (from - 1) / s + 1 == to ? s : 0;
+}
+
+int st_merge_residual(const hpt_value *args, int n_in, const int *const *in, const int *in_rank, int *out, int *out_rank,
+                      st_weights *wts, char *why, size_t n)
+{
+    if (n_in != 2) {
+        snprintf(why, n, "Residual joins its input and its body's output, not %d branches", n_in);
+        return -1;
+    }
+    const int *x = in[0], *f = in[1];
+    int rank = in_rank[0];
+    copy_shape(f, in_rank[1], out, out_rank);
+    if (same_shape(x, rank, f, in_rank[1])) return 0;
+    char a[64], b[64];
+    shape_text(x, rank, a, sizeof a);
+    shape_text(f, in_rank[1], b, sizeof b);
+    const hpt_value p = args[Residual_projection];
+    if (p.type == V_STRING && !strcmp(p.u.s, "never")) {
+        snprintf(why, n, "Residual's body turns %s into %s, and projection = \"never\" needs them equal", a, b);
+        return -1;
+    }
+    /* The projection Keras's ResNets use: a 1x1 convolution, strided down to
+     * the body's size, for images; a dense map of the last axis otherwise. */
+    int ok = rank == in_rank[1];
+    if (ok && rank == 3)
+        ok = projection_stride(x[0], f[0]) && projection_stride(x[1], f[1]);
+    else if (ok)
+        for (int j = 0; j + 1 < rank; j++) ok = ok && x[j] == f[j];
+    if (!ok) {
+        snprintf(why, n, "Residual cannot project its input %s onto its body's output %s: %s", a, b,
+                 rank != in_rank[1] ? "they have different numbers of axes"
+                 : rank == 3 ? "no strided 1x1 convolution maps one's height and width onto the other's"
+                 : "only the last axis may differ");
+        return -1;
+    }
+    wts->n_trainable = 2;
+    wts->size[0] = (double)x[rank - 1] * f[rank - 1];     /* kernel (1, 1, C, F) or (C, F) */
+    wts->size[1] = f[rank - 1];                           /* bias */
+    return 0;
+}
+
+st_merge_rule st_merge_rule_of(const st_entry *e)
+{
+#define MERGE_ROW(ID, rule) [ST_##ID] = rule,
+    static const st_merge_rule rules[ST_COUNT] = { ST_MERGES(MERGE_ROW) };
+#undef MERGE_ROW
+    return e && e->kind == ST_LAYER ? rules[e->id] : NULL;
+}
+
+int st_merge_plan(const st_entry *e, const hpt_value *args, int n_in, const int *const *in, const int *in_rank, int *out,
+                  int *out_rank, st_weights *w, char *why, size_t why_len)
+{
+    st_weights none;
+    st_merge_rule rule = st_merge_rule_of(e);
+    *out_rank = 0;
+    if (!w) w = &none;
+    *w = (st_weights){ 0 };
+    if (!rule || n_in < 2 || n_in > ST_MAX_INPUTS) {
+        snprintf(why, why_len, "%s joins 2 to %d branches, not %d", e->name, ST_MAX_INPUTS, n_in);
+        return -1;
+    }
+    return rule(args, n_in, in, in_rank, out, out_rank, w, why, why_len);
 }

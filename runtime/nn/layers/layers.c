@@ -9,7 +9,9 @@
 
 /* The rows, one per file of runtime/nn/layers/. */
 extern const layer_ops layer_input, layer_flatten, layer_reshape, layer_dense, layer_dropout, layer_conv2d, layer_maxpool2d,
-    layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_layernorm, layer_activation;
+    layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_layernorm, layer_activation, layer_add,
+    layer_concatenate, layer_residual;
+extern const layer_ops layer_random_flip, layer_random_translation, layer_random_rotation, layer_random_zoom;
 
 static const layer_ops *const table[ST_COUNT] = {
     [ST_Input] = &layer_input,
@@ -24,6 +26,13 @@ static const layer_ops *const table[ST_COUNT] = {
     [ST_BatchNormalization] = &layer_batchnorm,
     [ST_LayerNormalization] = &layer_layernorm,
     [ST_Activation] = &layer_activation,
+    [ST_RandomFlip] = &layer_random_flip,
+    [ST_RandomTranslation] = &layer_random_translation,
+    [ST_RandomRotation] = &layer_random_rotation,
+    [ST_RandomZoom] = &layer_random_zoom,
+    [ST_Add] = &layer_add,
+    [ST_Concatenate] = &layer_concatenate,
+    [ST_Residual] = &layer_residual,
 };
 
 const layer_ops *layer_ops_of(const st_entry *e) { return e->kind == ST_LAYER ? table[e->id] : NULL; }
@@ -38,7 +47,14 @@ int layer_plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
         snprintf(why, n, "%s has no kernels in this runtime", e->name);
         return -1;
     }
-    if (st_layer_plan(e, args, L->in, L->in_rank, out, &L->out_rank, &w, why, n)) return -1;
+    if (st_merge_rule_of(e)) {
+        const int *ins[ST_MAX_INPUTS];
+        int ranks[ST_MAX_INPUTS];
+        for (int k = 0; k < L->n_from; k++) ins[k] = L->from[k]->outs, ranks[k] = L->from[k]->out_rank;
+        if (st_merge_plan(e, args, L->n_from, ins, ranks, out, &L->out_rank, &w, why, n)) return -1;
+    } else if (st_layer_plan(e, args, L->in, L->in_rank, out, &L->out_rank, &w, why, n)) {
+        return -1;
+    }
     memcpy(L->outs, out, sizeof L->outs);
     L->in_size = L->out_size = 1;
     for (int j = 0; j < L->in_rank; j++) L->in_size *= (size_t)L->in[j];

@@ -28,7 +28,14 @@ struct trial_layer {
     const ir_call *call;
     const layer_ops *ops;
     int index;                  /* position in the trial (0 is the Input): keys dropout masks, names JIT code */
-    trial_layer *next;          /* the layer after, NULL for the last */
+    /* The layers whose outputs this one reads, in order: the one before it
+     * in a stack; a merge layer's branches (ir_call.inputs, with absent
+     * layers passed through).  None for the Input. */
+    trial_layer *from[ST_MAX_INPUTS];
+    int n_from;
+    /* The layer after, when it is this one's only reader (a following
+     * Dropout can then be fused into this layer's output pass); else NULL. */
+    trial_layer *next;
     int in[3], in_rank, outs[3], out_rank;
     size_t in_size, out_size;   /* per sample */
     /* Weight tensors, in the shape rule's (Keras's get_weights) order: n_trainable
@@ -116,13 +123,22 @@ struct layer_ops {
      * when it has nothing to fuse this run (the trial updates the range
      * itself).  NULL: never. */
     int (*fused_update)(trial_layer *L, const layer_run *r, layer_update_fn update, void *ctx, size_t offset);
+    /* Merge layers only (Add, Concatenate, Residual): forward reads every
+     * input, L->from[k]->out (x is the first's); backward is not called,
+     * this is, once per input i in order: write input i's gradient into dx
+     * (overwriting it; dx NULL: no input gradient is wanted, only the
+     * gradients of the weights on that input's path), reading dy, which it
+     * leaves as it is. */
+    void (*backward_input)(trial_layer *L, const layer_run *r, const float *dy, int i, float *dx);
 };
 
 /* The row of a catalogue entry, or NULL when the runtime has no kernels for it. */
 const layer_ops *layer_ops_of(const st_entry *e);
 
-/* The layer's plan: shape rule (st_layer_plan), weight sizes, then its row's
- * plan.  L->in and in_rank set; fills the rest.  0, or -1 with why. */
+/* The layer's plan: shape rule (st_layer_plan, or st_merge_plan over every
+ * input's shape for a merge layer), weight sizes, then its row's plan.
+ * L->from, n_from, in and in_rank set (in: the first input's shape); fills
+ * the rest.  0, or -1 with why. */
 int layer_plan(trial_layer *L, const hpt_value *args, char *why, size_t n);
 
 /* Elements of every weight tensor, trainable and statistics. */
