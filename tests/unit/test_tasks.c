@@ -4,12 +4,16 @@
  * against Keras's formulas, and which way each objective is better.  The
  * reference values come from tests/unit/ref/tasks_ref.py (PyTorch,
  * scikit-learn, NumPy), pasted below so the test needs none of them. */
+#include "compiler/compile.h"
 #include "runtime/nn/losses.h"
+#include "runtime/nn/trial.h"
+#include "runtime/rng.h"
 #include "runtime/nn/metrics.h"
 #include "runtime/nn/optim.h"
 #include "runtime/nn/kernels.h"
 #include "tests/unit/check.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* binary_cross_entropy_with_logits(x, y) */
@@ -187,8 +191,73 @@ static void test_direction(void)
           metric_of_name("accuracy") == -1, "metric names and aliases resolve (rmse, mean_absolute_error; accuracy is apart)");
 }
 
+/* The whole network's gradient under each loss against central differences
+ * of its loss (as tests/unit/test_trial.c checks the classification
+ * losses): the fused sigmoid, a sigmoid Activation layer fused alike, logits,
+ * and the regression losses on one output reading float targets. */
+static void network_gradient(const char *last, const char *loss, int binary)
+{
+    char name[200];
+    snprintf(name, sizeof name, "%s", last);
+    for (char *c = name; *c; c++)
+        if (*c == '\n') *c = ';';
+    char src[1024];
+    snprintf(src, sizeof src,
+             "data = csv(\"synthetic.csv\")\nmodel {\n  Input(shape = [5])\n  Dense(6, activation = \"tanh\")\n  %s\n}\n"
+             "compile(optimizer = \"sgd\", loss = %s)\n", last, loss);
+    compile_result r = compile_spec("test.hpt", src, strlen(src), stderr);
+    CHECK(r.program != NULL, "%s after %s compiles", loss, name);
+    if (!r.program) return;
+    hpt_value values[8];
+    ir_default_assignment(r.program, values);
+    hpt_error e;
+    const int B = 12;
+    trial *t = trial_expand(r.program, values, B, 5, &e);
+    CHECK(t && trial_float_targets(t), "%s after %s reads float targets", loss, name);
+    if (!t) return ir_free(r.program);
+    rng g = rng_stream(9);
+    float *x = trial_input(t), *y = trial_targets(t);
+    int32_t labels[12];
+    for (int i = 0; i < B * 5; i++) x[i] = rng_float(&g) * 4 - 2;
+    for (int i = 0; i < B; i++) y[i] = binary ? (float)(i % 2) : rng_float(&g) * 6 - 3, labels[i] = i % 2;
+    size_t n, nw;
+    double loss0 = trial_compute_gradients(t, labels, B, 0, NULL);
+    const float *grads = trial_gradients(t, &n);
+    float *analytic = malloc(sizeof(float) * n);
+    memcpy(analytic, grads, sizeof(float) * n);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        float *w = trial_weights(t, &nw), keep = w[i], h = 1e-3f;
+        w[i] = keep + h;
+        double up = trial_compute_gradients(t, labels, B, 0, NULL);
+        trial_weights(t, &nw)[i] = keep - h;
+        double down = trial_compute_gradients(t, labels, B, 0, NULL);
+        trial_weights(t, &nw)[i] = keep;
+        double fd = (up - down) / (2.0 * h);
+        num += (fd - analytic[i]) * (fd - analytic[i]);
+        den += fd * fd + (double)analytic[i] * analytic[i];
+    }
+    double rel = sqrt(num / (den > 1e-30 ? den : 1e-30));
+    CHECK(isfinite(loss0) && rel < 1e-2, "%s after %s: every parameter's gradient vs finite differences (rel %.2e)", loss,
+          name, rel);
+    free(analytic);
+    trial_free(t);
+    ir_free(r.program);
+}
+
+static void test_networks(void)
+{
+    network_gradient("Dense(1, activation = \"sigmoid\")", "\"binary_crossentropy\"", 1);
+    network_gradient("Dense(1)\n  Activation(\"sigmoid\")", "\"binary_crossentropy\"", 1);
+    network_gradient("Dense(1)", "BinaryCrossentropy(from_logits = True)", 1);
+    network_gradient("Dense(1, activation = \"tanh\")", "\"mse\"", 0);
+    network_gradient("Dense(1)", "\"mae\"", 0);
+    network_gradient("Dense(1)", "Huber(delta = 0.5)", 0);
+}
+
 int main(void)
 {
+    test_networks();
     test_losses();
     test_metrics();
     test_schedules();
