@@ -305,7 +305,7 @@ store *store_open(const char *path, const store_identity *id, int overwrite, hpt
     }
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)id->spec_hash);
-    if (store_meta_set(s, "schema_version", "3", e) || store_meta_set(s, "spec_hash", hash, e) ||
+    if (store_meta_set(s, "schema_version", "4", e) || store_meta_set(s, "spec_hash", hash, e) ||
         store_meta_set(s, "spec", id->spec, e) || store_meta_set(s, "spec_file", id->spec_file, e) ||
         (id->data_fingerprint && (store_meta_set(s, "data_fingerprint", id->data_fingerprint, e) ||
                                   store_meta_set(s, "data_source", id->data_source ? id->data_source : "", e)))) {
