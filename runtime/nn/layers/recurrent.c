@@ -39,6 +39,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* As kernels.c: -O2's "very cheap" vectoriser model refuses every loop whose
+ * trip count is not a known multiple of the vector width (all of these). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
+
 /* LAPACK, Fortran calling convention (OpenBLAS exports them). */
 void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work, const int *lwork,
              int *info);
@@ -50,6 +56,7 @@ extern const layer_ops layer_gru;
 /* The layer's oneDNN GEMM for the input projection. */
 typedef struct rnn_state {
     dense_mm *mm;
+    dense_mm *rec;              /* h₋·U per step, f32 with U kept packed (NULL: OpenBLAS) */
     int bf16;
     int failed;                 /* oneDNN refused: OpenBLAS in f32 from then on */
 } rnn_state;
@@ -163,6 +170,7 @@ static void release(trial_layer *L)
 {
     rnn_state *s = L->kernel_state;
     dense_mm_free(s->mm);
+    dense_mm_free(s->rec);
     free(s);
     L->kernel_state = NULL;
 }
@@ -228,6 +236,33 @@ static void project_backward(trial_layer *L, const layer_run *r, const rnn *n, c
     }
 }
 
+/* The per-step recurrent GEMM h₋ (B, U)·U (U, G) into out (B, G), beta 0 or 1
+ * (OpenBLAS: accumulate; oneDNN writes out afresh, so its caller adds). */
+static dense_mm *recurrent_mm(trial_layer *L)
+{
+    rnn_state *s = L->kernel_state;
+    if (!s || s->failed) return NULL;
+    if (!s->rec) {
+        hpt_error e;
+        int U = units_of(L);
+        s->rec = dense_mm_new(U, (int)(L->size[1] / (size_t)U), 0, 0, KERN_LINEAR, &e);
+    }
+    return s->rec;
+}
+
+/* h₋·U for one step: into n->tmp on oneDNN (returned: the caller adds it),
+ * else, when acc is given, accumulated into acc by OpenBLAS (NULL returned). */
+static const float *recurrent_product(trial_layer *L, const layer_run *r, const rnn *n, const float *hp, float *acc)
+{
+    dense_mm *mm = recurrent_mm(L);
+    hpt_error e;
+    if (mm && dense_mm_forward(mm, hp, L->weight[1], r->weights_version, NULL, n->tmp, n->B, &e) == 0) return n->tmp;
+    if (acc)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n->B, n->G, n->U, 1.0f, hp, n->U, L->weight[1], n->G,
+                    1.0f, acc, n->G);
+    return NULL;
+}
+
 /* ---- elementwise pieces -------------------------------------------------------- */
 
 /* The derivative of act at the point whose output is y, branch-free so the
@@ -268,19 +303,20 @@ static void to_batch_major(const float *xt, float *x, int B, int T, int F)
 /* ---- LSTM ---------------------------------------------------------------------- */
 
 /* gates holds x·W + b; run the steps: gates become i, f, c̃, o; cs, tcs, hs filled. */
-static void lstm_forward_steps(const trial_layer *L, const rnn *n)
+static void lstm_forward_steps(trial_layer *L, const layer_run *r, const rnn *n)
 {
     int B = n->B, U = n->U, G = n->G;
-    const float *R = L->weight[1];
     for (int t = 0; t < n->T; t++) {
         float *g = n->gates + (size_t)t * B * G;
         const float *hp = n->hs + (size_t)t * B * U;
         float *h = n->hs + (size_t)(t + 1) * B * U;
         const float *cp = t ? n->cs + (size_t)(t - 1) * B * U : NULL;
         float *c = n->cs + (size_t)t * B * U, *tc = n->tcs + (size_t)t * B * U;
-        if (t) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G, U, 1.0f, hp, U, R, G, 1.0f, g, G);
+        const float *hr = t ? recurrent_product(L, r, n, hp, g) : NULL;
         for (int b = 0; b < B; b++) {
             float *row = g + (size_t)b * G;
+            if (hr)
+                for (int j = 0; j < G; j++) row[j] += hr[(size_t)b * G + j];
             act_inplace(row, 2 * U, L->gate_act);           /* i, f */
             act_inplace(row + 2 * U, U, L->cell_act);       /* c̃ */
             act_inplace(row + 3 * U, U, L->gate_act);       /* o */
@@ -338,7 +374,7 @@ static void lstm_backward_steps(const trial_layer *L, const rnn *n, const float 
 
 /* ---- GRU (reset_after) ---------------------------------------------------------- */
 
-static void gru_forward_steps(const trial_layer *L, const rnn *n)
+static void gru_forward_steps(trial_layer *L, const layer_run *r, const rnn *n)
 {
     int B = n->B, U = n->U, G = n->G;
     const float *R = L->weight[1], *bh = L->size[2] ? L->weight[2] + G : NULL;
@@ -346,8 +382,9 @@ static void gru_forward_steps(const trial_layer *L, const rnn *n)
         float *g = n->gates + (size_t)t * B * G;
         const float *hp = n->hs + (size_t)t * B * U;
         float *h = n->hs + (size_t)(t + 1) * B * U, *rh = n->cs + (size_t)t * B * U;
-        if (t) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G, U, 1.0f, hp, U, R, G, 0.0f, n->tmp, G);
-        else memset(n->tmp, 0, sizeof *n->tmp * (size_t)B * G);
+        if (!t) memset(n->tmp, 0, sizeof *n->tmp * (size_t)B * G);
+        else if (recurrent_product(L, r, n, hp, NULL) != n->tmp)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, G, U, 1.0f, hp, U, R, G, 0.0f, n->tmp, G);
         for (int b = 0; b < B; b++) {
             float *row = g + (size_t)b * G;
             const float *hr = n->tmp + (size_t)b * G;
@@ -416,8 +453,8 @@ static void forward(trial_layer *L, const layer_run *r, const float *x)
     to_time_major(x, n.xt, n.B, n.T, n.F);
     project_forward(L, r, &n, L->size[2] ? L->weight[2] : NULL, rows);
     memset(n.hs, 0, sizeof *n.hs * (size_t)n.B * n.U);
-    if (n.gru) gru_forward_steps(L, &n);
-    else lstm_forward_steps(L, &n);
+    if (n.gru) gru_forward_steps(L, r, &n);
+    else lstm_forward_steps(L, r, &n);
     if (L->return_sequences) to_batch_major(n.hs + (size_t)n.B * n.U, L->y, n.B, n.T, n.U);
     else memcpy(L->y, n.hs + (size_t)rows * n.U, sizeof *L->y * (size_t)n.B * n.U);
 }
