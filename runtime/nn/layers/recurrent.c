@@ -57,6 +57,8 @@ extern const layer_ops layer_gru;
 typedef struct rnn_state {
     dense_mm *mm;
     dense_mm *rec;              /* h₋·U per step, f32 with U kept packed (NULL: OpenBLAS) */
+    dense_mm *rec_t;            /* dgates·Uᵀ per step, f32, from the transposed copy rt */
+    dense_mm *rec_dw;           /* dU = hsᵀ·dgates over every step, f32 (its own batch sizes: T·B rows) */
     int bf16;
     int failed;                 /* oneDNN refused: OpenBLAS in f32 from then on */
 } rnn_state;
@@ -73,7 +75,8 @@ typedef struct rnn {
     float *dgrec;               /* (T, B, G) GRU: the recurrent side's */
     float *dh, *dc;             /* (B, U) */
     float *dxt;                 /* (T, B, F) */
-    float *tmp;                 /* (B, G) GRU: h₋·U */
+    float *tmp;                 /* (B, G) h₋·U; in backward dgates·Uᵀ */
+    float *rt;                  /* (G, U) Uᵀ, for the backward's GEMMs */
 } rnn;
 
 static int units_of(const trial_layer *L) { return L->outs[L->out_rank - 1]; }
@@ -87,7 +90,7 @@ static size_t layout(const trial_layer *L, int B, float *base, rnn *r)
     struct { float **view; size_t n; } parts[] = {
         { &n.xt, T * b * F }, { &n.gates, T * b * G }, { &n.hs, (T + 1) * b * U }, { &n.cs, T * b * U },
         { &n.tcs, n.gru ? 0 : T * b * U }, { &n.dgates, T * b * G }, { &n.dgrec, n.gru ? T * b * G : 0 },
-        { &n.dh, b * U }, { &n.dc, b * U }, { &n.dxt, T * b * F }, { &n.tmp, b * G },
+        { &n.dh, b * U }, { &n.dc, b * U }, { &n.dxt, T * b * F }, { &n.tmp, b * G }, { &n.rt, G * U },
     };
     size_t at = 0;
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
@@ -171,6 +174,8 @@ static void release(trial_layer *L)
     rnn_state *s = L->kernel_state;
     dense_mm_free(s->mm);
     dense_mm_free(s->rec);
+    dense_mm_free(s->rec_t);
+    dense_mm_free(s->rec_dw);
     free(s);
     L->kernel_state = NULL;
 }
@@ -263,6 +268,23 @@ static const float *recurrent_product(trial_layer *L, const layer_run *r, const 
     return NULL;
 }
 
+/* dgates_t (B, G)·Uᵀ for one step, into out (B, U) (beta 0) or added to it
+ * (beta 1).  On oneDNN from the transposed copy n->rt (made once per
+ * backward by the caller), else OpenBLAS from U itself. */
+static void recurrent_grad(trial_layer *L, const layer_run *r, const rnn *n, const float *dg, float *out, float beta)
+{
+    rnn_state *s = L->kernel_state;
+    hpt_error e;
+    if (s && !s->failed && !s->rec_t) s->rec_t = dense_mm_new(n->G, n->U, 0, 0, KERN_LINEAR, &e);
+    if (s && s->rec_t && dense_mm_forward(s->rec_t, dg, n->rt, r->weights_version, NULL, beta ? n->tmp : out, n->B, &e) == 0) {
+        if (beta)
+            for (size_t i = 0; i < (size_t)n->B * n->U; i++) out[i] += n->tmp[i];
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n->B, n->U, n->G, 1.0f, dg, n->G, L->weight[1], n->G, beta,
+                out, n->U);
+}
+
 /* ---- elementwise pieces -------------------------------------------------------- */
 
 /* The derivative of act at the point whose output is y, branch-free so the
@@ -339,11 +361,10 @@ static void lstm_forward_steps(trial_layer *L, const layer_run *r, const rnn *n)
 
 /* dh (B, U) holds dL/dh_T (plus dy_t each step with return_sequences, dy
  * (B, T, U)); fills dgates with the pre-activation gradients. */
-static void lstm_backward_steps(const trial_layer *L, const rnn *n, const float *dy)
+static void lstm_backward_steps(trial_layer *L, const layer_run *r, const rnn *n, const float *dy)
 {
     int B = n->B, U = n->U, G = n->G, T = n->T;
     act_slope gs = slope_of(L->gate_act), cs = slope_of(L->cell_act);
-    const float *R = L->weight[1];
     memset(n->dc, 0, sizeof *n->dc * (size_t)B * U);
     for (int t = T - 1; t >= 0; t--) {
         const float *g = n->gates + (size_t)t * B * G;
@@ -368,7 +389,7 @@ static void lstm_backward_steps(const trial_layer *L, const rnn *n, const float 
             }
         }
         /* dh₋ = dgates·Uᵀ (h₀ is a constant: nothing below it). */
-        if (t) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, U, G, 1.0f, dg, G, R, G, 0.0f, n->dh, U);
+        if (t) recurrent_grad(L, r, n, dg, n->dh, 0.0f);
     }
 }
 
@@ -408,11 +429,10 @@ static void gru_forward_steps(trial_layer *L, const layer_run *r, const rnn *n)
     }
 }
 
-static void gru_backward_steps(const trial_layer *L, const rnn *n, const float *dy)
+static void gru_backward_steps(trial_layer *L, const layer_run *r, const rnn *n, const float *dy)
 {
     int B = n->B, U = n->U, G = n->G, T = n->T;
     act_slope gs = slope_of(L->gate_act), cs = slope_of(L->cell_act);
-    const float *R = L->weight[1];
     for (int t = T - 1; t >= 0; t--) {
         const float *g = n->gates + (size_t)t * B * G;
         float *dgx = n->dgates + (size_t)t * B * G, *dgr = n->dgrec + (size_t)t * B * G;
@@ -437,7 +457,7 @@ static void gru_backward_steps(const trial_layer *L, const rnn *n, const float *
                 dh[j] *= z[j];
             }
         }
-        if (t) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, U, G, 1.0f, dgr, G, R, G, 1.0f, n->dh, U);
+        if (t) recurrent_grad(L, r, n, dgr, n->dh, 1.0f);
     }
 }
 
@@ -466,12 +486,19 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     int rows = n.T * n.B;
     if (L->return_sequences) memset(n.dh, 0, sizeof *n.dh * (size_t)n.B * n.U);
     else memcpy(n.dh, dy, sizeof *n.dh * (size_t)n.B * n.U);
-    if (n.gru) gru_backward_steps(L, &n, dy);
-    else lstm_backward_steps(L, &n, dy);
+    for (int i = 0; i < n.U; i++)
+        for (int j = 0; j < n.G; j++) n.rt[(size_t)j * n.U + i] = L->weight[1][(size_t)i * n.G + j];
+    if (n.gru) gru_backward_steps(L, r, &n, dy);
+    else lstm_backward_steps(L, r, &n, dy);
     /* dU = Σ_t h₋ᵀ·dgates_t: hs[0..T-1] against every step's recurrent-side gradient. */
     const float *drec = n.gru ? n.dgrec : n.dgates;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n.U, n.G, rows, 1.0f, n.hs, n.U, drec, n.G, 0.0f,
-                L->grad[1], n.G);
+    rnn_state *s = L->kernel_state;
+    hpt_error e;
+    if (s && !s->failed && !s->rec_dw) s->rec_dw = dense_mm_new(n.U, n.G, 0, 0, KERN_LINEAR, &e);
+    if (!s || !s->rec_dw ||
+        dense_mm_backward(s->rec_dw, n.hs, drec, L->weight[1], r->weights_version, NULL, L->grad[1], NULL, rows, &e))
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n.U, n.G, rows, 1.0f, n.hs, n.U, drec, n.G, 0.0f,
+                    L->grad[1], n.G);
     float *db = L->size[2] ? L->grad[2] : NULL;
     if (db && n.gru) {
         /* The recurrent bias row: colsum of the recurrent side. */
