@@ -12,16 +12,22 @@
  * (σ is recurrent_activation, act is activation; PyTorch's GRU is the same
  * function with the gates in the order r, z, n.)
  *
- * Work per step is GEMMs and elementwise loops.  The input projection
- * x·W + b of every step is one GEMM over (steps·B) rows, on oneDNN's matmul
- * (runtime/nn/matmul.h: bf16 operands under mixed_bfloat16, packed weights)
- * and so is its backward (dW, db and dx).  The recurrent h·U is one
- * cblas_sgemm per step, in float32 under either policy: at B rows by units
- * it is too small for the bf16 conversions to pay, and the state stays f32.
- * The backward through time is one dh·Uᵀ GEMM per step and, after the loop,
+ * Work per step is GEMMs and elementwise loops, every GEMM on oneDNN's
+ * matmul (runtime/nn/matmul.h) with its weights kept packed, falling back to
+ * OpenBLAS's sgemm if oneDNN refuses.  The input projection x·W + b of every
+ * step is one GEMM over (steps·B) rows, and so is its backward (dW, db and
+ * dx): bf16 operands under mixed_bfloat16.  The recurrent h·U is one GEMM per
+ * step, in float32 under either policy (at B rows by units it is too small
+ * for the bf16 conversions of h to pay, and the state stays exact f32); the
+ * backward through time is one dgates·Uᵀ GEMM per step (from a transposed
+ * copy of U made once per backward) and, after the loop,
  * dU = Σ h₋ᵀ·dgates as one GEMM over all steps.  Activations use the
  * vectorised kernels (kern_act_forward); their derivatives are taken from
  * the outputs (tanh, sigmoid, relu and linear only: the shape rule says so).
+ * Measured on the Fashion LSTM (128 units, batch 64): moving the per-step
+ * GEMMs from OpenBLAS to oneDNN's packed f32 kernels, and vectorising the
+ * gate loops, took an epoch of 10.8k rows from 6.5 s to 3.0 s (on the shared
+ * 2-core machine under load, so roughly).
  *
  * Inside the layer the sequence is time-major: the input is transposed to
  * (steps, B, features) once, so each step's rows are contiguous and the
