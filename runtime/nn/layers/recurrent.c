@@ -67,6 +67,7 @@ typedef struct rnn_state {
     dense_mm *rec_dw;           /* dU = hsᵀ·dgates over every step, f32 (its own batch sizes: T·B rows) */
     int bf16;
     int failed;                 /* oneDNN refused: OpenBLAS in f32 from then on */
+    int rec_failed;             /* the same for the recurrent side's GEMMs */
 } rnn_state;
 
 /* One run's geometry and its views into the scratch. */
@@ -247,25 +248,29 @@ static void project_backward(trial_layer *L, const layer_run *r, const rnn *n, c
     }
 }
 
-/* The per-step recurrent GEMM h₋ (B, U)·U (U, G) into out (B, G), beta 0 or 1
- * (OpenBLAS: accumulate; oneDNN writes out afresh, so its caller adds). */
-static dense_mm *recurrent_mm(trial_layer *L)
+/* One of the recurrent side's f32 GEMMs (in -> out, no bias), made on first
+ * use in *slot; NULL (OpenBLAS from then on) when oneDNN cannot make it. */
+static dense_mm *f32_gemm(trial_layer *L, dense_mm **slot, int in, int out)
 {
     rnn_state *s = L->kernel_state;
-    if (!s || s->failed) return NULL;
-    if (!s->rec) {
+    if (!s || s->failed || s->rec_failed) return NULL;
+    if (!*slot) {
         hpt_error e;
-        int U = units_of(L);
-        s->rec = dense_mm_new(U, (int)(L->size[1] / (size_t)U), 0, 0, KERN_LINEAR, &e);
+        if (!(*slot = dense_mm_new(in, out, 0, 0, KERN_LINEAR, &e))) {
+            fprintf(stderr, "hptc: warning: %s: recurrent layer %d's per-step GEMMs run on OpenBLAS from now on\n",
+                    e.message, L->index);
+            s->rec_failed = 1;
+        }
     }
-    return s->rec;
+    return *slot;
 }
 
 /* h₋·U for one step: into n->tmp on oneDNN (returned: the caller adds it),
  * else, when acc is given, accumulated into acc by OpenBLAS (NULL returned). */
 static const float *recurrent_product(trial_layer *L, const layer_run *r, const rnn *n, const float *hp, float *acc)
 {
-    dense_mm *mm = recurrent_mm(L);
+    rnn_state *s = L->kernel_state;
+    dense_mm *mm = s ? f32_gemm(L, &s->rec, n->U, n->G) : NULL;
     hpt_error e;
     if (mm && dense_mm_forward(mm, hp, L->weight[1], r->weights_version, NULL, n->tmp, n->B, &e) == 0) return n->tmp;
     if (acc)
@@ -281,8 +286,8 @@ static void recurrent_grad(trial_layer *L, const layer_run *r, const rnn *n, con
 {
     rnn_state *s = L->kernel_state;
     hpt_error e;
-    if (s && !s->failed && !s->rec_t) s->rec_t = dense_mm_new(n->G, n->U, 0, 0, KERN_LINEAR, &e);
-    if (s && s->rec_t && dense_mm_forward(s->rec_t, dg, n->rt, r->weights_version, NULL, beta ? n->tmp : out, n->B, &e) == 0) {
+    dense_mm *mm = s ? f32_gemm(L, &s->rec_t, n->G, n->U) : NULL;
+    if (mm && dense_mm_forward(mm, dg, n->rt, r->weights_version, NULL, beta ? n->tmp : out, n->B, &e) == 0) {
         if (beta)
             for (size_t i = 0; i < (size_t)n->B * n->U; i++) out[i] += n->tmp[i];
         return;
@@ -500,9 +505,9 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     const float *drec = n.gru ? n.dgrec : n.dgates;
     rnn_state *s = L->kernel_state;
     hpt_error e;
-    if (s && !s->failed && !s->rec_dw) s->rec_dw = dense_mm_new(n.U, n.G, 0, 0, KERN_LINEAR, &e);
-    if (!s || !s->rec_dw ||
-        dense_mm_backward(s->rec_dw, n.hs, drec, L->weight[1], r->weights_version, NULL, L->grad[1], NULL, rows, &e))
+    dense_mm *mm = s ? f32_gemm(L, &s->rec_dw, n.U, n.G) : NULL;
+    if (!mm ||
+        dense_mm_backward(mm, n.hs, drec, L->weight[1], r->weights_version, NULL, L->grad[1], NULL, rows, &e))
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n.U, n.G, rows, 1.0f, n.hs, n.U, drec, n.G, 0.0f,
                     L->grad[1], n.G);
     float *db = L->size[2] ? L->grad[2] : NULL;
