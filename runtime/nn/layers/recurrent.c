@@ -59,9 +59,9 @@ void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda
 
 extern const layer_ops layer_gru;
 
-/* The layer's oneDNN GEMM for the input projection. */
+/* The layer's oneDNN GEMMs (its kernel_state). */
 typedef struct rnn_state {
-    dense_mm *mm;
+    dense_mm *mm;               /* the input projection x·W + b over every step, bf16 under mixed_bfloat16 */
     dense_mm *rec;              /* h₋·U per step, f32 with U kept packed (NULL: OpenBLAS) */
     dense_mm *rec_t;            /* dgates·Uᵀ per step, f32, from the transposed copy rt */
     dense_mm *rec_dw;           /* dU = hsᵀ·dgates over every step, f32 (its own batch sizes: T·B rows) */
