@@ -191,6 +191,30 @@ typedef struct st_entry {
     X(RandomZoom, height_factor, T_FLOAT_PAIR, REQUIRED, -1, NB, NULL, A_REQ | A_NOT_MODEL, "vertical zoom drawn from (lower, upper), or from (-f, f) for f: the image is scaled by 1 / (1 + factor), positive zooms out, -0.5 is 2x in") \
     X(RandomZoom, width_factor, T_FLOAT_PAIR, DNONE, -1, NB, NULL, A_NONE_OK | A_NOT_MODEL, "horizontal zoom, likewise; None zooms the width as the height (the same draw), keeping the aspect ratio") \
     AUGMENT_FILL_ARGS(X, RandomZoom)
+#define ST_ARGS_Embedding(X) \
+    X(Embedding, input_dim, T_INT, REQUIRED, 1, 1e9, NULL, A_REQ | A_SHAPE, "size of the vocabulary: indices run from 0 to input_dim - 1") \
+    X(Embedding, output_dim, T_INT, REQUIRED, 1, 1e7, NULL, A_REQ | A_SHAPE, "dimensionality of each index's vector") \
+    X(Embedding, embeddings_initializer, T_STRING, DSTR("uniform"), NB, NB, "uniform", A_NOT_MODEL, "initialiser of the table: \"uniform\" is U(-0.05, 0.05), as Keras") \
+    X(Embedding, mask_zero, T_BOOL, DBOOL(0), NB, NB, NULL, A_SHAPE, "index 0 as padding to mask; hptc has no masks, so only False") \
+    LAYER_COMMON(X, Embedding)
+/* LSTM and GRU share their argument positions up to unit_forget_bias / reset_after. */
+#define RECURRENT_ARGS(X, E) \
+    X(E, units, T_INT, REQUIRED, 1, 1e5, NULL, A_REQ | A_SHAPE, "dimensionality of the output (and of the state)") \
+    X(E, activation, T_ACTIVATION, DSTR("tanh"), NB, NB, NULL, A_SHAPE, "activation of the candidate state and of the output: tanh, sigmoid, relu or linear") \
+    X(E, recurrent_activation, T_ACTIVATION, DSTR("sigmoid"), NB, NB, NULL, A_SHAPE, "activation of the gates: sigmoid, tanh, relu or linear") \
+    X(E, use_bias, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add bias vectors") \
+    X(E, return_sequences, T_BOOL, DBOOL(0), NB, NB, NULL, A_SHAPE, "output every step's state (steps, units), not only the last (units,)") \
+    X(E, kernel_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", A_NOT_MODEL, "initialiser of the input kernel") \
+    X(E, recurrent_initializer, T_STRING, DSTR("orthogonal"), NB, NB, "orthogonal|glorot_uniform", A_NOT_MODEL, "initialiser of the recurrent kernel: \"orthogonal\" (QR of a normal matrix, as Keras)") \
+    X(E, bias_initializer, T_STRING, DSTR("zeros"), NB, NB, "zeros", A_NOT_MODEL, "initialiser of the bias")
+#define ST_ARGS_LSTM(X) \
+    RECURRENT_ARGS(X, LSTM) \
+    X(LSTM, unit_forget_bias, T_BOOL, DBOOL(1), NB, NB, NULL, A_NOT_MODEL, "start the forget gate's bias at 1") \
+    LAYER_COMMON(X, LSTM)
+#define ST_ARGS_GRU(X) \
+    RECURRENT_ARGS(X, GRU) \
+    X(GRU, reset_after, T_BOOL, DBOOL(1), NB, NB, NULL, A_SHAPE, "apply the reset gate after the recurrent matrix (Keras 2's and PyTorch's form); hptc has only True") \
+    LAYER_COMMON(X, GRU)
 
 #define ST_ARGS_relu(X)
 #define ST_ARGS_tanh(X)
@@ -347,6 +371,9 @@ typedef struct st_entry {
     X(Add, ST_LAYER, NULL, st_shape_same, "sums its branches, element by element: Add { branch { ... } branch { ... } }") \
     X(Concatenate, ST_LAYER, NULL, st_shape_same, "joins its branches along an axis: Concatenate(axis = -1) { branch { ... } branch { ... } }") \
     X(Residual, ST_LAYER, NULL, st_shape_same, "input + body(input), the input projected when the shapes differ: Residual { ... }") \
+    X(Embedding, ST_LAYER, NULL, st_shape_embedding, "looks each integer index up in a trained table: (steps,) to (steps, output_dim)") \
+    X(LSTM, ST_LAYER, NULL, st_shape_lstm, "long short-term memory over (steps, features) sequences, Keras's gate order i, f, c, o") \
+    X(GRU, ST_LAYER, NULL, st_shape_gru, "gated recurrent unit over (steps, features) sequences, Keras's gate order z, r, h (reset_after)") \
     X(relu, ST_ACTIVATION, NULL, NULL, "max(x, 0)") \
     X(tanh, ST_ACTIVATION, NULL, NULL, "hyperbolic tangent") \
     X(sigmoid, ST_ACTIVATION, NULL, NULL, "1 / (1 + exp(-x))") \
@@ -433,6 +460,9 @@ int st_choice_ok(const char *choices, const char *s);
     X(Add, "add") \
     X(Concatenate, "concatenate") \
     X(Residual, "residual") \
+    X(Embedding, "embedding") \
+    X(LSTM, "lstm") \
+    X(GRU, "gru") \
     X(RidgeClassifier, "ridge_classifier") \
     X(LogisticRegression, "logistic_regression") \
     X(RandomForestClassifier, "random_forest_classifier") \
@@ -505,6 +535,7 @@ ST_RULE(st_shape_input) ST_RULE(st_shape_flatten) ST_RULE(st_shape_reshape) ST_R
 ST_RULE(st_shape_same) ST_RULE(st_shape_conv2d) ST_RULE(st_shape_maxpool2d) ST_RULE(st_shape_avgpool2d)
 ST_RULE(st_shape_global_avgpool2d) ST_RULE(st_shape_batchnorm) ST_RULE(st_shape_layernorm)
 ST_RULE(st_shape_random_flip) ST_RULE(st_shape_random_translation) ST_RULE(st_shape_random_rotation) ST_RULE(st_shape_random_zoom)
+ST_RULE(st_shape_embedding) ST_RULE(st_shape_lstm) ST_RULE(st_shape_gru)
 /* An estimator takes any input and outputs one score per class: rank 1 of
  * size 0, "as many as the data has classes" (no layer has 0 outputs). */
 ST_RULE(st_shape_estimator)

@@ -244,6 +244,87 @@ int st_shape_reshape(const hpt_value *args, const int *in, int in_rank, int *out
     return 0;
 }
 
+/* Embedding: a (steps,) sample of integer indices to (steps, output_dim);
+ * the table (input_dim, output_dim) is its one weight tensor. */
+int st_shape_embedding(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    if (in_rank != 1) {
+        char shape[64];
+        snprintf(why, n, "Embedding needs a sequence of indices (steps,), but the input has shape %s",
+                 shape_text(in, in_rank, shape, sizeof shape));
+        return -1;
+    }
+    if (args[Embedding_mask_zero].type == V_BOOL && args[Embedding_mask_zero].u.b) {
+        snprintf(why, n, "Embedding(mask_zero=True) is not supported: hptc has no masks");
+        return -1;
+    }
+    out[0] = in[0];
+    out[1] = (int)value_as_double(args[Embedding_output_dim]);
+    *out_rank = 2;
+    wts->n_trainable = 1;
+    wts->size[0] = value_as_double(args[Embedding_input_dim]) * out[1];   /* table (input_dim, output_dim) */
+    return too_large((long long)out[0] * out[1], "Embedding's output", why, n);
+}
+
+/* The activations a recurrent layer computes from its outputs alone (the
+ * backward differentiates from them); None (not known yet) passes. */
+static int recurrent_act_ok(const char *layer, const char *arg, hpt_value v, char *why, size_t n)
+{
+    if (v.type != V_STRING) return 0;
+    const st_entry *e = st_find(ST_ACTIVATION, v.u.s);
+    if (!e || e->id == ST_tanh || e->id == ST_sigmoid || e->id == ST_relu || e->id == ST_linear) return 0;
+    snprintf(why, n, "%s(%s=\"%s\") is not supported: use tanh, sigmoid, relu or linear", layer, arg, v.u.s);
+    return -1;
+}
+
+/* LSTM (gates 4) and GRU (gates 3) over a (steps, features) sample: (units,),
+ * or (steps, units) with return_sequences.  Weights in Keras's order:
+ * kernel (features, gates*units), recurrent_kernel (units, gates*units),
+ * bias (gates*units; GRU's reset_after keeps two rows, input and recurrent). */
+static int recurrent(const char *layer, int gates, int bias_rows, const hpt_value *args, const int *in, int in_rank,
+                     int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    /* LSTM and GRU share RECURRENT_ARGS's positions. */
+    if (in_rank != 2) {
+        char shape[64];
+        snprintf(why, n, "%s needs a sequence input (steps, features), but the input has shape %s; "
+                 "Input(shape = [steps, features]), Reshape or Embedding gives one", layer, shape_text(in, in_rank, shape, sizeof shape));
+        return -1;
+    }
+    if (recurrent_act_ok(layer, "activation", args[LSTM_activation], why, n) ||
+        recurrent_act_ok(layer, "recurrent_activation", args[LSTM_recurrent_activation], why, n))
+        return -1;
+    int units = (int)value_as_double(args[LSTM_units]);
+    int seq = args[LSTM_return_sequences].type == V_BOOL && args[LSTM_return_sequences].u.b;
+    if (seq) out[0] = in[0], out[1] = units, *out_rank = 2;
+    else out[0] = units, *out_rank = 1;
+    wts->n_trainable = 3;
+    wts->size[0] = (double)in[1] * gates * units;          /* kernel (features, gates*units) */
+    wts->size[1] = (double)units * gates * units;          /* recurrent_kernel (units, gates*units) */
+    wts->size[2] = biased(args[LSTM_use_bias]) ? (double)bias_rows * gates * units : 0;
+    return too_large((long long)in[0] * gates * units, layer, why, n);
+}
+
+_Static_assert((int)GRU_units == (int)LSTM_units && (int)GRU_activation == (int)LSTM_activation &&
+               (int)GRU_recurrent_activation == (int)LSTM_recurrent_activation && (int)GRU_use_bias == (int)LSTM_use_bias &&
+               (int)GRU_return_sequences == (int)LSTM_return_sequences &&
+               (int)GRU_bias_initializer == (int)LSTM_bias_initializer,
+               "LSTM and GRU share RECURRENT_ARGS's positions");
+
+int st_shape_lstm(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    return recurrent("LSTM", 4, 1, args, in, in_rank, out, out_rank, wts, why, n);
+}
+
+int st_shape_gru(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    if (args[GRU_reset_after].type == V_BOOL && !args[GRU_reset_after].u.b) {
+        snprintf(why, n, "GRU(reset_after=False) is not supported: hptc has Keras 2's default form, reset_after=True");
+        return -1;
+    }
+    return recurrent("GRU", 3, 2, args, in, in_rank, out, out_rank, wts, why, n);
+}
+
 int st_layer_plan(const st_entry *e, const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank,
                   st_weights *w, char *why, size_t why_len)
 {

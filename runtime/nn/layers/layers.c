@@ -12,6 +12,7 @@ extern const layer_ops layer_input, layer_flatten, layer_reshape, layer_dense, l
     layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_layernorm, layer_activation, layer_add,
     layer_concatenate, layer_residual;
 extern const layer_ops layer_random_flip, layer_random_translation, layer_random_rotation, layer_random_zoom;
+extern const layer_ops layer_embedding, layer_lstm, layer_gru;
 
 static const layer_ops *const table[ST_COUNT] = {
     [ST_Input] = &layer_input,
@@ -33,6 +34,9 @@ static const layer_ops *const table[ST_COUNT] = {
     [ST_Add] = &layer_add,
     [ST_Concatenate] = &layer_concatenate,
     [ST_Residual] = &layer_residual,
+    [ST_Embedding] = &layer_embedding,
+    [ST_LSTM] = &layer_lstm,
+    [ST_GRU] = &layer_gru,
 };
 
 const layer_ops *layer_ops_of(const st_entry *e) { return e->kind == ST_LAYER ? table[e->id] : NULL; }
