@@ -86,6 +86,19 @@ check "the summary gives Keras's names, shapes and parameter counts" \
 check "eval on saved weights of the image model gives train's test accuracy" \
     "grep -q test_ $tmp/t && [ \"\$(grep test_ $tmp/e)\" = \"\$(grep test_ $tmp/t)\" ]"
 
+# ZeroPadding2D's padding is one model however it is spelt: 1 is ((1, 1), (1, 1)).
+zp() { printf 'data = datasets.fashion_mnist(scale = 1/255)\nmodel {\n  Input(shape = [28, 28])\n  ZeroPadding2D(%s)\n  Conv2D(4, 3)\n  Flatten()\n  Dense(10)\n}\ncompile(optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = ["accuracy"])\nsearch(epochs = 1)\n' "$1" > "$tmp/zp.hpt"; }
+zp 1
+"$HPTC" train "$tmp/zp.hpt" --save "$tmp/zp.bin" > "$tmp/zp.t" 2>&1
+zp '((1, 1), (1, 1))'
+"$HPTC" eval "$tmp/zp.hpt" --weights "$tmp/zp.bin" > "$tmp/zp.e" 2>&1
+check "weights of ZeroPadding2D(1) load into ZeroPadding2D(((1, 1), (1, 1)))" \
+    "grep -q test_ $tmp/zp.t && [ \"\$(grep test_ $tmp/zp.e)\" = \"\$(grep test_ $tmp/zp.t)\" ]"
+zp '((1, 2), (1, 1))'
+"$HPTC" eval "$tmp/zp.hpt" --weights "$tmp/zp.bin" > "$tmp/zp.e2" 2>&1
+check "and are refused for ZeroPadding2D(((1, 2), (1, 1))), naming both paddings" \
+    "grep -q 'layer zero_padding2d: padding ((1, 1), (1, 1)) in the file, ((1, 2), (1, 1)) in the spec' $tmp/zp.e2"
+
 # The checker: shapes over the whole space, named by the breaking values; arguments' types.
 cat > "$tmp/bad.hpt" <<'SPEC'
 data = datasets.fashion_mnist(scale = 1/255)
