@@ -114,3 +114,8 @@ sw_dk = pat(3 * 3 * 8 * 4, 7, 31, 0.5).reshape(3, 3, 8, 4)
 sw_pk = pat(32 * 3, 11, 37, 0.5).reshape(1, 1, 32, 3)
 sw_b = pat(3, 2, 5, 0.3)
 c_array("SEP_WIDE_WANT", depthwise(sw_x, sw_dk, None) @ sw_pk.reshape(32, 3) + sw_b)
+# DepthwiseConv2D(3, activation = "tanh") over 32 channels: bf16 under mixed_bfloat16 from 32 channels.
+dwide_x = pat(2 * 3 * 3 * 32, 5, 23, 0.5).reshape(2, 3, 3, 32)
+dwide_k = pat(3 * 3 * 32, 7, 31, 0.5).reshape(3, 3, 32, 1)
+dwide_b = pat(32, 3, 7, 0.3)
+c_array("DW_WIDE_WANT", torch.tanh(depthwise(dwide_x, dwide_k, dwide_b)))
