@@ -209,6 +209,18 @@ static const struct { const char *name, *model; } NETS[] = {
     { "UpSampling2D bilinear then GlobalMaxPooling2D(keepdims = True)",
       "  Input(shape = [4, 3, 2])\n  Conv2D(3, 2, activation = \"tanh\")\n  UpSampling2D(interpolation = \"bilinear\")\n"
       "  Conv2D(2, 2)\n  GlobalMaxPooling2D(keepdims = True)\n  Flatten()\n  Dense(10)\n" },
+    { "in a graph: Residual of separable and depthwise, Add of padded and pooled branches (average pooling: no max kinks for the differences to straddle)",
+      "  Input(shape = [6, 6, 2])\n  Conv2D(4, 2, activation = \"tanh\")\n"
+      "  Residual {\n    SeparableConv2D(4, 3, padding = \"same\", activation = \"tanh\")\n"
+      "    DepthwiseConv2D(3, padding = \"same\")\n  }\n"
+      "  Add {\n    branch { AveragePooling2D(2, padding = \"same\") }\n"
+      "    branch {\n      ZeroPadding2D(((0, 1), (0, 1)))\n      Conv2D(4, 2, strides = 2)\n    }\n  }\n"
+      "  GlobalAveragePooling2D()\n  Dense(10)\n" },
+    { "in a graph: Concatenate of Conv1D branches",
+      "  Input(shape = [8, 3])\n  Conv1D(4, 2, padding = \"same\", activation = \"tanh\")\n"
+      "  Concatenate {\n    branch { Conv1D(3, 3, padding = \"causal\", dilation_rate = 2) }\n"
+      "    branch {\n      MaxPooling1D(2, 1, padding = \"same\")\n      Conv1D(2, 1)\n    }\n  }\n"
+      "  GlobalAveragePooling1D()\n  Dense(10)\n" },
 };
 
 static void test_gradients(void)
