@@ -67,6 +67,7 @@ static const char *type_name(const st_arg *a)
     case T_SPLITTER: return "int or splitter";
     case T_FEATURES: return "string, int or float";
     case T_FLOAT_PAIR: return "float or (float, float)";
+    case T_PADDING: return "int, (int, int) or ((int, int), (int, int))";
     case T_LR: return "float or schedule";
     case T_NUMBERS: return "list of numbers";
     }

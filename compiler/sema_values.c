@@ -176,6 +176,7 @@ static int wrong_type(const st_arg *arg, hpt_value v, char *why, size_t n)
         [T_CALLBACKS] = "a list of callbacks", [T_DATA] = "a data source", [T_SPLITTER] = "a number of folds",
         [T_FEATURES] = "\"sqrt\", \"log2\", a count or a fraction",
         [T_FLOAT_PAIR] = "a number or a (lower, upper) pair",
+        [T_PADDING] = "an int, a pair of ints or a pair of pairs",
         [T_OPTIMIZER] = "an optimizer", [T_LOSS] = "a loss",
         [T_LR] = "a number or a learning-rate schedule such as CosineDecay(...)", [T_NUMBERS] = "a list of numbers",
     };
@@ -271,6 +272,21 @@ static int check_int_pair(const st_arg *arg, hpt_value v, char *why, size_t n, c
         if (x < arg->min || x > arg->max) {
             snprintf(why, n, "must be %s %g, but one of its sizes is %lld", x < arg->min ? "at least" : "at most",
                      x < arg->min ? arg->min : arg->max, x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* T_PADDING: an int pair (T_INT_PAIR), or a pair of them, ((top, bottom), (left, right)). */
+static int check_padding(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type != V_LIST || v.u.list.n != 2 || v.u.list.items[0].type != V_LIST) return check_int_pair(arg, v, why, n, hint);
+    for (int k = 0; k < 2; k++) {
+        hpt_value side = v.u.list.items[k];
+        if (side.type != V_LIST || check_int_pair(arg, side, why, n, hint)) {
+            snprintf(why, n, "must be an int, a pair of ints, or ((top, bottom), (left, right)) of ints from %g to %g",
+                     arg->min, arg->max);
             return -1;
         }
     }
@@ -468,7 +484,9 @@ static int (*const checkers[])(const st_arg *, hpt_value, char *, size_t, const 
     [T_SHAPE] = check_shape, [T_INT_PAIR] = check_int_pair, [T_ACTIVATION] = check_activation,
     [T_OPTIMIZER] = check_object_or_name, [T_LOSS] = check_object_or_name, [T_METRICS] = check_metrics,
     [T_CALLBACKS] = check_callbacks, [T_DATA] = check_data, [T_SPLITTER] = check_splitter,
-    [T_FEATURES] = check_features, [T_FLOAT_PAIR] = check_float_pair, [T_LR] = check_lr, [T_NUMBERS] = check_numbers,
+    [T_FEATURES] = check_features, [T_FLOAT_PAIR] = check_float_pair,
+    [T_PADDING] = check_padding,
+    [T_LR] = check_lr, [T_NUMBERS] = check_numbers,
 };
 
 /* Does v fit arg?  0, or -1 with why it does not (and perhaps a hint). */

@@ -39,6 +39,7 @@ typedef enum {
     T_FEATURES,     /* max_features: one of `choices`, an int count, a fraction in (0, 1], None */
     T_FLOAT_PAIR,   /* a range as Keras's augmentation factors: (lower, upper), lower <= upper, each
                      * within [min, max]; or f >= 0 for (-f, f) */
+    T_PADDING,      /* int, (int, int), or ((top, bottom), (left, right)): ZeroPadding2D's padding */
     T_LR,           /* a learning rate: a number in the range, or an ST_SCHEDULE object */
     T_NUMBERS,      /* a non-empty list of numbers (PiecewiseConstantDecay's boundaries and values) */
 } st_type;
@@ -154,6 +155,57 @@ typedef struct st_entry {
 #define ST_ARGS_GlobalAveragePooling2D(X) \
     X(GlobalAveragePooling2D, keepdims, T_BOOL, DBOOL(0), NB, NB, NULL, A_SHAPE, "keep the spatial axes, as (1, 1, channels)") \
     LAYER_COMMON(X, GlobalAveragePooling2D)
+/* Sequence and separable convolutions, 1-D pooling, global max pooling,
+ * padding and upsampling (runtime/nn/layers/conv1d.c, depthwise_conv2d.c,
+ * pool2d.c, global_pool2d.c, resize2d.c). */
+#define ST_ARGS_Conv1D(X) \
+    X(Conv1D, filters, T_INT, REQUIRED, 1, 1e6, NULL, A_REQ | A_SHAPE, "number of output channels") \
+    X(Conv1D, kernel_size, T_INT, REQUIRED, 1, 1e4, NULL, A_REQ | A_SHAPE, "length of the window") \
+    X(Conv1D, strides, T_INT, DINT(1), 1, 1e4, NULL, A_SHAPE, "step of the window") \
+    X(Conv1D, padding, T_STRING, DSTR("valid"), NB, NB, "valid|same|causal", A_SHAPE, "\"valid\" (no padding), \"same\" (output length = ceil(steps/stride)) or \"causal\" (padded before only: output t sees steps <= t)") \
+    X(Conv1D, dilation_rate, T_INT, DINT(1), 1, 1e4, NULL, A_SHAPE, "spacing of the window's taps; more than 1 needs strides = 1") \
+    X(Conv1D, activation, T_ACTIVATION, DSTR("linear"), NB, NB, NULL, 0, "activation applied to the output") \
+    X(Conv1D, use_bias, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add a bias per filter") \
+    X(Conv1D, kernel_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", A_NOT_MODEL, "initialiser of the kernel") \
+    LAYER_COMMON(X, Conv1D)
+#define ST_ARGS_MaxPooling1D(X) \
+    X(MaxPooling1D, pool_size, T_INT, DINT(2), 1, 1e4, NULL, A_SHAPE, "length of the window") \
+    X(MaxPooling1D, strides, T_INT, DNONE, 1, 1e4, NULL, A_SHAPE | A_NONE_OK, "step of the window; None means pool_size") \
+    X(MaxPooling1D, padding, T_STRING, DSTR("valid"), NB, NB, "valid|same", A_SHAPE, "\"valid\" or \"same\"") \
+    LAYER_COMMON(X, MaxPooling1D)
+#define GLOBAL_POOL_ARGS(X, E, kept) \
+    X(E, keepdims, T_BOOL, DBOOL(0), NB, NB, NULL, A_SHAPE, "keep the pooled axes, as " kept) \
+    LAYER_COMMON(X, E)
+#define ST_ARGS_GlobalAveragePooling1D(X) GLOBAL_POOL_ARGS(X, GlobalAveragePooling1D, "(1, channels)")
+#define ST_ARGS_GlobalMaxPooling1D(X) GLOBAL_POOL_ARGS(X, GlobalMaxPooling1D, "(1, channels)")
+#define ST_ARGS_GlobalMaxPooling2D(X) GLOBAL_POOL_ARGS(X, GlobalMaxPooling2D, "(1, 1, channels)")
+#define ST_ARGS_DepthwiseConv2D(X) \
+    X(DepthwiseConv2D, kernel_size, T_INT_PAIR, REQUIRED, 1, 1e4, NULL, A_REQ | A_SHAPE, "height and width of the window") \
+    X(DepthwiseConv2D, strides, T_INT_PAIR, DINT(1), 1, 1e4, NULL, A_SHAPE, "step of the window") \
+    X(DepthwiseConv2D, padding, T_STRING, DSTR("valid"), NB, NB, "valid|same", A_SHAPE, "\"valid\" (no padding) or \"same\" (output size = ceil(input/stride))") \
+    X(DepthwiseConv2D, depth_multiplier, T_INT, DINT(1), 1, 1e4, NULL, A_SHAPE, "output channels per input channel") \
+    X(DepthwiseConv2D, activation, T_ACTIVATION, DSTR("linear"), NB, NB, NULL, 0, "activation applied to the output") \
+    X(DepthwiseConv2D, use_bias, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add a bias per output channel") \
+    X(DepthwiseConv2D, depthwise_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", A_NOT_MODEL, "initialiser of the depthwise kernel") \
+    LAYER_COMMON(X, DepthwiseConv2D)
+#define ST_ARGS_SeparableConv2D(X) \
+    X(SeparableConv2D, filters, T_INT, REQUIRED, 1, 1e6, NULL, A_REQ | A_SHAPE, "number of output channels") \
+    X(SeparableConv2D, kernel_size, T_INT_PAIR, REQUIRED, 1, 1e4, NULL, A_REQ | A_SHAPE, "height and width of the depthwise window") \
+    X(SeparableConv2D, strides, T_INT_PAIR, DINT(1), 1, 1e4, NULL, A_SHAPE, "step of the depthwise window") \
+    X(SeparableConv2D, padding, T_STRING, DSTR("valid"), NB, NB, "valid|same", A_SHAPE, "\"valid\" (no padding) or \"same\" (output size = ceil(input/stride))") \
+    X(SeparableConv2D, depth_multiplier, T_INT, DINT(1), 1, 1e4, NULL, A_SHAPE, "depthwise output channels per input channel") \
+    X(SeparableConv2D, activation, T_ACTIVATION, DSTR("linear"), NB, NB, NULL, 0, "activation applied to the output") \
+    X(SeparableConv2D, use_bias, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add a bias per filter (after the pointwise step)") \
+    X(SeparableConv2D, depthwise_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", A_NOT_MODEL, "initialiser of the depthwise kernel") \
+    X(SeparableConv2D, pointwise_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", A_NOT_MODEL, "initialiser of the pointwise (1x1) kernel") \
+    LAYER_COMMON(X, SeparableConv2D)
+#define ST_ARGS_ZeroPadding2D(X) \
+    X(ZeroPadding2D, padding, T_PADDING, DINT(1), 0, 1e4, NULL, A_SHAPE, "zeros added: int (every side), (rows, columns) (each on both sides), or ((top, bottom), (left, right))") \
+    LAYER_COMMON(X, ZeroPadding2D)
+#define ST_ARGS_UpSampling2D(X) \
+    X(UpSampling2D, size, T_INT_PAIR, DINT(2), 1, 1e4, NULL, A_SHAPE, "factors for rows and columns") \
+    X(UpSampling2D, interpolation, T_STRING, DSTR("nearest"), NB, NB, "nearest|bilinear", 0, "\"nearest\" repeats each value; \"bilinear\" interpolates (half-pixel centres, as tf.image.resize)") \
+    LAYER_COMMON(X, UpSampling2D)
 #define ST_ARGS_Reshape(X) \
     X(Reshape, target_shape, T_SHAPE, REQUIRED, NB, NB, NULL, A_REQ | A_SHAPE | A_INFER_ONE, "shape of one sample, without the batch axis; one size may be -1, inferred from the others") \
     LAYER_COMMON(X, Reshape)
@@ -193,6 +245,30 @@ typedef struct st_entry {
     X(RandomZoom, height_factor, T_FLOAT_PAIR, REQUIRED, -1, NB, NULL, A_REQ | A_NOT_MODEL, "vertical zoom drawn from (lower, upper), or from (-f, f) for f: the image is scaled by 1 / (1 + factor), positive zooms out, -0.5 is 2x in") \
     X(RandomZoom, width_factor, T_FLOAT_PAIR, DNONE, -1, NB, NULL, A_NONE_OK | A_NOT_MODEL, "horizontal zoom, likewise; None zooms the width as the height (the same draw), keeping the aspect ratio") \
     AUGMENT_FILL_ARGS(X, RandomZoom)
+#define ST_ARGS_Embedding(X) \
+    X(Embedding, input_dim, T_INT, REQUIRED, 1, 1e9, NULL, A_REQ | A_SHAPE, "size of the vocabulary: indices run from 0 to input_dim - 1") \
+    X(Embedding, output_dim, T_INT, REQUIRED, 1, 1e7, NULL, A_REQ | A_SHAPE, "dimensionality of each index's vector") \
+    X(Embedding, embeddings_initializer, T_STRING, DSTR("uniform"), NB, NB, "uniform", A_NOT_MODEL, "initialiser of the table: \"uniform\" is U(-0.05, 0.05), as Keras") \
+    X(Embedding, mask_zero, T_BOOL, DBOOL(0), NB, NB, NULL, A_SHAPE, "index 0 as padding to mask; hptc has no masks, so only False") \
+    LAYER_COMMON(X, Embedding)
+/* LSTM and GRU share their argument positions up to unit_forget_bias / reset_after. */
+#define RECURRENT_ARGS(X, E) \
+    X(E, units, T_INT, REQUIRED, 1, 1e5, NULL, A_REQ | A_SHAPE, "dimensionality of the output (and of the state)") \
+    X(E, activation, T_ACTIVATION, DSTR("tanh"), NB, NB, NULL, A_SHAPE, "activation of the candidate state and of the output: tanh, sigmoid, relu or linear") \
+    X(E, recurrent_activation, T_ACTIVATION, DSTR("sigmoid"), NB, NB, NULL, A_SHAPE, "activation of the gates: sigmoid, tanh, relu or linear") \
+    X(E, use_bias, T_BOOL, DBOOL(1), NB, NB, NULL, 0, "add bias vectors") \
+    X(E, return_sequences, T_BOOL, DBOOL(0), NB, NB, NULL, A_SHAPE, "output every step's state (steps, units), not only the last (units,)") \
+    X(E, kernel_initializer, T_STRING, DSTR("glorot_uniform"), NB, NB, "glorot_uniform|glorot_normal|he_uniform|he_normal|lecun_normal", A_NOT_MODEL, "initialiser of the input kernel") \
+    X(E, recurrent_initializer, T_STRING, DSTR("orthogonal"), NB, NB, "orthogonal|glorot_uniform", A_NOT_MODEL, "initialiser of the recurrent kernel: \"orthogonal\" (QR of a normal matrix, as Keras)") \
+    X(E, bias_initializer, T_STRING, DSTR("zeros"), NB, NB, "zeros", A_NOT_MODEL, "initialiser of the bias")
+#define ST_ARGS_LSTM(X) \
+    RECURRENT_ARGS(X, LSTM) \
+    X(LSTM, unit_forget_bias, T_BOOL, DBOOL(1), NB, NB, NULL, A_NOT_MODEL, "start the forget gate's bias at 1") \
+    LAYER_COMMON(X, LSTM)
+#define ST_ARGS_GRU(X) \
+    RECURRENT_ARGS(X, GRU) \
+    X(GRU, reset_after, T_BOOL, DBOOL(1), NB, NB, NULL, A_SHAPE, "apply the reset gate after the recurrent matrix (Keras 2's and PyTorch's form); hptc has only True") \
+    LAYER_COMMON(X, GRU)
 
 #define ST_ARGS_relu(X)
 #define ST_ARGS_tanh(X)
@@ -374,6 +450,15 @@ typedef struct st_entry {
     X(MaxPooling2D, ST_LAYER, NULL, st_shape_maxpool2d, "maximum over each window") \
     X(AveragePooling2D, ST_LAYER, NULL, st_shape_avgpool2d, "mean over each window") \
     X(GlobalAveragePooling2D, ST_LAYER, NULL, st_shape_global_avgpool2d, "mean over height and width: (height, width, channels) to (channels,)") \
+    X(Conv1D, ST_LAYER, NULL, st_shape_conv1d, "1-D convolution over (steps, channels) samples") \
+    X(MaxPooling1D, ST_LAYER, NULL, st_shape_maxpool1d, "maximum over each window of steps") \
+    X(GlobalAveragePooling1D, ST_LAYER, NULL, st_shape_global_pool1d, "mean over the steps: (steps, channels) to (channels,)") \
+    X(GlobalMaxPooling1D, ST_LAYER, NULL, st_shape_global_pool1d, "maximum over the steps: (steps, channels) to (channels,)") \
+    X(GlobalMaxPooling2D, ST_LAYER, NULL, st_shape_global_maxpool2d, "maximum over height and width: (height, width, channels) to (channels,)") \
+    X(DepthwiseConv2D, ST_LAYER, NULL, st_shape_depthwise_conv2d, "2-D convolution of each channel on its own, depth_multiplier outputs per channel") \
+    X(SeparableConv2D, ST_LAYER, NULL, st_shape_separable_conv2d, "depthwise convolution, then a pointwise (1x1) convolution mixing the channels") \
+    X(ZeroPadding2D, ST_LAYER, NULL, st_shape_zero_padding2d, "adds rows and columns of zeros around each image") \
+    X(UpSampling2D, ST_LAYER, NULL, st_shape_upsampling2d, "repeats (or interpolates) rows and columns by integer factors") \
     X(BatchNormalization, ST_LAYER, NULL, st_shape_batchnorm, "normalises the last axis with batch statistics (moving statistics at inference)") \
     X(LayerNormalization, ST_LAYER, NULL, st_shape_layernorm, "normalises each sample over its last axis, in training and at inference alike") \
     X(Activation, ST_LAYER, NULL, st_shape_same, "applies an activation") \
@@ -384,6 +469,9 @@ typedef struct st_entry {
     X(Add, ST_LAYER, NULL, st_shape_same, "sums its branches, element by element: Add { branch { ... } branch { ... } }") \
     X(Concatenate, ST_LAYER, NULL, st_shape_same, "joins its branches along an axis: Concatenate(axis = -1) { branch { ... } branch { ... } }") \
     X(Residual, ST_LAYER, NULL, st_shape_same, "input + body(input), the input projected when the shapes differ: Residual { ... }") \
+    X(Embedding, ST_LAYER, NULL, st_shape_embedding, "looks each integer index up in a trained table: (steps,) to (steps, output_dim)") \
+    X(LSTM, ST_LAYER, NULL, st_shape_lstm, "long short-term memory over (steps, features) sequences, Keras's gate order i, f, c, o") \
+    X(GRU, ST_LAYER, NULL, st_shape_gru, "gated recurrent unit over (steps, features) sequences, Keras's gate order z, r, h (reset_after)") \
     X(relu, ST_ACTIVATION, NULL, NULL, "max(x, 0)") \
     X(tanh, ST_ACTIVATION, NULL, NULL, "hyperbolic tangent") \
     X(sigmoid, ST_ACTIVATION, NULL, NULL, "1 / (1 + exp(-x))") \
@@ -476,6 +564,15 @@ int st_choice_ok(const char *choices, const char *s);
     X(LayerNormalization, "layer_normalization") \
     X(Reshape, "reshape") \
     X(GlobalAveragePooling2D, "global_average_pooling2d") \
+    X(Conv1D, "conv1d") \
+    X(MaxPooling1D, "max_pooling1d") \
+    X(GlobalAveragePooling1D, "global_average_pooling1d") \
+    X(GlobalMaxPooling1D, "global_max_pooling1d") \
+    X(GlobalMaxPooling2D, "global_max_pooling2d") \
+    X(DepthwiseConv2D, "depthwise_conv2d") \
+    X(SeparableConv2D, "separable_conv2d") \
+    X(ZeroPadding2D, "zero_padding2d") \
+    X(UpSampling2D, "up_sampling2d") \
     X(Activation, "activation") \
     X(RandomFlip, "random_flip") \
     X(RandomTranslation, "random_translation") \
@@ -484,6 +581,9 @@ int st_choice_ok(const char *choices, const char *s);
     X(Add, "add") \
     X(Concatenate, "concatenate") \
     X(Residual, "residual") \
+    X(Embedding, "embedding") \
+    X(LSTM, "lstm") \
+    X(GRU, "gru") \
     X(RidgeClassifier, "ridge_classifier") \
     X(LogisticRegression, "logistic_regression") \
     X(RandomForestClassifier, "random_forest_classifier") \
@@ -556,6 +656,10 @@ ST_RULE(st_shape_input) ST_RULE(st_shape_flatten) ST_RULE(st_shape_reshape) ST_R
 ST_RULE(st_shape_same) ST_RULE(st_shape_conv2d) ST_RULE(st_shape_maxpool2d) ST_RULE(st_shape_avgpool2d)
 ST_RULE(st_shape_global_avgpool2d) ST_RULE(st_shape_batchnorm) ST_RULE(st_shape_layernorm)
 ST_RULE(st_shape_random_flip) ST_RULE(st_shape_random_translation) ST_RULE(st_shape_random_rotation) ST_RULE(st_shape_random_zoom)
+ST_RULE(st_shape_embedding) ST_RULE(st_shape_lstm) ST_RULE(st_shape_gru)
+ST_RULE(st_shape_conv1d) ST_RULE(st_shape_maxpool1d) ST_RULE(st_shape_global_pool1d) ST_RULE(st_shape_global_maxpool2d)
+ST_RULE(st_shape_depthwise_conv2d) ST_RULE(st_shape_separable_conv2d) ST_RULE(st_shape_zero_padding2d)
+ST_RULE(st_shape_upsampling2d)
 /* An estimator takes any input and outputs one score per class: rank 1 of
  * size 0, "as many as the data has classes" (no layer has 0 outputs). */
 ST_RULE(st_shape_estimator)
@@ -598,6 +702,8 @@ void st_weights_count(const st_weights *w, double *trainable, double *stats);
 int st_optimizer_state(hpt_value opt);
 /* An int-or-pair argument as (h, w). */
 void st_pair(hpt_value v, int *h, int *w);
+/* ZeroPadding2D's padding (T_PADDING) as (top, bottom, left, right). */
+void st_padding2d(hpt_value v, int pad[4]);
 /* Output size of one spatial axis: "valid" or "same" padding, as Keras. */
 int st_conv_out(int in, int k, int stride, int same);
 

@@ -244,6 +244,87 @@ int st_shape_reshape(const hpt_value *args, const int *in, int in_rank, int *out
     return 0;
 }
 
+/* Embedding: a (steps,) sample of integer indices to (steps, output_dim);
+ * the table (input_dim, output_dim) is its one weight tensor. */
+int st_shape_embedding(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    if (in_rank != 1) {
+        char shape[64];
+        snprintf(why, n, "Embedding needs a sequence of indices (steps,), but the input has shape %s",
+                 shape_text(in, in_rank, shape, sizeof shape));
+        return -1;
+    }
+    if (args[Embedding_mask_zero].type == V_BOOL && args[Embedding_mask_zero].u.b) {
+        snprintf(why, n, "Embedding(mask_zero=True) is not supported: hptc has no masks");
+        return -1;
+    }
+    out[0] = in[0];
+    out[1] = (int)value_as_double(args[Embedding_output_dim]);
+    *out_rank = 2;
+    wts->n_trainable = 1;
+    wts->size[0] = value_as_double(args[Embedding_input_dim]) * out[1];   /* table (input_dim, output_dim) */
+    return too_large((long long)out[0] * out[1], "Embedding's output", why, n);
+}
+
+/* The activations a recurrent layer computes from its outputs alone (the
+ * backward differentiates from them); None (not known yet) passes. */
+static int recurrent_act_ok(const char *layer, const char *arg, hpt_value v, char *why, size_t n)
+{
+    if (v.type != V_STRING) return 0;
+    const st_entry *e = st_find(ST_ACTIVATION, v.u.s);
+    if (!e || e->id == ST_tanh || e->id == ST_sigmoid || e->id == ST_relu || e->id == ST_linear) return 0;
+    snprintf(why, n, "%s(%s=\"%s\") is not supported: use tanh, sigmoid, relu or linear", layer, arg, v.u.s);
+    return -1;
+}
+
+/* LSTM (gates 4) and GRU (gates 3) over a (steps, features) sample: (units,),
+ * or (steps, units) with return_sequences.  Weights in Keras's order:
+ * kernel (features, gates*units), recurrent_kernel (units, gates*units),
+ * bias (gates*units; GRU's reset_after keeps two rows, input and recurrent). */
+static int recurrent(const char *layer, int gates, int bias_rows, const hpt_value *args, const int *in, int in_rank,
+                     int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    /* LSTM and GRU share RECURRENT_ARGS's positions. */
+    if (in_rank != 2) {
+        char shape[64];
+        snprintf(why, n, "%s needs a sequence input (steps, features), but the input has shape %s; "
+                 "Input(shape = [steps, features]), Reshape or Embedding gives one", layer, shape_text(in, in_rank, shape, sizeof shape));
+        return -1;
+    }
+    if (recurrent_act_ok(layer, "activation", args[LSTM_activation], why, n) ||
+        recurrent_act_ok(layer, "recurrent_activation", args[LSTM_recurrent_activation], why, n))
+        return -1;
+    int units = (int)value_as_double(args[LSTM_units]);
+    int seq = args[LSTM_return_sequences].type == V_BOOL && args[LSTM_return_sequences].u.b;
+    if (seq) out[0] = in[0], out[1] = units, *out_rank = 2;
+    else out[0] = units, *out_rank = 1;
+    wts->n_trainable = 3;
+    wts->size[0] = (double)in[1] * gates * units;          /* kernel (features, gates*units) */
+    wts->size[1] = (double)units * gates * units;          /* recurrent_kernel (units, gates*units) */
+    wts->size[2] = biased(args[LSTM_use_bias]) ? (double)bias_rows * gates * units : 0;
+    return too_large((long long)in[0] * gates * units, layer, why, n);
+}
+
+_Static_assert((int)GRU_units == (int)LSTM_units && (int)GRU_activation == (int)LSTM_activation &&
+               (int)GRU_recurrent_activation == (int)LSTM_recurrent_activation && (int)GRU_use_bias == (int)LSTM_use_bias &&
+               (int)GRU_return_sequences == (int)LSTM_return_sequences &&
+               (int)GRU_bias_initializer == (int)LSTM_bias_initializer,
+               "LSTM and GRU share RECURRENT_ARGS's positions");
+
+int st_shape_lstm(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    return recurrent("LSTM", 4, 1, args, in, in_rank, out, out_rank, wts, why, n);
+}
+
+int st_shape_gru(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    if (args[GRU_reset_after].type == V_BOOL && !args[GRU_reset_after].u.b) {
+        snprintf(why, n, "GRU(reset_after=False) is not supported: hptc has Keras 2's default form, reset_after=True");
+        return -1;
+    }
+    return recurrent("GRU", 3, 2, args, in, in_rank, out, out_rank, wts, why, n);
+}
+
 int st_layer_plan(const st_entry *e, const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank,
                   st_weights *w, char *why, size_t why_len)
 {
@@ -438,4 +519,167 @@ int st_merge_plan(const st_entry *e, const hpt_value *args, int n_in, const int 
         return -1;
     }
     return rule(args, n_in, in, in_rank, out, out_rank, w, why, why_len);
+}
+
+/* ---- sequence and separable convolutions, 1-D pooling, global max pooling,
+ * padding and upsampling ------------------------------------------------------ */
+
+/* Sequences are (steps, channels), as Keras's 1-D layers take them. */
+static int sequence(const char *layer, const int *in, int in_rank, int *steps, int *c, char *why, size_t n)
+{
+    if (in_rank == 2) { *steps = in[0]; *c = in[1]; return 0; }
+    char shape[64];
+    snprintf(why, n, "%s needs a sequence input (steps, channels), but the input has shape %s%s", layer,
+             shape_text(in, in_rank, shape, sizeof shape),
+             in_rank == 1 ? "; add Reshape([-1, 1]) before it" : "");
+    return -1;
+}
+
+static int is_string(hpt_value v, const char *s) { return v.type == V_STRING && !strcmp(v.u.s, s); }
+
+int st_shape_conv1d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int steps, c;
+    if (sequence("Conv1D", in, in_rank, &steps, &c, why, n)) return -1;
+    int k = (int)value_as_double(args[Conv1D_kernel_size]), s = (int)value_as_double(args[Conv1D_strides]);
+    int d = (int)value_as_double(args[Conv1D_dilation_rate]);
+    if (s > 1 && d > 1) {
+        snprintf(why, n, "Conv1D cannot combine strides = %d with dilation_rate = %d (one of them must be 1, as in Keras)",
+                 s, d);
+        return -1;
+    }
+    long long span = (long long)(k - 1) * d + 1;     /* the window's extent, taps included */
+    if (is_string(args[Conv1D_padding], "causal")) {
+        out[0] = (steps - 1) / s + 1;                  /* padded span - 1 before: "valid" over steps + span - 1 */
+    } else {
+        int same = is_string(args[Conv1D_padding], "same");
+        if (!same && steps < span) {
+            snprintf(why, n, "Conv1D(kernel_size=%d%s) needs at least %lld steps, but the input has %d", k,
+                     d > 1 ? ", dilation_rate>1" : "", span, steps);
+            return -1;
+        }
+        out[0] = same ? (steps + s - 1) / s : (int)((steps - span) / s + 1);
+    }
+    out[1] = (int)value_as_double(args[Conv1D_filters]);
+    *out_rank = 2;
+    wts->n_trainable = 2;
+    wts->size[0] = (double)k * c * out[1];                 /* kernel (kernel_size, C, filters) */
+    wts->size[1] = biased(args[Conv1D_use_bias]) ? out[1] : 0;
+    return too_large((long long)out[0] * out[1], "Conv1D's output", why, n);
+}
+
+int st_shape_maxpool1d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int steps, c;
+    if (sequence("MaxPooling1D", in, in_rank, &steps, &c, why, n)) return -1;
+    int p = (int)value_as_double(args[MaxPooling1D_pool_size]);
+    int s = args[MaxPooling1D_strides].type == V_NONE ? p : (int)value_as_double(args[MaxPooling1D_strides]);
+    int same = is_string(args[MaxPooling1D_padding], "same");
+    if (!same && steps < p) {
+        snprintf(why, n, "MaxPooling1D(pool_size=%d) needs at least %d steps, but the input has %d", p, p, steps);
+        return -1;
+    }
+    out[0] = st_conv_out(steps, p, s, same);
+    out[1] = c;
+    *out_rank = 2;
+    return 0;
+}
+
+/* GlobalAveragePooling1D and GlobalMaxPooling1D share keepdims's position. */
+int st_shape_global_pool1d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int steps, c;
+    if (sequence("a global 1-D pooling", in, in_rank, &steps, &c, why, n)) return -1;
+    int keep = args[GlobalAveragePooling1D_keepdims].type == V_BOOL && args[GlobalAveragePooling1D_keepdims].u.b;
+    if (keep) out[0] = 1, out[1] = c, *out_rank = 2;
+    else out[0] = c, *out_rank = 1;
+    return 0;
+}
+
+int st_shape_global_maxpool2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int h, w, c;
+    if (spatial("GlobalMaxPooling2D", in, in_rank, &h, &w, &c, why, n)) return -1;
+    int keep = args[GlobalMaxPooling2D_keepdims].type == V_BOOL && args[GlobalMaxPooling2D_keepdims].u.b;
+    if (keep) out[0] = out[1] = 1, out[2] = c, *out_rank = 3;
+    else out[0] = c, *out_rank = 1;
+    return 0;
+}
+
+/* DepthwiseConv2D: each channel convolved on its own into depth_multiplier
+ * outputs, channel c's m-th at c * depth_multiplier + m (Keras's order). */
+int st_shape_depthwise_conv2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int h, w, c, kh, kw, sh, sw;
+    if (spatial("DepthwiseConv2D", in, in_rank, &h, &w, &c, why, n)) return -1;
+    st_pair(args[DepthwiseConv2D_kernel_size], &kh, &kw);
+    st_pair(args[DepthwiseConv2D_strides], &sh, &sw);
+    int same = is_string(args[DepthwiseConv2D_padding], "same");
+    if (window("DepthwiseConv2D", "kernel_size", h, w, kh, kw, sh, sw, same, &out[0], &out[1], why, n)) return -1;
+    int dm = (int)value_as_double(args[DepthwiseConv2D_depth_multiplier]);
+    long long channels = (long long)c * dm;
+    if (too_large(channels * out[0] * out[1], "DepthwiseConv2D's output", why, n)) return -1;
+    out[2] = (int)channels;
+    *out_rank = 3;
+    wts->n_trainable = 2;
+    wts->size[0] = (double)kh * kw * c * dm;               /* depthwise_kernel (kh, kw, C, depth_multiplier) */
+    wts->size[1] = biased(args[DepthwiseConv2D_use_bias]) ? (double)channels : 0;
+    return 0;
+}
+
+/* SeparableConv2D: the depthwise step's (kh, kw, C, depth_multiplier), the
+ * pointwise step's (1, 1, C * depth_multiplier, filters), then the bias. */
+int st_shape_separable_conv2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int h, w, c, kh, kw, sh, sw;
+    if (spatial("SeparableConv2D", in, in_rank, &h, &w, &c, why, n)) return -1;
+    st_pair(args[SeparableConv2D_kernel_size], &kh, &kw);
+    st_pair(args[SeparableConv2D_strides], &sh, &sw);
+    int same = is_string(args[SeparableConv2D_padding], "same");
+    if (window("SeparableConv2D", "kernel_size", h, w, kh, kw, sh, sw, same, &out[0], &out[1], why, n)) return -1;
+    long long mid = (long long)c * (int)value_as_double(args[SeparableConv2D_depth_multiplier]);
+    /* The depthwise step's output is a tensor of the layer too. */
+    if (too_large(mid * out[0] * out[1], "SeparableConv2D's depthwise output", why, n)) return -1;
+    out[2] = (int)value_as_double(args[SeparableConv2D_filters]);
+    *out_rank = 3;
+    wts->n_trainable = 3;
+    wts->size[0] = (double)kh * kw * (double)mid;
+    wts->size[1] = (double)mid * out[2];
+    wts->size[2] = biased(args[SeparableConv2D_use_bias]) ? out[2] : 0;
+    return too_large((long long)out[0] * out[1] * out[2], "SeparableConv2D's output", why, n);
+}
+
+void st_padding2d(hpt_value v, int pad[4])
+{
+    if (v.type == V_LIST && v.u.list.n == 2 && v.u.list.items[0].type == V_LIST) {
+        st_pair(v.u.list.items[0], &pad[0], &pad[1]);
+        st_pair(v.u.list.items[1], &pad[2], &pad[3]);
+        return;
+    }
+    st_pair(v, &pad[0], &pad[2]);
+    pad[1] = pad[0], pad[3] = pad[2];
+}
+
+int st_shape_zero_padding2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int h, w, c, pad[4];
+    if (spatial("ZeroPadding2D", in, in_rank, &h, &w, &c, why, n)) return -1;
+    st_padding2d(args[ZeroPadding2D_padding], pad);
+    long long oh = (long long)h + pad[0] + pad[1], ow = (long long)w + pad[2] + pad[3];
+    if (too_large(oh * ow * c, "ZeroPadding2D's output", why, n)) return -1;
+    out[0] = (int)oh, out[1] = (int)ow, out[2] = c;
+    *out_rank = 3;
+    return 0;
+}
+
+int st_shape_upsampling2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    int h, w, c, fh, fw;
+    if (spatial("UpSampling2D", in, in_rank, &h, &w, &c, why, n)) return -1;
+    st_pair(args[UpSampling2D_size], &fh, &fw);
+    long long oh = (long long)h * fh, ow = (long long)w * fw;
+    if (too_large(oh * ow * c, "UpSampling2D's output", why, n)) return -1;
+    out[0] = (int)oh, out[1] = (int)ow, out[2] = c;
+    *out_rank = 3;
+    return 0;
 }

@@ -66,11 +66,14 @@ typedef struct slot {
 } slot;
 
 struct onednn_conv {
-    kern_geom g;                /* B unused */
+    kern_geom g;                /* B unused; kh, kw the kernel's taps, the pads the caller's */
+    int groups;                 /* 1, or C for a depthwise convolution (Keras's kernel hwigo) */
+    int dil_h, dil_w;           /* dilation: 1 is a dense window */
     kern_act act;
     int has_bias, keep_z, bf16;
     int post_op;                /* the activation runs as a post-op (z not kept) */
-    dnnl_memory_desc_t master_md;   /* (F, C, kh, kw) f32 hwio: the Keras kernel and its gradient */
+    dnnl_memory_desc_t master_md;   /* (F, C, kh, kw) f32 hwio, or grouped (G, F/G, C/G, kh, kw) hwigo:
+                                     * the Keras kernel and its gradient */
     dnnl_memory_t master, master_grad;
     packed packs[PACKS];
     int n_packs;
@@ -210,16 +213,35 @@ static void slot_free(slot *s)
 
 static dnnl_data_type_t gemm_type(const onednn_conv *c) { return c->bf16 ? dnnl_bf16 : dnnl_f32; }
 
-/* oneDNN's geometry: strides and paddings per spatial axis.  TF's "same"
- * puts the smaller half before; the after side is what makes the output
- * size come out (clamped at 0: valid's floor is oneDNN's floor too). */
-static void conv_dims(const kern_geom *g, dnnl_dims_t strides, dnnl_dims_t pad_l, dnnl_dims_t pad_r)
+/* oneDNN's geometry: strides, dilations (oneDNN counts the gaps: 0 is
+ * dense) and paddings per spatial axis.  TF's "same" puts the smaller half
+ * before; the after side is what makes the output size come out (clamped
+ * at 0: valid's floor is oneDNN's floor too).  A dilated window spans
+ * (k - 1) * d + 1 inputs. */
+static void conv_dims(const onednn_conv *c, dnnl_dims_t strides, dnnl_dims_t dil, dnnl_dims_t pad_l, dnnl_dims_t pad_r)
 {
+    const kern_geom *g = &c->g;
     strides[0] = g->sh, strides[1] = g->sw;
+    dil[0] = c->dil_h - 1, dil[1] = c->dil_w - 1;
     pad_l[0] = g->pad_top, pad_l[1] = g->pad_left;
-    long ph = (long)(g->OH - 1) * g->sh + g->kh - g->H - g->pad_top;
-    long pw = (long)(g->OW - 1) * g->sw + g->kw - g->W - g->pad_left;
+    long ph = (long)(g->OH - 1) * g->sh + (long)(g->kh - 1) * c->dil_h + 1 - g->H - g->pad_top;
+    long pw = (long)(g->OW - 1) * g->sw + (long)(g->kw - 1) * c->dil_w + 1 - g->W - g->pad_left;
     pad_r[0] = ph > 0 ? ph : 0, pad_r[1] = pw > 0 ? pw : 0;
+}
+
+/* The kernel's description: Keras's layout (keras 1: hwio, or hwigo when
+ * grouped, whose output channel g * F/G + o is Keras's c * multiplier + m),
+ * or any layout oneDNN chooses. */
+static void weights_md(const onednn_conv *c, dnnl_memory_desc_t *md, dnnl_data_type_t t, int keras)
+{
+    const kern_geom *g = &c->g;
+    int G = c->groups;
+    if (G == 1)
+        dnnl_memory_desc_init_by_tag(md, 4, (dnnl_dims_t){ g->F, g->C, g->kh, g->kw }, t,
+                                     keras ? dnnl_hwio : dnnl_format_tag_any);
+    else
+        dnnl_memory_desc_init_by_tag(md, 5, (dnnl_dims_t){ G, g->F / G, g->C / G, g->kh, g->kw }, t,
+                                     keras ? dnnl_hwigo : dnnl_format_tag_any);
 }
 
 static void act_mds(const onednn_conv *c, int B, dnnl_memory_desc_t *x, dnnl_memory_desc_t *y, dnnl_data_type_t xt,
@@ -245,13 +267,13 @@ static int slot_forward(onednn_conv *c, slot *s, int B, hpt_error *e)
     const kern_geom *g = &c->g;
     dnnl_memory_desc_t x, y, w, b;
     act_mds(c, B, &x, &y, gemm_type(c), dnnl_f32);
-    dnnl_memory_desc_init_by_tag(&w, 4, (dnnl_dims_t){ g->F, g->C, g->kh, g->kw }, gemm_type(c), dnnl_format_tag_any);
+    weights_md(c, &w, gemm_type(c), 0);
     dnnl_memory_desc_init_by_tag(&b, 1, (dnnl_dims_t){ g->F }, dnnl_f32, dnnl_a);
-    dnnl_dims_t st, pl, pr;
-    conv_dims(g, st, pl, pr);
+    dnnl_dims_t st, dl, pl, pr;
+    conv_dims(c, st, dl, pl, pr);
     dnnl_convolution_desc_t d;
-    if (onednn_check(dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &x, &w,
-                                                        c->has_bias ? &b : NULL, &y, st, pl, pr),
+    if (onednn_check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &x,
+                                                                &w, c->has_bias ? &b : NULL, &y, st, dl, pl, pr),
                      "convolution forward", e))
         return -1;
     dnnl_post_ops_t ops = NULL;
@@ -278,18 +300,18 @@ static int slot_backward_data(onednn_conv *c, slot *s, int B, hpt_error *e)
     const kern_geom *g = &c->g;
     dnnl_memory_desc_t dx, dy, w;
     act_mds(c, B, &dx, &dy, dnnl_f32, gemm_type(c));
-    dnnl_memory_desc_init_by_tag(&w, 4, (dnnl_dims_t){ g->F, g->C, g->kh, g->kw }, gemm_type(c), dnnl_format_tag_any);
-    dnnl_dims_t st, pl, pr;
-    conv_dims(g, st, pl, pr);
+    weights_md(c, &w, gemm_type(c), 0);
+    dnnl_dims_t st, dl, pl, pr;
+    conv_dims(c, st, dl, pl, pr);
     dnnl_convolution_desc_t d;
-    if (onednn_check(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &dx, &w, &dy, st, pl, pr),
+    if (onednn_check(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &dx, &w, &dy, st, dl, pl, pr),
                      "convolution backward data", e))
         return -1;
     hpt_error ignored;
     if (op_prim(c, &s->bwd_data, &d, NULL, s->fwd.pd, "convolution backward data", c->bf16 ? &ignored : e)) {
         if (!c->bf16) return -1;
         act_mds(c, B, &dx, &dy, dnnl_bf16, dnnl_bf16);
-        if (onednn_check(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &dx, &w, &dy, st, pl, pr),
+        if (onednn_check(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &dx, &w, &dy, st, dl, pl, pr),
                          "convolution backward data", e) ||
             op_prim(c, &s->bwd_data, &d, NULL, s->fwd.pd, "convolution backward data", e))
             return -1;
@@ -308,12 +330,12 @@ static int slot_backward_weights(onednn_conv *c, slot *s, int B, hpt_error *e)
     const kern_geom *g = &c->g;
     dnnl_memory_desc_t x, dy, dw;
     act_mds(c, B, &x, &dy, gemm_type(c), gemm_type(c));
-    dnnl_memory_desc_init_by_tag(&dw, 4, (dnnl_dims_t){ g->F, g->C, g->kh, g->kw }, dnnl_f32, dnnl_format_tag_any);
-    dnnl_dims_t st, pl, pr;
-    conv_dims(g, st, pl, pr);
+    weights_md(c, &dw, dnnl_f32, 0);
+    dnnl_dims_t st, dl, pl, pr;
+    conv_dims(c, st, dl, pl, pr);
     dnnl_convolution_desc_t d;
-    if (onednn_check(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &x, &dw, NULL, &dy, st,
-                                                                 pl, pr),
+    if (onednn_check(dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &x, &dw, NULL,
+                                                                         &dy, st, dl, pl, pr),
                      "convolution backward weights", e) ||
         op_prim(c, &s->bwd_weights, &d, NULL, s->fwd.pd, "convolution backward weights", e))
         return -1;
@@ -353,6 +375,14 @@ static slot *slot_of(onednn_conv *c, int B, hpt_error *e)
 
 onednn_conv *onednn_conv_new(const kern_geom *g, kern_act act, int has_bias, int keep_z, int bf16, hpt_error *e)
 {
+    return onednn_conv_new_grouped(g, 1, 1, 1, act, has_bias, keep_z, bf16, e);
+}
+
+onednn_conv *onednn_conv_new_grouped(const kern_geom *g, int groups, int dh, int dw, kern_act act, int has_bias,
+                                     int keep_z, int bf16, hpt_error *e)
+{
+    if (groups < 1 || g->C % groups || g->F % groups || dh < 1 || dw < 1)
+        return hpt_fail(e, "oneDNN: %d groups do not divide %d channels into %d", groups, g->C, g->F), NULL;
     if (!onednn_engine()) return hpt_fail(e, "oneDNN: no CPU engine"), NULL;
     onednn_conv *c = calloc(1, sizeof *c);
     if (!c || !(c->db_acc = malloc(sizeof(float) * (size_t)g->F))) {
@@ -360,8 +390,9 @@ onednn_conv *onednn_conv_new(const kern_geom *g, kern_act act, int has_bias, int
         return hpt_fail(e, "out of memory for a convolution's state"), NULL;
     }
     c->g = *g, c->act = act, c->has_bias = has_bias, c->keep_z = keep_z, c->bf16 = bf16;
+    c->groups = groups, c->dil_h = dh, c->dil_w = dw;
     c->post_op = !keep_z && (act == KERN_LINEAR || post_op_alg(act) != dnnl_alg_kind_undef);
-    dnnl_memory_desc_init_by_tag(&c->master_md, 4, (dnnl_dims_t){ g->F, g->C, g->kh, g->kw }, dnnl_f32, dnnl_hwio);
+    weights_md(c, &c->master_md, dnnl_f32, 1);
     if (memory_of(&c->master, &c->master_md, NULL, e) || memory_of(&c->master_grad, &c->master_md, NULL, e)) {
         onednn_conv_free(c);
         return NULL;

@@ -22,6 +22,16 @@ typedef struct onednn_conv onednn_conv;
  * f32.  Primitives are made on first use.  NULL with e filled when out of
  * memory or oneDNN has no engine. */
 onednn_conv *onednn_conv_new(const kern_geom *g, kern_act act, int has_bias, int keep_z, int bf16, hpt_error *e);
+/* The same for a grouped and dilated convolution (DepthwiseConv2D,
+ * SeparableConv2D's depthwise step, Conv1D's dilation_rate): `groups`
+ * divides C and F, each group's F/groups outputs reading its C/groups
+ * inputs, the kernel in Keras's grouped layout (kh, kw, C/groups, F) (hwigo:
+ * a depthwise kernel (kh, kw, C, multiplier) is it with groups = C); taps
+ * dh, dw apart (1: dense).  g->kh, kw are the taps; g's output size and
+ * pad_top, pad_left are the caller's, for the dilated window's extent
+ * (k - 1) * d + 1.  onednn_conv_new is this with 1, 1, 1. */
+onednn_conv *onednn_conv_new_grouped(const kern_geom *g, int groups, int dh, int dw, kern_act act, int has_bias,
+                                     int keep_z, int bf16, hpt_error *e);
 void onednn_conv_free(onednn_conv *c);
 /* 1 when c was made for these settings (a layer whose policy changed makes a new one). */
 int onednn_conv_fits(const onednn_conv *c, kern_act act, int keep_z, int bf16);

@@ -677,6 +677,15 @@ static int put_model_arg(FILE *out, const st_arg *a, hpt_value v)
         v = (hpt_value){ .type = V_LIST, .tuple = true, .u.list = { pair, 2 } };
     }
     if (a->type == T_SHAPE && v.type == V_LIST) v.tuple = true;
+    hpt_value sides[4], pads[2];
+    if (a->type == T_PADDING) {
+        /* One spelling, ((top, bottom), (left, right)): padding = 1 is that model too. */
+        int p[4];
+        st_padding2d(v, p);
+        for (int k = 0; k < 4; k++) sides[k] = value_int(p[k]);
+        for (int k = 0; k < 2; k++) pads[k] = (hpt_value){ .type = V_LIST, .tuple = true, .u.list = { sides + 2 * k, 2 } };
+        v = (hpt_value){ .type = V_LIST, .tuple = true, .u.list = { pads, 2 } };
+    }
     value_fprint(out, v);
     return 1;
 }

@@ -12,6 +12,10 @@ extern const layer_ops layer_input, layer_flatten, layer_reshape, layer_dense, l
     layer_avgpool2d, layer_global_avgpool2d, layer_batchnorm, layer_layernorm, layer_activation, layer_add,
     layer_concatenate, layer_residual;
 extern const layer_ops layer_random_flip, layer_random_translation, layer_random_rotation, layer_random_zoom;
+extern const layer_ops layer_embedding, layer_lstm, layer_gru;
+/* Sequence and separable convolutions, 1-D and global max pooling, padding, upsampling. */
+extern const layer_ops layer_conv1d, layer_maxpool1d, layer_global_avgpool1d, layer_global_maxpool1d,
+    layer_global_maxpool2d, layer_depthwise_conv2d, layer_separable_conv2d, layer_zero_padding2d, layer_upsampling2d;
 
 static const layer_ops *const table[ST_COUNT] = {
     [ST_Input] = &layer_input,
@@ -33,6 +37,18 @@ static const layer_ops *const table[ST_COUNT] = {
     [ST_Add] = &layer_add,
     [ST_Concatenate] = &layer_concatenate,
     [ST_Residual] = &layer_residual,
+    [ST_Embedding] = &layer_embedding,
+    [ST_LSTM] = &layer_lstm,
+    [ST_GRU] = &layer_gru,
+    [ST_Conv1D] = &layer_conv1d,
+    [ST_MaxPooling1D] = &layer_maxpool1d,
+    [ST_GlobalAveragePooling1D] = &layer_global_avgpool1d,
+    [ST_GlobalMaxPooling1D] = &layer_global_maxpool1d,
+    [ST_GlobalMaxPooling2D] = &layer_global_maxpool2d,
+    [ST_DepthwiseConv2D] = &layer_depthwise_conv2d,
+    [ST_SeparableConv2D] = &layer_separable_conv2d,
+    [ST_ZeroPadding2D] = &layer_zero_padding2d,
+    [ST_UpSampling2D] = &layer_upsampling2d,
 };
 
 const layer_ops *layer_ops_of(const st_entry *e) { return e->kind == ST_LAYER ? table[e->id] : NULL; }

@@ -48,6 +48,9 @@ struct trial_layer {
     kern_act act;
     float rate, momentum, epsilon;
     int kh, kw, sh, sw, same;   /* Conv2D and pooling */
+    kern_act cell_act, gate_act;    /* LSTM and GRU: activation, recurrent_activation */
+    int return_sequences, unit_forget_bias; /* LSTM and GRU (the second LSTM only) */
+    const char *recurrent_initializer; /* LSTM and GRU */
     float *y, *z;               /* (max_batch, out_size); z only when needed */
     float *out;                 /* this forward's output: y, or a view of the input */
     float *scratch;             /* im2col block / normalisation state */

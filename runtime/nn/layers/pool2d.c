@@ -1,4 +1,5 @@
-/* pool2d.c: MaxPooling2D and AveragePooling2D over (B, H, W, C) windows.
+/* pool2d.c: MaxPooling2D and AveragePooling2D over (B, H, W, C) windows,
+ * and MaxPooling1D over (B, steps, C) ones, pooled as images of height 1.
  * They share their arguments' positions (the catalogue's POOL_ARGS) and
  * their plan.  They run on oneDNN's pooling (runtime/nn/onednn_pool.h),
  * 3-4x the C kernels at the CNN example's shapes; the C kernels (max
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+extern const layer_ops layer_maxpool1d;
 
 typedef struct pool_state {
     onednn_pool *pool;
@@ -58,8 +61,23 @@ static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     return 0;
 }
 
+/* MaxPooling1D: kh = sh = 1, the window and stride along the steps in kw, sw. */
+static int plan1d(trial_layer *L, const hpt_value *args, char *why, size_t n)
+{
+    L->kh = L->sh = 1;
+    L->kw = (int)value_as_double(args[MaxPooling1D_pool_size]);
+    L->sw = args[MaxPooling1D_strides].type == V_NONE ? L->kw : (int)value_as_double(args[MaxPooling1D_strides]);
+    L->same = !strcmp(args[MaxPooling1D_padding].u.s, "same");
+    L->flops = (double)L->out_size * L->kw;
+    return 0;
+}
+
 static void geom(const trial_layer *L, int B, kern_geom *g)
 {
+    if (L->ops == &layer_maxpool1d) {
+        kern_pool_geom(g, B, 1, L->in[0], L->in[1], 1, L->kw, 1, L->sw, L->same);
+        return;
+    }
     kern_pool_geom(g, B, L->in[0], L->in[1], L->in_rank == 3 ? L->in[2] : 1, L->kh, L->kw, L->sh, L->sw, L->same);
 }
 
@@ -103,3 +121,5 @@ const layer_ops layer_maxpool2d = { .flags = LAYER_BLAS, .plan = plan, .sizes = 
                                     .backward = max_backward, .release = release };
 const layer_ops layer_avgpool2d = { .flags = LAYER_BLAS, .plan = plan, .sizes = avg_sizes, .forward = avg_forward,
                                     .backward = avg_backward, .release = release };
+const layer_ops layer_maxpool1d = { .flags = LAYER_BLAS, .plan = plan1d, .sizes = max_sizes, .forward = max_forward,
+                                    .backward = max_backward, .release = release };
