@@ -1,6 +1,8 @@
 /* train.h: Keras's fit loop over a trial: epochs of shuffled mini-batches,
- * per-epoch loss/accuracy on the training and validation rows, EarlyStopping,
- * and a stop with a reason when the loss stops being finite.
+ * per-epoch loss/accuracy and the compiled metrics (metrics.h) on the
+ * training and validation rows, the callbacks EarlyStopping,
+ * ReduceLROnPlateau and TerminateOnNaN, and a stop with a reason when the
+ * loss stops being finite.
  *
  * Everything random is keyed by the trial's seed and the epoch (shuffles) or
  * step (dropout), so an epoch is the same whether a run started at epoch 0 or

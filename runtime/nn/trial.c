@@ -20,7 +20,12 @@
  * the loss reads its pre-softmax values and backward starts with the logits'
  * gradient, as Keras's TensorFlow backend does.  A cross-entropy on a last
  * layer without activation reads its outputs as logits (what from_logits =
- * True says in Keras); docs/language.md states this. */
+ * True says in Keras); docs/language.md states this.  Sigmoid + binary
+ * cross-entropy are fused the same way.  The element-wise losses (mse, mae,
+ * huber, binary cross-entropy: losses.h) on one output read a float target
+ * per sample that the caller puts in trial_targets; on several outputs they
+ * read the integer label one-hot.  The optimizer's learning rate is its
+ * schedule's value at the step, times ReduceLROnPlateau's scale. */
 #include "runtime/nn/trial.h"
 #include "runtime/nn/blas.h"
 #include "runtime/nn/onednn.h"
@@ -397,7 +402,7 @@ trial *trial_expand(const ir_program *p, const hpt_value *values, int max_batch,
         if (last->act == (t->loss == LOSS_BCE ? KERN_SIGMOID : KERN_SOFTMAX)) t->fused = 1;
         else if (last->act != KERN_LINEAR || (last->ops->flags & LAYER_ACT_OF_INPUT)) t->probs = last->act != KERN_LINEAR;
     }
-    t->float_targets = !cross_entropy || t->loss == LOSS_BCE ? t->K == 1 : 0;
+    t->float_targets = t->loss >= LOSS_MSE && t->K == 1;
     optimizer_of(t->compile_args[compile_optimizer], &t->opt, &t->schedule);
     t->lr_scale = 1.0;
 
