@@ -1,9 +1,12 @@
 /* layer_check.h: the two checks every layer of the layer table gets, for
- * tests that include it (test_conv_layers.c): its forward against stored
- * PyTorch values on fixed inputs and weights, and the gradients of a small
- * network around it against central finite differences (which covers the
- * input gradient the layer passes down too), on either backend.  Header
- * only: each test is one program. */
+ * the tests that include it (test_layers.c, test_conv_layers.c,
+ * test_seqlayers.c, test_augment.c, test_merge.c): its forward against
+ * stored PyTorch values on fixed inputs and weights, and the gradients of a
+ * small network around it against central finite differences (which covers
+ * the input gradient the layer passes down too), on either backend; with
+ * the spec around a model (lc_compile) and its trial (lc_expand) they use.
+ * Header only (static inline: a test need not use them all): each test is
+ * one program. */
 #ifndef HPTC_TESTS_LAYER_CHECK_H
 #define HPTC_TESTS_LAYER_CHECK_H
 #include "compiler/compile.h"
@@ -18,7 +21,7 @@
 
 /* A spec around the model's lines; the loss is sparse cross-entropy when the
  * model ends in Dense(10), else mse. */
-static ir_program *lc_compile(const char *model)
+static inline ir_program *lc_compile(const char *model)
 {
     char src[2000];
     snprintf(src, sizeof src, "data = csv(\"d.csv\")\nmodel {\n%s}\ncompile(optimizer = \"adam\", loss = \"%s\")\n", model,
@@ -27,21 +30,30 @@ static ir_program *lc_compile(const char *model)
     return r.program;
 }
 
-static trial *lc_expand(const ir_program *p, int batch, uint64_t seed)
+/* The trial of p at the hyperparameter values given (NULL: the defaults);
+ * NULL, the reason printed, when it does not expand, and for a NULL p (the
+ * spec did not compile: lc_compile printed its errors). */
+static inline trial *lc_expand_values(const ir_program *p, const hpt_value *values, int batch, uint64_t seed)
 {
-    hpt_value values[64];
-    ir_default_assignment(p, values);
+    hpt_value defaults[64];
+    if (!p) return NULL;
+    if (!values) ir_default_assignment(p, defaults), values = defaults;
     hpt_error e;
-    trial *t = p ? trial_expand(p, values, batch, seed, &e) : NULL;
-    if (p && !t) printf("expand: %s\n", e.message);
+    trial *t = trial_expand(p, values, batch, seed, &e);
+    if (!t) printf("expand: %s\n", e.message);
     return t;
+}
+
+static inline trial *lc_expand(const ir_program *p, int batch, uint64_t seed)
+{
+    return lc_expand_values(p, NULL, batch, seed);
 }
 
 /* The model's output for input x, its weights set to w (NULL: leave them),
  * against want element by element within tol (absolute), at inference and
  * in training mode, under float32 (bf16 0) or mixed_bfloat16 (1). */
-static void lc_forward_check(const char *name, const char *model, int B, const float *x, const float *w, size_t nw,
-                             const float *want, size_t n_want, int bf16, double tol)
+static inline void lc_forward_check(const char *name, const char *model, int B, const float *x, const float *w,
+                                    size_t nw, const float *want, size_t n_want, int bf16, double tol)
 {
     ir_program *p = lc_compile(model);
     trial *t = lc_expand(p, B, 1);
@@ -72,42 +84,69 @@ static void lc_forward_check(const char *name, const char *model, int B, const f
     ir_free(p);
 }
 
+/* How lc_gradient_check_opts runs; zero fields take the defaults, so
+ * (lc_grad_opts){ .jit = 1 } is lc_gradient_check on the JIT. */
+typedef struct {
+    int jit;             /* on the JIT backend (skipped, said, when it has none) */
+    int bf16;            /* mixed_bfloat16: against float32's analytic gradient (below) */
+    int batch;           /* samples in the batch; 0: 5 */
+    int vocab;           /* > 0: the inputs are indices below vocab (an Embedding first) */
+    int samples;         /* about how many parameters to difference; 0: 80 */
+    int initial_weights; /* 1: at the initial weights (default: moved off them first) */
+} lc_grad_opts;
+
 /* Central differences over a sample of the parameters (moved off their
- * initial values first); the analytic gradient must agree norm-wise within
- * 1e-2.  jit: on the JIT backend (skipped, said, when it has none). */
-static void lc_gradient_check(const char *name, const char *model, int jit)
+ * initial values first, so every term of the backward is exercised); the
+ * analytic gradient must agree norm-wise within 1e-2.  In mixed_bfloat16
+ * the loss moves in steps of bf16's rounding, too coarse for differences:
+ * there the gradient must agree with float32's analytic one at the same
+ * weights, within 3e-2. */
+static inline void lc_gradient_check_opts(const char *name, const char *model, lc_grad_opts o)
 {
-    enum { B = 5 };
+    const int B = o.batch > 0 ? o.batch : 5;
     ir_program *p = lc_compile(model);
     trial *t = lc_expand(p, B, 11);
-    const char *on = jit ? " (JIT)" : "";
+    char on[40];
+    snprintf(on, sizeof on, "%s%s", o.jit ? " (JIT)" : "", o.bf16 ? " (mixed_bfloat16)" : "");
     if (!CHECK(t != NULL, "%s%s: the model expands", name, on)) {
         if (p) ir_free(p);
         return;
     }
     hpt_error e;
-    if (jit && trial_set_backend(t, 1, &e)) {
+    if (o.jit && trial_set_backend(t, 1, &e)) {
         printf("SKIP: %s on the JIT: %s\n", name, e.message);
         trial_free(t);
         return ir_free(p);
     }
-    int32_t labels[B];
+    int32_t *labels = malloc(sizeof(int32_t) * (size_t)B);
     int K = trial_output_size(t);
     rng r = rng_stream(5);
     float *x = trial_input(t);
-    for (size_t i = 0; i < trial_input_size(t) * B; i++) x[i] = rng_float(&r) * 2 - 1;
+    for (size_t i = 0; i < trial_input_size(t) * (size_t)B; i++)
+        x[i] = o.vocab > 0 ? (float)rng_below(&r, (uint64_t)o.vocab) : rng_float(&r) * 2 - 1;
     for (int i = 0; i < B; i++) labels[i] = (i * 3) % K;
     size_t n, nw;
     float *w = trial_weights(t, &nw);
-    for (size_t i = 0; i < nw; i++) w[i] += 0.3f * (rng_float(&r) - 0.5f);
+    for (size_t i = 0; !o.initial_weights && i < nw; i++) w[i] += 0.3f * (rng_float(&r) - 0.5f);
     double loss = trial_compute_gradients(t, labels, B, 3, NULL);
     CHECK(isfinite(loss), "%s%s: loss is finite (%g)", name, on, loss);
     float *g = trial_gradients(t, &n);
     float *analytic = malloc(sizeof(float) * n);
     memcpy(analytic, g, sizeof(float) * n);
     double num = 0, den = 0;
-    size_t stride = n / 80 + 1;
-    for (size_t i = 0; i < n; i += stride) {
+    size_t stride = n / (size_t)(o.samples > 0 ? o.samples : 80) + 1, compared = 0;
+    if (o.bf16) {
+        if (trial_set_dtype_policy(t, TRIAL_MIXED_BFLOAT16, &e)) {
+            printf("SKIP: %s in mixed_bfloat16: %s\n", name, e.message);
+        } else {
+            trial_compute_gradients(t, labels, B, 3, NULL);
+            for (size_t i = 0; i < n; i++, compared++) {
+                num += (g[i] - analytic[i]) * (g[i] - analytic[i]);
+                den += (double)analytic[i] * analytic[i];
+            }
+        }
+    }
+    for (size_t i = 0; !o.bf16 && i < n; i += stride, compared++) {
         /* trial_weights before each write: it moves the weights version, so packed kernels follow. */
         float keep = w[i], h = 2e-3f * fmaxf(1.0f, fabsf(keep));
         trial_weights(t, &nw)[i] = keep + h;
@@ -120,11 +159,20 @@ static void lc_gradient_check(const char *name, const char *model, int jit)
         den += fd * fd + (double)analytic[i] * analytic[i];
     }
     double rel = sqrt(num / (den > 1e-30 ? den : 1e-30));
-    CHECK(rel < 1e-2 && den > 1e-12, "%s%s: gradient vs finite differences (rel %.2e over %zu of %zu params)", name, on,
-          rel, (n + stride - 1) / stride, n);
+    if (compared)
+        CHECK(rel < (o.bf16 ? 3e-2 : 1e-2) && den > 1e-12, "%s%s: gradient vs %s (rel %.2e over %zu of %zu params)", name,
+              on, o.bf16 ? "float32's" : "finite differences", rel, compared, n);
     free(analytic);
+    free(labels);
     trial_free(t);
     ir_free(p);
+}
+
+/* The check with the defaults: batch 5, about 80 parameters, weights moved
+ * off their initial values, float32; jit: on the JIT backend. */
+static inline void lc_gradient_check(const char *name, const char *model, int jit)
+{
+    lc_gradient_check_opts(name, model, (lc_grad_opts){ .jit = jit });
 }
 
 #endif

@@ -13,16 +13,8 @@
  * ((0.25, 0.25) is a quarter turn), the identity at inference, the same
  * numbers for the same (seed, step) and others for another step, sample or
  * seed, and seed = N making trials of different seeds draw alike. */
-#include "compiler/compile.h"
 #include "runtime/nn/image_transform.h"
-#include "runtime/nn/jit.h"
-#include "runtime/nn/trial.h"
-#include "runtime/rng.h"
-#include "tests/unit/check.h"
-
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
+#include "tests/unit/layer_check.h"
 
 /* From tests/unit/ref/augment_ref.py (PyTorch, double). */
 static const float AUG_X[40] = { -1.0f, 0.25f, -0.25f, 1.0f, 0.5f, -1.0f, 1.25f, -0.25f, 0.75f, -0.75f, 1.5f, 0.0f, -0.5f, 0.75f, 0.25f, 1.5f, -0.25f, 1.0f, 0.5f, -1.0f, 1.25f, -0.25f, -0.75f, 0.5f, 1.5f, 0.0f, -0.5f, 0.75f, 0.25f, 1.5f, 1.0f, -0.5f, 0.5f, -1.0f, 1.25f, -0.25f, -0.75f, 0.5f, 0.0f, 1.25f };
@@ -184,31 +176,12 @@ static void test_adjoint(void)
 
 /* ---- the layers ----------------------------------------------------------------- */
 
-static ir_program *compile(const char *model)
-{
-    char src[2000];
-    snprintf(src, sizeof src, "data = csv(\"d.csv\")\nmodel {\n%s}\ncompile(optimizer = \"adam\", loss = \"%s\")\n", model,
-             strstr(model, "Dense(10") ? "sparse_categorical_crossentropy" : "mse");
-    compile_result r = compile_spec("test.hpt", src, strlen(src), stderr);
-    return r.program;
-}
-
-static trial *expand(const ir_program *p, int batch, uint64_t seed)
-{
-    hpt_value values[64];
-    ir_default_assignment(p, values);
-    hpt_error e;
-    trial *t = p ? trial_expand(p, values, batch, seed, &e) : NULL;
-    if (p && !t) printf("expand: %s\n", e.message);
-    return t;
-}
-
 /* The training forward of model (an image layer then Flatten) on B copies
  * of the (H, W, C) image x at step, with the trial's seed: into y. */
 static int run_layer(const char *model, const float *x, int n, int B, uint64_t seed, long step, int training, float *y)
 {
-    ir_program *p = compile(model);
-    trial *t = expand(p, B, seed);
+    ir_program *p = lc_compile(model);
+    trial *t = lc_expand(p, B, seed);
     if (!t) {
         if (p) ir_free(p);
         return -1;
@@ -311,59 +284,9 @@ static void test_draws(void)
 
 /* ---- gradients through a network ------------------------------------------------- */
 
-/* The augmentation after a Conv2D, so that its backward runs: central
- * differences of the training loss at a fixed step (the same draws) over a
- * sample of the parameters, norm-wise within 1e-2. */
-static void gradient_check(const char *name, const char *model, int jit)
-{
-    enum { B = 5 };
-    ir_program *p = compile(model);
-    trial *t = expand(p, B, 11);
-    const char *on = jit ? " (JIT)" : "";
-    if (!CHECK(t != NULL, "%s%s: the model expands", name, on)) {
-        if (p) ir_free(p);
-        return;
-    }
-    hpt_error e;
-    if (jit && trial_set_backend(t, 1, &e)) {
-        printf("SKIP: %s on the JIT: %s\n", name, e.message);
-        trial_free(t);
-        return ir_free(p);
-    }
-    int32_t labels[B];
-    int K = trial_output_size(t);
-    rng r = rng_stream(5);
-    float *x = trial_input(t);
-    for (size_t i = 0; i < trial_input_size(t) * B; i++) x[i] = rng_float(&r) * 2 - 1;
-    for (int i = 0; i < B; i++) labels[i] = (i * 3) % K;
-    size_t n, nw;
-    double loss = trial_compute_gradients(t, labels, B, 3, NULL);
-    CHECK(isfinite(loss), "%s%s: loss is finite (%g)", name, on, loss);
-    float *g = trial_gradients(t, &n);
-    float *analytic = malloc(sizeof(float) * n);
-    memcpy(analytic, g, sizeof(float) * n);
-    float *w = trial_weights(t, &nw);
-    double num = 0, den = 0;
-    size_t stride = n / 80 + 1;
-    for (size_t i = 0; i < n; i += stride) {
-        float keep = w[i], h = 2e-3f * fmaxf(1.0f, fabsf(keep));
-        trial_weights(t, &nw)[i] = keep + h;
-        double up = trial_compute_gradients(t, labels, B, 3, NULL);
-        trial_weights(t, &nw)[i] = keep - h;
-        double down = trial_compute_gradients(t, labels, B, 3, NULL);
-        trial_weights(t, &nw)[i] = keep;
-        double fd = (up - down) / (2.0 * h);
-        num += (fd - analytic[i]) * (fd - analytic[i]);
-        den += fd * fd + (double)analytic[i] * analytic[i];
-    }
-    double rel = sqrt(num / (den > 1e-30 ? den : 1e-30));
-    CHECK(rel < 1e-2 && den > 1e-12, "%s%s: gradient vs finite differences (rel %.2e over %zu of %zu params)", name, on, rel,
-          (n + stride - 1) / stride, n);
-    free(analytic);
-    trial_free(t);
-    ir_free(p);
-}
-
+/* Each augmentation after a Conv2D, so that its backward runs: layer_check.h's
+ * central differences of the training loss at a fixed step (the same draws),
+ * at the initial weights. */
 static const struct { const char *name, *model; } NETS[] = {
     { "RandomFlip after Conv2D",
       "  Input(shape = [5, 4, 2])\n  Conv2D(3, 2, activation = \"tanh\")\n  RandomFlip()\n  Flatten()\n  Dense(10)\n" },
@@ -380,8 +303,10 @@ static const struct { const char *name, *model; } NETS[] = {
 static void test_gradients(void)
 {
     for (size_t k = 0; k < sizeof NETS / sizeof NETS[0]; k++) {
-        gradient_check(NETS[k].name, NETS[k].model, 0);
-        if (jit_available()) gradient_check(NETS[k].name, NETS[k].model, 1);
+        lc_grad_opts o = { .initial_weights = 1 };
+        lc_gradient_check_opts(NETS[k].name, NETS[k].model, o);
+        o.jit = 1;
+        if (jit_available()) lc_gradient_check_opts(NETS[k].name, NETS[k].model, o);
     }
 }
 

@@ -4,36 +4,7 @@
  * gradients against finite differences on both backends and against
  * float32's in mixed_bfloat16, and a layer absent from a trial passing its
  * input through.  (tests/unit/test_graph.c tests the compiler's side.) */
-#include "check.h"
-#include "compiler/compile.h"
-#include "runtime/nn/jit.h"
-#include "runtime/nn/trial.h"
-#include "runtime/rng.h"
-
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
-
-/* The model in a spec around it. */
-static ir_program *compile_model(const char *model)
-{
-    char src[2000];
-    snprintf(src, sizeof src, "data = csv(\"d.csv\")\nmodel {\n%s}\ncompile(optimizer = \"adam\", loss = \"%s\")\n", model,
-             strstr(model, "Dense(10") ? "sparse_categorical_crossentropy" : "mse");
-    compile_result r = compile_spec("test.hpt", src, strlen(src), stderr);
-    return r.program;
-}
-
-static trial *expand(const ir_program *p, const hpt_value *values, int batch)
-{
-    hpt_value defaults[16];
-    if (!p) return NULL;    /* the spec did not compile: its errors are printed */
-    if (!values) ir_default_assignment(p, defaults), values = defaults;
-    hpt_error e;
-    trial *t = p ? trial_expand(p, values, batch, 11, &e) : NULL;
-    if (p && !t) printf("expand: %s\n", e.message);
-    return t;
-}
+#include "tests/unit/layer_check.h"
 
 /* ---- forward values --------------------------------------------------------- */
 
@@ -50,9 +21,9 @@ static void fill(float *to, int n, int a, int b, int c, float scale, float shift
  * input: the shortcut is projected by a strided 1x1 convolution. */
 static void test_residual_projection(void)
 {
-    ir_program *p = compile_model("  Input(shape = [5, 5, 2])\n"
-                                  "  Residual {\n    Conv2D(3, 3, strides = 2, padding = \"same\")\n  }\n  Flatten()\n");
-    trial *t = expand(p, NULL, 2);
+    ir_program *p = lc_compile("  Input(shape = [5, 5, 2])\n"
+                               "  Residual {\n    Conv2D(3, 3, strides = 2, padding = \"same\")\n  }\n  Flatten()\n");
+    trial *t = lc_expand(p, 2, 11);
     if (!CHECK(t != NULL, "Residual with a strided projection expands")) return;
     size_t nw;
     float *w = trial_weights(t, &nw);
@@ -74,8 +45,8 @@ static void test_residual_projection(void)
 /* Residual { Dense(4) } on the Input: y = x + (x W + b). */
 static void test_residual_identity(void)
 {
-    ir_program *p = compile_model("  Input(shape = [4])\n  Residual {\n    Dense(4)\n  }\n");
-    trial *t = expand(p, NULL, 2);
+    ir_program *p = lc_compile("  Input(shape = [4])\n  Residual {\n    Dense(4)\n  }\n");
+    trial *t = lc_expand(p, 2, 11);
     if (!CHECK(t != NULL, "Residual over Dense expands")) return;
     size_t nw;
     float *w = trial_weights(t, &nw);
@@ -99,8 +70,8 @@ static void test_residual_identity(void)
  * images: each input's values land in its slice. */
 static void test_concatenate(void)
 {
-    ir_program *p = compile_model("  Input(shape = [3])\n  Concatenate {\n    branch { Dense(3) }\n    branch { Dense(2) }\n  }\n");
-    trial *t = expand(p, NULL, 2);
+    ir_program *p = lc_compile("  Input(shape = [3])\n  Concatenate {\n    branch { Dense(3) }\n    branch { Dense(2) }\n  }\n");
+    trial *t = lc_expand(p, 2, 11);
     if (!CHECK(t != NULL, "Concatenate of two Dense expands")) return;
     CHECK(trial_output_size(t) == 5, "Concatenate: 3 + 2 outputs (%d)", trial_output_size(t));
     size_t nw;
@@ -122,9 +93,9 @@ static void test_concatenate(void)
     ir_free(p);
 
     /* Two (2, 2, 1) images joined along their height: (4, 2, 1), the first above. */
-    p = compile_model("  Input(shape = [2, 2, 1])\n  Concatenate(axis = 1) {\n    branch { }\n"
-                      "    branch { Activation(\"relu\") }\n  }\n  Flatten()\n");
-    t = expand(p, NULL, 1);
+    p = lc_compile("  Input(shape = [2, 2, 1])\n  Concatenate(axis = 1) {\n    branch { }\n"
+                   "    branch { Activation(\"relu\") }\n  }\n  Flatten()\n");
+    t = lc_expand(p, 1, 11);
     if (!CHECK(t != NULL, "Concatenate(axis = 1) expands")) return;
     x = trial_input(t);
     const float in[4] = { -1, 2, 3, -4 }, want[8] = { -1, 2, 3, -4, 0, 2, 3, 0 };
@@ -141,10 +112,10 @@ static void test_absent_passes_through(void)
 {
     const char *model = "  Input(shape = [2])\n  Add {\n    branch {\n      if hp.Boolean(\"b\") {\n        Dense(2)\n      }\n"
                         "    }\n    branch { }\n  }\n";
-    ir_program *p = compile_model(model);
+    ir_program *p = lc_compile(model);
     if (!CHECK(p && p->n_hps == 1, "a spec with an optional layer compiles")) return;
     hpt_value values[1] = { value_bool(false) };
-    trial *t = expand(p, values, 1);
+    trial *t = lc_expand_values(p, values, 1, 11);
     if (CHECK(t != NULL, "the trial without the Dense expands")) {
         float *x = trial_input(t);
         x[0] = 1.5f, x[1] = -2.0f;
@@ -153,7 +124,7 @@ static void test_absent_passes_through(void)
         trial_free(t);
     }
     values[0] = value_bool(true);
-    t = expand(p, values, 1);
+    t = lc_expand_values(p, values, 1, 11);
     size_t nw = 0;
     if (t) trial_weights(t, &nw);
     CHECK(t && nw == 6, "with the Dense present the trial has its 6 weights (%zu)", nw);
@@ -163,75 +134,8 @@ static void test_absent_passes_through(void)
 
 /* ---- gradients ---------------------------------------------------------------- */
 
-/* Central differences over a sample of the parameters, as test_layers.c.
- * In mixed_bfloat16 the loss moves in steps of bf16's rounding, too coarse
- * for differences: there the gradient must agree with float32's analytic
- * one at the same weights, within bf16's precision. */
-static void gradient_check(const char *name, const char *model, int jit, int bf16)
-{
-    enum { B = 5 };
-    ir_program *p = compile_model(model);
-    trial *t = expand(p, NULL, B);
-    char on[40];
-    snprintf(on, sizeof on, "%s%s", jit ? " (JIT)" : "", bf16 ? " (mixed_bfloat16)" : "");
-    if (!CHECK(t != NULL, "%s%s: the model expands", name, on)) {
-        if (p) ir_free(p);
-        return;
-    }
-    hpt_error e;
-    if (jit && trial_set_backend(t, 1, &e)) {
-        printf("SKIP: %s on the JIT: %s\n", name, e.message);
-        trial_free(t);
-        return ir_free(p);
-    }
-    int32_t labels[B];
-    int K = trial_output_size(t);
-    rng r = rng_stream(5);
-    float *x = trial_input(t);
-    for (size_t i = 0; i < trial_input_size(t) * B; i++) x[i] = rng_float(&r) * 2 - 1;
-    for (int i = 0; i < B; i++) labels[i] = (i * 3) % K;
-    size_t n, nw;
-    float *w = trial_weights(t, &nw);
-    for (size_t i = 0; i < nw; i++) w[i] += 0.3f * (rng_float(&r) - 0.5f);
-    double loss = trial_compute_gradients(t, labels, B, 3, NULL);
-    CHECK(isfinite(loss), "%s%s: loss is finite (%g)", name, on, loss);
-    float *g = trial_gradients(t, &n);
-    float *analytic = malloc(sizeof(float) * n);
-    memcpy(analytic, g, sizeof(float) * n);
-    double num = 0, den = 0;
-    size_t stride = n / 80 + 1, compared = 0;
-    if (bf16) {
-        if (trial_set_dtype_policy(t, TRIAL_MIXED_BFLOAT16, &e)) {
-            printf("SKIP: %s in mixed_bfloat16: %s\n", name, e.message);
-            stride = n + 1;
-        } else {
-            trial_compute_gradients(t, labels, B, 3, NULL);
-            for (size_t i = 0; i < n; i++, compared++) {
-                num += (g[i] - analytic[i]) * (g[i] - analytic[i]);
-                den += (double)analytic[i] * analytic[i];
-            }
-        }
-    }
-    for (size_t i = 0; !bf16 && i < n; i += stride, compared++) {
-        float keep = w[i], h = 2e-3f * fmaxf(1.0f, fabsf(keep));
-        trial_weights(t, &nw)[i] = keep + h;
-        double up = trial_compute_gradients(t, labels, B, 3, NULL);
-        trial_weights(t, &nw)[i] = keep - h;
-        double down = trial_compute_gradients(t, labels, B, 3, NULL);
-        trial_weights(t, &nw)[i] = keep;
-        double fd = (up - down) / (2.0 * h);
-        num += (fd - analytic[i]) * (fd - analytic[i]);
-        den += fd * fd + (double)analytic[i] * analytic[i];
-    }
-    double rel = sqrt(num / (den > 1e-30 ? den : 1e-30));
-    if (compared)
-        CHECK(rel < (bf16 ? 3e-2 : 1e-2) && den > 1e-12, "%s%s: gradient vs %s (rel %.2e over %zu of %zu params)", name,
-              on, bf16 ? "float32's" : "finite differences", rel, compared, n);
-    free(analytic);
-    trial_free(t);
-    ir_free(p);
-}
-
+/* layer_check.h's central differences on both backends, and in
+ * mixed_bfloat16 against float32's analytic gradient. */
 static const struct {
     const char *name, *model;
 } NETS[] = {
@@ -272,9 +176,9 @@ static const struct {
 static void test_gradients(void)
 {
     for (size_t k = 0; k < sizeof NETS / sizeof NETS[0]; k++) {
-        gradient_check(NETS[k].name, NETS[k].model, 0, 0);
-        gradient_check(NETS[k].name, NETS[k].model, 0, 1);
-        if (jit_available()) gradient_check(NETS[k].name, NETS[k].model, 1, 0);
+        lc_gradient_check(NETS[k].name, NETS[k].model, 0);
+        lc_gradient_check_opts(NETS[k].name, NETS[k].model, (lc_grad_opts){ .bf16 = 1 });
+        if (jit_available()) lc_gradient_check(NETS[k].name, NETS[k].model, 1);
     }
 }
 

@@ -10,15 +10,7 @@
  * whole network's loss, on both backends.  Initial weights: the recurrent
  * kernel's rows orthonormal (Keras's orthogonal), the forget gate's bias 1,
  * the table in U(-0.05, 0.05). */
-#include "compiler/compile.h"
-#include "runtime/nn/jit.h"
-#include "runtime/nn/trial.h"
-#include "runtime/rng.h"
-#include "tests/unit/check.h"
-
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
+#include "tests/unit/layer_check.h"
 
 /* From tests/unit/ref/seqlayers_ref.py (PyTorch, double). */
 static const float LSTM_LAST_WANT[18] = { 0.0518952399f, 0.0737683607f, -0.275838976f, 0.060108704f, -0.216928141f, 0.0353775403f, -0.00721943124f, -0.125579162f, -0.0398425596f, -0.053596525f, 0.0527889063f, 0.0166992412f, 0.200050718f, -0.0740183215f, -0.324300311f, 0.123334904f, -0.178454654f, 0.249464119f };
@@ -32,26 +24,6 @@ static const float EMB_LSTM_WANT[4] = { 0.0599910988f, -0.0758932393f, 0.0656029
 static float weight_at(int i) { return (float)(0.8 * (((i * 37) % 23) / 23.0 - 0.5)); }
 static float input_at(int i) { return (float)(((i * 11) % 17) / 17.0 * 2.0 - 1.0); }
 
-static ir_program *compile(const char *model)
-{
-    char src[2000];
-    snprintf(src, sizeof src, "data = csv(\"d.csv\")\nmodel {\n%s}\ncompile(optimizer = \"adam\", loss = \"%s\")\n", model,
-             strstr(model, "Dense(10") ? "sparse_categorical_crossentropy" : "mse");
-    compile_result r = compile_spec("test.hpt", src, strlen(src), stderr);
-    return r.program;
-}
-
-static trial *expand(const ir_program *p, int batch, uint64_t seed)
-{
-    hpt_value values[64];
-    if (!p) return NULL;
-    ir_default_assignment(p, values);
-    hpt_error e;
-    trial *t = p ? trial_expand(p, values, batch, seed, &e) : NULL;
-    if (p && !t) printf("expand: %s\n", e.message);
-    return t;
-}
-
 /* ---- forward against PyTorch ----------------------------------------------- */
 
 /* The model's output for input x with weights w (NULL: keep; else the
@@ -60,8 +32,8 @@ static trial *expand(const ir_program *p, int batch, uint64_t seed)
 static void forward_check(const char *name, const char *model, int B, const float *x, const float *want, size_t n_want,
                           size_t restart_at)
 {
-    ir_program *p = compile(model);
-    trial *t = expand(p, B, 1);
+    ir_program *p = lc_compile(model);
+    trial *t = lc_expand(p, B, 1);
     if (!CHECK(t != NULL, "%s: the model expands", name)) {
         if (p) ir_free(p);
         return;
@@ -101,8 +73,8 @@ static void test_forward(void)
 /* An index outside [0, input_dim) looks up zeros; one in range its row. */
 static void test_embedding_range(void)
 {
-    ir_program *p = compile("  Input(shape = [3])\n  Embedding(4, 2)\n  Flatten()\n");
-    trial *t = expand(p, 1, 1);
+    ir_program *p = lc_compile("  Input(shape = [3])\n  Embedding(4, 2)\n  Flatten()\n");
+    trial *t = lc_expand(p, 1, 1);
     if (!CHECK(t != NULL, "Embedding(4, 2): the model expands")) {
         if (p) ir_free(p);
         return;
@@ -123,8 +95,8 @@ static void test_embedding_range(void)
 
 static void test_init(void)
 {
-    ir_program *p = compile("  Input(shape = [4])\n  Embedding(50, 6)\n  LSTM(5, return_sequences = True)\n  GRU(3)\n");
-    trial *t = p ? expand(p, 2, 7) : NULL;
+    ir_program *p = lc_compile("  Input(shape = [4])\n  Embedding(50, 6)\n  LSTM(5, return_sequences = True)\n  GRU(3)\n");
+    trial *t = lc_expand(p, 2, 7);
     if (!CHECK(t != NULL, "init: the model expands")) {
         if (p) ir_free(p);
         return;
@@ -159,61 +131,6 @@ static void test_init(void)
 
 /* ---- gradients against finite differences ------------------------------------ */
 
-/* Central differences over a sample of the parameters (moved off their
- * initial values first); the analytic gradient must agree norm-wise within
- * 1e-2.  vocab > 0: the input is indices below vocab (an Embedding first). */
-static void gradient_check(const char *name, const char *model, int vocab, int jit)
-{
-    enum { B = 3 };
-    ir_program *p = compile(model);
-    trial *t = p ? expand(p, B, 11) : NULL;
-    const char *on = jit ? " (JIT)" : "";
-    if (!CHECK(t != NULL, "%s%s: the model expands", name, on)) {
-        if (p) ir_free(p);
-        return;
-    }
-    hpt_error e;
-    if (jit && trial_set_backend(t, 1, &e)) {
-        printf("SKIP: %s on the JIT: %s\n", name, e.message);
-        trial_free(t);
-        return ir_free(p);
-    }
-    int32_t labels[B];
-    int K = trial_output_size(t);
-    rng r = rng_stream(5);
-    float *x = trial_input(t);
-    for (size_t i = 0; i < trial_input_size(t) * B; i++)
-        x[i] = vocab ? (float)rng_below(&r, (uint64_t)vocab) : rng_float(&r) * 2 - 1;
-    for (int i = 0; i < B; i++) labels[i] = (i * 3) % K;
-    size_t n, nw;
-    float *w = trial_weights(t, &nw);
-    for (size_t i = 0; i < nw; i++) w[i] += 0.3f * (rng_float(&r) - 0.5f);
-    double loss = trial_compute_gradients(t, labels, B, 3, NULL);
-    CHECK(isfinite(loss), "%s%s: loss is finite (%g)", name, on, loss);
-    float *g = trial_gradients(t, &n);
-    float *analytic = malloc(sizeof(float) * n);
-    memcpy(analytic, g, sizeof(float) * n);
-    double num = 0, den = 0;
-    size_t stride = n / 120 + 1;
-    for (size_t i = 0; i < n; i += stride) {
-        float keep = w[i], h = 2e-3f * fmaxf(1.0f, fabsf(keep));
-        trial_weights(t, &nw)[i] = keep + h;
-        double up = trial_compute_gradients(t, labels, B, 3, NULL);
-        trial_weights(t, &nw)[i] = keep - h;
-        double down = trial_compute_gradients(t, labels, B, 3, NULL);
-        trial_weights(t, &nw)[i] = keep;
-        double fd = (up - down) / (2.0 * h);
-        num += (fd - analytic[i]) * (fd - analytic[i]);
-        den += fd * fd + (double)analytic[i] * analytic[i];
-    }
-    double rel = sqrt(num / (den > 1e-30 ? den : 1e-30));
-    CHECK(rel < 1e-2 && den > 1e-12, "%s%s: gradient vs finite differences (rel %.2e over %zu of %zu params)", name, on,
-          rel, (n + stride - 1) / stride, n);
-    free(analytic);
-    trial_free(t);
-    ir_free(p);
-}
-
 static const struct { const char *name, *model; int vocab; } NETS[] = {
     { "LSTM", "  Input(shape = [4, 3])\n  LSTM(5)\n  Dense(10)\n", 0 },
     { "LSTM(return_sequences = True)", "  Input(shape = [4, 3])\n  LSTM(5, return_sequences = True)\n  Flatten()\n  Dense(10)\n", 0 },
@@ -235,8 +152,12 @@ static const struct { const char *name, *model; int vocab; } NETS[] = {
 static void test_gradients(void)
 {
     for (size_t k = 0; k < sizeof NETS / sizeof NETS[0]; k++) {
-        gradient_check(NETS[k].name, NETS[k].model, NETS[k].vocab, 0);
-        if (jit_available()) gradient_check(NETS[k].name, NETS[k].model, NETS[k].vocab, 1);
+        /* layer_check.h's check at batch 3 over about 120 parameters; vocab > 0:
+         * the inputs are indices below vocab (an Embedding first). */
+        lc_grad_opts o = { .batch = 3, .vocab = NETS[k].vocab, .samples = 120 };
+        lc_gradient_check_opts(NETS[k].name, NETS[k].model, o);
+        o.jit = 1;
+        if (jit_available()) lc_gradient_check_opts(NETS[k].name, NETS[k].model, o);
     }
 }
 

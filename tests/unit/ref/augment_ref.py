@@ -17,9 +17,14 @@ the interpolations.  TensorFlow's "wrap" has no PyTorch counterpart: the
 test checks it by hand.  The image is (H=5, W=4, C=2), channels last, the
 same formula here and in the test."""
 import math
+import os
+import sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # refs.py beside this script, from any cwd
+from refs import c_array  # noqa: E402
 
 H, W, C = 5, 4, 2
 
@@ -31,14 +36,6 @@ def image():
             for c in range(C):
                 x[h, w, c] = ((h * 7 + w * 3 + c * 5) % 11) / 4.0 - 1.0
     return x
-
-
-def c_array(name, t):
-    def c_float(v):
-        text = "%.9g" % v
-        return text + ("f" if any(ch in text for ch in ".e") else ".0f")
-    vals = ", ".join(c_float(v) for v in t.flatten().tolist())
-    print("static const float %s[%d] = { %s };" % (name, t.numel(), vals))
 
 
 def f32(v):

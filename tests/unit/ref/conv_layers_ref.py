@@ -9,18 +9,16 @@ Inputs and weights are made by pat(), which the test computes alike; samples
 are channels-last as in Keras and hptc ((B, steps, C), (B, H, W, C)), kernels
 in Keras's layouts, turned into PyTorch's here.  Keras's "same" padding puts
 the smaller half before; "causal" pads (k - 1) * dilation before only."""
+import os
+import sys
+
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # refs.py beside this script, from any cwd
+from refs import c_array  # noqa: E402
+
 torch.set_default_dtype(torch.float64)   # the reference in double; the test allows float error
-
-
-def c_array(name, t):
-    def c_float(v):
-        text = "%.9g" % v
-        return text + ("f" if any(ch in text for ch in ".e") else ".0f")
-    vals = ", ".join(c_float(v) for v in t.flatten().tolist())
-    print("static const float %s[%d] = { %s };" % (name, t.numel(), vals))
 
 
 def pat(n, a, m, off):

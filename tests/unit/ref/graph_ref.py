@@ -5,18 +5,16 @@ pasted into the test (run it again to regenerate them:
 /usr/bin/python3 tests/unit/ref/graph_ref.py).  Inputs and weights are
 small fixed numbers written out here and in the test alike, in Keras's
 layouts: samples (B, H, W, C), kernels (kh, kw, C, F)."""
+import os
+import sys
+
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # refs.py beside this script, from any cwd
+from refs import c_array  # noqa: E402
+
 torch.set_default_dtype(torch.float64)   # the reference in double; the test allows float error
-
-
-def c_array(name, t):
-    def c_float(v):
-        text = "%.9g" % v
-        return text + ("f" if any(ch in text for ch in ".e") else ".0f")
-    vals = ", ".join(c_float(v) for v in t.flatten().tolist())
-    print("static const float %s[%d] = { %s };" % (name, t.numel(), vals))
 
 
 def fill(n, a, b, c, scale, shift):

@@ -5,18 +5,16 @@ once and pasted into the test (run it again to regenerate them:
 /usr/bin/python3 tests/unit/ref/layers_ref.py).  The inputs and weights are
 small fixed numbers written out here and in the test alike; samples are
 channels-last (B, H, W, C) as in Keras and hptc."""
+import os
+import sys
+
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # refs.py beside this script, from any cwd
+from refs import c_array  # noqa: E402
+
 torch.set_default_dtype(torch.float64)   # the reference in double; the test allows float error
-
-
-def c_array(name, t):
-    def c_float(v):
-        text = "%.9g" % v
-        return text + ("f" if any(ch in text for ch in ".e") else ".0f")
-    vals = ", ".join(c_float(v) for v in t.flatten().tolist())
-    print("static const float %s[%d] = { %s };" % (name, t.numel(), vals))
 
 
 # LayerNormalization(epsilon = 1e-3) over the last axis of (B=2, 2, 3) samples.

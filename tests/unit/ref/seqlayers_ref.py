@@ -14,17 +14,15 @@ compute a GRU with the reset gate applied after the recurrent matrix.
 Every weight is the fixed formula weight(i) = ((i * 37) % 23) / 23 - 0.5,
 scaled by 0.8, over the layer's flat weights in Keras's order (the test fills
 them with the same formula); inputs likewise with input(i)."""
+import os
+import sys
+
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # refs.py beside this script, from any cwd
+from refs import c_array  # noqa: E402
+
 torch.set_default_dtype(torch.float64)   # the reference in double; the test allows float error
-
-
-def c_array(name, t):
-    def c_float(v):
-        text = "%.9g" % v
-        return text + ("f" if any(ch in text for ch in ".e") else ".0f")
-    vals = ", ".join(c_float(v) for v in t.flatten().tolist())
-    print("static const float %s[%d] = { %s };" % (name, t.numel(), vals))
 
 
 def weight(i):
