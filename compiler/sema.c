@@ -85,7 +85,8 @@ static void check_metric_name(sema *s, const char *what, const char *name, uint3
         const char *cands[] = { "loss", "val_loss", "accuracy", "val_accuracy", NULL };
         const char *near = st_suggest(ST_KIND_COUNT, name, cands);
         const st_entry *metric = st_find(ST_METRIC, needs_val ? name + 4 : name);
-        const char *near_metric = metric ? NULL : st_suggest(ST_METRIC, needs_val ? name + 4 : name, NULL);
+        /* st_suggest answers in one buffer: the second look-up only when the first found nothing. */
+        const char *near_metric = near || metric ? NULL : st_suggest(ST_METRIC, needs_val ? name + 4 : name, NULL);
         if (near && strcmp(near, name)) diag_hint(s->d, "did you mean '%s'?", near);
         else if (near_metric) diag_hint(s->d, "did you mean '%s%s'? (listed in compile(metrics = [...]))", needs_val ? "val_" : "",
                                         near_metric);

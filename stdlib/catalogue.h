@@ -539,7 +539,7 @@ const st_entry *st_find(int kind, const char *name);
 int st_arg_index(const st_entry *e, const char *name);
 /* The closest name of that kind within edit distance 2 (for "did you mean"), or NULL.
  * `extra` is an optional NULL-terminated list of further candidates. */
-const char *st_suggest(int kind, const char *name, const char *const *extra);
+const char *st_suggest(int kind, const char *name, const char *const *extra);   /* in one buffer: the next call overwrites it */
 /* Levenshtein distance, capped at limit+1. */
 int st_edit_distance(const char *a, const char *b, int limit);
 const char *st_kind_name(st_kind k);
