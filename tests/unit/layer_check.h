@@ -19,6 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* max |got - want| / max |want|, 0 for two zero tensors; a NaN on one side only is infinite. */
+static inline double lc_rel_err(const float *got, const float *want, size_t n)
+{
+    double diff = 0, mag = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff = fmax(diff, fabs((double)got[i] - want[i]));
+        mag = fmax(mag, fabs((double)want[i]));
+        if (isnan(got[i]) != isnan(want[i])) diff = INFINITY;
+    }
+    return mag > 0 ? diff / mag : diff;
+}
+
 /* A spec around the model's lines; the loss is sparse cross-entropy when the
  * model ends in Dense(10), else mse. */
 static inline ir_program *lc_compile(const char *model)

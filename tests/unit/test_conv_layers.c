@@ -241,18 +241,6 @@ static float *randf(size_t n, uint64_t seed)
     return p;
 }
 
-/* max |got - want| / max |want|. */
-static double rel_err(const float *got, const float *want, size_t n)
-{
-    double diff = 0, mag = 0;
-    for (size_t i = 0; i < n; i++) {
-        diff = fmax(diff, fabs((double)got[i] - want[i]));
-        mag = fmax(mag, fabs((double)want[i]));
-        if (isnan(got[i]) != isnan(want[i])) diff = INFINITY;
-    }
-    return mag > 0 ? diff / mag : diff;
-}
-
 static void grouped_case(const char *name, int B, int H, int W, int C, int Fo, int groups, int kh, int kw, int sh,
                          int sw, int dh, int dw, int same, kern_act act, int bf16)
 {
@@ -279,14 +267,14 @@ static void grouped_case(const char *name, int B, int H, int W, int C, int Fo, i
     }
     if (!bf16) CHECK(onednn_conv_forward(c, &g, x, w, 1, b, y1, NULL, &e) == 0, "%s: oneDNN forward runs", name);
     kern_gconv_forward(&g, groups, dh, dw, x, w, b, y2, NULL, act);
-    CHECK(rel_err(y1, y2, ny) < tol, "%s%s: y (rel %.2e)", name, p, rel_err(y1, y2, ny));
+    CHECK(lc_rel_err(y1, y2, ny) < tol, "%s%s: y (rel %.2e)", name, p, lc_rel_err(y1, y2, ny));
     /* Backward from each one's own forward output (the activation's derivative reads y). */
     CHECK(onednn_conv_backward(c, &g, x, w, 1, y1, NULL, dy1, dx1, dw1, db1, act, &e) == 0, "%s%s: oneDNN backward runs",
           name, p);
     kern_gconv_backward(&g, groups, dh, dw, x, w, y2, NULL, dy2, dx2, dw2, db2, act);
-    CHECK(rel_err(dx1, dx2, nx) < tol, "%s%s: dx (rel %.2e)", name, p, rel_err(dx1, dx2, nx));
-    CHECK(rel_err(dw1, dw2, nw) < tol, "%s%s: dw (rel %.2e)", name, p, rel_err(dw1, dw2, nw));
-    CHECK(rel_err(db1, db2, (size_t)Fo) < tol, "%s%s: db (rel %.2e)", name, p, rel_err(db1, db2, (size_t)Fo));
+    CHECK(lc_rel_err(dx1, dx2, nx) < tol, "%s%s: dx (rel %.2e)", name, p, lc_rel_err(dx1, dx2, nx));
+    CHECK(lc_rel_err(dw1, dw2, nw) < tol, "%s%s: dw (rel %.2e)", name, p, lc_rel_err(dw1, dw2, nw));
+    CHECK(lc_rel_err(db1, db2, (size_t)Fo) < tol, "%s%s: db (rel %.2e)", name, p, lc_rel_err(db1, db2, (size_t)Fo));
 out:
     onednn_conv_free(c);
     free(x), free(w), free(b), free(dy0), free(y1), free(y2), free(dy1), free(dy2);

@@ -18,6 +18,7 @@
 #include "runtime/nn/trial.h"
 #include "runtime/rng.h"
 #include "tests/unit/check.h"
+#include "tests/unit/layer_check.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,18 +42,6 @@ static float *copyf(const float *x, size_t n)
     float *p = malloc(sizeof(float) * (n ? n : 1));
     memcpy(p, x, sizeof(float) * n);
     return p;
-}
-
-/* max |got - want| / max |want|, 0 for two zero tensors. */
-static double rel_err(const float *got, const float *want, size_t n)
-{
-    double diff = 0, mag = 0;
-    for (size_t i = 0; i < n; i++) {
-        diff = fmax(diff, fabs((double)got[i] - want[i]));
-        mag = fmax(mag, fabs((double)want[i]));
-        if (isnan(got[i]) != isnan(want[i])) diff = INFINITY;
-    }
-    return mag > 0 ? diff / mag : diff;
 }
 
 static const char *act_name(kern_act a)
@@ -127,12 +116,12 @@ static void check_case(const conv_case *k, int bf16, double tol)
     float *db = randf(k->F, 100 + (uint64_t)k->H * 7 + k->s * 3 + k->act + 5);
     int ok = onednn_conv_forward(c, &r.g, r.x, r.w, 1, r.b, y, z, &e) == 0;
     if (!CHECK(ok, "%s: forward runs%s%s", name, ok ? "" : ": ", ok ? "" : e.message)) goto out;
-    double ey = rel_err(y, r.y, r.ny), ez = z ? rel_err(z, r.z, r.ny) : 0;
+    double ey = lc_rel_err(y, r.y, r.ny), ez = z ? lc_rel_err(z, r.z, r.ny) : 0;
     reference_backward(k, &r, y, z);
     ok = onednn_conv_backward(c, &r.g, r.x, r.w, 1, y, z, dy, dx, dw, k->bias ? db : NULL, k->act, &e) == 0;
     if (!CHECK(ok, "%s: backward runs%s%s", name, ok ? "" : ": ", ok ? "" : e.message)) goto out;
-    double edz = rel_err(dy, r.dy, r.ny);
-    double edx = rel_err(dx, r.dx, r.nx), edw = rel_err(dw, r.dw, r.nw), edb = k->bias ? rel_err(db, r.db, k->F) : 0;
+    double edz = lc_rel_err(dy, r.dy, r.ny);
+    double edx = lc_rel_err(dx, r.dx, r.nx), edw = lc_rel_err(dw, r.dw, r.nw), edb = k->bias ? lc_rel_err(db, r.db, k->F) : 0;
     CHECK(ey <= tol && ez <= tol, "%s: y (%.1e) and z (%.1e) as im2col's", name, ey, ez);
     CHECK(edz <= tol && edx <= tol, "%s: dz (%.1e) and dx (%.1e) as im2col's", name, edz, edx);
     CHECK(edw <= tol && edb <= tol, "%s: dw += (%.1e) and db += (%.1e) as im2col's", name, edw, edb);
@@ -178,7 +167,7 @@ static void test_state(int bf16, double tol)
     if (!CHECK(c != NULL, "%s state: made", p)) return run_free(&r);
     float *y = malloc(sizeof(float) * r.ny), *y2 = malloc(sizeof(float) * r.ny);
     onednn_conv_forward(c, &r.g, r.x, r.w, 1, r.b, y, NULL, &e);
-    CHECK(rel_err(y, r.y, r.ny) <= tol, "%s state: first forward as im2col's", p);
+    CHECK(lc_rel_err(y, r.y, r.ny) <= tol, "%s state: first forward as im2col's", p);
 
     /* New weights under the same version: the packed copy stays. */
     float *w2 = randf(r.nw, 78), *keep = copyf(r.w, r.nw);
@@ -188,8 +177,8 @@ static void test_state(int bf16, double tol)
     onednn_conv_forward(c, &r.g, r.x, r.w, 2, r.b, y2, NULL, &e);
     float *want = malloc(sizeof(float) * r.ny), *scratch = malloc(sizeof(float) * kern_conv2d_scratch_floats(&r.g));
     kern_conv2d_forward(&r.g, r.x, r.w, r.b, want, NULL, k.act, scratch);
-    CHECK(rel_err(y2, want, r.ny) <= tol, "%s state: new weights version, repacked (%.1e)", p,
-          rel_err(y2, want, r.ny));
+    CHECK(lc_rel_err(y2, want, r.ny) <= tol, "%s state: new weights version, repacked (%.1e)", p,
+          lc_rel_err(y2, want, r.ny));
     memcpy(r.w, keep, sizeof(float) * r.nw);
 
     /* Batch sizes 5, 2, 5, 1, 2 (two slots: 1 evicts 2's) on prefixes of x. */
@@ -200,13 +189,13 @@ static void test_state(int bf16, double tol)
         kern_conv_geom(&g, sizes[i], k.H, k.W, k.C, k.F, k.kh, k.kw, k.s, k.s, k.same);
         size_t ny = (size_t)sizes[i] * g.OH * g.OW * k.F;
         kern_conv2d_forward(&g, r.x, r.w, r.b, want, NULL, k.act, scratch);
-        ok &= onednn_conv_forward(c, &g, r.x, r.w, 3, r.b, y2, NULL, &e) == 0 && rel_err(y2, want, ny) <= tol;
+        ok &= onednn_conv_forward(c, &g, r.x, r.w, 3, r.b, y2, NULL, &e) == 0 && lc_rel_err(y2, want, ny) <= tol;
         /* Backward without dx (a first layer), dw and db from zero. */
         float *dy = copyf(r.dy0, ny), *dw = calloc(r.nw, sizeof(float)), *db = calloc(k.F, sizeof(float));
         float *dw_want = calloc(r.nw, sizeof(float)), *db_want = calloc(k.F, sizeof(float)), *dy_want = copyf(r.dy0, ny);
         kern_conv2d_backward(&g, r.x, r.w, y2, NULL, dy_want, NULL, dw_want, db_want, k.act, scratch);
         ok &= onednn_conv_backward(c, &g, r.x, r.w, 3, y2, NULL, dy, NULL, dw, db, k.act, &e) == 0;
-        ok &= rel_err(dw, dw_want, r.nw) <= tol && rel_err(db, db_want, k.F) <= tol;
+        ok &= lc_rel_err(dw, dw_want, r.nw) <= tol && lc_rel_err(db, db_want, k.F) <= tol;
         free(dy), free(dw), free(db), free(dw_want), free(db_want), free(dy_want);
     }
     CHECK(ok, "%s state: batch sizes 5, 2, 5, 1, 2 through two slots, forward and backward without dx", p);
