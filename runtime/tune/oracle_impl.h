@@ -69,6 +69,10 @@ void orc_hyperband_plan(const oracle_config *cfg, FILE *out);
 void orc_bohb_plan(const oracle_config *cfg, FILE *out);
 void orc_bayes_plan(const oracle_config *cfg, FILE *out);
 void orc_tpe_plan(const oracle_config *cfg, FILE *out);
+/* BayesianOptimization only (others ignore it): 1 selects the exact Gaussian
+ * process over every point, the method before issue 15, for the benches and
+ * tests that compare the two on the same seeds. */
+void orc_bayes_set_exact(oracle *o, int exact);
 /* The plan of a tuner that runs max_trials trials (argument max_trials_arg)
  * of search(epochs) epochs, fewer when the space is smaller. */
 void orc_plan_trials(const oracle_config *cfg, int max_trials_arg, FILE *out);
