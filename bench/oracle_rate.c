@@ -6,9 +6,12 @@
  *
  * Drives the oracles through runtime/tune/oracle.h exactly as the scheduler
  * does with --jobs 1 (oracle_next, then oracle_report as soon as the
- * synthetic objective is evaluated) and times only those two calls, wall
- * clock (run with OPENBLAS_NUM_THREADS=1).  No store, no training: the
- * figure is the oracle's own bookkeeping and model.
+ * synthetic objective is evaluated) and times only those two calls, on the
+ * thread's CPU clock (run with OPENBLAS_NUM_THREADS=1, so all the oracle's
+ * work is on this thread; other processes on a busy machine then count
+ * less).  No store, no training: the figure is the oracle's own bookkeeping
+ * and model.  ORACLE_RATE_TRACE=1 prints every trial (id, value, best so
+ * far, hyperparameters).
  *
  * `time` prints, per oracle and number of trials N, the mean milliseconds per
  * trial over the N trials and the slowest single trial, on Hartmann-6 (six
