@@ -23,7 +23,8 @@
  * configuration has not been tried is proposed (random when all have).
  *
  * That method refits in cubic time and scores every candidate against
- * every point: 25 ms a trial at 400 trials, seconds at 1,000.  So (issue
+ * every point: 27 ms a trial on average over 400 trials, 107 ms over
+ * 1,000 (0.3 s for the last ones; bench/oracles.sh).  So (issue
  * 15) it runs as above only while the model has at most EXACT_POINTS
  * points.  Past them, the cheap method: the Gaussian process is fitted on a
  * window of at most WINDOW points, the WINDOW_BEST lowest losses and then,
