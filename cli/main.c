@@ -32,6 +32,7 @@ static const cli_command commands[] = {
     { "best", cli_best, "the best trial's hyperparameters", cli_best_usage },
     { "export", cli_export, "write a trial's weights for hptc eval", cli_export_usage },
     { "report", cli_report, "one self-contained HTML page over the trials", cli_report_usage },
+    { "diff", cli_diff, "what changed between two specs, and which stored trials still hold", cli_diff_usage },
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

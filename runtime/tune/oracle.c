@@ -83,6 +83,13 @@ void oracle_report(oracle *o, int trial, double score, int failed)
     if (o->ops->reported) o->ops->reported(o, trial);
 }
 
+int oracle_add_trial(oracle *o, const hpt_value *values, int epochs, double score, int failed, oracle_request *out)
+{
+    if (orc_propose(o, values, epochs, 0, -1, -1, -1, out)) return -1;
+    oracle_report(o, out->trial, score, failed);
+    return out->trial;
+}
+
 int oracle_may_promote(const oracle *o, int trial)
 {
     if (trial < 0 || trial >= o->n_trials || !o->ops->may_promote) return 0;

@@ -53,6 +53,14 @@ oracle_status oracle_next(oracle *o, oracle_request *out);
 /* A trial's score: the objective at its best epoch (mean over executions);
  * failed = 1 when it failed for good (then score is ignored). */
 void oracle_report(oracle *o, int trial, double score, int failed);
+/* Warm start (runtime/tune/warmstart.h), as Optuna's add_trial: record a
+ * finished trial the oracle did not propose (values, inactive V_NONE; the
+ * epochs it trained) with its result, before any oracle_next.  It takes the
+ * next id and counts as any trial: against max_trials, as an observation of
+ * the model-based oracles, and never proposed again by a random draw; it
+ * belongs to no Hyperband bracket (never promoted).  Fills out as if the
+ * oracle had proposed it; returns its id, -1 when memory is short. */
+int oracle_add_trial(oracle *o, const hpt_value *values, int epochs, double score, int failed, oracle_request *out);
 /* May the best checkpoint of this (finished) trial still be needed, because
  * a Hyperband round could promote it?  The store prunes the rest. */
 int oracle_may_promote(const oracle *o, int trial);

@@ -35,6 +35,7 @@
 #include "runtime/store/store.h"
 #include "runtime/nn/train.h"
 #include "runtime/store/vcs.h"
+#include "runtime/tune/warmstart.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -525,12 +526,15 @@ static int replay(tuner *T, const char *was, hpt_error *e)
 {
     store_trial *rows;
     int n;
-    if (store_load_trials(T->db, &rows, &n, e)) return -1;
+    /* --warm-start: a new study first takes the old one's trials that hold
+     * (runtime/tune/warmstart.h); replayed below, they are added to the
+     * oracle, not proposed by it. */
+    if (warm_start_seed(T, e) || store_load_trials(T->db, &rows, &n, e)) return -1;
     job **tail = &T->queue;
     int rc = 0;
     for (int k = 0; k < n && rc == 0; k++) {
         oracle_request r;
-        oracle_status st = oracle_next(T->orc, &r);
+        oracle_status st = *rows[k].reused_from ? warm_start_replay(T->orc, T->p, &rows[k], &r) : oracle_next(T->orc, &r);
         char *json = st == ORACLE_TRIAL ? tune_values_json(T->p, r.values) : NULL;
         int same = json && r.trial == rows[k].id && !strcmp(json, rows[k].hps_json);
         free(json);
