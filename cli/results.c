@@ -63,6 +63,8 @@ static void trial_json(json_writer *w, store *s, const store_trial *t, const cha
     json_key(w, "reason"), json_string(w, t->reason);
     json_key(w, "data"), json_string(w, t->data);
     json_key(w, "dtype_policy"), json_string(w, t->dtype_policy);
+    /* hptc run --warm-start copied it from another study: whence (docs/results.md). */
+    if (t->reused_from && *t->reused_from) json_key(w, "reused_from"), json_string(w, t->reused_from);
     json_key(w, "started"), json_number(w, t->started);
     json_key(w, "finished"), json_number(w, t->finished);
     /* Learning curves: [epoch, loss, accuracy, val_loss, val_accuracy] per epoch of execution 0. */
@@ -202,6 +204,7 @@ int cli_summary(int argc, char **argv)
             fprintf(out, "\nTrial %04d summary\nHyperparameters: %s\nScore: %.4f (best epoch %d)\n", r->id, r->hps_json,
                     r->score, r->best_epoch + 1);
             if (!one_policy) fprintf(out, "Dtype policy: %s\n", r->dtype_policy);
+            if (r->reused_from && *r->reused_from) fprintf(out, "Reused from %s (not trained again)\n", r->reused_from);
         }
         for (int k = 0; k < n; k++)
             if (!strcmp(t[k].status, "failed")) fprintf(out, "\nTrial %04d failed: %s\n", t[k].id, t[k].reason);

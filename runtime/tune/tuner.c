@@ -566,6 +566,7 @@ static int replay(tuner *T, const char *was, hpt_error *e)
         }
     }
     if (rc == 0) T->failed_in_row = failures_in_row(rows, n);
+    if (rc == 0) T->planned = oracle_planned_trials(T->orc);   /* warm start's added trials may count */
     store_free_trials(rows, n);
     return rc;
 }
