@@ -463,7 +463,7 @@ int store_trial_import(store *s, const store_trial *t, const store_epoch_row *ro
 {
     if (exec(s, "BEGIN IMMEDIATE", e)) return -1;
     int rc = run(s, e, "reused trial",
-                 "INSERT INTO trials(id, status, hps, seed, parent, bracket, round, epochs, initial_epoch, score,"
+                 "INSERT OR REPLACE INTO trials(id, status, hps, seed, parent, bracket, round, epochs, initial_epoch, score,"
                  " best_epoch, reason, started, finished, data, dtype_policy, reused_from)"
                  " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  "ittliiiiiditddttt", t->id, t->status, t->hps_json, (long long)t->seed, t->parent, t->bracket, t->round,
@@ -473,7 +473,7 @@ int store_trial_import(store *s, const store_trial *t, const store_epoch_row *ro
     for (int k = 0; rc == 0 && k < n_rows; k++) {
         const store_epoch_row *r = &rows[k];
         rc = run(s, e, "reused epoch",
-                 "INSERT INTO epochs(trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds, metrics)"
+                 "INSERT OR REPLACE INTO epochs(trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds, metrics)"
                  " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  "iiidddddt", t->id, r->execution, r->epoch, r->loss, r->accuracy, r->val_loss, r->val_accuracy,
                  r->seconds, r->metrics[0] && strcmp(r->metrics, "{}") ? r->metrics : NULL);

@@ -95,7 +95,8 @@ int store_trial_reset(store *s, int trial, int execution, hpt_error *e);
  * one, in one transaction: its row (t, with t->reused_from saying whence),
  * its epoch rows (their trial field is ignored: t->id is used) and the best
  * checkpoints it still has (weights only; best[i] of execution
- * best_execution[i], at epoch best_epoch[i]). */
+ * best_execution[i], at epoch best_epoch[i]).  Rows of the same ids are
+ * replaced: copying the same trial again writes the same rows. */
 int store_trial_import(store *s, const store_trial *t, const store_epoch_row *rows, int n_rows, const store_blob *best,
                        const int *best_execution, const int *best_epoch, int n_best, hpt_error *e);
 

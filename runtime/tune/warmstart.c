@@ -154,6 +154,13 @@ int warm_start_seed(tuner *T, hpt_error *e)
     if (!o->warm_from || !o->warm_old) return 0;
     char *seeded = store_meta_get(T->db, "warm_start_from");
     if (seeded) return free(seeded), 0;
+    /* A project that already holds trials of its own is a study, not one to seed. */
+    store_trial *mine;
+    int n_mine, own = 0;
+    if (store_load_trials(T->db, &mine, &n_mine, e)) return -1;
+    for (int k = 0; k < n_mine; k++) own += !*mine[k].reused_from;
+    store_free_trials(mine, n_mine);
+    if (own) return 0;
     store *old = store_open_readonly(o->warm_from, e);
     if (!old) return -1;
     char *old_data = store_meta_get(old, "data_fingerprint"), *old_objective = store_meta_get(old, "objective");

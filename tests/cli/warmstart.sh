@@ -75,8 +75,15 @@ dump "$db" > "$tmp/old.after"
 check "the old study is intact" "[ -s $tmp/old.before ] && cmp -s $tmp/old.before $tmp/old.after"
 "$HPTC" summary "$new" --json > "$tmp/s.json"
 check "summary --json of the new study marks the reused trials" "[ \$(grep -o '\"reused_from\": \"[^\"]*\"' $tmp/s.json | wc -l) -eq 4 ]"
-"$HPTC" best "$new" > /dev/null 2>&1 && "$HPTC" export "$new" -o "$tmp/best.weights" > /dev/null 2>&1
-check "best and export work on the new study" "[ \$? -eq 0 ] && [ -s $tmp/best.weights ]"
+# A warm start that reuses max_trials trials trains nothing: its best is the
+# old best, whose best checkpoint came along, so best and export work.
+spec "$tmp" 80 4 > "$tmp/same4.hpt"
+"$HPTC" run "$tmp/same4.hpt" --jobs 2 --limit 200 --warm-start > "$tmp/same4.log" 2>&1
+new4=$(ls -d "$tmp"/p-* | grep -v "^$new\$" | head -1)
+old_best=$("$HPTC" best "$tmp/p" --json | sed 's/.*"trial": \([0-9]*\).*/\1/')
+new_best=$("$HPTC" best "$new4" --json | sed 's/.*"trial": \([0-9]*\).*/\1/')
+"$HPTC" export "$new4" -o "$tmp/best.weights" > "$tmp/export.log" 2>&1
+check "a warm start of max_trials reused trials trains none; its best (the old best, trial $old_best) exports" "[ \$? -eq 0 ] && [ -s $tmp/best.weights ] && [ '$old_best' = '$new_best' ] && ! grep -q 'epoch 1/' $tmp/same4.log"
 
 # The same old store, new spec and seed: the same new table, --jobs 1 or 2,
 # and a rerun with --warm-start resumes (trains nothing more).
