@@ -2,7 +2,7 @@
  *
  * Each command is one row of `commands` (name, handler, one-line summary,
  * usage text), its handler in a file of its own (cli/check.c, run.c,
- * results.c, train.c, report.c); `hptc --help` and `hptc COMMAND --help`
+ * results.c, train.c, report.c, diff.c); `hptc --help` and `hptc COMMAND --help`
  * print from the same rows.  Handlers return the exit status: 0 success, 1 a
  * problem in the user's input (diagnostics printed), 2 a usage error.  Only
  * cli/ prints errors carried up as values from the library. */
