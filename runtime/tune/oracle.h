@@ -57,8 +57,9 @@ void oracle_report(oracle *o, int trial, double score, int failed);
  * finished trial the oracle did not propose (values, inactive V_NONE; the
  * epochs it trained) with its result, before any oracle_next.  It takes the
  * next id and counts as any trial: against max_trials, as an observation of
- * the model-based oracles, and never proposed again by a random draw; it
- * belongs to no Hyperband bracket (never promoted).  Fills out as if the
+ * the model-based oracles, among the configurations tried (which
+ * RandomSearch, BayesianOptimization and Hyperband's round 0 never propose
+ * again); it belongs to no Hyperband bracket (never promoted).  Fills out as if the
  * oracle had proposed it; returns its id, -1 when memory is short. */
 int oracle_add_trial(oracle *o, const hpt_value *values, int epochs, double score, int failed, oracle_request *out);
 /* May the best checkpoint of this (finished) trial still be needed, because

@@ -209,8 +209,10 @@ int warm_start_seed(tuner *T, hpt_error *e)
     if (rc == 0) {
         char path[1100];
         tune_project_path(T->p, path, sizeof path);
-        if (reused) fprintf(o->out, "warm start: %d of the %d trials of %s hold for this spec; reused as trials 0-%d of %s, "
-                                    "not trained again\n", reused, n, o->warm_from, reused - 1, path);
+        char ids[40] = "trial 0";
+        if (reused > 1) snprintf(ids, sizeof ids, "trials 0-%d", reused - 1);
+        if (reused) fprintf(o->out, "warm start: %d of the %d trials of %s hold for this spec; reused as %s of %s, "
+                                    "not trained again\n", reused, n, o->warm_from, ids, path);
         else fprintf(o->out, "warm start: none of the %d trials of %s holds for this spec (hptc diff says why); "
                              "%s starts empty\n", n, o->warm_from, path);
     }

@@ -4,7 +4,7 @@
  * value the new domain drops does not, a new hyperparameter holds when its
  * default rebuilds the old network and not otherwise, a changed layer does
  * not); oracle_add_trial counts against max_trials and is never proposed
- * again (RandomSearch), leaves the grid's order alone (GridSearch), sits in
+ * again (RandomSearch, BayesianOptimization; TPE counts it), leaves the grid's order alone (GridSearch), sits in
  * no bracket and adds to the plan (Hyperband). */
 #include "compiler/compile.h"
 #include "compiler/trial_key.h"
@@ -131,6 +131,26 @@ static void test_oracles(void)
     CHECK(own == 4 && first == 2, "max_trials 6 with 2 added: 4 proposed, from id 2 (%d, first %d)", own, first);
     CHECK(repeats == 0, "no added configuration is proposed again");
     oracle_free(o);
+
+    /* BayesianOptimization and TPE: the added trials count against max_trials and are observations. */
+    static const int model_based[][2] = { { ST_BayesianOptimization, BayesianOptimization_max_trials }, { ST_TPE, TPE_max_trials } };
+    for (int m = 0; m < 2; m++) {
+        for (int k = 0; k < 40; k++) args[k] = value_none();
+        args[model_based[m][1]] = value_int(5);
+        o = make(p, model_based[m][0], args);
+        for (int t = 0; t < 2; t++) oracle_add_trial(o, added[t], 2, 0.5 + t, 0, &q);
+        int proposed = 0, again = 0;
+        while (oracle_next(o, &q) == ORACLE_TRIAL) {
+            again += same(p, q.values, added[0]) || same(p, q.values, added[1]);
+            oracle_report(o, q.trial, 0.1, 0);
+            proposed++;
+        }
+        /* TPE repeats configurations as Optuna's does, added ones as any. */
+        CHECK(proposed == 3 && (m == 1 || again == 0), "%s, max_trials 5 with 2 added: 3 proposed (%d)%s",
+              st_catalogue[model_based[m][0]].name, proposed, m == 1 ? "" : ", none an added one");
+        oracle_free(o);
+    }
+    for (int k = 0; k < 40; k++) args[k] = value_none();
 
     /* GridSearch: the first point is the default, as without added trials, and every point comes. */
     args[GridSearch_max_trials] = value_none();
