@@ -42,4 +42,4 @@ echo "optuna+pytorch ASHA: $optuna"
 echo "$optuna" | awk -v a="$asha_best" -v h="$hb_best" '{
     for (i = 1; i < NF; i++) v[$i] = $(i + 1);
     printf "asha_best_val_accuracy hptc_asha %.4f hptc_hyperband %.4f optuna_asha %.4f (target: hptc_asha >= hptc_hyperband: %s)\n",
-        a, h, v["best_val_accuracy"], a >= h ? "met" : "not met" }'
+        a, h, v["best_val_accuracy"], (a >= h ? "met" : "not met") }'
