@@ -22,6 +22,7 @@ static const oracle_kind kinds[] = {
     { ST_BOHB, orc_bohb_init, orc_bohb_plan },
     { ST_BayesianOptimization, orc_bayes_init, orc_bayes_plan },
     { ST_TPE, orc_tpe_init, orc_tpe_plan },
+    { ST_ASHA, orc_asha_init, orc_asha_plan },
 };
 
 static const oracle_kind *kind_of(const st_entry *tuner)
@@ -38,7 +39,7 @@ oracle *oracle_new(const oracle_config *cfg, hpt_error *e)
     if (!cfg || !cfg->p) return hpt_fail(e, "internal error: an oracle needs a program"), NULL;
     const st_entry *t = cfg->tuner;
     if (!t || t->kind != ST_TUNER) {
-        hpt_fail(e, "'%s' is not a tuner; use RandomSearch, GridSearch, Hyperband, BayesianOptimization, TPE or BOHB",
+        hpt_fail(e, "'%s' is not a tuner; use RandomSearch, GridSearch, Hyperband, BayesianOptimization, TPE, BOHB or ASHA",
                  t ? t->name : "(none)");
         return NULL;
     }

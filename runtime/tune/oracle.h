@@ -10,8 +10,9 @@
  * the same proposals, whatever --jobs is and after a resume (which replays
  * the stored trials through oracle_next/oracle_report).  So a proposal for
  * trial k may use only results of trials < k - ORACLE_LAG + 1 (model-based
- * oracles), or results of completed Hyperband rounds (a barrier), never
- * "whatever happens to be finished"; random draws are keyed by (seed, trial id). */
+ * oracles), or results of completed Hyperband rounds (a barrier), or (ASHA)
+ * results of the trials that end by then on a virtual clock counted in epochs,
+ * never "whatever happens to be finished"; random draws are keyed by (seed, trial id). */
 #ifndef HPTC_ORACLE_H
 #define HPTC_ORACLE_H
 #include <stdint.h>
@@ -37,7 +38,7 @@ typedef struct oracle_request {
 
 typedef struct oracle_config {
     const ir_program *p;
-    const st_entry *tuner;      /* ST_RandomSearch, ST_GridSearch, ST_Hyperband, ST_BayesianOptimization, ST_TPE, ST_BOHB */
+    const st_entry *tuner;      /* ST_RandomSearch, ST_GridSearch, ST_Hyperband, ST_BayesianOptimization, ST_TPE, ST_BOHB, ST_ASHA */
     const hpt_value *args;      /* the tuner's evaluated arguments, catalogue positions */
     int default_epochs;         /* search(epochs), for the tuners that do not set epochs */
     uint64_t seed;

@@ -103,11 +103,20 @@ static void clear_status(tuner *T)
     if (T->o->live) fputs("\r\033[K", T->o->out);
 }
 
+/* "[3/30 done]", or "[3 done]" when the oracle cannot tell the total (ASHA). */
+static const char *planned_text(const tuner *T, char *buf, size_t n)
+{
+    if (T->planned >= 0) snprintf(buf, n, "/%ld", T->planned);
+    else if (n) *buf = 0;
+    return buf;
+}
+
 static void draw_status(tuner *T)
 {
     if (!T->o->live) return;
     FILE *out = T->o->out;
-    fprintf(out, "\r\033[K[%ld/%ld done]", T->done, T->planned);
+    char of[32];
+    fprintf(out, "\r\033[K[%ld%s done]", T->done, planned_text(T, of, sizeof of));
     for (int k = 0; k < T->n_slots; k++) {
         const job *j = T->active[k];
         if (j) fprintf(out, "  trial %d: epoch %d/%d", j->trial, j->epoch_now + 1 <= j->epochs ? j->epoch_now + 1 : j->epochs, j->epochs);
@@ -364,11 +373,12 @@ static void run_job(slot *s, job *j)
      * promotion or the best model may still need, however many trials run. */
     if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
     FILE *out = job_out(T, j);
+    char of[32];
     if (ok)
-        fprintf(out, "trial %d done: %s %.4f%s%s (best %.4f, trial %d) [%ld/%ld]\n", j->trial, T->objective, score,
-                *reason ? "; " : "", reason, T->best_score, T->best_trial, T->done, T->planned);
+        fprintf(out, "trial %d done: %s %.4f%s%s (best %.4f, trial %d) [%ld%s]\n", j->trial, T->objective, score,
+                *reason ? "; " : "", reason, T->best_score, T->best_trial, T->done, planned_text(T, of, sizeof of));
     else
-        fprintf(out, "trial %d failed: %s [%ld/%ld]\n", j->trial, reason, T->done, T->planned);
+        fprintf(out, "trial %d failed: %s [%ld%s]\n", j->trial, reason, T->done, planned_text(T, of, sizeof of));
     job_flush(T, j);
     draw_status(T);
     fflush(T->o->out);
