@@ -6,6 +6,7 @@
  * canonical text (fmt), the search space and the tuner's plan (space). */
 #include "cli/cli.h"
 #include "compiler/compile.h"
+#include "compiler/cost.h"
 #include "compiler/fmt.h"
 #include "compiler/space.h"
 #include "runtime/nn/trial.h"
@@ -152,6 +153,7 @@ int cli_space(int argc, char **argv)
     ir_program *p = cli_compile(file, 1);
     if (!p) return 1;
     space_print(p, stdout);
+    cost_print_space(p, stdout);
     print_tuner_plan(p);
     ir_free(p);
     return 0;

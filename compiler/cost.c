@@ -92,3 +92,42 @@ int cost_of(const ir_program *p, const ir_assignment *a, model_cost *out, char *
     free(shapes), free(ranks), free(plans);
     return rc ? -1 : 0;
 }
+
+/* ---- the tuner's limits ------------------------------------------------------ */
+
+static double limit_arg(const ir_program *p, const char *name)
+{
+    int k = p->tuner.entry && p->tuner.args ? st_arg_index(p->tuner.entry, name) : -1;
+    if (k < 0 || !p->tuner.args[k] || p->tuner.args[k]->op != X_CONST) return 0;
+    hpt_value v = p->tuner.args[k]->value;
+    return v.type == V_INT || v.type == V_FLOAT ? value_as_double(v) : 0;
+}
+
+cost_limits cost_limits_of(const ir_program *p)
+{
+    return (cost_limits){ limit_arg(p, "max_model_size"), limit_arg(p, "max_flops"), limit_arg(p, "max_memory") * 1e6 };
+}
+
+bool cost_limited(const cost_limits *l) { return l->max_params > 0 || l->max_flops > 0 || l->max_memory_bytes > 0; }
+
+bool cost_within(const cost_limits *l, const model_cost *c, char *why, size_t why_len)
+{
+    if (l->max_params > 0 && c->params > l->max_params)
+        snprintf(why, why_len, "%.0f trainable parameters, more than max_model_size = %.0f", c->params, l->max_params);
+    else if (l->max_flops > 0 && c->flops > l->max_flops)
+        snprintf(why, why_len, "%.0f FLOPs per sample, more than max_flops = %.0f", c->flops, l->max_flops);
+    else if (l->max_memory_bytes > 0 && c->memory_bytes > l->max_memory_bytes)
+        snprintf(why, why_len, "%.1f MB to train, more than max_memory = %g MB", c->memory_bytes / 1e6, l->max_memory_bytes / 1e6);
+    else
+        return true;
+    return false;
+}
+
+int cost_feasible(const ir_program *p, const ir_assignment *a, char *why, size_t why_len)
+{
+    cost_limits l = cost_limits_of(p);
+    if (!cost_limited(&l)) return 1;
+    model_cost c;
+    if (cost_of(p, a, &c, why, why_len)) return -1;
+    return cost_within(&l, &c, why, why_len) ? 1 : 0;
+}

@@ -369,7 +369,13 @@ typedef struct st_entry {
     X(E, max_consecutive_failed_trials, T_INT, DINT(3), 1, 1e6, NULL, A_CONST, "stop the search after this many failures in a row") \
     X(E, overwrite, T_BOOL, DBOOL(0), NB, NB, NULL, A_CONST, "start afresh instead of resuming the project") \
     X(E, directory, T_STRING, DSTR("."), NB, NB, NULL, A_CONST | A_NONEMPTY, "where the project's folder is made") \
-    X(E, project_name, T_STRING, DSTR("untitled_project"), NB, NB, NULL, A_CONST | A_FOLDER, "folder (under directory) holding hptc.db")
+    X(E, project_name, T_STRING, DSTR("untitled_project"), NB, NB, NULL, A_CONST | A_FOLDER, "folder (under directory) holding hptc.db") \
+    COST_LIMITS(X, E)
+/* The costs a configuration may have (issue 15, compiler/cost.h): larger ones are never built or trained. */
+#define COST_LIMITS(X, E) \
+    X(E, max_model_size, T_INT, DNONE, 1, 9.2e18, NULL, A_CONST | A_NONE_OK, "largest model to train, in trainable parameters (Keras Tuner's); configurations over it are never sampled nor trained") \
+    X(E, max_flops, T_FLOAT, DNONE, 1, NB, NULL, A_CONST | A_NONE_OK, "largest forward pass to train, in floating-point operations per sample (a multiply-add is 2)") \
+    X(E, max_memory, T_FLOAT, DNONE, 0.001, NB, NULL, A_CONST | A_NONE_OK, "largest training step to run, in MB (10^6 bytes) of weights, gradients, optimizer state and activations at the batch size")
 #define ST_ARGS_RandomSearch(X) \
     X(RandomSearch, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run (fewer if the space is smaller)") \
     TUNER_COMMON(X, RandomSearch)
