@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "compiler/diag.h"
 #include "compiler/ir.h"
 
 typedef struct model_cost {
@@ -53,7 +54,7 @@ int cost_feasible(const ir_program *p, const ir_assignment *a, char *why, size_t
  * The configurations of the hyperparameters that change a cost (guards,
  * layer arguments other than training-only ones, batch_size, optimizer) are
  * enumerated when there are few enough (about two million layer plans in
- * all), each grid of more than 1024 values and each continuous range at its
+ * all), each grid of more than 4096 values and each continuous range at its
  * ends; else the ranges and the feasible share come from random draws (as
  * RandomSearch draws) plus the two corners, every size at its smallest and
  * at its largest. */
@@ -72,6 +73,11 @@ typedef struct cost_survey {
     long failed;                /* configurations whose cost could not be computed */
 } cost_survey;
 
+/* The checker's part: a limit that no configuration meets is an error at
+ * the limit as written (at[0..2]: max_model_size, max_flops, max_memory),
+ * saying the smallest cost the space has; when the space is only sampled, a
+ * warning.  Returns the number of errors reported. */
+int cost_check_limits(const ir_program *p, diag_ctx *d, const ir_span at[3]);
 /* Survey the space: overall ranges and the feasible share (no listing). */
 int cost_survey_space(const ir_program *p, cost_survey *out);
 /* `hptc space`'s cost section: per region and overall, the ranges of params,

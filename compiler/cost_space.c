@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PLAN_BUDGET = 2000000, GRID_CAP = 1024, REGION_CAP = 24, DRAW_CAP = 2000, DRAW_MIN = 64 };
+enum { PLAN_BUDGET = 2000000, GRID_CAP = 4096, REGION_CAP = 24, DRAW_CAP = 2000, DRAW_MIN = 64 };
 
 typedef struct region {
     char *key;              /* "num_layers = 2, dropout = True" */
@@ -351,11 +351,54 @@ void cost_print_space(const ir_program *p, FILE *out)
         print_limits(&s.limits, out);
         double share = v->all.weight > 0 ? v->all.feasible / v->all.weight : 0;
         if (v->exact)
-            fprintf(out, ": %s of %s configurations (%.1f%%)\n", grouped(v->all.feasible, a, sizeof a),
-                    grouped(v->all.weight, b, sizeof b), 100 * share);
+            fprintf(out, share > 0 && share < 1e-3 ? ": %s of %s configurations (%.2g%%)\n" : ": %s of %s configurations (%.1f%%)\n",
+                    grouped(v->all.feasible, a, sizeof a), grouped(v->all.weight, b, sizeof b), 100 * share);
         else
             fprintf(out, ": about %.1f%% (%s of %ld random configurations)\n", 100 * share,
                     grouped(v->all.feasible, a, sizeof a), v->draws);
     }
     survey_free(&s);
+}
+
+/* ---- the checker's part ---------------------------------------------------- */
+
+int cost_check_limits(const ir_program *p, diag_ctx *d, const ir_span at[3])
+{
+    cost_limits l = cost_limits_of(p);
+    if (!cost_limited(&l) || p->n_layers == 0) return 0;
+    cost_survey v;
+    if (cost_survey_space(p, &v) || v.all.n == 0 || v.all.feasible > 0) return 0;
+    static const char *const names[3] = { "max_model_size", "max_flops", "max_memory" };
+    static const char *const what[3] = { "trainable parameters", "FLOPs per sample", "MB to train" };
+    double limit[3] = { l.max_params, l.max_flops, l.max_memory_bytes / 1e6 };
+    double least[3] = { v.all.lo.params, v.all.lo.flops, v.all.lo.memory_bytes / 1e6 };
+    bool certain = v.exact && !v.ends;
+    int before = d->errors, first = -1, said = 0;
+    for (int k = 0; k < 3; k++) {
+        if (limit[k] <= 0) continue;
+        if (first < 0) first = k;
+        if (least[k] <= limit[k]) continue;
+        char a[40], b[40];
+        if (k == 2) snprintf(a, sizeof a, "%g", limit[k]), snprintf(b, sizeof b, "%.2f", least[k]);
+        else grouped(limit[k], a, sizeof a), grouped(least[k], b, sizeof b);
+        if (certain)
+            diag_error(d, at[k].start, at[k].end, "%s = %s is below every configuration: the smallest has %s %s",
+                       names[k], a, b, what[k]);
+        else if (v.exact)
+            diag_warning(d, at[k].start, at[k].end,
+                         "%s = %s is below every configuration tried (the largest ranges at their ends): the smallest "
+                         "has %s %s", names[k], a, b, what[k]);
+        else
+            diag_warning(d, at[k].start, at[k].end,
+                         "%s = %s is below every configuration tried: the smallest of %ld drawn (and the smallest "
+                         "corner) has %s %s", names[k], a, v.draws, b, what[k]);
+        diag_hint(d, "raise %s, or make the model smaller; `hptc space` prints the ranges of the space", names[k]);
+        said++;
+    }
+    if (!said && certain && first >= 0) {
+        diag_error(d, at[first].start, at[first].end,
+                   "no configuration meets the tuner's limits together: each holds for some, never all at once");
+        diag_hint(d, "raise one of max_model_size, max_flops, max_memory; `hptc space` prints the ranges of the space");
+    }
+    return d->errors - before;
 }

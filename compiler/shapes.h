@@ -28,6 +28,8 @@ typedef struct shapes_context {
     probe_facts validation;     /* search(validation_data = ...)'s */
     ir_span validation_at;      /* where validation_data was written */
     double memory_bytes;        /* 0: each configuration's size is not checked */
+    ir_span limit_at[3];        /* the tuner's max_model_size, max_flops, max_memory as written
+                                   (or its call), for compiler/cost.h's cost_check_limits */
 } shapes_context;
 
 /* Check every configuration's shapes; with c (may be NULL), also the model
