@@ -68,6 +68,7 @@ typedef struct cost_range {
 typedef struct cost_survey {
     cost_range all;
     bool exact;                 /* every configuration enumerated */
+    double combinations;        /* exact: the distinct combinations of the hyperparameters that change a cost */
     bool ends;                  /* ... but some dimensions at their ends only */
     long draws;                 /* not exact: random configurations drawn */
     long failed;                /* configurations whose cost could not be computed */

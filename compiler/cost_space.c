@@ -19,6 +19,7 @@
  * relevant value at its smallest and at its largest (costs grow with sizes,
  * so the corners usually hold the extremes). */
 #include "compiler/cost.h"
+#include "compiler/space.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -240,6 +241,7 @@ static void survey_run(survey *s)
     if (s->leaves <= s->leaf_cap) {
         s->out.exact = true;
         s->out.ends = s->ends;
+        s->out.combinations = s->leaves;
         walk(s, 0, 1);
         return;
     }
@@ -329,8 +331,8 @@ void cost_print_space(const ir_program *p, FILE *out)
     fprintf(out, "costs: trainable params, forward FLOPs per sample, memory of a training step at the batch size "
                  "(MB = 10^6 bytes)\n");
     if (v->exact)
-        fprintf(out, "  exact over all %s configurations of the hyperparameters that change them%s\n",
-                grouped(v->all.weight, a, sizeof a), v->ends ? " (large ranges at their ends only)" : "");
+        fprintf(out, "  exact over all %s combinations of the hyperparameters that change a cost%s\n",
+                grouped(v->combinations, a, sizeof a), v->ends ? " (ranges of more than 4096 values at their ends)" : "");
     else
         fprintf(out, "  estimated: %ld random configurations and the two corners (every size at its smallest, at its largest); "
                      "the space is too large to enumerate\n", v->draws);
@@ -351,8 +353,9 @@ void cost_print_space(const ir_program *p, FILE *out)
         print_limits(&s.limits, out);
         double share = v->all.weight > 0 ? v->all.feasible / v->all.weight : 0;
         if (v->exact)
-            fprintf(out, share > 0 && share < 1e-3 ? ": %s of %s configurations (%.2g%%)\n" : ": %s of %s configurations (%.1f%%)\n",
-                    grouped(v->all.feasible, a, sizeof a), grouped(v->all.weight, b, sizeof b), 100 * share);
+            fprintf(out, share > 0 && share < 1e-3 ? ": %s of %s configurations (%.2g%%)%s\n" : ": %s of %s configurations (%.1f%%)%s\n",
+                    grouped(v->all.feasible, a, sizeof a), grouped(v->all.weight, b, sizeof b), 100 * share,
+                    space_size(p) < 0 ? ", a continuous hyperparameter that changes no cost counted once" : "");
         else
             fprintf(out, ": about %.1f%% (%s of %ld random configurations)\n", 100 * share,
                     grouped(v->all.feasible, a, sizeof a), v->draws);

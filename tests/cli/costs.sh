@@ -18,8 +18,8 @@ spec() { mlp_spec "$1" "search(epochs = 1, validation_split = 0.2, batch_size = 
 spec "RandomSearch(objective = \"val_accuracy\", max_trials = 20, seed = 5, max_model_size = $LIMIT,
                    directory = \"$tmp/r\", project_name = \"p\")" > "$tmp/r.hpt"
 "$HPTC" space "$tmp/r.hpt" > "$tmp/space.txt" 2>&1
-check "hptc space prints the ranges, exact over the 16 configurations" \
-    "grep -q 'exact over all 16 configurations' $tmp/space.txt && grep -q '^  all  *params 12,730 .. 50,890, FLOPs 25.41K .. 101.6K, memory ' $tmp/space.txt"
+check "hptc space prints the ranges, exact over the 8 combinations of units and dropout" \
+    "grep -q 'exact over all 8 combinations of the hyperparameters that change a cost' $tmp/space.txt && grep -q '^  all  *params 12,730 .. 50,890, FLOPs 25.41K .. 101.6K, memory ' $tmp/space.txt"
 check "hptc space prints each region (dropout decides a layer)" \
     "grep -q '^  dropout = False params 12,730 .. 50,890' $tmp/space.txt && grep -q '^  dropout = True  params 12,730 .. 50,890' $tmp/space.txt"
 check "hptc space states the feasible fraction under max_model_size" \
