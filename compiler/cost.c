@@ -98,9 +98,16 @@ int cost_of(const ir_program *p, const ir_assignment *a, model_cost *out, char *
 static double limit_arg(const ir_program *p, const char *name)
 {
     int k = p->tuner.entry && p->tuner.args ? st_arg_index(p->tuner.entry, name) : -1;
-    if (k < 0 || !p->tuner.args[k] || p->tuner.args[k]->op != X_CONST) return 0;
-    hpt_value v = p->tuner.args[k]->value;
-    return v.type == V_INT || v.type == V_FLOAT ? value_as_double(v) : 0;
+    if (k < 0 || !p->tuner.args[k]) return 0;
+    /* A constant (sema checked it), maybe written as an expression: 3 * 10000. */
+    arena scratch = { 0 };
+    hpt_value v;
+    char why[100];
+    double limit = 0;
+    if (ir_eval(p, p->tuner.args[k], NULL, &scratch, &v, why, sizeof why) == 0 && (v.type == V_INT || v.type == V_FLOAT))
+        limit = value_as_double(v);
+    arena_free(&scratch);
+    return limit;
 }
 
 cost_limits cost_limits_of(const ir_program *p)
