@@ -4,7 +4,7 @@
 # max_model_size; a search with max_model_size below the space's largest model
 # never trains a trial over it (asserted from the store, each trained
 # configuration's parameters counted by `hptc train`'s own summary), under
-# RandomSearch, GridSearch, TPE and Hyperband, with the same table for --jobs 1
+# RandomSearch, GridSearch, TPE, Hyperband and ASHA, with the same table for --jobs 1
 # and 2; a configuration over the limit that reaches the tuner is recorded as
 # failed with the reason, not trained; a limit no configuration meets is a
 # located error.  PASS:/FAIL: lines.
@@ -54,7 +54,8 @@ table "$tmp/r1" > "$tmp/r1.json"
 check "the constrained search's table is the same for --jobs 1 and --jobs 2" "cmp -s $tmp/r.json $tmp/r1.json"
 
 for tuner in "GridSearch(objective = \"val_accuracy\"" "TPE(objective = \"val_accuracy\", max_trials = 6, n_startup_trials = 2" \
-             "Hyperband(objective = \"val_accuracy\", max_epochs = 3, factor = 3"; do
+             "Hyperband(objective = \"val_accuracy\", max_epochs = 3, factor = 3" \
+             "ASHA(objective = \"val_accuracy\", max_epochs = 4, grace_period = 1, reduction_factor = 2, max_trials = 6"; do
     name=${tuner%%(*}
     spec "$tuner, seed = 2, max_model_size = $LIMIT, directory = \"$tmp/$name\", project_name = \"p\")" > "$tmp/$name.hpt"
     "$HPTC" run "$tmp/$name.hpt" --jobs 2 > "$tmp/$name.log" 2>&1
