@@ -6,7 +6,7 @@
 # searched Dropout: 3601 hyperparameters in all.  Target: under 100 ms.
 # For scale, the same run times CPython compiling (not running) a Keras Tuner
 # build_model of the same layers, when python3 is there.
-# Prints "check_10k_ms N" (and "python_compile_10k_ms N", "ratio R").
+# Prints "check_10k_ms N", "space_10k_ms N" (and "python_compile_10k_ms N", "ratio R").
 cd "$(dirname "$0")/.." || exit 2
 : "${HPTC:=build/hptc}"
 export OPENBLAS_NUM_THREADS=1
@@ -66,6 +66,8 @@ ms=$(best "$HPTC" check "$tmp/spec.hpt")
 echo "check_10k_lines $n"
 echo "check_10k_hyperparameters $("$HPTC" ir "$tmp/spec.hpt" | sed -n 's/^; spec [0-9a-f]*, \([0-9]*\) hyperparameters.*/\1/p')"
 echo "check_10k_ms $ms"
+# hptc space adds the costs over the space: 2,000 random configurations at most, each a plan of every layer.
+echo "space_10k_ms $(best "$HPTC" space "$tmp/spec.hpt")"
 if command -v python3 > /dev/null; then
     py=$(best python3 -c "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')" "$tmp/spec.py")
     start=$(best python3 -c "pass")

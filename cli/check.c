@@ -6,6 +6,7 @@
  * canonical text (fmt), the search space and the tuner's plan (space). */
 #include "cli/cli.h"
 #include "compiler/compile.h"
+#include "compiler/cost.h"
 #include "compiler/fmt.h"
 #include "compiler/space.h"
 #include "runtime/nn/trial.h"
@@ -152,6 +153,7 @@ int cli_space(int argc, char **argv)
     ir_program *p = cli_compile(file, 1);
     if (!p) return 1;
     space_print(p, stdout);
+    cost_print_space(p, stdout);
     print_tuner_plan(p);
     ir_free(p);
     return 0;
@@ -176,4 +178,8 @@ const char cli_fmt_usage[] =
 const char cli_space_usage[] =
     "hptc space FILE.hpt\n"
     "  Every hyperparameter (type, values, sampling, default, when it is active),\n"
-    "  the number of configurations, and the tuner's plan (Hyperband's brackets).";
+    "  the number of configurations, the range of trainable params, forward FLOPs\n"
+    "  per sample and training memory (MB = 10^6 bytes) per region of the space and\n"
+    "  overall, exact or estimated, the share within the tuner's max_model_size,\n"
+    "  max_flops and max_memory, and the tuner's plan (Hyperband's brackets).\n"
+    "  See docs/space.md.";

@@ -3,6 +3,7 @@
  * hands shapes what the IR does not hold (the data's facts) in a
  * shapes_context. */
 #include "compiler/compile.h"
+#include "compiler/cost.h"
 #include "compiler/parse.h"
 #include "compiler/sema.h"
 #include "compiler/shapes.h"
@@ -51,6 +52,7 @@ compile_result compile_spec_with(const char *file, const char *src, size_t len, 
      * missing metric and a missing Flatten are reported in one run), but not
      * after a syntax error, which leaves the model with holes no one wrote. */
     if (syntax_errors == 0 && !diag_stopped(&d)) shapes_check(p, &d, &next);
+    if (d.errors == 0) cost_check_limits(p, &d, next.limit_at);     /* the tuner's max_model_size, ... */
     r.errors = d.errors;
     r.warnings = d.warnings;
     diag_free(&d);

@@ -287,6 +287,12 @@ static void hand_on(sema *s, shapes_context *next)
     const ast *at = s->search_args[search_validation_data];
     f = v && v->op == X_OBJECT ? sema_facts_of(s, v->items) : NULL;
     if (f && at) next->validation = *f, next->have_validation = true, next->validation_at = (ir_span){ at->start, at->end };
+    static const char *const limits[3] = { "max_model_size", "max_flops", "max_memory" };
+    for (int k = 0; k < 3 && s->tuner && s->p->tuner.entry; k++) {
+        uint32_t a, b;
+        arg_span(s->tuner->a, s->p->tuner.entry, limits[k], &a, &b);
+        next->limit_at[k] = (ir_span){ a, b };
+    }
 }
 
 /* Rewrite every X_HP under e through map, in two passes because constants

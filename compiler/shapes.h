@@ -28,6 +28,8 @@ typedef struct shapes_context {
     probe_facts validation;     /* search(validation_data = ...)'s */
     ir_span validation_at;      /* where validation_data was written */
     double memory_bytes;        /* 0: each configuration's size is not checked */
+    ir_span limit_at[3];        /* the tuner's max_model_size, max_flops, max_memory as written
+                                   (or its call), for compiler/cost.h's cost_check_limits */
 } shapes_context;
 
 /* Check every configuration's shapes; with c (may be NULL), also the model
@@ -45,6 +47,12 @@ int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c);
  * first input's).  Returns -1 - k with a sentence in why when layer k's rule
  * fails (-1 when out of memory). */
 int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, char *why, size_t n);
+
+/* shapes_infer, with each present layer's plan from its rule (its weights
+ * and costs, catalogue.h's st_weights) in plans[k] (n_layers of them; an
+ * absent layer's all zero), for compiler/cost.c. */
+int shapes_plan(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, st_weights *plans, char *why,
+                size_t n);
 
 /* The facts of a built-in dataset (fashion_mnist, mnist: 28x28, 10 classes)
  * into *f; false for another source. */

@@ -79,6 +79,20 @@ enum { ST_MAX_TENSORS = 4 };
 typedef struct st_weights {
     int n_trainable, n_stats;
     double size[ST_MAX_TENSORS];
+    /* What the layer costs beyond its weights, from the same rule, so that the
+     * checker's static costs (compiler/cost.h) and the runtime's own summary
+     * agree and a new layer states them in its rule (issue 15):
+     * flops: forward floating-point operations per sample, a multiply-add
+     *   counting 2 (the weights' multiply-adds; a bias add, a comparison or
+     *   an activation 1 per value where the rule says so);
+     * kept: floats per sample the layer keeps for its backward pass besides
+     *   its output (a recurrent layer's gates per step, a separable
+     *   convolution's depthwise output and its gradient);
+     * workspace: floats of scratch whatever the batch (an im2col block);
+     * view: the output is the input seen in another shape (Flatten,
+     *   Reshape): no buffer of its own. */
+    double flops, kept, workspace;
+    int view;
 } st_weights;
 
 /* A layer's shape rule: given the evaluated arguments and the input shape of one
@@ -355,7 +369,13 @@ typedef struct st_entry {
     X(E, max_consecutive_failed_trials, T_INT, DINT(3), 1, 1e6, NULL, A_CONST, "stop the search after this many failures in a row") \
     X(E, overwrite, T_BOOL, DBOOL(0), NB, NB, NULL, A_CONST, "start afresh instead of resuming the project") \
     X(E, directory, T_STRING, DSTR("."), NB, NB, NULL, A_CONST | A_NONEMPTY, "where the project's folder is made") \
-    X(E, project_name, T_STRING, DSTR("untitled_project"), NB, NB, NULL, A_CONST | A_FOLDER, "folder (under directory) holding hptc.db")
+    X(E, project_name, T_STRING, DSTR("untitled_project"), NB, NB, NULL, A_CONST | A_FOLDER, "folder (under directory) holding hptc.db") \
+    COST_LIMITS(X, E)
+/* The costs a configuration may have (issue 15, compiler/cost.h): larger ones are never built or trained. */
+#define COST_LIMITS(X, E) \
+    X(E, max_model_size, T_INT, DNONE, 1, 9.2e18, NULL, A_CONST | A_NONE_OK, "largest model to train, in trainable parameters (Keras Tuner's); configurations over it are never sampled nor trained") \
+    X(E, max_flops, T_FLOAT, DNONE, 1, NB, NULL, A_CONST | A_NONE_OK, "largest forward pass to train, in floating-point operations per sample (a multiply-add is 2)") \
+    X(E, max_memory, T_FLOAT, DNONE, 0.001, NB, NULL, A_CONST | A_NONE_OK, "largest training step to run, in MB (10^6 bytes) of weights, gradients, optimizer state and activations at the batch size")
 #define ST_ARGS_RandomSearch(X) \
     X(RandomSearch, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run (fewer if the space is smaller)") \
     TUNER_COMMON(X, RandomSearch)
@@ -472,7 +492,7 @@ typedef struct st_entry {
     X(UpSampling2D, ST_LAYER, NULL, st_shape_upsampling2d, "repeats (or interpolates) rows and columns by integer factors") \
     X(BatchNormalization, ST_LAYER, NULL, st_shape_batchnorm, "normalises the last axis with batch statistics (moving statistics at inference)") \
     X(LayerNormalization, ST_LAYER, NULL, st_shape_layernorm, "normalises each sample over its last axis, in training and at inference alike") \
-    X(Activation, ST_LAYER, NULL, st_shape_same, "applies an activation") \
+    X(Activation, ST_LAYER, NULL, st_shape_activation, "applies an activation") \
     X(RandomFlip, ST_LAYER, NULL, st_shape_random_flip, "mirrors each image at random while training; the identity at inference") \
     X(RandomTranslation, ST_LAYER, NULL, st_shape_random_translation, "shifts each image by a random fraction of its size while training; the identity at inference") \
     X(RandomRotation, ST_LAYER, NULL, st_shape_random_rotation, "rotates each image by a random angle about its centre while training; the identity at inference") \
@@ -665,7 +685,7 @@ int st_hp_required(const st_hp *h);
 /* Shape rules (stdlib/shape_rules.c), named by the rows above. */
 #define ST_RULE(name) int name(const hpt_value *, const int *, int, int *, int *, st_weights *, char *, size_t);
 ST_RULE(st_shape_input) ST_RULE(st_shape_flatten) ST_RULE(st_shape_reshape) ST_RULE(st_shape_dense)
-ST_RULE(st_shape_same) ST_RULE(st_shape_conv2d) ST_RULE(st_shape_maxpool2d) ST_RULE(st_shape_avgpool2d)
+ST_RULE(st_shape_same) ST_RULE(st_shape_activation) ST_RULE(st_shape_conv2d) ST_RULE(st_shape_maxpool2d) ST_RULE(st_shape_avgpool2d)
 ST_RULE(st_shape_global_avgpool2d) ST_RULE(st_shape_batchnorm) ST_RULE(st_shape_layernorm)
 ST_RULE(st_shape_random_flip) ST_RULE(st_shape_random_translation) ST_RULE(st_shape_random_rotation) ST_RULE(st_shape_random_zoom)
 ST_RULE(st_shape_embedding) ST_RULE(st_shape_lstm) ST_RULE(st_shape_gru)

@@ -7,6 +7,7 @@
  * Every random draw of an execution is keyed by (the tuner's seed, trial id,
  * execution, retry), so an execution trains the same wherever it runs. */
 #include "runtime/tune/execution.h"
+#include "compiler/cost.h"
 #include "runtime/nn/trial.h"
 #include "runtime/tune/checkpoint.h"
 #include "runtime/nn/train.h"
@@ -97,6 +98,12 @@ int tuner_train_execution(tuner *T, job *j, int execution, int retry, const exec
     int batch = 32;
     if (ir_eval(p, p->search.args[search_batch_size], &as, &scratch, &batch_v, why, sizeof why) == 0) batch = (int)batch_v.u.i;
     arena_free(&scratch);
+    /* The oracles propose only configurations within the tuner's limits;
+     * one that is not (a stored trial of another spec) is never built. */
+    if (cost_feasible(p, &as, why, sizeof why) == 0) {
+        snprintf(reason, reason_len, "over the tuner's limits, not trained: %s", why);
+        return EXEC_FAILED;
+    }
     trial *t = trial_expand(p, j->values, batch, seed, &e);
     if (!t) {
         snprintf(reason, reason_len, "%s", e.message);

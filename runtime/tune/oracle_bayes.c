@@ -374,7 +374,7 @@ static int model_propose(oracle *o, bayes_state *s, const int *ids, int n_all, i
     rc = 1;
     for (int i = 0; i < m; i++) {
         decode(o, &cand[(size_t)rank[i].index * d], values);
-        if (orc_find(o, values) < 0) {
+        if (orc_find(o, values) < 0 && orc_feasible(o->p, values)) {
             rc = 0;
             break;
         }

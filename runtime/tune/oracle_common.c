@@ -267,9 +267,13 @@ bool orc_active(const ir_program *p, int k, const hpt_value *values)
 
 void orc_sample(const ir_program *p, rng *r, hpt_value *values)
 {
-    for (int k = 0; k < p->n_hps; k++) values[k] = value_none();
-    for (int k = 0; k < p->n_hps; k++)
-        if (orc_active(p, k, values)) values[k] = orc_prob_to_value(&p->hps[k], rng_double(r));
+    /* Drawn again while over the tuner's limits (oracle_limits.c). */
+    for (int tries = 0; tries < ORC_SAMPLE_TRIES; tries++) {
+        for (int k = 0; k < p->n_hps; k++) values[k] = value_none();
+        for (int k = 0; k < p->n_hps; k++)
+            if (orc_active(p, k, values)) values[k] = orc_prob_to_value(&p->hps[k], rng_double(r));
+        if (orc_feasible(p, values)) return;
+    }
 }
 
 int orc_sample_new(oracle *o, rng *r, hpt_value *values)
@@ -282,7 +286,7 @@ int orc_sample_new(oracle *o, rng *r, hpt_value *values)
     orc_odometer d;
     if (orc_odo_init(&d, o->p, 0, ORC_ENUM_CAP)) return -1;
     long untried = 0;
-    do untried += orc_find(o, d.cur) < 0;
+    do untried += orc_find(o, d.cur) < 0 && orc_feasible(o->p, d.cur);
     while (orc_odo_next(&d));
     int rc = -1;
     if (untried > 0) {
@@ -290,7 +294,7 @@ int orc_sample_new(oracle *o, rng *r, hpt_value *values)
         orc_odo_free(&d);
         if (orc_odo_init(&d, o->p, 0, ORC_ENUM_CAP)) return -1;
         do {
-            if (orc_find(o, d.cur) < 0 && pick-- == 0) {
+            if (orc_find(o, d.cur) < 0 && orc_feasible(o->p, d.cur) && pick-- == 0) {
                 memcpy(values, d.cur, sizeof *values * (size_t)o->p->n_hps);
                 rc = 0;
                 break;

@@ -29,10 +29,14 @@ static oracle_status grid_next(oracle *o, oracle_request *out)
 {
     grid_state *s = o->state;
     if (s->finished || (s->max_trials >= 0 && o->n_trials >= s->max_trials)) return ORACLE_DONE;
-    /* Its own points only: trials added by warm start (oracle_add_trial) do not turn the odometer. */
-    if (s->proposed > 0 && !orc_odo_next(&s->odo)) {
-        s->finished = 1;
-        return ORACLE_DONE;
+    /* Its own points only: trials added by warm start (oracle_add_trial) do not
+     * turn the odometer; points over the tuner's limits are skipped (oracle_limits.c). */
+    for (bool turn = s->proposed > 0;; turn = true) {
+        if (turn && !orc_odo_next(&s->odo)) {
+            s->finished = 1;
+            return ORACLE_DONE;
+        }
+        if (orc_feasible(o->p, s->odo.cur)) break;
     }
     if (orc_propose(o, s->odo.cur, o->default_epochs, 0, -1, -1, -1, out)) return ORACLE_DONE;
     s->proposed++;

@@ -113,9 +113,10 @@ static int fresh_values(oracle *o, hb_state *s, hpt_value *values)
     if (s->bohb && s->model) {
         rng coin = orc_stream(o, k, ORC_COIN);
         if (rng_double(&coin) >= 1.0 / 3) {
-            if (orc_tpe_propose(o, k, s->good, s->n_good, s->bad, s->n_bad, 0, values) == 0 &&
-                orc_find(o, values) < 0)
-                return 0;
+            if (orc_tpe_propose(o, k, s->good, s->n_good, s->bad, s->n_bad, 0, values) == 0) {
+                orc_make_feasible(o, k, values);    /* within the tuner's limits */
+                if (orc_find(o, values) < 0) return 0;
+            }
         }
     }
     rng r = orc_stream(o, k, ORC_SAMPLE);

@@ -103,6 +103,15 @@ void orc_sample(const ir_program *p, rng *r, hpt_value *values);
 /* A random configuration not tried yet; -1 when none can be found (the
  * space is exhausted, or too large to enumerate after ORC_MAX_COLLISIONS). */
 int orc_sample_new(oracle *o, rng *r, hpt_value *values);
+/* The tuner's limits (oracle_limits.c; issue 15, costs): does the
+ * configuration meet max_model_size, max_flops and max_memory?  orc_sample
+ * draws until it does (ORC_SAMPLE_TRIES at most), orc_sample_new's exhaustive
+ * search counts only those that do, and orc_make_feasible replaces a model's
+ * proposal over a limit by the nearest of ORC_FEASIBLE_DRAWS feasible random
+ * ones (stream ORC_FEASIBLE of the trial); unchanged when none is found. */
+enum { ORC_FEASIBLE = 16, ORC_SAMPLE_TRIES = 1000, ORC_FEASIBLE_DRAWS = 64 };
+bool orc_feasible(const ir_program *p, const hpt_value *values);
+void orc_make_feasible(oracle *o, int trial, hpt_value *values);
 /* A range that is a finite list of values (a step, or a linear Int). */
 bool orc_stepped(const ir_hp *h);
 /* min and max are positive, so log and reverse_log sampling apply. */

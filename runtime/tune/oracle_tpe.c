@@ -458,6 +458,7 @@ static oracle_status tpe_next(oracle *o, oracle_request *out)
                 ids[j] = ids[j - 1], ids[j - 1] = t;
             }
         if (orc_tpe_propose(o, k, ids, n_below, ids + n_below, n - n_below, 1, values)) goto out;
+        orc_make_feasible(o, k, values);   /* within the tuner's limits */
     }
     if (orc_propose(o, values, o->default_epochs, 0, -1, -1, -1, out) == 0) st = ORACLE_TRIAL;
 out:
