@@ -95,6 +95,12 @@ static int plan_from(const st_entry *e, const hpt_value *args, int n_in, const i
 
 int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, char *why, size_t n)
 {
+    return shapes_plan(p, a, shapes, ranks, NULL, why, n);
+}
+
+int shapes_plan(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, st_weights *plans, char *why,
+                size_t n)
+{
     /* value[k]: the present layer whose output layer k's value is (itself, or
      * for an absent layer, its first input's). */
     int *value = malloc(((size_t)p->n_layers + 1) * sizeof *value);
@@ -108,6 +114,7 @@ int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], 
         const ir_call *c = &p->layers[k];
         int n_in = inputs_count(p, k);
         ranks[k] = 0;
+        if (plans) plans[k] = (st_weights){ 0 };
         if (!ir_holds(p, c->guard, a)) {
             value[k] = n_in ? value[input_of(p, k, 0)] : k;
             continue;
@@ -121,7 +128,7 @@ int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], 
         arena scratch = { 0 };
         int out[4] = { 0 }, out_rank = 0;
         rc = ir_eval_call(p, c, a, &scratch, args, why, n);
-        if (rc == 0) rc = plan_from(c->entry, args, n_in, in, in_rank, out, &out_rank, NULL, why, n);
+        if (rc == 0) rc = plan_from(c->entry, args, n_in, in, in_rank, out, &out_rank, plans ? &plans[k] : NULL, why, n);
         arena_free(&scratch);
         if (rc) rc = -1 - k;
         memcpy(shapes[k], out, sizeof out);

@@ -46,6 +46,12 @@ int shapes_check(const ir_program *p, diag_ctx *d, const shapes_context *c);
  * fails (-1 when out of memory). */
 int shapes_infer(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, char *why, size_t n);
 
+/* shapes_infer, with each present layer's plan from its rule (its weights
+ * and costs, catalogue.h's st_weights) in plans[k] (n_layers of them; an
+ * absent layer's all zero), for compiler/cost.c. */
+int shapes_plan(const ir_program *p, const ir_assignment *a, int (*shapes)[4], int *ranks, st_weights *plans, char *why,
+                size_t n);
+
 /* The facts of a built-in dataset (fashion_mnist, mnist: 28x28, 10 classes)
  * into *f; false for another source. */
 bool shapes_builtin_facts(const st_entry *source, probe_facts *f);

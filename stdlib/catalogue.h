@@ -82,6 +82,20 @@ enum { ST_MAX_TENSORS = 4 };
 typedef struct st_weights {
     int n_trainable, n_stats;
     double size[ST_MAX_TENSORS];
+    /* What the layer costs beyond its weights, from the same rule, so that the
+     * checker's static costs (compiler/cost.h) and the runtime's own summary
+     * agree and a new layer states them in its rule (issue 15):
+     * flops: forward floating-point operations per sample, a multiply-add
+     *   counting 2 (the weights' multiply-adds; a bias add, a comparison or
+     *   an activation 1 per value where the rule says so);
+     * kept: floats per sample the layer keeps for its backward pass besides
+     *   its output (a recurrent layer's gates per step, a separable
+     *   convolution's depthwise output and its gradient);
+     * workspace: floats of scratch whatever the batch (an im2col block);
+     * view: the output is the input seen in another shape (Flatten,
+     *   Reshape): no buffer of its own. */
+    double flops, kept, workspace;
+    int view;
 } st_weights;
 
 /* A layer's shape rule: given the evaluated arguments and the input shape of one
@@ -480,7 +494,7 @@ typedef struct st_entry {
     X(UpSampling2D, ST_LAYER, NULL, st_shape_upsampling2d, "repeats (or interpolates) rows and columns by integer factors") \
     X(BatchNormalization, ST_LAYER, NULL, st_shape_batchnorm, "normalises the last axis with batch statistics (moving statistics at inference)") \
     X(LayerNormalization, ST_LAYER, NULL, st_shape_layernorm, "normalises each sample over its last axis, in training and at inference alike") \
-    X(Activation, ST_LAYER, NULL, st_shape_same, "applies an activation") \
+    X(Activation, ST_LAYER, NULL, st_shape_activation, "applies an activation") \
     X(RandomFlip, ST_LAYER, NULL, st_shape_random_flip, "mirrors each image at random while training; the identity at inference") \
     X(RandomTranslation, ST_LAYER, NULL, st_shape_random_translation, "shifts each image by a random fraction of its size while training; the identity at inference") \
     X(RandomRotation, ST_LAYER, NULL, st_shape_random_rotation, "rotates each image by a random angle about its centre while training; the identity at inference") \
@@ -675,7 +689,7 @@ int st_hp_required(const st_hp *h);
 /* Shape rules (stdlib/shape_rules.c), named by the rows above. */
 #define ST_RULE(name) int name(const hpt_value *, const int *, int, int *, int *, st_weights *, char *, size_t);
 ST_RULE(st_shape_input) ST_RULE(st_shape_flatten) ST_RULE(st_shape_reshape) ST_RULE(st_shape_dense)
-ST_RULE(st_shape_same) ST_RULE(st_shape_conv2d) ST_RULE(st_shape_maxpool2d) ST_RULE(st_shape_avgpool2d)
+ST_RULE(st_shape_same) ST_RULE(st_shape_activation) ST_RULE(st_shape_conv2d) ST_RULE(st_shape_maxpool2d) ST_RULE(st_shape_avgpool2d)
 ST_RULE(st_shape_global_avgpool2d) ST_RULE(st_shape_batchnorm) ST_RULE(st_shape_layernorm)
 ST_RULE(st_shape_random_flip) ST_RULE(st_shape_random_translation) ST_RULE(st_shape_random_rotation) ST_RULE(st_shape_random_zoom)
 ST_RULE(st_shape_embedding) ST_RULE(st_shape_lstm) ST_RULE(st_shape_gru)

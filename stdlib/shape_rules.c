@@ -30,6 +30,14 @@ int st_conv_out(int in, int k, int stride, int same)
  * argument that depends on a hyperparameter it has not fixed): counted. */
 static int biased(hpt_value v) { return !(v.type == V_BOOL && !v.u.b); }
 
+/* Values in one sample of a shape. */
+static double values_of(const int *shape, int rank)
+{
+    double size = 1;
+    for (int k = 0; k < rank; k++) size *= shape[k];
+    return size;
+}
+
 static void copy_shape(const int *in, int rank, int *out, int *out_rank)
 {
     for (int k = 0; k < rank; k++) out[k] = in[k];
@@ -73,12 +81,21 @@ int st_shape_flatten(const hpt_value *args, const int *in, int in_rank, int *out
     if (too_large(size, "Flatten's output", why, n)) return -1;
     out[0] = (int)size;
     *out_rank = 1;
+    wts->view = 1;
     return 0;
 }
 
 int st_shape_same(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
     copy_shape(in, in_rank, out, out_rank);
+    return 0;
+}
+
+/* Activation: the identity on shapes, one operation per value. */
+int st_shape_activation(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
+{
+    copy_shape(in, in_rank, out, out_rank);
+    wts->flops = values_of(in, in_rank);
     return 0;
 }
 
@@ -96,6 +113,7 @@ int st_shape_dense(const hpt_value *args, const int *in, int in_rank, int *out, 
     wts->n_trainable = 2;
     wts->size[0] = (double)in[0] * out[0];                 /* kernel (in, units) */
     wts->size[1] = biased(args[Dense_use_bias]) ? out[0] : 0;
+    wts->flops = 2.0 * wts->size[0];                        /* a multiply-add per kernel weight */
     return 0;
 }
 
@@ -135,12 +153,16 @@ int st_shape_conv2d(const hpt_value *args, const int *in, int in_rank, int *out,
     wts->n_trainable = 2;
     wts->size[0] = (double)kh * kw * c * out[2];           /* kernel (kh, kw, C, filters) */
     wts->size[1] = biased(args[Conv2D_use_bias]) ? out[2] : 0;
+    wts->flops = 2.0 * out[0] * out[1] * wts->size[0];      /* a multiply-add per kernel weight per position */
+    /* The im2col block of the kernels' fallback: up to 1024 output rows of whole images (none for 1x1 stride 1). */
+    double per_image = (double)out[0] * out[1];
+    if (kh * kw * sh * sw != 1) wts->workspace = ceil(1024 / per_image) * per_image * kh * kw * c;
     return too_large((long long)out[0] * out[1] * out[2], "Conv2D's output", why, n);
 }
 
 /* MaxPooling2D and AveragePooling2D share argument positions (POOL_ARGS). */
 static int pool2d(const char *layer, const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank,
-                  char *why, size_t n)
+                  st_weights *wts, char *why, size_t n)
 {
     int h, w, c, ph, pw, sh, sw;
     if (spatial(layer, in, in_rank, &h, &w, &c, why, n)) return -1;
@@ -151,17 +173,19 @@ static int pool2d(const char *layer, const hpt_value *args, const int *in, int i
     if (window(layer, "pool_size", h, w, ph, pw, sh, sw, same, &out[0], &out[1], why, n)) return -1;
     out[2] = c;
     *out_rank = 3;
+    wts->flops = values_of(out, 3) * ph * pw;              /* an operation per window value */
+    if (layer[0] == 'M') wts->kept = values_of(out, 3);    /* max pooling's winners (int32) */
     return 0;
 }
 
 int st_shape_maxpool2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
-    return pool2d("MaxPooling2D", args, in, in_rank, out, out_rank, why, n);
+    return pool2d("MaxPooling2D", args, in, in_rank, out, out_rank, wts, why, n);
 }
 
 int st_shape_avgpool2d(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, size_t n)
 {
-    return pool2d("AveragePooling2D", args, in, in_rank, out, out_rank, why, n);
+    return pool2d("AveragePooling2D", args, in, in_rank, out, out_rank, wts, why, n);
 }
 
 /* BatchNormalization: gamma and beta (trained), moving mean and variance (not), one per channel. */
@@ -169,7 +193,9 @@ int st_shape_batchnorm(const hpt_value *args, const int *in, int in_rank, int *o
 {
     copy_shape(in, in_rank, out, out_rank);
     double channels = in_rank ? in[in_rank - 1] : 0;
-    *wts = (st_weights){ 2, 2, { channels, channels, channels, channels } };
+    *wts = (st_weights){ .n_trainable = 2, .n_stats = 2, .size = { channels, channels, channels, channels } };
+    wts->flops = 4.0 * values_of(in, in_rank);             /* subtract, scale, multiply, add per value */
+    wts->workspace = 6.0 * channels;                       /* the batch's statistics */
     return 0;
 }
 
@@ -189,6 +215,8 @@ int st_shape_layernorm(const hpt_value *args, const int *in, int in_rank, int *o
     wts->n_trainable = 2;
     wts->size[0] = biased(args[LayerNormalization_scale]) ? features : 0;   /* gamma */
     wts->size[1] = biased(args[LayerNormalization_center]) ? features : 0;  /* beta */
+    wts->flops = 5.0 * values_of(in, in_rank);
+    wts->kept = in_rank && features ? 2.0 * values_of(in, in_rank) / features : 0;  /* mean and 1/std per position */
     return 0;
 }
 
@@ -204,6 +232,7 @@ int st_shape_global_avgpool2d(const hpt_value *args, const int *in, int in_rank,
         out[0] = c;
         *out_rank = 1;
     }
+    wts->flops = values_of(in, in_rank);                   /* an add per input value */
     return 0;
 }
 
@@ -241,6 +270,7 @@ int st_shape_reshape(const hpt_value *args, const int *in, int in_rank, int *out
         return -1;
     }
     if (infer >= 0) out[infer] = (int)(size / known);
+    wts->view = 1;
     return 0;
 }
 
@@ -263,6 +293,7 @@ int st_shape_embedding(const hpt_value *args, const int *in, int in_rank, int *o
     *out_rank = 2;
     wts->n_trainable = 1;
     wts->size[0] = value_as_double(args[Embedding_input_dim]) * out[1];   /* table (input_dim, output_dim) */
+    wts->flops = (double)out[0] * out[1];                  /* a copy per output value */
     return too_large((long long)out[0] * out[1], "Embedding's output", why, n);
 }
 
@@ -302,6 +333,15 @@ static int recurrent(const char *layer, int gates, int bias_rows, const hpt_valu
     wts->size[0] = (double)in[1] * gates * units;          /* kernel (features, gates*units) */
     wts->size[1] = (double)units * gates * units;          /* recurrent_kernel (units, gates*units) */
     wts->size[2] = biased(args[LSTM_use_bias]) ? (double)bias_rows * gates * units : 0;
+    /* Per step: the input's and the state's multiply-adds, and about 10
+     * operations per unit for the gates' activations and the cell update. */
+    double T = in[0], F = in[1], U = units, G = (double)gates * units;
+    wts->flops = 2.0 * T * (wts->size[0] + wts->size[1]) + 10.0 * T * U;
+    /* Kept per sample for the backward pass (runtime/nn/layers/recurrent.c's
+     * layout): each step's input, gates, states (and the LSTM's tanh(c), the
+     * GRU's recurrent gates), their gradients. */
+    wts->kept = T * (2 * F + 2 * G + 2 * U) + U + (gates == 4 ? T * U : T * G) + 2 * U + G;
+    wts->workspace = G * U;
     return too_large((long long)in[0] * gates * units, layer, why, n);
 }
 
@@ -379,16 +419,18 @@ static int image_same(const char *layer, const int *in, int in_rank, int *out, i
     return 0;
 }
 
-#define IMAGE_RULE(rule, layer)                                                                                  \
+/* The transforms read four pixels per value, a multiply-add each (training only); a flip moves values. */
+#define IMAGE_RULE(rule, layer, flops_per_value)                                                                 \
     int rule(const hpt_value *args, const int *in, int in_rank, int *out, int *out_rank, st_weights *wts, char *why, \
              size_t n)                                                                                           \
     {                                                                                                            \
+        wts->flops = (flops_per_value) * values_of(in, in_rank);                                                \
         return image_same(layer, in, in_rank, out, out_rank, why, n);                                            \
     }
-IMAGE_RULE(st_shape_random_flip, "RandomFlip")
-IMAGE_RULE(st_shape_random_translation, "RandomTranslation")
-IMAGE_RULE(st_shape_random_rotation, "RandomRotation")
-IMAGE_RULE(st_shape_random_zoom, "RandomZoom")
+IMAGE_RULE(st_shape_random_flip, "RandomFlip", 0)
+IMAGE_RULE(st_shape_random_translation, "RandomTranslation", 8)
+IMAGE_RULE(st_shape_random_rotation, "RandomRotation", 8)
+IMAGE_RULE(st_shape_random_zoom, "RandomZoom", 8)
 #undef IMAGE_RULE
 /* ---- merge layers ------------------------------------------------------------ */
 
@@ -411,6 +453,7 @@ int st_merge_add(const hpt_value *args, int n_in, const int *const *in, const in
             return -1;
         }
     copy_shape(in[0], in_rank[0], out, out_rank);
+    wts->flops = values_of(out, *out_rank) * (n_in - 1);   /* an add per value per further branch */
     return 0;
 }
 
@@ -469,6 +512,7 @@ int st_merge_residual(const hpt_value *args, int n_in, const int *const *in, con
     const int *x = in[0], *f = in[1];
     int rank = in_rank[0];
     copy_shape(f, in_rank[1], out, out_rank);
+    wts->flops = values_of(out, *out_rank);                /* the add */
     if (same_shape(x, rank, f, in_rank[1])) return 0;
     char a[64], b[64];
     shape_text(x, rank, a, sizeof a);
@@ -495,6 +539,9 @@ int st_merge_residual(const hpt_value *args, int n_in, const int *const *in, con
     wts->n_trainable = 2;
     wts->size[0] = (double)x[rank - 1] * f[rank - 1];     /* kernel (1, 1, C, F) or (C, F) */
     wts->size[1] = f[rank - 1];                           /* bias */
+    wts->flops = values_of(out, *out_rank) * (2.0 * x[rank - 1] + 1);  /* the projection's multiply-adds, the add */
+    /* Strided images read a gathered copy of the input. */
+    if (rank == 3 && (x[0] != f[0] || x[1] != f[1])) wts->kept = values_of(out, *out_rank) / f[2] * x[2];
     return 0;
 }
 
@@ -565,6 +612,7 @@ int st_shape_conv1d(const hpt_value *args, const int *in, int in_rank, int *out,
     wts->n_trainable = 2;
     wts->size[0] = (double)k * c * out[1];                 /* kernel (kernel_size, C, filters) */
     wts->size[1] = biased(args[Conv1D_use_bias]) ? out[1] : 0;
+    wts->flops = 2.0 * out[0] * wts->size[0];              /* a multiply-add per kernel weight per step */
     return too_large((long long)out[0] * out[1], "Conv1D's output", why, n);
 }
 
@@ -582,6 +630,8 @@ int st_shape_maxpool1d(const hpt_value *args, const int *in, int in_rank, int *o
     out[0] = st_conv_out(steps, p, s, same);
     out[1] = c;
     *out_rank = 2;
+    wts->flops = values_of(out, 2) * p;
+    wts->kept = values_of(out, 2);                         /* the winners (int32) */
     return 0;
 }
 
@@ -593,6 +643,7 @@ int st_shape_global_pool1d(const hpt_value *args, const int *in, int in_rank, in
     int keep = args[GlobalAveragePooling1D_keepdims].type == V_BOOL && args[GlobalAveragePooling1D_keepdims].u.b;
     if (keep) out[0] = 1, out[1] = c, *out_rank = 2;
     else out[0] = c, *out_rank = 1;
+    wts->flops = values_of(in, in_rank);
     return 0;
 }
 
@@ -603,6 +654,8 @@ int st_shape_global_maxpool2d(const hpt_value *args, const int *in, int in_rank,
     int keep = args[GlobalMaxPooling2D_keepdims].type == V_BOOL && args[GlobalMaxPooling2D_keepdims].u.b;
     if (keep) out[0] = out[1] = 1, out[2] = c, *out_rank = 3;
     else out[0] = c, *out_rank = 1;
+    wts->flops = values_of(in, in_rank);
+    wts->kept = c;                                         /* the winners (int32) */
     return 0;
 }
 
@@ -624,6 +677,7 @@ int st_shape_depthwise_conv2d(const hpt_value *args, const int *in, int in_rank,
     wts->n_trainable = 2;
     wts->size[0] = (double)kh * kw * c * dm;               /* depthwise_kernel (kh, kw, C, depth_multiplier) */
     wts->size[1] = biased(args[DepthwiseConv2D_use_bias]) ? (double)channels : 0;
+    wts->flops = 2.0 * out[0] * out[1] * wts->size[0];
     return 0;
 }
 
@@ -646,6 +700,8 @@ int st_shape_separable_conv2d(const hpt_value *args, const int *in, int in_rank,
     wts->size[0] = (double)kh * kw * (double)mid;
     wts->size[1] = (double)mid * out[2];
     wts->size[2] = biased(args[SeparableConv2D_use_bias]) ? out[2] : 0;
+    wts->flops = 2.0 * out[0] * out[1] * (wts->size[0] + wts->size[1]);
+    wts->kept = 2.0 * (double)mid * out[0] * out[1];      /* the depthwise output, then its gradient */
     return too_large((long long)out[0] * out[1] * out[2], "SeparableConv2D's output", why, n);
 }
 
@@ -681,5 +737,6 @@ int st_shape_upsampling2d(const hpt_value *args, const int *in, int in_rank, int
     if (too_large(oh * ow * c, "UpSampling2D's output", why, n)) return -1;
     out[0] = (int)oh, out[1] = (int)ow, out[2] = c;
     *out_rank = 3;
+    if (is_string(args[UpSampling2D_interpolation], "bilinear")) wts->flops = 7.0 * values_of(out, 3);
     return 0;
 }

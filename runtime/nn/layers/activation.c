@@ -6,7 +6,6 @@
 static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
 {
     L->act = layer_act_of(args[Activation_activation]);
-    L->flops = (double)L->out_size;
     return 0;
 }
 

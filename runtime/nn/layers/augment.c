@@ -78,7 +78,7 @@ static int plan_fill(augment *a, hpt_value fill_mode, hpt_value interpolation, h
 
 /* The plan's last step, once nothing can fail but the allocation: a layer
  * whose plan fails is not freed by the trial, so it must hold nothing. */
-static int keep(trial_layer *L, const augment *a, double flops_per_value, char *why, size_t n)
+static int keep(trial_layer *L, const augment *a, char *why, size_t n)
 {
     augment *kept = malloc(sizeof *kept);
     if (!kept) {
@@ -87,7 +87,6 @@ static int keep(trial_layer *L, const augment *a, double flops_per_value, char *
     }
     *kept = *a;
     L->kernel_state = kept;
-    L->flops = (double)L->in_size * flops_per_value;
     return 0;
 }
 
@@ -97,11 +96,8 @@ static int plan_flip(trial_layer *L, const hpt_value *args, char *why, size_t n)
     const char *mode = args[RandomFlip_mode].type == V_STRING ? args[RandomFlip_mode].u.s : "horizontal_and_vertical";
     a.flip_h = strcmp(mode, "vertical") != 0;
     a.flip_v = strcmp(mode, "horizontal") != 0;
-    return keep(L, &a, 0, why, n);
+    return keep(L, &a, why, n);
 }
-
-/* The transforms read four pixels per value, a multiply-add each (training only). */
-enum { TRANSFORM_FLOPS = 8 };
 
 /* Uniform in [lo, hi), as Keras's random_uniform(minval, maxval). */
 static float uniform(rng *g, float lo, float hi) { return lo + (hi - lo) * rng_float(g); }
@@ -137,7 +133,7 @@ static int plan_translation(trial_layer *L, const hpt_value *args, char *why, si
     if (plan_fill(&a, args[RandomTranslation_fill_mode], args[RandomTranslation_interpolation],
                   args[RandomTranslation_fill_value], why, n))
         return -1;
-    return keep(L, &a, TRANSFORM_FLOPS, why, n);
+    return keep(L, &a, why, n);
 }
 
 static int plan_rotation(trial_layer *L, const hpt_value *args, char *why, size_t n)
@@ -148,7 +144,7 @@ static int plan_rotation(trial_layer *L, const hpt_value *args, char *why, size_
     if (plan_fill(&a, args[RandomRotation_fill_mode], args[RandomRotation_interpolation], args[RandomRotation_fill_value],
                   why, n))
         return -1;
-    return keep(L, &a, TRANSFORM_FLOPS, why, n);
+    return keep(L, &a, why, n);
 }
 
 static int plan_zoom(trial_layer *L, const hpt_value *args, char *why, size_t n)
@@ -160,7 +156,7 @@ static int plan_zoom(trial_layer *L, const hpt_value *args, char *why, size_t n)
     a.draw = draw_zoom;
     if (plan_fill(&a, args[RandomZoom_fill_mode], args[RandomZoom_interpolation], args[RandomZoom_fill_value], why, n))
         return -1;
-    return keep(L, &a, TRANSFORM_FLOPS, why, n);
+    return keep(L, &a, why, n);
 }
 
 static void sizes(const trial_layer *L, size_t B, layer_sizes *s) { s->y = B * L->out_size; }

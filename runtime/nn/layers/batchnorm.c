@@ -10,7 +10,6 @@ static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
 {
     L->momentum = (float)value_as_double(args[BatchNormalization_momentum]);
     L->epsilon = (float)value_as_double(args[BatchNormalization_epsilon]);
-    L->flops = 4.0 * (double)L->out_size;
     return 0;
 }
 

@@ -32,7 +32,6 @@ static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     L->same = !strcmp(args[Conv1D_padding].u.s, "same");
     hpt_value how = args[Conv1D_kernel_initializer];
     L->initializer = how.type == V_STRING ? how.u.s : "glorot_uniform";
-    L->flops = 2.0 * L->outs[0] * (double)L->size[0];
     return 0;
 }
 

@@ -28,7 +28,6 @@ static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     L->same = !strcmp(args[Conv2D_padding].u.s, "same");
     hpt_value how = args[Conv2D_kernel_initializer];
     L->initializer = how.type == V_STRING ? how.u.s : "glorot_uniform";
-    L->flops = 2.0 * L->outs[0] * L->outs[1] * (double)L->size[0];
     return 0;
 }
 

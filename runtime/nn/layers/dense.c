@@ -28,7 +28,6 @@ static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     L->act = layer_act_of(args[Dense_activation]);
     hpt_value how = args[Dense_kernel_initializer];
     L->initializer = how.type == V_STRING ? how.u.s : "glorot_uniform";
-    L->flops = 2.0 * (double)L->size[0];
     return 0;
 }
 

@@ -74,7 +74,6 @@ static int dw_plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
         return -1;
     L->act = layer_act_of(args[DepthwiseConv2D_activation]);
     L->initializer = initializer_of(args[DepthwiseConv2D_depthwise_initializer]);
-    L->flops = 2.0 * L->outs[0] * L->outs[1] * (double)L->size[0];
     return 0;
 }
 
@@ -120,7 +119,6 @@ static int sep_plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     L->act = layer_act_of(args[SeparableConv2D_activation]);
     L->initializer = initializer_of(args[SeparableConv2D_depthwise_initializer]);
     s->pointwise_initializer = initializer_of(args[SeparableConv2D_pointwise_initializer]);
-    L->flops = 2.0 * L->outs[0] * L->outs[1] * ((double)L->size[0] + (double)L->size[1]);
     return 0;
 }
 

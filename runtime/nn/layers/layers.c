@@ -78,6 +78,7 @@ int layer_plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     L->n_trainable = w.n_trainable;
     L->n_stats = w.n_stats;
     for (int k = 0; k < w.n_trainable + w.n_stats; k++) L->size[k] = (size_t)w.size[k];
+    L->flops = w.flops;         /* the rule's count (catalogue.h), which the checker's costs use too */
     return L->ops->plan ? L->ops->plan(L, args, why, n) : 0;
 }
 

@@ -24,7 +24,6 @@
 
 static int add_plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
 {
-    L->flops = (double)L->out_size * (L->n_from - 1);
     return 0;
 }
 
@@ -61,7 +60,6 @@ static int concat_plan(trial_layer *L, const hpt_value *args, char *why, size_t 
     L->kh = at;
     L->sh = 1;
     for (int j = at + 1; j < L->out_rank; j++) L->sh *= L->outs[j];
-    L->flops = 0;
     return 0;
 }
 
@@ -125,7 +123,6 @@ static int residual_plan(trial_layer *L, const hpt_value *args, char *why, size_
         L->sw = (x[1] + L->outs[1] - 1) / L->outs[1];
     }
     L->initializer = "glorot_uniform";
-    L->flops = (double)L->out_size * (projects(L) ? 2.0 * proj_in(L) + 1 : 1);
     return 0;
 }
 

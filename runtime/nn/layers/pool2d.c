@@ -57,7 +57,6 @@ static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     if (args[MaxPooling2D_strides].type == V_NONE) L->sh = L->kh, L->sw = L->kw;
     else st_pair(args[MaxPooling2D_strides], &L->sh, &L->sw);
     L->same = !strcmp(args[MaxPooling2D_padding].u.s, "same");
-    L->flops = (double)L->out_size * L->kh * L->kw;
     return 0;
 }
 
@@ -68,7 +67,6 @@ static int plan1d(trial_layer *L, const hpt_value *args, char *why, size_t n)
     L->kw = (int)value_as_double(args[MaxPooling1D_pool_size]);
     L->sw = args[MaxPooling1D_strides].type == V_NONE ? L->kw : (int)value_as_double(args[MaxPooling1D_strides]);
     L->same = !strcmp(args[MaxPooling1D_padding].u.s, "same");
-    L->flops = (double)L->out_size * L->kw;
     return 0;
 }
 

@@ -119,8 +119,6 @@ static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     hpt_value how = args[LSTM_kernel_initializer], rec = args[LSTM_recurrent_initializer];
     L->initializer = how.type == V_STRING ? how.u.s : "glorot_uniform";
     L->recurrent_initializer = rec.type == V_STRING ? rec.u.s : "orthogonal";
-    double T = L->in[0];
-    L->flops = 2.0 * T * (double)(L->size[0] + L->size[1]) + 10.0 * T * units_of(L);
     return 0;
 }
 

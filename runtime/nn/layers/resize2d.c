@@ -42,7 +42,6 @@ static int pad_plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     resize *s = state_new(L, why, n);
     if (!s) return -1;
     st_padding2d(args[ZeroPadding2D_padding], s->pad);
-    L->flops = 0;
     return 0;
 }
 
@@ -75,7 +74,6 @@ static int up_plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
     if (!s) return -1;
     st_pair(args[UpSampling2D_size], &s->fh, &s->fw);
     s->bilinear = !strcmp(args[UpSampling2D_interpolation].u.s, "bilinear");
-    L->flops = s->bilinear ? 7.0 * (double)L->out_size : 0;
     return 0;
 }
 
