@@ -186,11 +186,17 @@ static void check_objective(sema *s)
         const st_entry *t = s->p->tuner.entry;
         int k = st_arg_index(t, "objective");
         hpt_value obj;
-        if (sema_const_value(s, s->p->tuner.args[k], &obj)) {
+        /* Objective(...) and Pareto(...) are objects: evaluated, as they read no hyperparameter. */
+        arena scratch = { 0 };
+        char why[200];
+        const ir_expr *x = s->p->tuner.args[k];
+        if (sema_const_value(s, x, &obj) ||
+            (x && x->op == X_OBJECT && !sema_depends_on_hp(x) && ir_eval(s->p, x, NULL, &scratch, &obj, why, sizeof why) == 0)) {
             uint32_t a, b;
             arg_span(s->tuner->a, t, "objective", &a, &b);
             check_objectives(s, t, obj, a, b);
         }
+        arena_free(&scratch);
         /* search(epochs = ...) under Hyperband or BOHB is what Keras Tuner's users
          * write (its intro does): no warning; `hptc space` says who sets the epochs. */
     }

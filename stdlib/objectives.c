@@ -22,6 +22,10 @@ static int add_one(hpt_value v, objective_set *s, char *why, size_t n)
     if (v.type == V_STRING) {
         name = v.u.s;
     } else if (v.type == V_OBJECT && v.u.object.entry->id == ST_Objective) {
+        if (v.u.object.args[Objective_name].type != V_STRING || v.u.object.args[Objective_direction].type != V_STRING) {
+            snprintf(why, n, "Objective(name, direction) takes two strings");
+            return -1;
+        }
         name = v.u.object.args[Objective_name].u.s;
         maximize = !strcmp(v.u.object.args[Objective_direction].u.s, "max");
     } else if (v.type == V_OBJECT && v.u.object.entry->id == ST_Pareto) {
