@@ -33,5 +33,7 @@ void front_free(front *f);
 void front_json(json_writer *w, const front *f, const store_trial *t);
 /* The front as lines of text. */
 void front_text(FILE *out, const front *f, const store_trial *t);
+/* The report's Pareto and hypervolume sections, inline SVG (report_pareto.c). */
+void report_pareto_section(FILE *out, const front *f, const store_trial *t);
 
 #endif

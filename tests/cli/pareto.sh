@@ -57,3 +57,9 @@ check "NSGAII: killed and resumed, the same table as without" "cmp -s $tmp/k.jso
 "$HPTC" summary "$tmp/NSGAII.1/p" > "$tmp/s.txt"
 check "summary prints the front and its hypervolume" \
     "grep -q '^Pareto front of val_accuracy (max), params (min): ' $tmp/s.txt && grep -q '^Hypervolume ' $tmp/s.txt"
+
+# The report draws the front: one point per completed trial, and the hypervolume.
+"$HPTC" report "$tmp/NSGAII.1/p" -o "$tmp/r.html" > /dev/null 2>&1
+points=$(grep '<section class="card wide" id="pareto">' "$tmp/r.html" | grep -o '<circle' | wc -l)
+check "the report's Pareto plot has a point per completed trial ($points) and a hypervolume plot" \
+    "[ $points -eq 10 ] && grep -q 'id=\"hypervolume\"' $tmp/r.html"
