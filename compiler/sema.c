@@ -191,7 +191,7 @@ static void check_objective(sema *s)
         char why[200];
         const ir_expr *x = s->p->tuner.args[k];
         if (sema_const_value(s, x, &obj) ||
-            (x && x->op == X_OBJECT && !sema_depends_on_hp(x) && ir_eval(s->p, x, NULL, &scratch, &obj, why, sizeof why) == 0)) {
+            (x && (x->op == X_OBJECT || x->op == X_LIST) && !sema_depends_on_hp(x) && ir_eval(s->p, x, NULL, &scratch, &obj, why, sizeof why) == 0)) {
             uint32_t a, b;
             arg_span(s->tuner->a, t, "objective", &a, &b);
             check_objectives(s, t, obj, a, b);

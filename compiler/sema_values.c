@@ -484,6 +484,7 @@ static int check_objective_arg(const st_arg *arg, hpt_value v, char *why, size_t
 {
     if (v.type == V_OBJECT && v.u.object.entry->kind == ST_OBJECTIVE) return 0;
     if (v.type == V_STRING) return check_string(arg, v, why, n, hint);
+    if (v.type == V_LIST) return 0;     /* Keras Tuner's list, summed; its items are sema.c's */
     return wrong_type(arg, v, why, n);
 }
 

@@ -365,7 +365,7 @@ typedef struct st_entry {
 
 /* Arguments every tuner takes, as in Keras Tuner's Tuner and Oracle. */
 #define TUNER_COMMON(X, E) \
-    X(E, objective, T_OBJECTIVE, DSTR("val_loss"), NB, NB, NULL, A_CONST, "metric to optimise; its direction is Keras Tuner's: accuracy, auc, precision, recall maximised, loss and errors (mae, mse, rmse) minimised; Objective(name, direction) sets it; Pareto(...) asks for the front of several") \
+    X(E, objective, T_OBJECTIVE, DSTR("val_loss"), NB, NB, NULL, A_CONST, "metric to optimise; its direction is Keras Tuner's: accuracy, auc, precision, recall maximised, loss and errors (mae, mse, rmse) minimised; Objective(name, direction) sets it; a list is summed as Keras Tuner's; Pareto(...) asks for the front of several") \
     X(E, seed, T_INT, DNONE, 0, 9.2e18, NULL, A_CONST | A_NONE_OK, "random seed of the search (0 is a seed; None means 0 too, so runs repeat)") \
     X(E, executions_per_trial, T_INT, DINT(1), 1, 1000, NULL, A_CONST, "trainings per trial; the score is their mean") \
     X(E, max_retries_per_trial, T_INT, DINT(0), 0, 1000, NULL, A_CONST, "retries of a failed trial") \

@@ -70,6 +70,30 @@ int objectives_from_value(hpt_value v, objective_set *out, char *why, size_t n)
         }
         return 0;
     }
+    if (v.type == V_LIST) {
+        /* Keras Tuner's list: one score, the sum (MultiObjective). */
+        out->sum = 1;
+        for (int k = 0; k < v.u.list.n; k++) {
+            if (add_one(v.u.list.items[k], out, why, n)) return -1;
+            if (out->kind[out->n - 1] != OBJ_METRIC) {
+                snprintf(why, n, "'%s' is a cost: a list of objectives sums metrics, as Keras Tuner's; "
+                                 "Pareto(...) weighs a cost against them", out->name[out->n - 1]);
+                return -1;
+            }
+        }
+        if (out->n == 0) {
+            snprintf(why, n, "the list of objectives is empty");
+            return -1;
+        }
+        char name[64];
+        objective_set worst = *out;
+        for (int k = 0; k < worst.n; k++) worst.maximize[k] = 1;
+        if (objectives_sum_name(&worst, name, sizeof name)) {
+            snprintf(why, n, "the list of objectives is too long: its names may take 40 characters in all");
+            return -1;
+        }
+        return 0;
+    }
     if (add_one(v, out, why, n)) return -1;
     if (out->primary < 0) {
         snprintf(why, n, "'%s' is a cost, an objective only beside a metric in Pareto(...)", out->name[0]);
@@ -78,10 +102,20 @@ int objectives_from_value(hpt_value v, objective_set *out, char *why, size_t n)
     return 0;
 }
 
+int objectives_sum_name(const objective_set *s, char *buf, size_t n)
+{
+    size_t len = (size_t)snprintf(buf, n, "multi_objective(");
+    for (int k = 0; k < s->n && len < n; k++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s%s", k ? "," : "", s->maximize[k] > 0 ? "-" : "", s->name[k]);
+    if (len < n) len += (size_t)snprintf(buf + len, n - len, ")");
+    return len < n ? 0 : -1;
+}
+
 void objectives_format(const objective_set *s, char *buf, size_t n)
 {
     size_t len = 0;
     buf[0] = 0;
+    if (s->sum) len = (size_t)snprintf(buf, n, "sum of ");
     for (int k = 0; k < s->n && len < n; k++)
         len += (size_t)snprintf(buf + len, n - len, "%s%s %s", k ? ", " : "", s->name[k], s->maximize[k] > 0 ? "max" : "min");
 }
@@ -91,6 +125,7 @@ int objectives_parse(const char *text, objective_set *out)
     memset(out, 0, sizeof *out);
     out->primary = -1;
     const char *p = text;
+    if (!strncmp(p, "sum of ", 7)) out->sum = 1, p += 7;
     while (p && *p && out->n < OBJECTIVES_MAX) {
         char name[64], dir[8];
         int used = 0;
@@ -103,6 +138,6 @@ int objectives_parse(const char *text, objective_set *out)
         p += used;
         while (*p == ',' || *p == ' ') p++;
     }
-    out->pareto = out->n > 1;
+    out->pareto = out->n > 1 && !out->sum;
     return out->n ? 0 : -1;
 }

@@ -28,8 +28,9 @@ typedef enum {
 } objective_kind;
 
 typedef struct objective_set {
-    int n;                              /* 1 unless pareto */
+    int n;                              /* 1 unless pareto or sum */
     int pareto;
+    int sum;                            /* objective = [...]: Keras Tuner's MultiObjective, one score */
     char name[OBJECTIVES_MAX][64];
     int maximize[OBJECTIVES_MAX];       /* 1, 0, or -1: not given, infer from the metric's name */
     objective_kind kind[OBJECTIVES_MAX];
@@ -42,7 +43,11 @@ objective_kind objective_kind_of(const char *name);
  * Returns 0, or -1 with a sentence in why: a Pareto of one objective, a
  * Pareto inside a Pareto, a name twice, no metric among them, a cost alone. */
 int objectives_from_value(hpt_value v, objective_set *out, char *why, size_t n);
-/* "val_accuracy max, params min" (directions resolved), and back. */
+/* The name of a sum (directions resolved): "multi_objective(val_loss,-val_accuracy)",
+ * each maximised metric subtracted, as Keras Tuner's MultiObjective.get_value;
+ * the runtime reads it back (tune_metric).  -1 when it does not fit in n. */
+int objectives_sum_name(const objective_set *s, char *buf, size_t n);
+/* "val_accuracy max, params min" (directions resolved; "sum of ..." for a sum), and back. */
 void objectives_format(const objective_set *s, char *buf, size_t n);
 int objectives_parse(const char *text, objective_set *out);
 

@@ -50,7 +50,29 @@ static double wall(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int tune_maximize(const char *objective) { return metric_maximize(objective); }
+int tune_maximize(const char *objective)
+{
+    return strncmp(objective, "multi_objective(", 16) ? metric_maximize(objective) : 0;
+}
+
+double tune_metric(const struct train_epoch *m, const char *objective)
+{
+    if (strncmp(objective, "multi_objective(", 16)) return train_metric(m, objective);
+    /* Keras Tuner's MultiObjective.get_value: minimised metrics added, maximised ones ("-name") subtracted. */
+    double sum = 0;
+    for (const char *p = objective + 16; *p && *p != ')';) {
+        int minus = *p == '-';
+        p += minus;
+        size_t len = strcspn(p, ",)");
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), p);
+        double v = train_metric(m, name);
+        sum += minus ? -v : v;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return sum;
+}
 
 void tune_project_path(const ir_program *p, char *buf, size_t n)
 {
@@ -245,7 +267,7 @@ double tune_execution_best(const store_epoch_row *rows, int n, int execution, co
                           .val_accuracy = rows[k].val_accuracy,
                           .has_val = !isnan(rows[k].val_loss) || !isnan(rows[k].val_accuracy) };
         train_metrics_parse(&m, rows[k].metrics);
-        double v = train_metric(&m, objective);
+        double v = tune_metric(&m, objective);
         if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v, at = rows[k].epoch;
     }
     if (epoch) *epoch = at;
@@ -753,8 +775,13 @@ static int tuner_setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
         return hpt_fail(e, "%s: tuner: objective: %s", p->file, why);
     for (int k = 0; k < T->objs.n; k++)
         if (T->objs.maximize[k] < 0) T->objs.maximize[k] = T->objs.kind[k] == OBJ_METRIC && tune_maximize(T->objs.name[k]);
-    snprintf(T->objective, sizeof T->objective, "%s", T->objs.name[T->objs.primary]);
-    T->maximize = T->objs.maximize[T->objs.primary];
+    if (T->objs.sum) {
+        objectives_sum_name(&T->objs, T->objective, sizeof T->objective);
+        T->maximize = 0;
+    } else {
+        snprintf(T->objective, sizeof T->objective, "%s", T->objs.name[T->objs.primary]);
+        T->maximize = T->objs.maximize[T->objs.primary];
+    }
     hpt_value seed = targs[st_arg_index(te, "seed")];
     T->seed = rng_key(0x6870746375ull, seed.type == V_INT ? (uint64_t)seed.u.i : 0);
     T->executions = (int)targs[st_arg_index(te, "executions_per_trial")].u.i;

@@ -63,3 +63,14 @@ check "summary prints the front and its hypervolume" \
 points=$(grep '<section class="card wide" id="pareto">' "$tmp/r.html" | grep -o '<circle' | wc -l)
 check "the report's Pareto plot has a point per completed trial ($points) and a hypervolume plot" \
     "[ $points -eq 10 ] && grep -q 'id=\"hypervolume\"' $tmp/r.html"
+
+# Keras Tuner's objective = [...]: one score, the minimised metrics' sum minus
+# the maximised ones', at its best epoch (MultiObjective.get_value).
+mlp_spec "RandomSearch(objective = [\"val_loss\", Objective(\"val_accuracy\", \"max\")], max_trials = 3,
+                       directory = \"$tmp/sum\", project_name = \"p\", seed = 3)" > "$tmp/sum.hpt"
+"$HPTC" run "$tmp/sum.hpt" --limit 300 > "$tmp/sum.log" 2>&1
+off=$(sqlite3 "$tmp/sum/p/hptc.db" "SELECT count(*) FROM trials t WHERE t.status = 'completed' AND
+        abs(t.score - (SELECT min(val_loss - val_accuracy) FROM epochs e WHERE e.trial = t.id)) > 1e-12")
+done=$(sqlite3 "$tmp/sum/p/hptc.db" "SELECT count(*) FROM trials WHERE status = 'completed'")
+check "a list of objectives scores min(val_loss - val_accuracy) over the epochs ($done trials)" \
+    "[ $done -eq 3 ] && [ $off -eq 0 ] && grep -q 'multi_objective(val_loss,-val_accuracy)' $tmp/sum.log"
