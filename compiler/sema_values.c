@@ -179,7 +179,7 @@ static int wrong_type(const st_arg *arg, hpt_value v, char *why, size_t n)
         [T_PADDING] = "an int, a pair of ints or a pair of pairs",
         [T_OPTIMIZER] = "an optimizer", [T_LOSS] = "a loss",
         [T_LR] = "a number or a learning-rate schedule such as CosineDecay(...)", [T_NUMBERS] = "a list of numbers",
-        [T_OBJECTIVE] = "a metric name, Objective(...) or Pareto(...)",
+        [T_OBJECTIVE] = "a metric name, a list of them, Objective(...) or Pareto(...)",
     };
     char what[120];
     sema_describe_value(v, what, sizeof what);
