@@ -166,13 +166,8 @@ static void check_objectives(sema *s, const st_entry *t, hpt_value obj, uint32_t
         diag_hint(s->d, "objective = Pareto(\"val_accuracy\", \"params\"), or one metric such as \"val_accuracy\"");
         return;
     }
-    for (int k = 0; k < set.n; k++) {
+    for (int k = 0; k < set.n; k++)
         if (set.kind[k] == OBJ_METRIC) check_metric_name(s, "objective", set.name[k], a, b);
-        else if (set.kind[k] == OBJ_LATENCY_MS) {
-            diag_error(s->d, a, b, "the objective latency_ms is not measured yet");
-            diag_hint(s->d, "the costs known before training are params, flops and memory_mb");
-        }
-    }
     if (set.pareto && t->id != ST_RandomSearch && t->id != ST_GridSearch && t->id != ST_TPE && t->id != ST_NSGAII) {
         diag_error(s->d, a, b, "%s cannot search for a Pareto front", t->name);
         diag_hint(s->d, "use NSGAII, TPE (multi-objective TPE), RandomSearch or GridSearch");

@@ -404,7 +404,7 @@ typedef struct st_entry {
     X(NSGAII, swapping_prob, T_FLOAT, DFLT(0.5), 0, 1, NULL, A_CONST, "uniform crossover: chance that a hyperparameter comes from the second parent") \
     TUNER_COMMON(X, NSGAII)
 #define ST_ARGS_Objective(X) \
-    X(Objective, name, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_NONEMPTY, "a metric (val_accuracy), or in Pareto(...) a cost: params, flops, memory_mb, latency_ms") \
+    X(Objective, name, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_NONEMPTY, "a metric (val_accuracy), or in Pareto(...) a cost: params, flops, memory_mb, or the measured latency_ms") \
     X(Objective, direction, T_STRING, REQUIRED, NB, NB, "min|max", A_REQ | A_CONST, "whether it should fall or rise")
 #define ST_ARGS_Pareto(X) \
     X(Pareto, a, T_OBJECTIVE, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, "first objective: a name or Objective(name, direction)") \

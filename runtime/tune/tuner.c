@@ -36,6 +36,7 @@
 #include "runtime/nn/train.h"
 #include "runtime/store/vcs.h"
 #include "compiler/cost.h"
+#include "runtime/tune/latency.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -297,7 +298,8 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
 /* Issue 15, pareto: a completed trial's value of every objective.  A
  * metric is the mean over executions of its best epoch (as the score is;
  * the primary metric is the score); params, flops and memory_mb are the
- * configuration's static costs (cost_of).  -1 with the reason when one
+ * configuration's static costs (cost_of); latency_ms is measured
+ * (latency.h).  -1 with the reason when one
  * cannot be had: the trial fails. */
 static int trial_objectives(tuner *T, const job *j, double score, double *vec, char *reason, size_t n)
 {
@@ -322,6 +324,13 @@ static int trial_objectives(tuner *T, const job *j, double score, double *vec, c
                 if (!isnan(b)) sum += b, counted++;
             }
             vec[k] = counted ? sum / counted : NAN;
+        } else if (T->objs.kind[k] == OBJ_LATENCY_MS) {
+            char why[400];
+            if (latency_measure(T->p, j->values, j->policy, T->seed, &vec[k], why, sizeof why)) {
+                free(rows);
+                snprintf(reason, n, "the objective latency_ms cannot be measured: %s", why);
+                return -1;
+            }
         } else {
             if (!have_cost) {
                 char why[300];

@@ -74,3 +74,10 @@ off=$(sqlite3 "$tmp/sum/p/hptc.db" "SELECT count(*) FROM trials t WHERE t.status
 done=$(sqlite3 "$tmp/sum/p/hptc.db" "SELECT count(*) FROM trials WHERE status = 'completed'")
 check "a list of objectives scores min(val_loss - val_accuracy) over the epochs ($done trials)" \
     "[ $done -eq 3 ] && [ $off -eq 0 ] && grep -q 'multi_objective(val_loss,-val_accuracy)' $tmp/sum.log"
+
+# latency_ms is measured for each trial: a positive time per sample.
+mlp_spec "RandomSearch(objective = Pareto(\"val_accuracy\", \"latency_ms\"), max_trials = 3,
+                       directory = \"$tmp/lat\", project_name = \"p\", seed = 3)" > "$tmp/lat.hpt"
+"$HPTC" run "$tmp/lat.hpt" --limit 300 > "$tmp/lat.log" 2>&1
+pos=$(sqlite3 "$tmp/lat/p/hptc.db" "SELECT count(*) FROM objective_values WHERE k = 1 AND value > 0 AND value < 1000")
+check "latency_ms is measured for each of the 3 trials ($pos positive)" "[ $pos -eq 3 ]"
