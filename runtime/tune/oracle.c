@@ -25,6 +25,7 @@ static const oracle_kind kinds[] = {
     { ST_BayesianOptimization, orc_bayes_init, orc_bayes_plan },
     { ST_TPE, orc_tpe_init, orc_tpe_plan },
     { ST_NSGAII, orc_nsga2_init, orc_nsga2_plan },
+    { ST_ASHA, orc_asha_init, orc_asha_plan },
 };
 
 static const oracle_kind *kind_of(const st_entry *tuner)
@@ -43,7 +44,7 @@ oracle *oracle_new_pareto(const oracle_config *cfg, int n_objectives, const int 
     if (!cfg || !cfg->p) return hpt_fail(e, "internal error: an oracle needs a program"), NULL;
     const st_entry *t = cfg->tuner;
     if (!t || t->kind != ST_TUNER) {
-        hpt_fail(e, "'%s' is not a tuner; use RandomSearch, GridSearch, Hyperband, BayesianOptimization, TPE or BOHB",
+        hpt_fail(e, "'%s' is not a tuner; use RandomSearch, GridSearch, Hyperband, BayesianOptimization, TPE, BOHB or ASHA",
                  t ? t->name : "(none)");
         return NULL;
     }
@@ -89,7 +90,9 @@ void oracle_report(oracle *o, int trial, double score, int failed)
     if (trial < 0 || trial >= o->n_trials || o->trials[trial].reported) return;
     orc_trial *t = &o->trials[trial];
     t->reported = 1;
-    t->failed = failed || isnan(score);
+    /* Under a Pareto objective a trial without its vector (one a warm start
+     * copied from a study that kept none) informs no proposal. */
+    t->failed = failed || isnan(score) || (o->n_objectives > 1 && !t->has_obj);
     t->score = score;
     t->loss = t->failed ? NAN : o->maximize ? -score : score;
     if (o->n_objectives == 1) t->obj[0] = t->loss;
@@ -104,6 +107,14 @@ void oracle_report_objectives(oracle *o, int trial, const double *values)
     if (trial < 0 || trial >= o->n_trials || o->trials[trial].reported || o->n_objectives == 1) return;
     for (int k = 0; k < o->n_objectives; k++)
         o->trials[trial].obj[k] = o->objective_maximize[k] ? -values[k] : values[k];
+    o->trials[trial].has_obj = 1;
+}
+
+int oracle_add_trial(oracle *o, const hpt_value *values, int epochs, double score, int failed, oracle_request *out)
+{
+    if (orc_propose(o, values, epochs, 0, -1, -1, -1, out)) return -1;
+    oracle_report(o, out->trial, score, failed);
+    return out->trial;
 }
 
 int oracle_may_promote(const oracle *o, int trial)

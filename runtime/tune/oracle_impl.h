@@ -29,6 +29,7 @@ typedef struct orc_trial {
     int epochs, initial_epoch, parent, bracket, round;
     int slot;                   /* tuner-specific (Hyperband: round position) */
     double obj[4];              /* issue 15, pareto: objectives, minimised form (one objective: obj[0] = loss) */
+    int has_obj;                /* oracle_report_objectives gave them (a Pareto search's trial without counts as failed) */
 } orc_trial;
 
 typedef struct orc_ops {
@@ -66,6 +67,7 @@ int orc_tpe_init(oracle *o, const oracle_config *cfg, hpt_error *e);
 int orc_motpe_init(oracle *o, const oracle_config *cfg, hpt_error *e);   /* TPE under a Pareto objective */
 int orc_nsga2_init(oracle *o, const oracle_config *cfg, hpt_error *e);
 void orc_nsga2_plan(const oracle_config *cfg, FILE *out);
+int orc_asha_init(oracle *o, const oracle_config *cfg, hpt_error *e);    /* oracle_asha.c */
 
 /* Each tuner's part of oracle_print_plan: the lines between the tuner's
  * and the executions'. */
@@ -75,6 +77,7 @@ void orc_hyperband_plan(const oracle_config *cfg, FILE *out);
 void orc_bohb_plan(const oracle_config *cfg, FILE *out);
 void orc_bayes_plan(const oracle_config *cfg, FILE *out);
 void orc_tpe_plan(const oracle_config *cfg, FILE *out);
+void orc_asha_plan(const oracle_config *cfg, FILE *out);
 /* The plan of a tuner that runs max_trials trials (argument max_trials_arg)
  * of search(epochs) epochs, fewer when the space is smaller. */
 void orc_plan_trials(const oracle_config *cfg, int max_trials_arg, FILE *out);
