@@ -42,6 +42,9 @@ static const struct { st_kind kind; const char *title, *intro; } sections[] = {
       "How each trial trains, as Keras Tuner's `tuner.search` (which passes its arguments to `model.fit`). "
       "Optional: without it every argument takes its default." },
     { ST_SPLITTER, "Cross-validation splitters", "`search(cv = ...)`." },
+    { ST_OBJECTIVE, "Objectives",
+      "A tuner's `objective = ...`: a metric's name (its direction inferred), `Objective(\"val_accuracy\", \"max\")`, "
+      "or `Pareto(...)` of two to four of them for a Pareto front; *Several objectives* below says how." },
     { ST_ESTIMATOR, "Classic estimators",
       "scikit-learn's classifiers, written inside `model { ... }` as the only layer of a branch, after `Input` "
       "(and optionally `Flatten`): `if hp.Choice(\"model_type\", [\"forest\", \"ridge\"]) == \"forest\" { "
@@ -70,6 +73,7 @@ static const char *type_name(const st_arg *a)
     case T_PADDING: return "int, (int, int) or ((int, int), (int, int))";
     case T_LR: return "float or schedule";
     case T_NUMBERS: return "list of numbers";
+    case T_OBJECTIVE: return "string, Objective or Pareto";
     }
     return "?";
 }

@@ -6,11 +6,12 @@
 # mpi (6), report (7), sklearn (8), gemm (13: the kernel libraries), models
 # (14: MNIST, the LSTM, the ResNet, diabetes against RidgeCV), asha (15: ASHA
 # against Hyperband and Optuna's ASHA), oracles (15: each oracle's ms per
-# trial); default all.
+# trial), pareto (15: a Pareto search's hypervolume, Random vs MOTPE vs
+# NSGAII); default all.
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-build}
 shift 2>/dev/null
-sections=${*:-"check train search jit mpi report sklearn gemm models asha oracles"}
+sections=${*:-"check train search jit mpi report sklearn gemm models asha oracles pareto"}
 export HPTC="$PWD/$build/hptc" BUILD="$build"
 status=0
 for s in $sections; do

@@ -17,6 +17,7 @@
  * drawn while the search is still running. */
 #include "compiler/compile.h"
 #include "cli/cli.h"
+#include "cli/front.h"
 #include "runtime/json.h"
 #include "runtime/store/store.h"
 #include "runtime/tune/tuner.h"
@@ -139,6 +140,7 @@ typedef struct report {
     char *meta[N_META_KEYS];
     char *spec;
     ir_program *program;    /* NULL when the stored spec no longer compiles */
+    front pareto;           /* issue 15, pareto: set.pareto = 0 for one objective */
 } report;
 
 static const char *meta_of(const report *r, const char *key)
@@ -187,6 +189,7 @@ static void write_head(FILE *out, const report *r)
 /* The sections the script fills in, in the page's order. */
 static void write_plot_sections(FILE *out, const report *r)
 {
+    report_pareto_section(out, &r->pareto, r->t);    /* issue 15, pareto: nothing for one objective */
     write_section(out, "summary", "", "Best trials", NULL);
     fputs("<div id=\"summary-body\"></div></section>\n", out);
     write_section(out, "importance", "", "Hyperparameter importance",
@@ -295,6 +298,7 @@ static int load(report *r, store *s)
     free(obj);
     r->maximize = tune_maximize(r->objective);
     for (int k = 0; k < N_META_KEYS; k++) r->meta[k] = store_meta_get(s, META_KEYS[k]);
+    if (front_load(s, r->t, r->n, &r->pareto)) return -1;
     r->spec = store_meta_get(s, "spec");
     if (r->spec) {
         /* Only for the hyperparameters' kinds: diagnostics are not the report's business. */
@@ -337,6 +341,7 @@ int cli_report(int argc, char **argv)
     }
     for (int k = 0; k < N_META_KEYS; k++) free(r.meta[k]);
     free(r.spec);
+    front_free(&r.pareto);
     ir_free(r.program);
     free(r.rows);
     store_free_trials(r.t, r.n);

@@ -7,6 +7,7 @@
  * parser (runtime/store/hps.h) that knows that JSON's whole grammar. */
 #include "compiler/compile.h"
 #include "cli/cli.h"
+#include "cli/front.h"
 #include "runtime/json.h"
 #include "runtime/nn/weights.h"
 #include "runtime/store/hps.h"
@@ -24,7 +25,12 @@ static int direction_max(store *s, char *objective, size_t n)
     char *obj = store_meta_get(s, "objective");
     snprintf(objective, n, "%s", obj ? obj : "val_loss");
     free(obj);
-    return tune_maximize(objective);
+    /* Issue 15, pareto: Objective(name, direction) may say otherwise than the name. */
+    objective_set set;
+    char *objs = store_meta_get(s, "objectives");
+    int given = objs && objectives_parse(objs, &set) == 0 && set.primary >= 0 && !strcmp(set.name[set.primary], objective);
+    free(objs);
+    return given ? set.maximize[set.primary] : tune_maximize(objective);
 }
 
 /* With executions_per_trial or cv folds, each execution's score (its best
@@ -175,6 +181,14 @@ int cli_summary(int argc, char **argv)
         json_open_lines(&w);
         for (int k = 0; k < n; k++) trial_json(&w, s, &t[k], objective, maximize);
         json_close(&w);
+        front f;    /* issue 15, pareto */
+        if (front_load(s, t, n, &f) == 0 && f.set.pareto) {
+            json_key(&w, "pareto");
+            json_open(&w, '{');
+            front_json(&w, &f, t);
+            json_close(&w);
+        }
+        front_free(&f);
         json_close(&w);
         fputc('\n', out);
     } else if (csv) {
@@ -195,6 +209,9 @@ int cli_summary(int argc, char **argv)
         for (int k = 0; k < n; k++) failed += !strcmp(t[k].status, "failed"), running += !strcmp(t[k].status, "running");
         fprintf(out, "Results in %s: %d trials (%d completed, %d running, %d failed)\n", dir, n, m, running, failed);
         fprintf(out, "Objective(name=\"%s\", direction=\"%s\")\n", objective, maximize ? "max" : "min");
+        front f;    /* issue 15, pareto */
+        if (front_load(s, t, n, &f) == 0 && f.set.pareto) front_text(out, &f, t);
+        front_free(&f);
         /* The dtype policy once when every trial shares it, else per trial. */
         int one_policy = 1;
         for (int k = 1; k < n; k++) one_policy &= !strcmp(t[k].dtype_policy, t[0].dtype_policy);
@@ -250,6 +267,9 @@ int cli_best(int argc, char **argv)
             json_key(&w, "best_epoch"), json_int(&w, b->best_epoch + 1);
             json_key(&w, "hyperparameters"), json_raw(&w, b->hps_json);
             json_key(&w, "dtype_policy"), json_string(&w, b->dtype_policy);
+            front f;    /* issue 15, pareto: the whole front besides the best of the first metric */
+            if (front_load(r.s, r.t, r.n, &f) == 0 && f.set.pareto) front_json(&w, &f, r.t);
+            front_free(&f);
             json_close(&w);
             putchar('\n');
             rc = 0;
@@ -261,6 +281,9 @@ int cli_best(int argc, char **argv)
                 fprintf(stderr, "hptc: %s: trial %d's hyperparameters are not the JSON hptc writes: %.200s\n", dir,
                         b->id, b->hps_json);
             } else {
+                front f;    /* issue 15, pareto */
+                if (front_load(r.s, r.t, r.n, &f) == 0 && f.set.pareto) front_text(stdout, &f, r.t), printf("Best %s:\n", r.objective);
+                front_free(&f);
                 printf("trial %d: %s %.4f (dtype_policy %s)\n", b->id, r.objective, b->score, b->dtype_policy);
                 for (int k = 0; k < n_pairs; k++) {
                     printf("%s = ", pairs[k].name);

@@ -31,6 +31,7 @@
  *   - Each data call is probed (compiler/probe.h) where it is lowered, its
  *     facts kept for shapes.c (hand_on). */
 #include "compiler/sema_state.h"
+#include "stdlib/objectives.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -154,6 +155,25 @@ static void default_search(sema *s)
     }
 }
 
+/* The objective's metrics must be computed; a Pareto front needs a tuner
+ * that keeps one (issue 15, pareto). */
+static void check_objectives(sema *s, const st_entry *t, hpt_value obj, uint32_t a, uint32_t b)
+{
+    objective_set set;
+    char why[200];
+    if (objectives_from_value(obj, &set, why, sizeof why)) {
+        diag_error(s->d, a, b, "%s", why);
+        diag_hint(s->d, "objective = Pareto(\"val_accuracy\", \"params\"), or one metric such as \"val_accuracy\"");
+        return;
+    }
+    for (int k = 0; k < set.n; k++)
+        if (set.kind[k] == OBJ_METRIC) check_metric_name(s, "objective", set.name[k], a, b);
+    if (set.pareto && t->id != ST_RandomSearch && t->id != ST_GridSearch && t->id != ST_TPE && t->id != ST_NSGAII) {
+        diag_error(s->d, a, b, "%s cannot search for a Pareto front", t->name);
+        diag_hint(s->d, "use NSGAII, TPE (multi-objective TPE), RandomSearch or GridSearch");
+    }
+}
+
 /* The tuner's objective must be computed, with validation data for a val_ one. */
 static void check_objective(sema *s)
 {
@@ -161,11 +181,17 @@ static void check_objective(sema *s)
         const st_entry *t = s->p->tuner.entry;
         int k = st_arg_index(t, "objective");
         hpt_value obj;
-        if (sema_const_value(s, s->p->tuner.args[k], &obj) && obj.type == V_STRING) {
+        /* Objective(...) and Pareto(...) are objects: evaluated, as they read no hyperparameter. */
+        arena scratch = { 0 };
+        char why[200];
+        const ir_expr *x = s->p->tuner.args[k];
+        if (sema_const_value(s, x, &obj) ||
+            (x && (x->op == X_OBJECT || x->op == X_LIST) && !sema_depends_on_hp(x) && ir_eval(s->p, x, NULL, &scratch, &obj, why, sizeof why) == 0)) {
             uint32_t a, b;
             arg_span(s->tuner->a, t, "objective", &a, &b);
-            check_metric_name(s, "objective", obj.u.s, a, b);
+            check_objectives(s, t, obj, a, b);
         }
+        arena_free(&scratch);
         /* search(epochs = ...) under Hyperband or BOHB is what Keras Tuner's users
          * write (its intro does): no warning; `hptc space` says who sets the epochs. */
     }

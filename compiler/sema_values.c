@@ -179,6 +179,7 @@ static int wrong_type(const st_arg *arg, hpt_value v, char *why, size_t n)
         [T_PADDING] = "an int, a pair of ints or a pair of pairs",
         [T_OPTIMIZER] = "an optimizer", [T_LOSS] = "a loss",
         [T_LR] = "a number or a learning-rate schedule such as CosineDecay(...)", [T_NUMBERS] = "a list of numbers",
+        [T_OBJECTIVE] = "a metric name, a list of them, Objective(...) or Pareto(...)",
     };
     char what[120];
     sema_describe_value(v, what, sizeof what);
@@ -478,6 +479,15 @@ static int check_lr(const st_arg *arg, hpt_value v, char *why, size_t n, const c
     return value_is_number(v) ? check_range(arg, v, why, n) : wrong_type(arg, v, why, n);
 }
 
+/* T_OBJECTIVE: a name, or Objective(...) / Pareto(...); sema.c checks the names. */
+static int check_objective_arg(const st_arg *arg, hpt_value v, char *why, size_t n, const char **hint)
+{
+    if (v.type == V_OBJECT && v.u.object.entry->kind == ST_OBJECTIVE) return 0;
+    if (v.type == V_STRING) return check_string(arg, v, why, n, hint);
+    if (v.type == V_LIST) return 0;     /* Keras Tuner's list, summed; its items are sema.c's */
+    return wrong_type(arg, v, why, n);
+}
+
 /* One checker per argument type of the catalogue. */
 static int (*const checkers[])(const st_arg *, hpt_value, char *, size_t, const char **) = {
     [T_INT] = check_int, [T_FLOAT] = check_float, [T_BOOL] = check_bool, [T_STRING] = check_string,
@@ -487,6 +497,7 @@ static int (*const checkers[])(const st_arg *, hpt_value, char *, size_t, const 
     [T_FEATURES] = check_features, [T_FLOAT_PAIR] = check_float_pair,
     [T_PADDING] = check_padding,
     [T_LR] = check_lr, [T_NUMBERS] = check_numbers,
+    [T_OBJECTIVE] = check_objective_arg,
 };
 
 /* Does v fit arg?  0, or -1 with why it does not (and perhaps a hint). */

@@ -151,7 +151,7 @@ const char *st_kind_name(st_kind k)
     static const char *const names[ST_KIND_COUNT] = {
         "layer", "activation", "optimizer", "loss", "metric", "callback",
         "tuner", "data source", "compile", "search", "splitter", "estimator",
-        "learning-rate schedule",
+        "learning-rate schedule", "objective",
     };
     return names[k];
 }

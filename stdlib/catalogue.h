@@ -19,7 +19,9 @@
 
 typedef enum {
     ST_LAYER, ST_ACTIVATION, ST_OPTIMIZER, ST_LOSS, ST_METRIC, ST_CALLBACK,
-    ST_TUNER, ST_DATA, ST_COMPILE, ST_SEARCH, ST_SPLITTER, ST_ESTIMATOR, ST_SCHEDULE, ST_KIND_COUNT
+    ST_TUNER, ST_DATA, ST_COMPILE, ST_SEARCH, ST_SPLITTER, ST_ESTIMATOR, ST_SCHEDULE,
+    ST_OBJECTIVE,   /* Objective(...) and Pareto(...): a tuner's objective (issue 15, pareto) */
+    ST_KIND_COUNT
 } st_kind;
 
 typedef enum {
@@ -42,6 +44,7 @@ typedef enum {
     T_PADDING,      /* int, (int, int), or ((top, bottom), (left, right)): ZeroPadding2D's padding */
     T_LR,           /* a learning rate: a number in the range, or an ST_SCHEDULE object */
     T_NUMBERS,      /* a non-empty list of numbers (PiecewiseConstantDecay's boundaries and values) */
+    T_OBJECTIVE,    /* a metric name, Objective(name, direction), or Pareto(...) of them (issue 15, pareto) */
 } st_type;
 
 enum {
@@ -362,7 +365,7 @@ typedef struct st_entry {
 
 /* Arguments every tuner takes, as in Keras Tuner's Tuner and Oracle. */
 #define TUNER_COMMON(X, E) \
-    X(E, objective, T_STRING, DSTR("val_loss"), NB, NB, NULL, A_CONST, "metric to optimise; its direction is Keras Tuner's: accuracy, auc, precision, recall maximised, loss and errors (mae, mse, rmse) minimised") \
+    X(E, objective, T_OBJECTIVE, DSTR("val_loss"), NB, NB, NULL, A_CONST, "metric to optimise; its direction is Keras Tuner's: accuracy, auc, precision, recall maximised, loss and errors (mae, mse, rmse) minimised; Objective(name, direction) sets it; a list is summed as Keras Tuner's; Pareto(...) asks for the front of several") \
     X(E, seed, T_INT, DNONE, 0, 9.2e18, NULL, A_CONST | A_NONE_OK, "random seed of the search (0 is a seed; None means 0 too, so runs repeat)") \
     X(E, executions_per_trial, T_INT, DINT(1), 1, 1000, NULL, A_CONST, "trainings per trial; the score is their mean") \
     X(E, max_retries_per_trial, T_INT, DINT(0), 0, 1000, NULL, A_CONST, "retries of a failed trial") \
@@ -398,6 +401,22 @@ typedef struct st_entry {
     X(TPE, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run") \
     X(TPE, n_startup_trials, T_INT, DINT(10), 0, 1e9, NULL, A_CONST, "random trials before the model (Optuna's default 10)") \
     TUNER_COMMON(X, TPE)
+/* Issue 15, pareto: several objectives, and NSGA-II (Optuna's NSGAIISampler). */
+#define ST_ARGS_NSGAII(X) \
+    X(NSGAII, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run") \
+    X(NSGAII, population_size, T_INT, DINT(50), 2, 1e6, NULL, A_CONST, "trials per generation; the first generation is random") \
+    X(NSGAII, mutation_prob, T_FLOAT, DNONE, 0, 1, NULL, A_CONST | A_NONE_OK, "chance that a hyperparameter of a child is drawn afresh; None means 1 / the number of hyperparameters") \
+    X(NSGAII, crossover_prob, T_FLOAT, DFLT(0.9), 0, 1, NULL, A_CONST, "chance that a child mixes two parents rather than copying one") \
+    X(NSGAII, swapping_prob, T_FLOAT, DFLT(0.5), 0, 1, NULL, A_CONST, "uniform crossover: chance that a hyperparameter comes from the second parent") \
+    TUNER_COMMON(X, NSGAII)
+#define ST_ARGS_Objective(X) \
+    X(Objective, name, T_STRING, REQUIRED, NB, NB, NULL, A_REQ | A_CONST | A_NONEMPTY, "a metric (val_accuracy), or in Pareto(...) a cost: params, flops, memory_mb, or the measured latency_ms") \
+    X(Objective, direction, T_STRING, REQUIRED, NB, NB, "min|max", A_REQ | A_CONST, "whether it should fall or rise")
+#define ST_ARGS_Pareto(X) \
+    X(Pareto, a, T_OBJECTIVE, REQUIRED, NB, NB, NULL, A_REQ | A_CONST, "first objective: a name or Objective(name, direction)") \
+    X(Pareto, b, T_OBJECTIVE, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "second objective (a front needs two)") \
+    X(Pareto, c, T_OBJECTIVE, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "third objective") \
+    X(Pareto, d, T_OBJECTIVE, DNONE, NB, NB, NULL, A_CONST | A_NONE_OK, "fourth objective")
 /* ASHA (issue 15, part asha): Ray Tune's ASHAScheduler and Optuna's
  * SuccessiveHalvingPruner names; runtime/tune/oracle_asha.c has the rule. */
 #define ST_ARGS_ASHA(X) \
@@ -550,7 +569,10 @@ typedef struct st_entry {
     X(RidgeClassifier, ST_ESTIMATOR, NULL, st_shape_estimator, "least squares on {-1, +1} one-vs-all targets with an L2 penalty, solved by Cholesky (LAPACK)") \
     X(LogisticRegression, ST_ESTIMATOR, NULL, st_shape_estimator, "multinomial logistic regression with an L2 penalty, by L-BFGS") \
     X(RandomForestClassifier, ST_ESTIMATOR, NULL, st_shape_estimator, "bootstrap-aggregated gini trees; probabilities averaged over the trees") \
-    X(KNeighborsClassifier, ST_ESTIMATOR, NULL, st_shape_estimator, "votes of the k nearest training rows (Euclidean, brute force)")
+    X(KNeighborsClassifier, ST_ESTIMATOR, NULL, st_shape_estimator, "votes of the k nearest training rows (Euclidean, brute force)") \
+    X(NSGAII, ST_TUNER, NULL, NULL, "genetic search for a Pareto front (Deb et al.'s NSGA-II, Optuna's NSGAIISampler)") \
+    X(Objective, ST_OBJECTIVE, NULL, NULL, "one objective with an explicit direction, as Keras Tuner's kt.Objective") \
+    X(Pareto, ST_OBJECTIVE, NULL, NULL, "several objectives searched for their Pareto front: the trials no other beats on all of them")
 
 /* ST_Dense, ST_relu, ... : the entry ids. */
 #define ST_ID_ENUM(ID, ...) ST_##ID,

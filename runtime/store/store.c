@@ -244,6 +244,11 @@ static int upgrade(store *s, hpt_error *e)
     if (!has_column(s, "trials", "dtype_policy") && exec(s, "ALTER TABLE trials ADD COLUMN dtype_policy TEXT", e))
         return -1;
     if (!has_column(s, "epochs", "metrics") && exec(s, "ALTER TABLE epochs ADD COLUMN metrics TEXT", e)) return -1;
+    /* Schema step of issue 15, pareto: each trial's value of every objective
+     * (objectives.h), index k in the order of the meta "objectives". */
+    if (exec(s, "CREATE TABLE IF NOT EXISTS objective_values(trial INTEGER, k INTEGER, value REAL, PRIMARY KEY(trial, k))",
+             e))
+        return -1;
     /* Schema step of issue 15's warm start (the lead renumbers at merge):
      * trials.reused_from, "DIR/PROJECT trial N" for a trial copied from
      * another study's store by `hptc run --warm-start`, NULL otherwise. */
@@ -698,4 +703,36 @@ long long store_checkpoint_bytes(store *s)
     if (sqlite3_step(st) == SQLITE_ROW) bytes = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return bytes;
+}
+
+/* ---- objective vectors (issue 15, pareto) -------------------------------- */
+
+int store_objectives_set(store *s, int trial, const double *values, int n, hpt_error *e)
+{
+    if (exec(s, "BEGIN IMMEDIATE", e)) return -1;
+    int rc = 0;
+    for (int k = 0; k < n && rc == 0; k++)
+        rc = run(s, e, "objective values", "INSERT OR REPLACE INTO objective_values(trial, k, value) VALUES (?, ?, ?)",
+                 "iid", trial, k, values[k]);
+    if (rc == 0) rc = exec(s, "COMMIT", e);
+    if (rc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int store_objectives_load(store *s, int n_objectives, int n_trials, double *values, hpt_error *e)
+{
+    for (long i = 0; i < (long)n_trials * n_objectives; i++) values[i] = NAN;
+    sqlite3_stmt *st = NULL;
+    /* A store from before the table has no vectors: all NaN. */
+    if (sqlite3_prepare_v2(s->db, "SELECT trial, k, value FROM objective_values", -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return 0;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int t = sqlite3_column_int(st, 0), k = sqlite3_column_int(st, 1);
+        if (t >= 0 && t < n_trials && k >= 0 && k < n_objectives) values[(size_t)t * n_objectives + k] = column_double(st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s, e, "objective values");
 }

@@ -127,4 +127,11 @@ int store_compact(store *s, hpt_error *e);
 /* Bytes of checkpoints held, for the summary. */
 long long store_checkpoint_bytes(store *s);
 
+/* Issue 15, pareto: a trial's value of every objective of the search
+ * (objectives.h's order), written before store_trial_end so a completed
+ * trial always has its vector. */
+int store_objectives_set(store *s, int trial, const double *values, int n, hpt_error *e);
+/* values[t * n_objectives + k] for trials 0 .. n_trials-1; NaN where none is stored. */
+int store_objectives_load(store *s, int n_objectives, int n_trials, double *values, hpt_error *e);
+
 #endif

@@ -12,6 +12,7 @@
 #include "runtime/tune/checkpoint.h"
 #include "runtime/nn/train.h"
 #include "runtime/rng.h"
+#include "runtime/tune/tuner.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ typedef struct epoch_ctx {
 static int on_epoch(void *user, const train_epoch *m, trial *t, const train_state *s)
 {
     epoch_ctx *c = user;
-    double value = train_metric(m, c->T->objective);
+    double value = tune_metric(m, c->T->objective);
     int improved = tuner_better(c->T, value, c->js->objective_best) || c->js->objective_best_epoch < 0;
     if (improved) c->js->objective_best = value, c->js->objective_best_epoch = m->epoch;
     c->js->train = *s;

@@ -16,6 +16,7 @@
 #include "runtime/tune/dist.h"
 #include "runtime/tune/oracle.h"
 #include "runtime/tune/options.h"
+#include "stdlib/objectives.h"
 
 /* One trial the scheduler runs: what the oracle asked for, and its output. */
 typedef struct job {
@@ -53,6 +54,7 @@ typedef struct tuner {
     char data_fingerprint[160], data_source[700];
     char objective[64];
     int maximize;
+    objective_set objs;         /* issue 15, pareto: every objective; objective/maximize are its primary metric */
     double best_score;
     int best_trial;
     int executions, max_retries, max_failed_in_row;

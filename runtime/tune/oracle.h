@@ -48,12 +48,20 @@ typedef struct oracle_config {
 typedef struct oracle oracle;
 
 oracle *oracle_new(const oracle_config *cfg, hpt_error *e);
+/* Issue 15, pareto: an oracle for a Pareto objective of n_objectives (2 to
+ * 4), each rising or falling as maximize[k] says; TPE becomes MOTPE.  With
+ * n_objectives 1 it is oracle_new. */
+oracle *oracle_new_pareto(const oracle_config *cfg, int n_objectives, const int *maximize, hpt_error *e);
 void oracle_free(oracle *o);
 /* The next trial, WAIT (a running trial's result is needed first) or DONE. */
 oracle_status oracle_next(oracle *o, oracle_request *out);
 /* A trial's score: the objective at its best epoch (mean over executions);
  * failed = 1 when it failed for good (then score is ignored). */
 void oracle_report(oracle *o, int trial, double score, int failed);
+/* Issue 15, pareto: a trial's value of every objective (n_objectives, as
+ * configured), given before its oracle_report; ignored by single-objective
+ * searches. */
+void oracle_report_objectives(oracle *o, int trial, const double *values);
 /* Warm start (runtime/tune/warmstart.h), as Optuna's add_trial: record a
  * finished trial the oracle did not propose (values, inactive V_NONE; the
  * epochs it trained) with its result, before any oracle_next.  It takes the

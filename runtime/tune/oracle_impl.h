@@ -28,6 +28,8 @@ typedef struct orc_trial {
     double loss;                /* minimised form: -score when maximising */
     int epochs, initial_epoch, parent, bracket, round;
     int slot;                   /* tuner-specific (Hyperband: round position) */
+    double obj[4];              /* issue 15, pareto: objectives, minimised form (one objective: obj[0] = loss) */
+    int has_obj;                /* oracle_report_objectives gave them (a Pareto search's trial without counts as failed) */
 } orc_trial;
 
 typedef struct orc_ops {
@@ -51,6 +53,8 @@ struct oracle {
     size_t hash_cap;
     const orc_ops *ops;
     void *state;
+    int n_objectives;           /* issue 15, pareto: >= 1 */
+    int objective_maximize[4];
 };
 
 /* Constructors of each tuner: fill o->ops and o->state from cfg->args. */
@@ -60,6 +64,9 @@ int orc_hyperband_init(oracle *o, const oracle_config *cfg, hpt_error *e);
 int orc_bohb_init(oracle *o, const oracle_config *cfg, hpt_error *e);     /* Hyperband with TPE's proposals */
 int orc_bayes_init(oracle *o, const oracle_config *cfg, hpt_error *e);
 int orc_tpe_init(oracle *o, const oracle_config *cfg, hpt_error *e);
+int orc_motpe_init(oracle *o, const oracle_config *cfg, hpt_error *e);   /* TPE under a Pareto objective */
+int orc_nsga2_init(oracle *o, const oracle_config *cfg, hpt_error *e);
+void orc_nsga2_plan(const oracle_config *cfg, FILE *out);
 int orc_asha_init(oracle *o, const oracle_config *cfg, hpt_error *e);    /* oracle_asha.c */
 
 /* Each tuner's part of oracle_print_plan: the lines between the tuner's

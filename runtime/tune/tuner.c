@@ -35,6 +35,8 @@
 #include "runtime/store/store.h"
 #include "runtime/nn/train.h"
 #include "runtime/store/vcs.h"
+#include "compiler/cost.h"
+#include "runtime/tune/latency.h"
 #include "runtime/tune/warmstart.h"
 
 #include <math.h>
@@ -50,7 +52,29 @@ static double wall(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int tune_maximize(const char *objective) { return metric_maximize(objective); }
+int tune_maximize(const char *objective)
+{
+    return strncmp(objective, "multi_objective(", 16) ? metric_maximize(objective) : 0;
+}
+
+double tune_metric(const struct train_epoch *m, const char *objective)
+{
+    if (strncmp(objective, "multi_objective(", 16)) return train_metric(m, objective);
+    /* Keras Tuner's MultiObjective.get_value: minimised metrics added, maximised ones ("-name") subtracted. */
+    double sum = 0;
+    for (const char *p = objective + 16; *p && *p != ')';) {
+        int minus = *p == '-';
+        p += minus;
+        size_t len = strcspn(p, ",)");
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), p);
+        double v = train_metric(m, name);
+        sum += minus ? -v : v;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return sum;
+}
 
 void tune_project_path(const ir_program *p, char *buf, size_t n)
 {
@@ -254,7 +278,7 @@ double tune_execution_best(const store_epoch_row *rows, int n, int execution, co
                           .val_accuracy = rows[k].val_accuracy,
                           .has_val = !isnan(rows[k].val_loss) || !isnan(rows[k].val_accuracy) };
         train_metrics_parse(&m, rows[k].metrics);
-        double v = train_metric(&m, objective);
+        double v = tune_metric(&m, objective);
         if (!isnan(v) && (isnan(best) || (maximize ? v > best : v < best))) best = v, at = rows[k].epoch;
     }
     if (epoch) *epoch = at;
@@ -279,6 +303,66 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
     }
     free(rows);
     return counted ? sum / counted : NAN;
+}
+
+/* Issue 15, pareto: a completed trial's value of every objective.  A
+ * metric is the mean over executions of its best epoch (as the score is;
+ * the primary metric is the score); params, flops and memory_mb are the
+ * configuration's static costs (cost_of); latency_ms is measured
+ * (latency.h).  -1 with the reason when one
+ * cannot be had: the trial fails. */
+static int trial_objectives(tuner *T, const job *j, double score, double *vec, char *reason, size_t n)
+{
+    store_epoch_row *rows = NULL;
+    int n_rows = 0;
+    model_cost cost;
+    int have_cost = 0;
+    hpt_error e;
+    for (int k = 0; k < T->objs.n; k++) {
+        vec[k] = NAN;
+        if (k == T->objs.primary) {
+            vec[k] = score;
+        } else if (T->objs.kind[k] == OBJ_METRIC) {
+            if (!rows && store_load_epochs(T->db, j->trial, &rows, &n_rows, &e)) {
+                snprintf(reason, n, "%.900s", e.message);
+                return -1;
+            }
+            double sum = 0;
+            int counted = 0;
+            for (int x = 0; x < T->runs; x++) {
+                double b = tune_execution_best(rows, n_rows, x, T->objs.name[k], T->objs.maximize[k], NULL);
+                if (!isnan(b)) sum += b, counted++;
+            }
+            vec[k] = counted ? sum / counted : NAN;
+        } else if (T->objs.kind[k] == OBJ_LATENCY_MS) {
+            char why[400];
+            if (latency_measure(T->p, j->values, j->policy, T->seed, &vec[k], why, sizeof why)) {
+                free(rows);
+                snprintf(reason, n, "the objective latency_ms cannot be measured: %s", why);
+                return -1;
+            }
+        } else {
+            if (!have_cost) {
+                char why[300];
+                ir_assignment a = { j->values, T->p->n_hps };
+                if (cost_of(T->p, &a, &cost, why, sizeof why)) {
+                    free(rows);
+                    snprintf(reason, n, "the objective %s cannot be computed: %s", T->objs.name[k], why);
+                    return -1;
+                }
+                have_cost = 1;
+            }
+            vec[k] = T->objs.kind[k] == OBJ_PARAMS ? cost.params : T->objs.kind[k] == OBJ_FLOPS ? cost.flops
+                                                                                             : cost.memory_bytes / 1e6;
+        }
+        if (isnan(vec[k])) {
+            free(rows);
+            snprintf(reason, n, "the objective %s was never computed", T->objs.name[k]);
+            return -1;
+        }
+    }
+    free(rows);
+    return 0;
 }
 
 /* A finished trial's best checkpoint is kept while Hyperband may promote it
@@ -360,7 +444,15 @@ static void run_job(slot *s, job *j)
                  *why ? " (" : "", why, *why ? ")" : "");
     }
     hpt_error e;
+    double vec[OBJECTIVES_MAX];
+    if (rc == EXEC_DONE && T->objs.pareto && trial_objectives(T, j, score, vec, reason, sizeof reason)) rc = EXEC_FAILED;
     int ok = rc == EXEC_DONE;
+    if (ok && T->objs.pareto && store_objectives_set(T->db, j->trial, vec, T->objs.n, &e)) {
+        T->has_error = 1, T->error = e, T->stop = 1;
+        ok = 0;
+    } else if (ok && T->objs.pareto) {
+        oracle_report_objectives(T->orc, j->trial, vec);
+    }
     if (store_trial_end(T->db, j->trial, ok ? "completed" : "failed", score, ok ? best_epoch : -1, reason, &e)) {
         T->has_error = 1, T->error = e, T->stop = 1;
     } else {
@@ -374,7 +466,11 @@ static void run_job(slot *s, job *j)
     if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
     FILE *out = job_out(T, j);
     char of[32];
-    if (ok)
+    if (ok && T->objs.pareto) {
+        fprintf(out, "trial %d done:", j->trial);
+        for (int k = 0; k < T->objs.n; k++) fprintf(out, "%s %s %.6g", k ? "," : "", T->objs.name[k], vec[k]);
+        fprintf(out, "%s%s [%ld%s]\n", *reason ? "; " : "", reason, T->done, planned_text(T, of, sizeof of));
+    } else if (ok)
         fprintf(out, "trial %d done: %s %.4f%s%s (best %.4f, trial %d) [%ld%s]\n", j->trial, T->objective, score,
                 *reason ? "; " : "", reason, T->best_score, T->best_trial, T->done, planned_text(T, of, sizeof of));
     else
@@ -542,6 +638,14 @@ static int replay(tuner *T, const char *was, hpt_error *e)
     if (warm_start_seed(T, e) || store_load_trials(T->db, &rows, &n, e)) return -1;
     job **tail = &T->queue;
     int rc = 0;
+    /* Issue 15, pareto: the stored objective vectors, by trial id. */
+    int n_ids = n ? rows[n - 1].id + 1 : 0;
+    double *vecs = T->objs.pareto ? malloc(sizeof *vecs * ((size_t)n_ids * (size_t)T->objs.n + 1)) : NULL;
+    if (T->objs.pareto && (!vecs || store_objectives_load(T->db, T->objs.n, n_ids, vecs, e))) {
+        free(vecs);
+        store_free_trials(rows, n);
+        return vecs ? -1 : hpt_fail(e, "out of memory");
+    }
     for (int k = 0; k < n && rc == 0; k++) {
         oracle_request r;
         oracle_status st = *rows[k].reused_from ? warm_start_replay(T->orc, T->p, &rows[k], &r) : oracle_next(T->orc, &r);
@@ -569,6 +673,7 @@ static int replay(tuner *T, const char *was, hpt_error *e)
             tail = &j->next;
         } else {
             int failed = strcmp(rows[k].status, "completed") != 0;
+            if (vecs && !failed) oracle_report_objectives(T->orc, rows[k].id, vecs + (size_t)rows[k].id * T->objs.n);
             oracle_report(T->orc, rows[k].id, rows[k].score, failed);
             T->done++;
             T->completed += !failed;
@@ -576,6 +681,7 @@ static int replay(tuner *T, const char *was, hpt_error *e)
         }
     }
     if (rc == 0) T->failed_in_row = failures_in_row(rows, n);
+    free(vecs);
     if (rc == 0) T->planned = oracle_planned_trials(T->orc);   /* warm start's added trials may count */
     store_free_trials(rows, n);
     return rc;
@@ -689,8 +795,17 @@ static int tuner_setup(tuner *T, arena *scratch, hpt_value *targs, hpt_error *e)
     if (ir_eval_call(p, &p->tuner, NULL, scratch, targs, why, sizeof why))
         return hpt_fail(e, "%s: tuner: %s", p->file, why);
     const st_entry *te = p->tuner.entry;
-    snprintf(T->objective, sizeof T->objective, "%s", targs[st_arg_index(te, "objective")].u.s);
-    T->maximize = tune_maximize(T->objective);
+    if (objectives_from_value(targs[st_arg_index(te, "objective")], &T->objs, why, sizeof why))
+        return hpt_fail(e, "%s: tuner: objective: %s", p->file, why);
+    for (int k = 0; k < T->objs.n; k++)
+        if (T->objs.maximize[k] < 0) T->objs.maximize[k] = T->objs.kind[k] == OBJ_METRIC && tune_maximize(T->objs.name[k]);
+    if (T->objs.sum) {
+        objectives_sum_name(&T->objs, T->objective, sizeof T->objective);
+        T->maximize = 0;
+    } else {
+        snprintf(T->objective, sizeof T->objective, "%s", T->objs.name[T->objs.primary]);
+        T->maximize = T->objs.maximize[T->objs.primary];
+    }
     hpt_value seed = targs[st_arg_index(te, "seed")];
     T->seed = rng_key(0x6870746375ull, seed.type == V_INT ? (uint64_t)seed.u.i : 0);
     T->executions = (int)targs[st_arg_index(te, "executions_per_trial")].u.i;
@@ -820,12 +935,15 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
         store_meta_set(T.db, "backend", o->backend ? o->backend : "blas", e) ||
         store_meta_set(T.db, "tuner", te->name, e) || store_meta_set(T.db, "objective", T.objective, e))
         goto out;
+    char objs_text[400];
+    objectives_format(&T.objs, objs_text, sizeof objs_text);
+    if (store_meta_set(T.db, "objectives", objs_text, e)) goto out;
     record_git(T.db, p->file);
 
     hpt_value epochs_v;
     ir_eval(p, p->search.args[search_epochs], NULL, &scratch, &epochs_v, why, sizeof why);
     oracle_config oc = { p, te, targs, epochs_v.type == V_INT ? (int)epochs_v.u.i : 1, T.seed, T.maximize };
-    T.orc = oracle_new(&oc, e);
+    T.orc = oracle_new_pareto(&oc, T.objs.pareto ? T.objs.n : 1, T.objs.maximize, e);
     if (!T.orc) goto out;
     T.planned = oracle_planned_trials(T.orc);
     /* The run's --dtype-policy is recorded once the stored trials agree with it. */

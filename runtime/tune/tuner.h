@@ -38,6 +38,10 @@ void tune_project_path(const ir_program *p, char *buf, size_t n);
 char *tune_values_json(const ir_program *p, const hpt_value *values);
 /* Does the objective rise (accuracy) rather than fall (loss)? */
 int tune_maximize(const char *objective);
+/* An epoch's value of the objective: a metric, or Keras Tuner's sum
+ * "multi_objective(a,-b)" (objectives_sum_name; issue 15, pareto). */
+struct train_epoch;
+double tune_metric(const struct train_epoch *m, const char *objective);
 /* One execution's (or fold's) score: the best objective over its epoch rows
  * (rows may hold other executions', which are skipped), and that epoch in
  * *epoch when non-NULL; NAN and -1 when none computed it. */
