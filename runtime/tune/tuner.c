@@ -549,6 +549,13 @@ static int run_item(slot *s, job *j, int x, int retry, char *reason, size_t reas
     pthread_mutex_lock(&T->mu);
     store_work w = { T->session, j->trial, x, retry, s->rank, s->index, wall(), NAN };
     if (store_work_begin(T->db, &w, &id, &e)) T->has_error = 1, T->error = e, T->stop = 1;
+    /* A trial's items spread over the ranks: say where each one trains. */
+    if (T->o->dist && T->runs > 1) {
+        FILE *out = job_out(T, j);
+        fprintf(out, "  trial %d, execution %d", j->trial, x / (T->folds ? T->folds : 1) + 1);
+        if (T->folds) fprintf(out, ", fold %d", x % T->folds + 1);
+        fprintf(out, " [rank %d]\n", s->rank);
+    }
     pthread_mutex_unlock(&T->mu);
     int rc = run_execution(s, j, x, retry, reason, reason_len);
     if (rc == EXEC_DAMAGED) rc = run_again(s, j, x, retry, reason, reason_len);
