@@ -14,6 +14,22 @@
  * job, the same on every rank; this file decides what trains where and
  * when, reads where each execution starts, and commits what it produces.
  *
+ * The scheduler (issue 15, "busy"; docs/scheduler.md) hands out work items,
+ * not trials: item x of a trial is its execution x / folds, fold x % folds
+ * (runs = executions x folds items, 1 for most searches).  A free slot
+ * takes the next item of the oldest trial in progress (the ready list, by
+ * id), else starts the oracle's next trial (resumed ones first); it waits
+ * only when the oracle does and items are still out.  A trial's score is
+ * combined when its last item is back (the mean over items, as before), and
+ * an attempt ends as the sequential loop it replaced did: a failure hands
+ * out no more items, the reason is the lowest failed item's (else the early
+ * stop of the highest item that stopped early), a retry starts every item
+ * afresh, and a trial that fails for good keeps only the epochs of items up
+ * to the failed one.  So the trials and epochs tables do not depend on
+ * which slot ran what, or when.  Each item's span (session, slot, rank,
+ * start, end) goes to the store's timeline tables, the utilisation that
+ * `hptc summary` and the report show; timing only, never results.
+ *
  * Under MPI a trial trains in a slot: one of rank 0's threads, or a slot of
  * another rank, driven by a thread of its own on rank 0 that takes trials as
  * a local thread does and hands the execution to runtime/tune/cluster.c,
