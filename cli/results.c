@@ -557,6 +557,8 @@ const char cli_summary_usage[] =
     "hptc summary DIR [--json | --csv]\n"
     "  The trials of the project in DIR (directory/project_name), best first, as\n"
     "  Keras Tuner's results_summary(); --json and --csv give every trial (docs/results.md).\n"
+    "  The text and --json also give the search's core utilisation: busy core-seconds of\n"
+    "  its work items over slots x wall time, over every session (docs/scheduler.md).\n"
     "  Reads the store without locking it: during a search, and on read-only media.";
 const char cli_best_usage[] =
     "hptc best DIR [--json]\n"
