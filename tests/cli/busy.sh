@@ -61,3 +61,28 @@ sessions=$(sqlite3 "$tmp/c/p/hptc.db" 'SELECT count(*) FROM sessions')
 u=$("$HPTC" summary "$tmp/c/p" --json | sed -n 's/.*"utilisation": {"value": \([0-9.e-]*\),.*/\1/p')
 check "the resumed search has a session per run ($sessions) and a utilisation in [0, 1] ($u)" \
     "[ $sessions -eq $runs ] && awk -v u='$u' 'BEGIN { exit !(u != \"\" && u + 0 > 0 && u + 0 <= 1) }'"
+
+# A trial whose items fail (lr 1e3 diverges), with a retry: --jobs 2 ends it
+# as the sequential loop did, keeping only the first failed item's epochs.
+for j in 1 2; do
+    cat > "$tmp/d$j.hpt" <<SPEC
+data = datasets.fashion_mnist(scale = 1/255)
+model {
+  Input(shape = [28, 28])
+  Flatten()
+  Dense(32, activation = "relu")
+  Dense(10)
+}
+compile(optimizer = SGD(learning_rate = hp.Choice("learning_rate", [1e3, 1e-2])), loss = "mse", metrics = ["accuracy"])
+tuner = GridSearch(objective = "val_loss", directory = "$tmp/d$j", project_name = "p", executions_per_trial = 3,
+                   max_retries_per_trial = 1, max_consecutive_failed_trials = 5)
+search(epochs = 2, validation_split = 0.2)
+SPEC
+    "$HPTC" run "$tmp/d$j.hpt" --jobs $j --limit 400 > "$tmp/d$j.log" 2>&1
+done
+table "$tmp/d1" > "$tmp/d1.json"
+table "$tmp/d2" | sed "s|$tmp/d2|$tmp/d1|g" > "$tmp/d2.json"
+check "failing items with a retry: --jobs 2 gives the --jobs 1 table (reason, epochs kept)" \
+    "grep -q 'trial 0 failed (loss became' $tmp/d2.log && grep -q 'trial 0 failed: loss became' $tmp/d2.log && grep -q 'trial 1 done' $tmp/d2.log && cmp -s $tmp/d1.json $tmp/d2.json"
+check "the failed trial keeps the epochs of its first execution only, though --jobs 2 ran its second too" \
+    "[ \"\$(sqlite3 $tmp/d2/p/hptc.db 'SELECT DISTINCT execution FROM epochs WHERE trial = 0')\" = 0 ] && [ \"\$(sqlite3 $tmp/d2/p/hptc.db 'SELECT count(*) FROM work WHERE trial = 0 AND execution = 1')\" -ge 1 ]"
