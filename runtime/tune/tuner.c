@@ -30,13 +30,13 @@
  * start, end) goes to the store's timeline tables, the utilisation that
  * `hptc summary` and the report show; timing only, never results.
  *
- * Under MPI a trial trains in a slot: one of rank 0's threads, or a slot of
- * another rank, driven by a thread of its own on rank 0 that takes trials as
- * a local thread does and hands the execution to runtime/tune/cluster.c,
+ * Under MPI a work item trains in a slot: one of rank 0's threads, or a slot
+ * of another rank, driven by a thread of its own on rank 0 that takes items
+ * as a local thread does and hands the execution to runtime/tune/cluster.c,
  * which ships it with the checkpoint it starts from and commits the epochs
  * that come back through commit_epoch, exactly as a local epoch's,
  * each before the rank may train the next.  The oracle, the order of
- * take_job and the store are rank 0's alone, so the trial table is the
+ * take_item and the store are rank 0's alone, so the trial table is the
  * single-process one, and a rank that dies loses only its epoch in flight. */
 #include "runtime/tune/tuner.h"
 #include "runtime/json.h"
