@@ -39,6 +39,13 @@ function plotTimeline(box) {
   });
   el('text', { x: left, y: H - 4 }, svg, '0 s');
   el('text', { x: W - 60, y: H - 4 }, svg, num(total) + ' s');
-  el('text', { x: left, y: 16 }, svg, 'colour: ' + (trials.some(function (t) { return t.bracket >= 0; }) ? 'Hyperband bracket' : 'trial'));
+  var brackets = {};
+  trials.forEach(function (t) { if (t.bracket >= 0) brackets[t.bracket] = 1; });
+  var keys = Object.keys(brackets).map(Number).sort(function (a, b) { return b - a; });
+  if (!keys.length) el('text', { x: left, y: 16 }, svg, 'colour: trial');
+  keys.forEach(function (b, i) {   /* the legend: a swatch per bracket */
+    el('rect', { x: left + i * 90, y: 7, width: 10, height: 10, fill: LANE_COLOURS[b % LANE_COLOURS.length] }, svg);
+    el('text', { x: left + i * 90 + 14, y: 16 }, svg, 'bracket ' + b);
+  });
   box.setAttribute('data-bars', bars);
 }
