@@ -12,6 +12,13 @@ can stop it.  Trials run until --epochs-budget epochs have been trained in all
 (hptc's search trains 120), so the two searches do the same amount of training
 and their time per epoch trained compares directly.
 
+With --pruner asha the pruner is Optuna's asynchronous successive halving,
+SuccessiveHalvingPruner(min_resource=1, reduction_factor=3,
+min_early_stopping_rate=0) -- rungs at 1, 3 and 9 epochs, trials still
+training to 10 -- the peer of examples/asha.hpt (bench/asha.sh); --sampler
+random draws configurations at random, as ASHA (Li et al.) and hptc's ASHA
+do, instead of TPE.
+
 Prints one line: optuna_wall_seconds W epochs E trials T best_val_accuracy A
 seconds_per_epoch S.  Run with /usr/bin/python3 (Debian's python3-torch and
 python3-optuna)."""
@@ -27,6 +34,8 @@ p.add_argument("--epochs-budget", type=int, default=120)
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--seed", type=int, default=1)
 p.add_argument("--limit-train", type=int, default=0)
+p.add_argument("--pruner", choices=["hyperband", "asha"], default="hyperband")
+p.add_argument("--sampler", choices=["tpe", "random"], default="tpe")
 ARGS = p.parse_args()
 os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
@@ -105,9 +114,13 @@ def main():
     torch.set_num_threads(ARGS.threads)
     torch.manual_seed(ARGS.seed)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=ARGS.seed),
-                                pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=10,
-                                                                      reduction_factor=3))
+    if ARGS.pruner == "asha":
+        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3, min_early_stopping_rate=0)
+    else:
+        pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=10, reduction_factor=3)
+    sampler = optuna.samplers.RandomSampler(seed=ARGS.seed) if ARGS.sampler == "random" \
+        else optuna.samplers.TPESampler(seed=ARGS.seed)
+    study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
     t0 = time.perf_counter()
     while TRAINED[0] < ARGS.epochs_budget:
         study.optimize(objective, n_trials=1)

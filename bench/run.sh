@@ -4,12 +4,14 @@
 # machines are noisy).  Usage: bench/run.sh BUILD_DIR [SECTION...]
 # Sections (bench/README.md): check (issue 2), train (3), search (4), jit (5),
 # mpi (6), report (7), sklearn (8), gemm (13: the kernel libraries), models
-# (14: MNIST, the LSTM, the ResNet, diabetes against RidgeCV), busy (15:
-# the seed search's core utilisation, identical tables); default all.
+# (14: MNIST, the LSTM, the ResNet, diabetes against RidgeCV), asha (15: ASHA
+# against Hyperband and Optuna's ASHA), oracles (15: each oracle's ms per
+# trial), busy (15: the seed search's core utilisation, identical tables);
+# default all.
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-build}
 shift 2>/dev/null
-sections=${*:-"check train search jit mpi report sklearn gemm models busy"}
+sections=${*:-"check train search jit mpi report sklearn gemm models asha oracles busy"}
 export HPTC="$PWD/$build/hptc" BUILD="$build"
 status=0
 for s in $sections; do

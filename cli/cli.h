@@ -69,6 +69,14 @@ int cli_summary(int argc, char **argv);
 int cli_best(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_report(int argc, char **argv);
+int cli_diff(int argc, char **argv);    /* diff.c */
+extern const char cli_diff_usage[];
+/* run --warm-start (diff.c): from gets p's project; when it holds a study of
+ * another spec, *old gets that spec (compiled from its store) and p is
+ * pointed at a project of its own beside it (project_name-HASH8), which the
+ * search seeds from the old one (runtime/tune/warmstart.h).  *old stays
+ * NULL when there is nothing to warm-start from.  0, or 1 (printed). */
+int cli_warm_start(ir_program *p, char *from, size_t n, ir_program **old);
 extern const char cli_check_usage[], cli_ir_usage[], cli_fmt_usage[], cli_space_usage[], cli_run_usage[],
     cli_train_usage[], cli_eval_usage[], cli_summary_usage[], cli_best_usage[], cli_export_usage[],
     cli_report_usage[];

@@ -2,7 +2,7 @@
  *
  * Each command is one row of `commands` (name, handler, one-line summary,
  * usage text), its handler in a file of its own (cli/check.c, run.c,
- * results.c, train.c, report.c); `hptc --help` and `hptc COMMAND --help`
+ * results.c, train.c, report.c, diff.c); `hptc --help` and `hptc COMMAND --help`
  * print from the same rows.  Handlers return the exit status: 0 success, 1 a
  * problem in the user's input (diagnostics printed), 2 a usage error.  Only
  * cli/ prints errors carried up as values from the library. */
@@ -32,6 +32,7 @@ static const cli_command commands[] = {
     { "best", cli_best, "the best trial's hyperparameters", cli_best_usage },
     { "export", cli_export, "write a trial's weights for hptc eval", cli_export_usage },
     { "report", cli_report, "one self-contained HTML page over the trials", cli_report_usage },
+    { "diff", cli_diff, "what changed between two specs, and which stored trials still hold", cli_diff_usage },
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

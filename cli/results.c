@@ -4,11 +4,12 @@
  * They open the store read-only and take no lock, so they work while a
  * search is still writing to it, and on read-only media.  A trial's
  * hyperparameters come back from the JSON the store keeps through one small
- * parser (parse_hps) that knows that JSON's whole grammar. */
+ * parser (runtime/store/hps.h) that knows that JSON's whole grammar. */
 #include "compiler/compile.h"
 #include "cli/cli.h"
 #include "runtime/json.h"
 #include "runtime/nn/weights.h"
+#include "runtime/store/hps.h"
 #include "runtime/store/store.h"
 #include "runtime/tune/tuner.h"
 
@@ -62,6 +63,8 @@ static void trial_json(json_writer *w, store *s, const store_trial *t, const cha
     json_key(w, "reason"), json_string(w, t->reason);
     json_key(w, "data"), json_string(w, t->data);
     json_key(w, "dtype_policy"), json_string(w, t->dtype_policy);
+    /* hptc run --warm-start copied it from another study: whence (docs/results.md). */
+    if (t->reused_from && *t->reused_from) json_key(w, "reused_from"), json_string(w, t->reused_from);
     json_key(w, "started"), json_number(w, t->started);
     json_key(w, "finished"), json_number(w, t->finished);
     /* Learning curves: [epoch, loss, accuracy, val_loss, val_accuracy] per epoch of execution 0. */
@@ -234,6 +237,7 @@ int cli_summary(int argc, char **argv)
             fprintf(out, "\nTrial %04d summary\nHyperparameters: %s\nScore: %.4f (best epoch %d)\n", r->id, r->hps_json,
                     r->score, r->best_epoch + 1);
             if (!one_policy) fprintf(out, "Dtype policy: %s\n", r->dtype_policy);
+            if (r->reused_from && *r->reused_from) fprintf(out, "Reused from %s (not trained again)\n", r->reused_from);
         }
         for (int k = 0; k < n; k++)
             if (!strcmp(t[k].status, "failed")) fprintf(out, "\nTrial %04d failed: %s\n", t[k].id, t[k].reason);
@@ -249,140 +253,9 @@ int cli_summary(int argc, char **argv)
     return 0;
 }
 
-/* ---- a trial's hyperparameters, back from JSON ----------------------------- */
-
-/* One "name": value pair of the JSON tune_values_json writes: the name
- * decoded, the value as text (a string decoded, with quoted set). */
-typedef struct hp_pair {
-    char *name, *value;
-    int quoted;
-} hp_pair;
-
-static const char *skip_space(const char *c)
-{
-    while (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r') c++;
-    return c;
-}
-
-static void put_utf8(char **o, unsigned cp)
-{
-    unsigned char *u = (unsigned char *)*o;
-    if (cp < 0x80) *u++ = (unsigned char)cp;
-    else if (cp < 0x800) *u++ = (unsigned char)(0xc0 | cp >> 6), *u++ = (unsigned char)(0x80 | (cp & 0x3f));
-    else if (cp < 0x10000)
-        *u++ = (unsigned char)(0xe0 | cp >> 12), *u++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f)),
-        *u++ = (unsigned char)(0x80 | (cp & 0x3f));
-    else
-        *u++ = (unsigned char)(0xf0 | cp >> 18), *u++ = (unsigned char)(0x80 | (cp >> 12 & 0x3f)),
-        *u++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f)), *u++ = (unsigned char)(0x80 | (cp & 0x3f));
-    *o = (char *)u;
-}
-
-static int hex4(const char *c, unsigned *out)
-{
-    *out = 0;
-    for (int k = 0; k < 4; k++) {
-        int d = c[k] >= '0' && c[k] <= '9' ? c[k] - '0' : c[k] >= 'a' && c[k] <= 'f' ? c[k] - 'a' + 10
-              : c[k] >= 'A' && c[k] <= 'F' ? c[k] - 'A' + 10 : -1;
-        if (d < 0) return -1;
-        *out = *out << 4 | (unsigned)d;
-    }
-    return 0;
-}
-
-/* string -> '"' (char | '\\' escape)* '"', decoded into malloc'd *out; the
- * text after it, or NULL when malformed.  A decoded string is never longer
- * than its JSON spelling, so the copy is sized by the spelling. */
-static const char *json_string_in(const char *c, char **out)
-{
-    if (*c++ != '"') return NULL;
-    char *buf = malloc(strlen(c) + 1), *o = buf;
-    if (!buf) return NULL;
-    for (; *c && *c != '"'; c++) {
-        if (*c != '\\') {
-            *o++ = *c;
-            continue;
-        }
-        unsigned cp, low;
-        switch (*++c) {
-        case '"': case '\\': case '/': *o++ = *c; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
-        case 'u':
-            if (hex4(c + 1, &cp)) goto bad;
-            c += 4;
-            if (cp >= 0xd800 && cp < 0xdc00 && c[1] == '\\' && c[2] == 'u' && !hex4(c + 3, &low) && low >= 0xdc00 &&
-                low < 0xe000)
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00), c += 6;
-            if (!cp || (cp >= 0xd800 && cp < 0xe000)) goto bad;
-            put_utf8(&o, cp);
-            break;
-        default: goto bad;
-        }
-    }
-    if (*c != '"') goto bad;
-    *o = 0;
-    *out = buf;
-    return c + 1;
-bad:
-    free(buf);
-    return NULL;
-}
-
-static void free_pairs(hp_pair *pairs, int n)
-{
-    for (int k = 0; pairs && k < n; k++) free(pairs[k].name), free(pairs[k].value);
-    free(pairs);
-}
-
-/* object -> '{' (string ':' value (',' string ':' value)*)? '}', the values
- * being strings, numbers, true, false or null.  -1 when malformed. */
-static int parse_hps(const char *json, hp_pair **out, int *n)
-{
-    int cap = 16, count = 0;
-    hp_pair *pairs = malloc(sizeof *pairs * (size_t)cap);
-    const char *c = skip_space(json);
-    if (!pairs || *c++ != '{') goto bad;
-    c = skip_space(c);
-    while (*c != '}') {
-        if (count == cap) {
-            hp_pair *grown = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
-            if (!grown) goto bad;
-            pairs = grown;
-        }
-        hp_pair *h = &pairs[count];
-        *h = (hp_pair){ 0 };
-        if (!(c = json_string_in(c, &h->name))) goto bad;
-        count++;
-        c = skip_space(c);
-        if (*c++ != ':') goto bad;
-        c = skip_space(c);
-        if (*c == '"') {
-            h->quoted = 1;
-            if (!(c = json_string_in(c, &h->value))) goto bad;
-        } else {
-            size_t len = strcspn(c, ",} \t\r\n");
-            if (!len || !(h->value = strndup(c, len))) goto bad;
-            c += len;
-        }
-        c = skip_space(c);
-        if (*c == ',') c = skip_space(c + 1);
-        else if (*c != '}') goto bad;
-    }
-    if (*skip_space(c + 1)) goto bad;
-    *out = pairs;
-    *n = count;
-    return 0;
-bad:
-    free_pairs(pairs, count);
-    return -1;
-}
 
 /* A pair as the spec writes the value: 512, 0.001, "relu", True, None. */
-static void print_spec_value(FILE *out, const hp_pair *h)
+static void print_spec_value(FILE *out, const hps_pair *h)
 {
     if (h->quoted) {
         value_fprint(out, value_string(h->value));
@@ -420,9 +293,9 @@ int cli_best(int argc, char **argv)
             rc = 0;
         } else {
             /* One "name = value" line per hyperparameter, as the spec writes values (--set takes them). */
-            hp_pair *pairs;
+            hps_pair *pairs;
             int n_pairs;
-            if (parse_hps(b->hps_json, &pairs, &n_pairs)) {
+            if (hps_parse(b->hps_json, &pairs, &n_pairs)) {
                 fprintf(stderr, "hptc: %s: trial %d's hyperparameters are not the JSON hptc writes: %.200s\n", dir,
                         b->id, b->hps_json);
             } else {
@@ -432,7 +305,7 @@ int cli_best(int argc, char **argv)
                     print_spec_value(stdout, &pairs[k]);
                     putchar('\n');
                 }
-                free_pairs(pairs, n_pairs);
+                hps_free(pairs, n_pairs);
                 rc = 0;
             }
         }
@@ -441,33 +314,6 @@ int cli_best(int argc, char **argv)
     return rc;
 }
 
-/* Values from a trial's JSON: a string is taken as the string it is (a
- * Choice of "64" and 64 differ), anything else through the spec's own
- * parser of --set values.  -1 when a name or value is not the spec's. */
-static int values_from_json(const ir_program *p, const char *json, arena *a, hpt_value *values)
-{
-    for (int k = 0; k < p->n_hps; k++) values[k] = value_none();
-    hp_pair *pairs;
-    int n, rc = 0;
-    if (parse_hps(json, &pairs, &n)) return -1;
-    for (int i = 0; i < n && rc == 0; i++) {
-        int k = ir_find_hp(p, pairs[i].name);
-        char why[200];
-        if (k < 0) {
-            rc = -1;
-        } else if (pairs[i].quoted) {
-            const ir_hp *h = &p->hps[k];
-            rc = -1;
-            for (int v = 0; v < h->n_values; v++)
-                if (h->values[v].type == V_STRING && !strcmp(h->values[v].u.s, pairs[i].value)) values[k] = h->values[v], rc = 0;
-        } else {
-            rc = ir_parse_hp_value(p, k, pairs[i].value, &values[k], why, sizeof why);
-            if (rc == 0 && values[k].type == V_STRING) values[k].u.s = arena_strdup(a, values[k].u.s);
-        }
-    }
-    free_pairs(pairs, n);
-    return rc;
-}
 
 int cli_export(int argc, char **argv)
 {
@@ -511,7 +357,7 @@ int cli_export(int argc, char **argv)
     compile_result r = compile_spec(file ? file : "spec", spec, strlen(spec), stderr);
     p = r.program;
     values = p ? calloc((size_t)p->n_hps + 1, sizeof *values) : NULL;
-    if (!values || values_from_json(p, row->hps_json, &a, values)) {
+    if (!values || hps_values(p, row->hps_json, &a, values)) {
         fprintf(stderr, "hptc: %s: cannot rebuild trial %d from the stored spec\n", dir, trial_id);
         goto out;
     }

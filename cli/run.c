@@ -30,11 +30,16 @@ static void on_sigint(int sig)
 int cli_run(int argc, char **argv)
 {
     const char *file, *backend = "blas", *policy = NULL;
-    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0;
+    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), overwrite = 0, limit = 0, warm = 0;
     const cli_option opts[] = { CLI_INT_OPT("--jobs", &jobs, 1), CLI_FLAG_OPT("--overwrite", &overwrite),
+                                CLI_FLAG_OPT("--warm-start", &warm),
                                 CLI_INT_OPT("--limit", &limit, 1), CLI_CHOICE_OPT("--backend", &backend, "blas|jit"),
                                 CLI_CHOICE_OPT("--dtype-policy", &policy, "float32|mixed_bfloat16"), CLI_END_OPT };
     if (cli_parse("run", argc, argv, opts, &file, 1, 1)) return cli_usage(cli_run_usage);
+    if (warm && overwrite) {
+        fprintf(stderr, "hptc run: --warm-start keeps the old study and --overwrite deletes it: one or the other\n");
+        return cli_usage(cli_run_usage);
+    }
     int jit = !strcmp(backend, "jit");
     hpt_error e;
     dist *d = dist_init(NULL, NULL, &e);
@@ -72,12 +77,21 @@ int cli_run(int argc, char **argv)
         dist_finalize(d);
         return rank > 0 ? 0 : 1;
     }
+    /* --warm-start: rank 0 points the spec at its new project (the other ranks never open a store). */
+    char warm_from[1100];
+    ir_program *warm_old = NULL;
+    if (warm && rank == 0 && cli_warm_start(p, warm_from, sizeof warm_from, &warm_old)) {
+        ir_free(p);
+        dist_finalize(d);
+        return 1;
+    }
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     tune_options o = { .jobs = jobs, .overwrite = overwrite, .limit = limit, .out = stdout,
                        .interrupted = &interrupted, .jit = jit, .backend = jit ? "jit" : "blas",
                        .dtype_policy = policy ? trial_dtype_policy_of(policy) : -1,
-                       .version = cli_version(), .dist = ranks > 1 ? d : NULL };
+                       .version = cli_version(), .dist = ranks > 1 ? d : NULL,
+                       .warm_from = warm_old ? warm_from : NULL, .warm_old = warm_old };
     /* mpirun hands its ranks a pseudo-terminal even when its own output is a file. */
     o.live = isatty(1) && !getenv("NO_COLOR") && ranks == 1;
     int rc = rank == 0 ? tune_run(p, &o, &e) : tune_worker(p, &o, &e);
@@ -86,6 +100,7 @@ int cli_run(int argc, char **argv)
         else fprintf(stderr, "hptc: %s\n", e.message);
     }
     ir_free(p);
+    ir_free(warm_old);
     dist_finalize(d);
     /* A rank whose failure rank 0 reported exits 0: rank 0's status is the job's,
      * and an early non-zero exit would have mpirun kill rank 0 before it prints. */
@@ -94,13 +109,20 @@ int cli_run(int argc, char **argv)
 }
 
 const char cli_run_usage[] =
-    "hptc run FILE.hpt [--jobs N] [--overwrite] [--limit N] [--backend blas|jit]\n"
+    "hptc run FILE.hpt [--jobs N] [--overwrite | --warm-start] [--limit N] [--backend blas|jit]\n"
     "                  [--dtype-policy float32|mixed_bfloat16]\n"
     "  Run the spec's search (its tuner = ... statement), storing every trial, epoch and\n"
     "  checkpoint in directory/project_name/hptc.db.  Running it again resumes: finished\n"
     "  trials are kept and an interrupted trial continues from its last epoch.  --jobs\n"
     "  (default: the number of cores) trains that many trials at once, one kernel thread\n"
     "  each; results do not depend on it.  --overwrite starts the project afresh.\n"
+    "  A project that holds a study of another spec is refused; --warm-start then\n"
+    "  starts a new study of this spec beside it, in directory/project_name-HASH (HASH:\n"
+    "  the spec's first 8 hex digits; the old study is only read), whose first trials are\n"
+    "  the old ones that still hold (hptc diff OLD NEW lists them), copied with their\n"
+    "  epochs and scores, marked reused, not trained again; they count against\n"
+    "  max_trials and the oracle learns from them (docs/results.md).  Rerun with\n"
+    "  --warm-start to resume that study.\n"
     "  --limit trains on the first N rows only.  --backend jit trains on the LLVM JIT\n"
     "  backend (when built with it).  --dtype-policy overrides compile(dtype_policy) for\n"
     "  every trial: mixed_bfloat16 computes in bfloat16 and keeps weights, optimizer and\n"

@@ -171,6 +171,30 @@ static void check_objective(sema *s)
     }
 }
 
+/* ASHA's arguments that do not go together (issue 15, part asha): the bottom
+ * rung within max_epochs, and a budget that ends the search. */
+static void check_asha(sema *s)
+{
+    const st_entry *t = s->p->tuner.entry;
+    if (!t || t->id != ST_ASHA || !s->tuner || !s->tuner->a) return;
+    const ast *call = s->tuner->a;
+    hpt_value max_epochs, grace, total, trials;
+    ir_expr *const *a = s->p->tuner.args;
+    uint32_t from, to;
+    if (sema_const_value(s, a[ASHA_max_epochs], &max_epochs) && sema_const_value(s, a[ASHA_grace_period], &grace) &&
+        max_epochs.type == V_INT && grace.type == V_INT && grace.u.i > max_epochs.u.i) {
+        arg_span(call, t, "grace_period", &from, &to);
+        diag_error(s->d, from, to, "grace_period %lld is more than max_epochs %lld", (long long)grace.u.i,
+                   (long long)max_epochs.u.i);
+        diag_hint(s->d, "the bottom rung trains grace_period epochs and the top rung max_epochs");
+    }
+    if (sema_const_value(s, a[ASHA_max_epochs_total], &total) && sema_const_value(s, a[ASHA_max_trials], &trials) &&
+        total.type == V_NONE && trials.type == V_NONE) {
+        diag_error(s->d, call->start, call->end, "ASHA needs a budget: max_epochs_total or max_trials");
+        diag_hint(s->d, "add max_epochs_total = 120 (what Hyperband(max_epochs = 10, factor = 3) trains in all) or max_trials = 50");
+    }
+}
+
 /* search(...)'s settings that do not go together, or do nothing. */
 static void check_search_settings(sema *s)
 {
@@ -247,6 +271,7 @@ static void final_checks(sema *s, const ast *root)
     /* Checked after other errors too: a missing metric and missing validation
      * data are independent of them (values not known are taken as fine). */
     check_objective(s);
+    check_asha(s);
     check_search_settings(s);
     check_monitors(s);
     warn_unused_constants(s);

@@ -89,7 +89,7 @@ static void lower_setting(sema *s, const ast *n, bool is_data)
         else if (is_data)
             diag_hint(s->d, "the data sources are datasets.fashion_mnist, datasets.mnist, csv, npy and idx");
         else
-            diag_hint(s->d, "the tuners are RandomSearch, GridSearch, BayesianOptimization, Hyperband, TPE and BOHB");
+            diag_hint(s->d, "the tuners are RandomSearch, GridSearch, BayesianOptimization, Hyperband, TPE, BOHB and ASHA");
         if (!path) sema_lower_expr(s, v);
         return;
     }

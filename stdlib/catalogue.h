@@ -378,6 +378,17 @@ typedef struct st_entry {
     X(TPE, max_trials, T_INT, DINT(10), 1, 1e9, NULL, A_CONST, "trials to run") \
     X(TPE, n_startup_trials, T_INT, DINT(10), 0, 1e9, NULL, A_CONST, "random trials before the model (Optuna's default 10)") \
     TUNER_COMMON(X, TPE)
+/* ASHA (issue 15, part asha): Ray Tune's ASHAScheduler and Optuna's
+ * SuccessiveHalvingPruner names; runtime/tune/oracle_asha.c has the rule. */
+#define ST_ARGS_ASHA(X) \
+    X(ASHA, max_epochs, T_INT, DINT(100), 1, 1e6, NULL, A_CONST, "epochs of the top rung (Ray's max_t)") \
+    X(ASHA, grace_period, T_INT, DINT(1), 1, 1e6, NULL, A_CONST, "epochs of the bottom rung before any trial is stopped (Ray's grace_period, Optuna's min_resource)") \
+    X(ASHA, reduction_factor, T_INT, DINT(4), 2, 1e3, NULL, A_CONST, "rung k trains grace_period x reduction_factor^(min_early_stopping_rate + k) epochs; the top 1/reduction_factor of a rung is promoted") \
+    X(ASHA, min_early_stopping_rate, T_INT, DINT(0), 0, 100, NULL, A_CONST, "raises the bottom rung to grace_period x reduction_factor^this (Optuna's)") \
+    X(ASHA, max_epochs_total, T_INT, DNONE, 1, 1e9, NULL, A_CONST | A_NONE_OK, "budget: stop before the epochs trained by all trials would exceed this") \
+    X(ASHA, max_trials, T_INT, DNONE, 1, 1e9, NULL, A_CONST | A_NONE_OK, "configurations to sample at the bottom rung (promotions are not counted)") \
+    X(ASHA, max_concurrent_trials, T_INT, DINT(4), 1, 1e4, NULL, A_CONST, "virtual workers of the deterministic clock: at most this many trials run at once, whatever --jobs") \
+    TUNER_COMMON(X, ASHA)
 
 #define DATA_COMMON(X, E) \
     X(E, scale, T_FLOAT, DFLT(1.0), NB, NB, NULL, 0, "every feature is multiplied by this (1/255 for images)")
@@ -408,7 +419,7 @@ typedef struct st_entry {
     X(compile, metrics, T_METRICS, DLIST0, NB, NB, NULL, 0, "metrics reported each epoch") \
     X(compile, dtype_policy, T_STRING, DSTR("float32"), NB, NB, "float32|mixed_bfloat16", 0, "the training step's precision, Keras's dtype policy: \"float32\", or \"mixed_bfloat16\" (compute in bfloat16; variables, optimizer and loss in float32)")
 #define ST_ARGS_search(X) \
-    X(search, epochs, T_INT, DINT(1), 1, 1e6, NULL, 0, "epochs per trial (Hyperband and BOHB set their own)") \
+    X(search, epochs, T_INT, DINT(1), 1, 1e6, NULL, 0, "epochs per trial (Hyperband, BOHB and ASHA set their own)") \
     X(search, validation_split, T_FLOAT, DFLT(0.0), 0, 1, NULL, A_HI_OPEN, "last fraction of the training data held out for validation") \
     X(search, validation_data, T_DATA, DNONE, NB, NB, NULL, A_NONE_OK | A_CONST, "separate validation data (overrides validation_split)") \
     X(search, batch_size, T_INT, DINT(32), 1, 1e6, NULL, 0, "samples per gradient step") \
@@ -507,6 +518,7 @@ typedef struct st_entry {
     X(Hyperband, ST_TUNER, NULL, NULL, "successive halving over brackets (Li et al.), Keras Tuner's schedule") \
     X(TPE, ST_TUNER, NULL, NULL, "tree-structured Parzen estimator, Optuna's default sampler") \
     X(BOHB, ST_TUNER, NULL, NULL, "Hyperband brackets with a TPE model proposing configurations") \
+    X(ASHA, ST_TUNER, NULL, NULL, "asynchronous successive halving (Li et al. 2020) with promotions decided by a virtual clock") \
     X(fashion_mnist, ST_DATA, "datasets.fashion_mnist", NULL, "Fashion-MNIST (60k train, 10k test, 28x28, 10 classes)") \
     X(mnist, ST_DATA, "datasets.mnist", NULL, "MNIST digits (60k train, 10k test, 28x28, 10 classes)") \
     X(idx, ST_DATA, NULL, NULL, "IDX files (the MNIST format), plain or gzipped") \

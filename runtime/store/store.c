@@ -11,7 +11,8 @@
  *
  * Version 1 lacked trials.data and checkpoints.crc, version 2
  * trials.dtype_policy, version 3 epochs.metrics (the compiled metrics
- * beyond accuracy, a JSON object, NULL when none); a writer adds them, and readers of an old store (which
+ * beyond accuracy, a JSON object, NULL when none), and before issue 15's
+ * warm start trials.reused_from (whence a copied trial came); a writer adds them, and readers of an old store (which
  * may not write) leave them out of queries.  A trial without a dtype_policy
  * trained in float32, the only precision before it.
  *
@@ -48,6 +49,7 @@ struct store {
     int has_data, has_crc;      /* schema 2 columns present (always, once a writer opened it) */
     int has_policy;             /* schema 3's trials.dtype_policy, likewise */
     int has_metrics;            /* schema 4's epochs.metrics, likewise */
+    int has_reused;             /* warm start's trials.reused_from, likewise */
     int has_timeline;           /* the "busy" step's sessions and work tables */
     char path[1024];
 };
@@ -258,7 +260,12 @@ static int upgrade(store *s, hpt_error *e)
     if (!has_column(s, "trials", "dtype_policy") && exec(s, "ALTER TABLE trials ADD COLUMN dtype_policy TEXT", e))
         return -1;
     if (!has_column(s, "epochs", "metrics") && exec(s, "ALTER TABLE epochs ADD COLUMN metrics TEXT", e)) return -1;
-    s->has_data = s->has_crc = s->has_policy = s->has_metrics = 1;
+    /* Schema step of issue 15's warm start (the lead renumbers at merge):
+     * trials.reused_from, "DIR/PROJECT trial N" for a trial copied from
+     * another study's store by `hptc run --warm-start`, NULL otherwise. */
+    if (!has_column(s, "trials", "reused_from") && exec(s, "ALTER TABLE trials ADD COLUMN reused_from TEXT", e))
+        return -1;
+    s->has_data = s->has_crc = s->has_policy = s->has_metrics = s->has_reused = 1;
     s->has_timeline = 1;        /* issue 15 "busy": SCHEMA creates its tables in any store */
     return 0;
 }
@@ -273,8 +280,11 @@ static int check_identity(store *s, const char *path, const store_identity *id, 
     if (old && strcmp(old, hash)) {
         char *old_file = store_meta_get(s, "spec_file");
         rc = hpt_fail(e, "%s holds a search of another spec (%s, hash %s; this spec %s, hash %s): "
-                         "run with --overwrite to start afresh, or change project_name",
-                      path, old_file ? old_file : "?", old, id->spec_file, hash);
+                         "run with --warm-start to start a new study beside it seeded with its trials that still "
+                         "hold (hptc diff %s %s lists them), or with --overwrite to start afresh, or change "
+                         "project_name",
+                      path, old_file ? old_file : "?", old, id->spec_file, hash, old_file ? old_file : "OLD.hpt",
+                      id->spec_file);
         free(old_file);
     }
     free(old);
@@ -361,6 +371,7 @@ store *store_open_readonly(const char *path, hpt_error *e)
         s->has_data = has_column(s, "trials", "data"), s->has_crc = has_column(s, "checkpoints", "crc");
         s->has_policy = has_column(s, "trials", "dtype_policy");
         s->has_metrics = has_column(s, "epochs", "metrics");
+        s->has_reused = has_column(s, "trials", "reused_from");
         s->has_timeline = has_column(s, "work", "slot");
     }
     return s;
@@ -465,6 +476,33 @@ int store_trial_reset(store *s, int trial, int execution, hpt_error *e)
     return exec(s, sql, e);
 }
 
+int store_trial_import(store *s, const store_trial *t, const store_epoch_row *rows, int n_rows, const store_blob *best,
+                       const int *best_execution, const int *best_epoch, int n_best, hpt_error *e)
+{
+    if (exec(s, "BEGIN IMMEDIATE", e)) return -1;
+    int rc = run(s, e, "reused trial",
+                 "INSERT OR REPLACE INTO trials(id, status, hps, seed, parent, bracket, round, epochs, initial_epoch, score,"
+                 " best_epoch, reason, started, finished, data, dtype_policy, reused_from)"
+                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "ittliiiiiditddttt", t->id, t->status, t->hps_json, (long long)t->seed, t->parent, t->bracket, t->round,
+                 t->epochs, t->initial_epoch, t->score, t->best_epoch, t->reason ? t->reason : "", t->started,
+                 t->finished, t->data ? t->data : "", *t->dtype_policy ? t->dtype_policy : "float32",
+                 t->reused_from ? t->reused_from : "");
+    for (int k = 0; rc == 0 && k < n_rows; k++) {
+        const store_epoch_row *r = &rows[k];
+        rc = run(s, e, "reused epoch",
+                 "INSERT OR REPLACE INTO epochs(trial, execution, epoch, loss, accuracy, val_loss, val_accuracy, seconds, metrics)"
+                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "iiidddddt", t->id, r->execution, r->epoch, r->loss, r->accuracy, r->val_loss, r->val_accuracy,
+                 r->seconds, r->metrics[0] && strcmp(r->metrics, "{}") ? r->metrics : NULL);
+    }
+    for (int k = 0; rc == 0 && k < n_best; k++)
+        rc = put_checkpoint(s, t->id, best_execution[k], "best", best_epoch[k], best[k], NULL, NULL, e);
+    if (rc == 0) rc = exec(s, "COMMIT", e);
+    else sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 static char *column_dup(sqlite3_stmt *st, int k)
 {
     const unsigned char *t = sqlite3_column_text(st, k);
@@ -482,8 +520,8 @@ int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
      * fingerprint, float32 (a NULL policy, from the upgrade, too). */
     char sql[400];
     snprintf(sql, sizeof sql, "SELECT id, status, hps, seed, parent, bracket, round, epochs, initial_epoch, score,"
-             " best_epoch, reason, started, finished, %s, %s FROM trials ORDER BY id", s->has_data ? "data" : "''",
-             s->has_policy ? "coalesce(dtype_policy, 'float32')" : "'float32'");
+             " best_epoch, reason, started, finished, %s, %s, %s FROM trials ORDER BY id", s->has_data ? "data" : "''",
+             s->has_policy ? "coalesce(dtype_policy, 'float32')" : "'float32'", s->has_reused ? "reused_from" : "''");
     sqlite3_stmt *st = prepare(s, e, "trials", sql, "");
     if (!st) return -1;
     int cap = 64, count = 0, rc = 0;
@@ -514,6 +552,7 @@ int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
         r->data = column_dup(st, 14);
         const unsigned char *policy = sqlite3_column_text(st, 15);
         snprintf(r->dtype_policy, sizeof r->dtype_policy, "%s", policy ? (const char *)policy : "float32");
+        r->reused_from = column_dup(st, 16);
     }
     sqlite3_finalize(st);
     if (!t || rc != SQLITE_DONE) {
@@ -527,7 +566,7 @@ int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e)
 
 void store_free_trials(store_trial *t, int n)
 {
-    for (int k = 0; t && k < n; k++) free(t[k].hps_json), free(t[k].reason), free(t[k].data);
+    for (int k = 0; t && k < n; k++) free(t[k].hps_json), free(t[k].reason), free(t[k].data), free(t[k].reused_from);
     free(t);
 }
 

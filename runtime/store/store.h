@@ -41,6 +41,7 @@ typedef struct store_trial {
     int best_epoch;
     char *reason;           /* why it failed or stopped early; may be "" */
     double started, finished;   /* unix seconds */
+    char *reused_from;      /* "" unless warm start copied it: "DIR/PROJECT trial 7" (docs/results.md) */
 } store_trial;
 
 typedef struct store_epoch_row {
@@ -89,6 +90,15 @@ int store_trial_end(store *s, int trial, const char *status, double score, int b
 /* Drop a trial's epochs and checkpoints: of every execution (execution < 0:
  * a retry starts over) or of one (its checkpoint was damaged). */
 int store_trial_reset(store *s, int trial, int execution, hpt_error *e);
+
+/* Warm start (issue 15): copy a finished trial of another store into this
+ * one, in one transaction: its row (t, with t->reused_from saying whence),
+ * its epoch rows (their trial field is ignored: t->id is used) and the best
+ * checkpoints it still has (weights only; best[i] of execution
+ * best_execution[i], at epoch best_epoch[i]).  Rows of the same ids are
+ * replaced: copying the same trial again writes the same rows. */
+int store_trial_import(store *s, const store_trial *t, const store_epoch_row *rows, int n_rows, const store_blob *best,
+                       const int *best_execution, const int *best_epoch, int n_best, hpt_error *e);
 
 /* Every trial in id order; free with store_free_trials. */
 int store_load_trials(store *s, store_trial **out, int *n, hpt_error *e);

@@ -9,10 +9,16 @@
 #include <stdio.h>
 
 struct dist;
+struct ir_program;
 
 typedef struct tune_options {
     int jobs;                   /* parallel trials (>= 1) */
     int overwrite;              /* start the project afresh */
+    /* --warm-start (runtime/tune/warmstart.h): the study this run's new
+     * project is seeded from, and its spec as that store keeps it; NULL:
+     * no seeding. */
+    const char *warm_from;
+    const struct ir_program *warm_old;
     int limit;                  /* train on the first N rows only (0: all) */
     int live;                   /* redraw a status line (a terminal) */
     FILE *out;                  /* progress and the final summary */

@@ -22,6 +22,7 @@ static const oracle_kind kinds[] = {
     { ST_BOHB, orc_bohb_init, orc_bohb_plan },
     { ST_BayesianOptimization, orc_bayes_init, orc_bayes_plan },
     { ST_TPE, orc_tpe_init, orc_tpe_plan },
+    { ST_ASHA, orc_asha_init, orc_asha_plan },
 };
 
 static const oracle_kind *kind_of(const st_entry *tuner)
@@ -38,7 +39,7 @@ oracle *oracle_new(const oracle_config *cfg, hpt_error *e)
     if (!cfg || !cfg->p) return hpt_fail(e, "internal error: an oracle needs a program"), NULL;
     const st_entry *t = cfg->tuner;
     if (!t || t->kind != ST_TUNER) {
-        hpt_fail(e, "'%s' is not a tuner; use RandomSearch, GridSearch, Hyperband, BayesianOptimization, TPE or BOHB",
+        hpt_fail(e, "'%s' is not a tuner; use RandomSearch, GridSearch, Hyperband, BayesianOptimization, TPE, BOHB or ASHA",
                  t ? t->name : "(none)");
         return NULL;
     }
@@ -81,6 +82,13 @@ void oracle_report(oracle *o, int trial, double score, int failed)
     t->loss = t->failed ? NAN : o->maximize ? -score : score;
     o->n_reported++;
     if (o->ops->reported) o->ops->reported(o, trial);
+}
+
+int oracle_add_trial(oracle *o, const hpt_value *values, int epochs, double score, int failed, oracle_request *out)
+{
+    if (orc_propose(o, values, epochs, 0, -1, -1, -1, out)) return -1;
+    oracle_report(o, out->trial, score, failed);
+    return out->trial;
 }
 
 int oracle_may_promote(const oracle *o, int trial)

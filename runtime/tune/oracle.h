@@ -10,8 +10,9 @@
  * the same proposals, whatever --jobs is and after a resume (which replays
  * the stored trials through oracle_next/oracle_report).  So a proposal for
  * trial k may use only results of trials < k - ORACLE_LAG + 1 (model-based
- * oracles), or results of completed Hyperband rounds (a barrier), never
- * "whatever happens to be finished"; random draws are keyed by (seed, trial id). */
+ * oracles), or results of completed Hyperband rounds (a barrier), or (ASHA)
+ * results of the trials that end by then on a virtual clock counted in epochs,
+ * never "whatever happens to be finished"; random draws are keyed by (seed, trial id). */
 #ifndef HPTC_ORACLE_H
 #define HPTC_ORACLE_H
 #include <stdint.h>
@@ -37,7 +38,7 @@ typedef struct oracle_request {
 
 typedef struct oracle_config {
     const ir_program *p;
-    const st_entry *tuner;      /* ST_RandomSearch, ST_GridSearch, ST_Hyperband, ST_BayesianOptimization, ST_TPE, ST_BOHB */
+    const st_entry *tuner;      /* ST_RandomSearch, ST_GridSearch, ST_Hyperband, ST_BayesianOptimization, ST_TPE, ST_BOHB, ST_ASHA */
     const hpt_value *args;      /* the tuner's evaluated arguments, catalogue positions */
     int default_epochs;         /* search(epochs), for the tuners that do not set epochs */
     uint64_t seed;
@@ -53,6 +54,15 @@ oracle_status oracle_next(oracle *o, oracle_request *out);
 /* A trial's score: the objective at its best epoch (mean over executions);
  * failed = 1 when it failed for good (then score is ignored). */
 void oracle_report(oracle *o, int trial, double score, int failed);
+/* Warm start (runtime/tune/warmstart.h), as Optuna's add_trial: record a
+ * finished trial the oracle did not propose (values, inactive V_NONE; the
+ * epochs it trained) with its result, before any oracle_next.  It takes the
+ * next id and counts as any trial: against max_trials, as an observation of
+ * the model-based oracles, among the configurations tried (which
+ * RandomSearch, BayesianOptimization and Hyperband's round 0 never propose
+ * again); it belongs to no Hyperband bracket (never promoted).  Fills out as if the
+ * oracle had proposed it; returns its id, -1 when memory is short. */
+int oracle_add_trial(oracle *o, const hpt_value *values, int epochs, double score, int failed, oracle_request *out);
 /* May the best checkpoint of this (finished) trial still be needed, because
  * a Hyperband round could promote it?  The store prunes the rest. */
 int oracle_may_promote(const oracle *o, int trial);

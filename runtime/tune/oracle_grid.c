@@ -22,17 +22,20 @@ typedef struct grid_state {
     long max_trials;    /* -1: the whole grid */
     long size;          /* grid points, -1 when too many to count */
     int finished;
+    long proposed;      /* points proposed so far */
 } grid_state;
 
 static oracle_status grid_next(oracle *o, oracle_request *out)
 {
     grid_state *s = o->state;
     if (s->finished || (s->max_trials >= 0 && o->n_trials >= s->max_trials)) return ORACLE_DONE;
-    if (o->n_trials > 0 && !orc_odo_next(&s->odo)) {
+    /* Its own points only: trials added by warm start (oracle_add_trial) do not turn the odometer. */
+    if (s->proposed > 0 && !orc_odo_next(&s->odo)) {
         s->finished = 1;
         return ORACLE_DONE;
     }
     if (orc_propose(o, s->odo.cur, o->default_epochs, 0, -1, -1, -1, out)) return ORACLE_DONE;
+    s->proposed++;
     return ORACLE_TRIAL;
 }
 

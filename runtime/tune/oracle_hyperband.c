@@ -236,6 +236,8 @@ static long hb_planned(const oracle *o)
     const hb_state *s = o->state;
     long trials, epochs;
     hb_totals(s->max_epochs, s->factor, s->iterations, &trials, &epochs);
+    /* Trials added by warm start (oracle_add_trial) sit in no round: on top of the brackets'. */
+    for (int t = 0; t < o->n_trials; t++) trials += o->trials[t].slot < 0;
     return trials;
 }
 

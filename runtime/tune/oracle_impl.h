@@ -60,6 +60,7 @@ int orc_hyperband_init(oracle *o, const oracle_config *cfg, hpt_error *e);
 int orc_bohb_init(oracle *o, const oracle_config *cfg, hpt_error *e);     /* Hyperband with TPE's proposals */
 int orc_bayes_init(oracle *o, const oracle_config *cfg, hpt_error *e);
 int orc_tpe_init(oracle *o, const oracle_config *cfg, hpt_error *e);
+int orc_asha_init(oracle *o, const oracle_config *cfg, hpt_error *e);    /* oracle_asha.c */
 
 /* Each tuner's part of oracle_print_plan: the lines between the tuner's
  * and the executions'. */
@@ -69,6 +70,11 @@ void orc_hyperband_plan(const oracle_config *cfg, FILE *out);
 void orc_bohb_plan(const oracle_config *cfg, FILE *out);
 void orc_bayes_plan(const oracle_config *cfg, FILE *out);
 void orc_tpe_plan(const oracle_config *cfg, FILE *out);
+void orc_asha_plan(const oracle_config *cfg, FILE *out);
+/* BayesianOptimization only (others ignore it): 1 selects the exact Gaussian
+ * process over every point, the method before issue 15, for the benches and
+ * tests that compare the two on the same seeds. */
+void orc_bayes_set_exact(oracle *o, int exact);
 /* The plan of a tuner that runs max_trials trials (argument max_trials_arg)
  * of search(epochs) epochs, fewer when the space is smaller. */
 void orc_plan_trials(const oracle_config *cfg, int max_trials_arg, FILE *out);

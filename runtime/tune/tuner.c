@@ -51,6 +51,7 @@
 #include "runtime/store/store.h"
 #include "runtime/nn/train.h"
 #include "runtime/store/vcs.h"
+#include "runtime/tune/warmstart.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -118,11 +119,20 @@ static void clear_status(tuner *T)
     if (T->o->live) fputs("\r\033[K", T->o->out);
 }
 
+/* "[3/30 done]", or "[3 done]" when the oracle cannot tell the total (ASHA). */
+static const char *planned_text(const tuner *T, char *buf, size_t n)
+{
+    if (T->planned >= 0) snprintf(buf, n, "/%ld", T->planned);
+    else if (n) *buf = 0;
+    return buf;
+}
+
 static void draw_status(tuner *T)
 {
     if (!T->o->live) return;
     FILE *out = T->o->out;
-    fprintf(out, "\r\033[K[%ld/%ld done]", T->done, T->planned);
+    char of[32];
+    fprintf(out, "\r\033[K[%ld%s done]", T->done, planned_text(T, of, sizeof of));
     for (int k = 0; k < T->n_slots; k++) {
         const job *j = T->active[k];
         if (j) fprintf(out, "  trial %d: epoch %d/%d", j->trial, j->epoch_now + 1 <= j->epochs ? j->epoch_now + 1 : j->epochs, j->epochs);
@@ -353,11 +363,12 @@ static void finish_trial(tuner *T, job *j, int rc)
      * promotion or the best model may still need, however many trials run. */
     if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
     FILE *out = job_out(T, j);
+    char of[32];
     if (ok)
-        fprintf(out, "trial %d done: %s %.4f%s%s (best %.4f, trial %d) [%ld/%ld]\n", j->trial, T->objective, score,
-                *reason ? "; " : "", reason, T->best_score, T->best_trial, T->done, T->planned);
+        fprintf(out, "trial %d done: %s %.4f%s%s (best %.4f, trial %d) [%ld%s]\n", j->trial, T->objective, score,
+                *reason ? "; " : "", reason, T->best_score, T->best_trial, T->done, planned_text(T, of, sizeof of));
     else
-        fprintf(out, "trial %d failed: %s [%ld/%ld]\n", j->trial, reason, T->done, T->planned);
+        fprintf(out, "trial %d failed: %s [%ld%s]\n", j->trial, reason, T->done, planned_text(T, of, sizeof of));
     job_flush(T, j);
     draw_status(T);
     fflush(T->o->out);
@@ -658,12 +669,15 @@ static int replay(tuner *T, const char *was, hpt_error *e)
 {
     store_trial *rows;
     int n;
-    if (store_load_trials(T->db, &rows, &n, e)) return -1;
+    /* --warm-start: a new study first takes the old one's trials that hold
+     * (runtime/tune/warmstart.h); replayed below, they are added to the
+     * oracle, not proposed by it. */
+    if (warm_start_seed(T, e) || store_load_trials(T->db, &rows, &n, e)) return -1;
     job **tail = &T->queue;
     int rc = 0;
     for (int k = 0; k < n && rc == 0; k++) {
         oracle_request r;
-        oracle_status st = oracle_next(T->orc, &r);
+        oracle_status st = *rows[k].reused_from ? warm_start_replay(T->orc, T->p, &rows[k], &r) : oracle_next(T->orc, &r);
         char *json = st == ORACLE_TRIAL ? tune_values_json(T->p, r.values) : NULL;
         int same = json && r.trial == rows[k].id && !strcmp(json, rows[k].hps_json);
         free(json);
@@ -695,6 +709,7 @@ static int replay(tuner *T, const char *was, hpt_error *e)
         }
     }
     if (rc == 0) T->failed_in_row = failures_in_row(rows, n);
+    if (rc == 0) T->planned = oracle_planned_trials(T->orc);   /* warm start's added trials may count */
     store_free_trials(rows, n);
     return rc;
 }
