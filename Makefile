@@ -102,7 +102,7 @@ $(BUILD)/lexer.c $(BUILD)/lexer.h &: grammar/lexer.l $(BUILD)/parser.h
 # order, as two C strings: the page stays one self-contained file.
 REPORT_CSS := cli/report/report.css
 REPORT_JS  := $(addprefix cli/report/,data.js dom.js scales.js space.js plot_history.js plot_scatter.js \
-              plot_parallel.js plot_importance.js plot_curves.js plot_hyperband.js summary.js tooltip.js main.js)
+              plot_parallel.js plot_importance.js plot_curves.js plot_hyperband.js plot_timeline.js summary.js tooltip.js main.js)
 $(BUILD)/report_page.c: cli/report/embed.sh $(REPORT_CSS) $(REPORT_JS)
 	@mkdir -p $(BUILD)
 	{ sh cli/report/embed.sh report_page_css $(REPORT_CSS) && sh cli/report/embed.sh report_page_js $(REPORT_JS); } > $@.tmp

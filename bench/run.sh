@@ -7,11 +7,12 @@
 # (14: MNIST, the LSTM, the ResNet, diabetes against RidgeCV), asha (15: ASHA
 # against Hyperband and Optuna's ASHA), oracles (15: each oracle's ms per
 # trial), pareto (15: a Pareto search's hypervolume, Random vs MOTPE vs
-# NSGAII); default all.
+# NSGAII), busy (15: the seed search's core utilisation, identical tables);
+# default all.
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-build}
 shift 2>/dev/null
-sections=${*:-"check train search jit mpi report sklearn gemm models asha oracles pareto"}
+sections=${*:-"check train search jit mpi report sklearn gemm models asha oracles pareto busy"}
 export HPTC="$PWD/$build/hptc" BUILD="$build"
 status=0
 for s in $sections; do

@@ -141,6 +141,10 @@ typedef struct report {
     char *spec;
     ir_program *program;    /* NULL when the stored spec no longer compiles */
     front pareto;           /* issue 15, pareto: set.pareto = 0 for one objective */
+    store_session *sessions;    /* the timeline (none in a store from before it) */
+    int n_sessions;
+    store_work *work;
+    int n_work;
 } report;
 
 static const char *meta_of(const report *r, const char *key)
@@ -212,6 +216,10 @@ static void write_plot_sections(FILE *out, const report *r)
     write_section(out, "hyperband", "", "Hyperband brackets",
                   "Each promotion as an arrow from a trial to the trial that continued it in the next round.");
     fputs("<div class=\"scroll\" id=\"plot-hyperband\"></div></section>\n", out);
+    write_section(out, "timeline", " wide", "Worker timeline",
+                  "When each work item (one execution or fold of a trial) ran, one lane per slot; the gaps are "
+                  "idle cores. Timing only: it differs from run to run while the results do not.");
+    fputs("<div class=\"scroll\" id=\"plot-timeline\"></div></section>\n", out);
 }
 
 /* What reads without the script: the failed trials, the store's meta, the spec. */
@@ -250,6 +258,41 @@ static void write_static_sections(FILE *out, const report *r)
     fputs("</pre></section>\n</main>\n<div id=\"tip\" hidden></div>\n", out);
 }
 
+/* Issue 15 "busy": the store's sessions and work items, and the utilisation
+ * they give (docs/report.md). */
+static void write_timeline(json_writer *w, const report *r)
+{
+    double busy = 0, capacity = 0;
+    double u = store_utilisation(r->sessions, r->n_sessions, r->work, r->n_work, &busy, &capacity);
+    json_key(w, "timeline");
+    json_open(w, '{');
+    json_key(w, "utilisation"), json_number(w, u);
+    json_key(w, "busy_core_seconds"), json_number_digits(w, busy, 7);
+    json_key(w, "core_seconds"), json_number_digits(w, capacity, 7);
+    json_key(w, "sessions");
+    json_open(w, '[');
+    for (int k = 0; k < r->n_sessions; k++) {
+        const store_session *s = &r->sessions[k];
+        json_open(w, '[');
+        json_int(w, s->id), json_number_digits(w, s->started, 15), json_number_digits(w, s->finished, 15);
+        json_int(w, s->slots), json_int(w, s->ranks);
+        json_close(w);
+    }
+    json_close(w);
+    json_key(w, "work");
+    json_open_lines(w);
+    for (int k = 0; k < r->n_work; k++) {
+        const store_work *x = &r->work[k];
+        json_open(w, '[');
+        json_int(w, x->session), json_int(w, x->trial), json_int(w, x->execution), json_int(w, x->retry);
+        json_int(w, x->rank), json_int(w, x->slot), json_number_digits(w, x->started, 15);
+        json_number_digits(w, store_work_end_time(x, r->sessions, r->n_sessions), 15);
+        json_close(w);
+    }
+    json_close(w);
+    json_close(w);
+}
+
 /* The data (docs/report.md documents it; "trials" is summary --json's), then the script. */
 static void write_data_and_script(FILE *out, const report *r)
 {
@@ -274,6 +317,7 @@ static void write_data_and_script(FILE *out, const report *r)
     else json_null(&w);
     json_key(&w, "trials");
     write_trials(&w, r->t, r->n, r->rows, r->n_rows);
+    write_timeline(&w, r);
     json_close(&w);
     fprintf(out, "</script>\n<script>\n%s</script>\n</body>\n</html>\n", report_page_js);
 }
@@ -289,7 +333,8 @@ static void write_page(FILE *out, const report *r)
 static int load(report *r, store *s)
 {
     hpt_error e;
-    if (store_load_trials(s, &r->t, &r->n, &e) || store_load_epochs(s, -1, &r->rows, &r->n_rows, &e)) {
+    if (store_load_trials(s, &r->t, &r->n, &e) || store_load_epochs(s, -1, &r->rows, &r->n_rows, &e) ||
+        store_load_timeline(s, &r->sessions, &r->n_sessions, &r->work, &r->n_work, &e)) {
         fprintf(stderr, "hptc: %s\n", e.message);
         return -1;
     }
@@ -344,6 +389,7 @@ int cli_report(int argc, char **argv)
     front_free(&r.pareto);
     ir_free(r.program);
     free(r.rows);
+    free(r.sessions), free(r.work);
     store_free_trials(r.t, r.n);
     store_close(s);
     return rc;
@@ -353,6 +399,7 @@ const char cli_report_usage[] =
     "hptc report DIR -o FILE.html\n"
     "  One self-contained HTML page over the project in DIR (directory/project_name):\n"
     "  optimization history, each hyperparameter against the objective, parallel\n"
-    "  coordinates, importance, learning curves, Hyperband promotions, failed trials,\n"
+    "  coordinates, importance, learning curves, Hyperband promotions, the workers'\n"
+    "  timeline and core utilisation, failed trials,\n"
     "  the spec and the store's meta.  It loads nothing from the network; the data\n"
     "  sits in the page as JSON (docs/report.md).  -o - writes to stdout.";

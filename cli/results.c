@@ -143,6 +143,27 @@ static void free_ranked(ranked *r)
     store_close(r->s);
 }
 
+/* Issue 15 "busy": how busy the search kept its cores, from the store's
+ * timeline (sessions and work items; timing only, never results).  Returns
+ * the utilisation (NAN when no timeline was recorded) and the sums. */
+typedef struct busy_figures {
+    double utilisation, busy, capacity;
+    int sessions, slots, items;
+} busy_figures;
+
+static busy_figures busy_of(store *s)
+{
+    busy_figures b = { NAN, 0, 0, 0, 0, 0 };
+    store_session *ss;
+    store_work *ws;
+    hpt_error e;
+    if (store_load_timeline(s, &ss, &b.sessions, &ws, &b.items, &e)) return b;
+    b.utilisation = store_utilisation(ss, b.sessions, ws, b.items, &b.busy, &b.capacity);
+    for (int k = 0; k < b.sessions; k++) b.slots = ss[k].slots > b.slots ? ss[k].slots : b.slots;
+    free(ss), free(ws);
+    return b;
+}
+
 int cli_summary(int argc, char **argv)
 {
     const char *dir;
@@ -177,6 +198,18 @@ int cli_summary(int argc, char **argv)
         if (store_load_epochs(s, -1, &rows, &n_rows, &e) == 0) free(rows);
         json_key(&w, "best_trial"), json_int(&w, m ? t[order[0]].id : -1);
         json_key(&w, "epochs_trained"), json_int(&w, n_rows);
+        /* Timing, not results: one object without nested braces, so that
+         * comparisons of results can cut it out with one substitution. */
+        busy_figures b = busy_of(s);
+        json_key(&w, "utilisation");
+        json_open(&w, '{');
+        json_key(&w, "value"), json_number(&w, b.utilisation);
+        json_key(&w, "busy_core_seconds"), json_number(&w, b.busy);
+        json_key(&w, "core_seconds"), json_number(&w, b.capacity);
+        json_key(&w, "sessions"), json_int(&w, b.sessions);
+        json_key(&w, "slots"), json_int(&w, b.slots);
+        json_key(&w, "work_items"), json_int(&w, b.items);
+        json_close(&w);
         json_key(&w, "trials");
         json_open_lines(&w);
         for (int k = 0; k < n; k++) trial_json(&w, s, &t[k], objective, maximize);
@@ -227,6 +260,11 @@ int cli_summary(int argc, char **argv)
             if (!strcmp(t[k].status, "failed")) fprintf(out, "\nTrial %04d failed: %s\n", t[k].id, t[k].reason);
         long long bytes = store_checkpoint_bytes(s);
         fprintf(out, "\ncheckpoints held: %.1f MB\n", (double)bytes / 1e6);
+        busy_figures b = busy_of(s);
+        if (!isnan(b.utilisation))
+            fprintf(out, "core utilisation: %.1f%% (%.1f busy core-seconds of %.1f: %d work item%s, %d session%s, up to %d slot%s)\n",
+                    100 * b.utilisation, b.busy, b.capacity, b.items, b.items == 1 ? "" : "s", b.sessions,
+                    b.sessions == 1 ? "" : "s", b.slots, b.slots == 1 ? "" : "s");
     }
     free_ranked(&r);
     return 0;
@@ -388,6 +426,8 @@ const char cli_summary_usage[] =
     "hptc summary DIR [--json | --csv]\n"
     "  The trials of the project in DIR (directory/project_name), best first, as\n"
     "  Keras Tuner's results_summary(); --json and --csv give every trial (docs/results.md).\n"
+    "  The text and --json also give the search's core utilisation: busy core-seconds of\n"
+    "  its work items over slots x wall time, over every session (docs/scheduler.md).\n"
     "  Reads the store without locking it: during a search, and on read-only media.";
 const char cli_best_usage[] =
     "hptc best DIR [--json]\n"

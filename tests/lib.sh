@@ -37,4 +37,4 @@ SPEC
 
 # table DIR: the trial table of DIR/p as JSON, without wall-clock fields and
 # with DIR itself written "DIR", so two projects' tables compare with cmp.
-table() { "$HPTC" summary "$1/p" --json | sed 's/"started": [0-9.e+]*, "finished": [0-9.e+null]*, //' | sed "s|$1|DIR|g"; }
+table() { "$HPTC" summary "$1/p" --json | sed 's/"started": [0-9.e+]*, "finished": [0-9.e+null]*, //; s/"utilisation": {[^}]*}, //' | sed "s|$1|DIR|g"; }

@@ -1,20 +1,32 @@
-/* store.c: see store.h.  Schema version 4:
+/* store.c: see store.h.  Schema version 5:
  *
  *   meta(key PRIMARY KEY, value)
  *   trials(id PRIMARY KEY, status, hps, seed, parent, bracket, round, epochs,
  *          initial_epoch, score, best_epoch, reason, started, finished, data,
- *          dtype_policy)
+ *          dtype_policy, reused_from)
  *   epochs(trial, execution, epoch, loss, accuracy, val_loss, val_accuracy,
  *          seconds, metrics, PRIMARY KEY(trial, execution, epoch))
  *   checkpoints(trial, execution, kind, epoch, weights, optimizer, state, crc,
  *               PRIMARY KEY(trial, execution, kind))
+ *   objective_values(trial, k, value, PRIMARY KEY(trial, k))
+ *   sessions(id PRIMARY KEY, started, finished, slots, ranks)
+ *   work(session, trial, execution, retry, rank, slot, started, finished)
  *
  * Version 1 lacked trials.data and checkpoints.crc, version 2
  * trials.dtype_policy, version 3 epochs.metrics (the compiled metrics
- * beyond accuracy, a JSON object, NULL when none), and before issue 15's
- * warm start trials.reused_from (whence a copied trial came); a writer adds them, and readers of an old store (which
- * may not write) leave them out of queries.  A trial without a dtype_policy
- * trained in float32, the only precision before it.
+ * beyond accuracy, a JSON object, NULL when none), version 4 (issue 15)
+ * trials.reused_from (whence a `--warm-start` copied a trial),
+ * objective_values (each objective of a Pareto search) and the timeline;
+ * a writer adds them, and readers of an old store (which may not write)
+ * leave them out of queries.  A trial without a dtype_policy trained in
+ * float32, the only precision before it.
+ *
+ * The timeline records when the work ran, apart from what it computed: one
+ * session per `hptc run` process (finished moves on with every work item
+ * that ends, so a killed session ends at its last item), one work row per
+ * execution (or fold) of a trial as a slot ran it.  Timing only: never
+ * part of the results (trials and epochs), which are the same for any
+ * --jobs, ranks and resume while these are not.
  *
  * synchronous=NORMAL in WAL mode keeps every committed epoch across a
  * process kill (only a power loss can take the last transactions back). */
@@ -40,6 +52,7 @@ struct store {
     int has_policy;             /* schema 3's trials.dtype_policy, likewise */
     int has_metrics;            /* schema 4's epochs.metrics, likewise */
     int has_reused;             /* warm start's trials.reused_from, likewise */
+    int has_timeline;           /* the "busy" step's sessions and work tables */
     char path[1024];
 };
 
@@ -51,7 +64,12 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS epochs(trial INTEGER, execution INTEGER, epoch INTEGER, loss REAL,"
     " accuracy REAL, val_loss REAL, val_accuracy REAL, seconds REAL, metrics TEXT, PRIMARY KEY(trial, execution, epoch));"
     "CREATE TABLE IF NOT EXISTS checkpoints(trial INTEGER, execution INTEGER, kind TEXT, epoch INTEGER,"
-    " weights BLOB, optimizer BLOB, state BLOB, crc INTEGER, PRIMARY KEY(trial, execution, kind));";
+    " weights BLOB, optimizer BLOB, state BLOB, crc INTEGER, PRIMARY KEY(trial, execution, kind));"
+    /* version 5: the timeline, see the opening comment */
+    "CREATE TABLE IF NOT EXISTS sessions(id INTEGER PRIMARY KEY, started REAL, finished REAL, slots INTEGER,"
+    " ranks INTEGER);"
+    "CREATE TABLE IF NOT EXISTS work(session INTEGER, trial INTEGER, execution INTEGER, retry INTEGER,"
+    " rank INTEGER, slot INTEGER, started REAL, finished REAL);";
 
 static int db_fail(store *s, hpt_error *e, const char *what)
 {
@@ -236,7 +254,7 @@ static int lock_project(const char *path, hpt_error *e)
                     path, pid, host, when);
 }
 
-/* Bring a version 1, 2 or 3 store to version 4 (a writer only). */
+/* Bring a version 1 to 4 store to version 5 (a writer only). */
 static int upgrade(store *s, hpt_error *e)
 {
     if (!has_column(s, "trials", "data") && exec(s, "ALTER TABLE trials ADD COLUMN data TEXT", e)) return -1;
@@ -244,17 +262,17 @@ static int upgrade(store *s, hpt_error *e)
     if (!has_column(s, "trials", "dtype_policy") && exec(s, "ALTER TABLE trials ADD COLUMN dtype_policy TEXT", e))
         return -1;
     if (!has_column(s, "epochs", "metrics") && exec(s, "ALTER TABLE epochs ADD COLUMN metrics TEXT", e)) return -1;
-    /* Schema step of issue 15, pareto: each trial's value of every objective
-     * (objectives.h), index k in the order of the meta "objectives". */
+    /* Version 5: each trial's value of every objective (objectives.h),
+     * index k in the order of the meta "objectives". */
     if (exec(s, "CREATE TABLE IF NOT EXISTS objective_values(trial INTEGER, k INTEGER, value REAL, PRIMARY KEY(trial, k))",
              e))
         return -1;
-    /* Schema step of issue 15's warm start (the lead renumbers at merge):
-     * trials.reused_from, "DIR/PROJECT trial N" for a trial copied from
+    /* Version 5: trials.reused_from, "DIR/PROJECT trial N" for a trial copied from
      * another study's store by `hptc run --warm-start`, NULL otherwise. */
     if (!has_column(s, "trials", "reused_from") && exec(s, "ALTER TABLE trials ADD COLUMN reused_from TEXT", e))
         return -1;
     s->has_data = s->has_crc = s->has_policy = s->has_metrics = s->has_reused = 1;
+    s->has_timeline = 1;        /* version 5's sessions and work: SCHEMA creates them in any store */
     return 0;
 }
 
@@ -320,7 +338,7 @@ store *store_open(const char *path, const store_identity *id, int overwrite, hpt
     }
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)id->spec_hash);
-    if (store_meta_set(s, "schema_version", "4", e) || store_meta_set(s, "spec_hash", hash, e) ||
+    if (store_meta_set(s, "schema_version", "5", e) || store_meta_set(s, "spec_hash", hash, e) ||
         store_meta_set(s, "spec", id->spec, e) || store_meta_set(s, "spec_file", id->spec_file, e) ||
         (id->data_fingerprint && (store_meta_set(s, "data_fingerprint", id->data_fingerprint, e) ||
                                   store_meta_set(s, "data_source", id->data_source ? id->data_source : "", e)))) {
@@ -360,6 +378,7 @@ store *store_open_readonly(const char *path, hpt_error *e)
         s->has_policy = has_column(s, "trials", "dtype_policy");
         s->has_metrics = has_column(s, "epochs", "metrics");
         s->has_reused = has_column(s, "trials", "reused_from");
+        s->has_timeline = has_column(s, "work", "slot");
     }
     return s;
 }
@@ -705,7 +724,7 @@ long long store_checkpoint_bytes(store *s)
     return bytes;
 }
 
-/* ---- objective vectors (issue 15, pareto) -------------------------------- */
+/* ---- objective vectors ------------------------------------------------- */
 
 int store_objectives_set(store *s, int trial, const double *values, int n, hpt_error *e)
 {
@@ -735,4 +754,112 @@ int store_objectives_load(store *s, int n_objectives, int n_trials, double *valu
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : db_fail(s, e, "objective values");
+}
+
+/* ---- the timeline: when the work ran -------------------------------------- */
+
+int store_session_begin(store *s, const store_session *row, int *id, hpt_error *e)
+{
+    if (run(s, e, "session", "INSERT INTO sessions(started, finished, slots, ranks) VALUES(?, ?, ?, ?)", "ddii",
+            row->started, row->started, row->slots, row->ranks))
+        return -1;
+    *id = (int)sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_session_end(store *s, int session, double finished, hpt_error *e)
+{
+    return run(s, e, "session", "UPDATE sessions SET finished = max(finished, ?) WHERE id = ?", "di", finished, session);
+}
+
+int store_work_begin(store *s, const store_work *w, long long *id, hpt_error *e)
+{
+    if (run(s, e, "work", "INSERT INTO work(session, trial, execution, retry, rank, slot, started) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?)", "iiiiiid", w->session, w->trial, w->execution, w->retry,
+            w->rank, w->slot, w->started))
+        return -1;
+    *id = (long long)sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_work_end(store *s, long long id, int session, double finished, hpt_error *e)
+{
+    if (run(s, e, "work", "UPDATE work SET finished = ? WHERE rowid = ?", "dl", finished, id)) return -1;
+    return store_session_end(s, session, finished, e);
+}
+
+int store_load_timeline(store *s, store_session **sessions, int *n_sessions, store_work **work, int *n_work,
+                        hpt_error *e)
+{
+    *sessions = NULL, *work = NULL, *n_sessions = *n_work = 0;
+    if (!s->has_timeline) return 0;     /* a store from before: no timing recorded */
+    sqlite3_stmt *st = prepare(s, e, "sessions", "SELECT id, started, finished, slots, ranks FROM sessions ORDER BY id", "");
+    if (!st) return -1;
+    int cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n_sessions == cap) {
+            store_session *grown = realloc(*sessions, sizeof *grown * (size_t)(cap = cap ? 2 * cap : 8));
+            if (!grown) break;
+            *sessions = grown;
+        }
+        store_session *r = &(*sessions)[(*n_sessions)++];
+        r->id = sqlite3_column_int(st, 0);
+        r->started = column_double(st, 1), r->finished = column_double(st, 2);
+        r->slots = sqlite3_column_int(st, 3), r->ranks = sqlite3_column_int(st, 4);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) goto fail;
+    st = prepare(s, e, "work", "SELECT session, trial, execution, retry, rank, slot, started, finished FROM work "
+                               "ORDER BY started, rowid", "");
+    if (!st) {
+        free(*sessions);
+        *sessions = NULL, *n_sessions = 0;
+        return -1;
+    }
+    cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n_work == cap) {
+            store_work *grown = realloc(*work, sizeof *grown * (size_t)(cap = cap ? 2 * cap : 64));
+            if (!grown) break;
+            *work = grown;
+        }
+        store_work *w = &(*work)[(*n_work)++];
+        w->session = sqlite3_column_int(st, 0), w->trial = sqlite3_column_int(st, 1);
+        w->execution = sqlite3_column_int(st, 2), w->retry = sqlite3_column_int(st, 3);
+        w->rank = sqlite3_column_int(st, 4), w->slot = sqlite3_column_int(st, 5);
+        w->started = column_double(st, 6), w->finished = column_double(st, 7);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return 0;
+fail:
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) db_fail(s, e, "timeline");
+    else hpt_fail(e, "out of memory");
+    free(*sessions), free(*work);
+    *sessions = NULL, *work = NULL, *n_sessions = *n_work = 0;
+    return -1;
+}
+
+/* A work row still open (its session was killed, or is running) ends with
+ * its session's last record. */
+double store_work_end_time(const store_work *w, const store_session *sessions, int n_sessions)
+{
+    if (!isnan(w->finished)) return w->finished;
+    for (int k = 0; k < n_sessions; k++)
+        if (sessions[k].id == w->session) return sessions[k].finished > w->started ? sessions[k].finished : w->started;
+    return w->started;
+}
+
+double store_utilisation(const store_session *sessions, int n_sessions, const store_work *work, int n_work,
+                         double *busy_out, double *capacity_out)
+{
+    double busy = 0, capacity = 0;
+    for (int k = 0; k < n_sessions; k++)
+        if (sessions[k].finished > sessions[k].started) capacity += sessions[k].slots * (sessions[k].finished - sessions[k].started);
+    for (int k = 0; k < n_work; k++) {
+        double end = store_work_end_time(&work[k], sessions, n_sessions);
+        if (end > work[k].started) busy += end - work[k].started;
+    }
+    if (busy_out) *busy_out = busy;
+    if (capacity_out) *capacity_out = capacity;
+    return capacity > 0 ? (busy < capacity ? busy / capacity : 1.0) : NAN;
 }

@@ -133,5 +133,38 @@ long long store_checkpoint_bytes(store *s);
 int store_objectives_set(store *s, int trial, const double *values, int n, hpt_error *e);
 /* values[t * n_objectives + k] for trials 0 .. n_trials-1; NaN where none is stored. */
 int store_objectives_load(store *s, int n_objectives, int n_trials, double *values, hpt_error *e);
+/* ---- the timeline: when the work ran (timing, never results) -------------
+ * A session is one `hptc run` process: its start, its last record, its
+ * slots over all ranks.  A work item is one execution (or fold) of a trial
+ * as one slot ran it. */
+typedef struct store_session {
+    int id, slots, ranks;
+    double started, finished;   /* unix seconds */
+} store_session;
+
+typedef struct store_work {
+    int session, trial, execution, retry, rank, slot;
+    double started, finished;   /* finished NAN while running, or when its session was killed */
+} store_work;
+
+/* A new session (row->started, slots, ranks); its id in *id. */
+int store_session_begin(store *s, const store_session *row, int *id, hpt_error *e);
+/* Move the session's end to finished (never back). */
+int store_session_end(store *s, int session, double finished, hpt_error *e);
+/* A work item starts (finished is not read); its row id in *id. */
+int store_work_begin(store *s, const store_work *w, long long *id, hpt_error *e);
+/* It ends, and with it, for now, its session. */
+int store_work_end(store *s, long long id, int session, double finished, hpt_error *e);
+/* Every session (by id) and work item (by start); malloc'd, none in a store
+ * from before the timeline.  0, or -1 with e filled. */
+int store_load_timeline(store *s, store_session **sessions, int *n_sessions, store_work **work, int *n_work,
+                        hpt_error *e);
+/* A work item's end: its own, or (still open) its session's last record. */
+double store_work_end_time(const store_work *w, const store_session *sessions, int n_sessions);
+/* Core utilisation: busy core-seconds (the work items' durations) over the
+ * capacity (each session's slots x its wall time), in [0, 1]; NAN when no
+ * session was recorded.  The sums go to busy and capacity when non-NULL. */
+double store_utilisation(const store_session *sessions, int n_sessions, const store_work *work, int n_work,
+                         double *busy, double *capacity);
 
 #endif

@@ -28,7 +28,17 @@ typedef struct job {
     FILE *log;                  /* its lines, while trials train side by side (job_out) */
     char *log_text;
     size_t log_len;
-    struct job *next;
+    struct job *next;           /* in the resumed queue, then in the ready list */
+    /* Its work items (tuner.c's scheduler): execution (or fold) x of the
+     * current attempt, handed out in order to whichever slot is free. */
+    int retry;                  /* the attempt: 0, then one more per retry */
+    int next_item;              /* the next x to hand out */
+    int items_out;              /* handed out and not back */
+    int failed_item;            /* the lowest x that failed in this attempt, or -1 */
+    int reason_item;            /* the highest x whose (early stop) reason is in attempt_reason, or -1 */
+    int stopped;                /* an item was interrupted: the trial resumes next time */
+    char reason[sizeof(hpt_error)];         /* the trial's reason, as a sequential run leaves it */
+    char attempt_reason[sizeof(hpt_error)];
 } job;
 
 typedef struct tuner {
@@ -47,6 +57,8 @@ typedef struct tuner {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job *queue;                 /* resumed trials, run first */
+    job *ready;                 /* trials in progress with items left to hand out, by id */
+    int session;                /* this process's row in the store's sessions (issue 15 "busy") */
     job **active;               /* the trial each slot trains, or NULL (n_slots entries) */
     int n_slots;
     int running, failed_in_row, oracle_done, stop;

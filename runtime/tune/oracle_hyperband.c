@@ -8,11 +8,20 @@
  * the promoted trial, initial_epoch = round r's epochs.  Keras Tuner
  * promotes as soon as enough of a round is in and starts the next bracket
  * while one waits; here a round's promotions wait until ALL of it has
- * reported and brackets do not overlap, so which trials are promoted, and
- * every trial id, is a function of the results alone (--jobs and resumes
- * cannot change them).  A round whose predecessor completed fewer trials
- * than it should promote is smaller; a round 0 that runs out of untried
- * configurations ends early.
+ * reported, so which trials are promoted is a function of the results alone.
+ *
+ * Brackets overlap (issue 15, "busy"): no round 0 depends on any result, so
+ * Hyperband proposes every bracket's round 0 first (brackets in schedule
+ * order), then the promotion rounds by round, then bracket (b2r1, b1r1,
+ * b2r2 for the seed spec), each iteration in turn.  This order is a fixed
+ * function of the schedule, so trial ids (given in proposal order) and the
+ * values of round-0 trials (never one tried by a lower id) are the same for
+ * any --jobs, ranks and resume; while a promotion round waits for its
+ * predecessor, the later brackets' first rounds keep every core busy.
+ * BOHB keeps Keras Tuner's bracket-by-bracket order: its round 0 is fitted
+ * on every earlier result, so it cannot run ahead.  A round whose
+ * predecessor completed fewer trials than it should promote is smaller; a
+ * round 0 that runs out of untried configurations ends early.
  *
  * BOHB (Falkner et al. 2018) keeps the brackets and promotions and proposes
  * round-0 configurations from a TPE model: at the start of each bracket it
@@ -40,14 +49,41 @@ typedef struct hb_state {
     int bohb;
     hb_round rounds[64];
     int n_rounds, iterations, max_epochs, factor;
-    long pos;                   /* current round: iteration * n_rounds + index */
+    /* The order rounds are proposed in within an iteration: order[i] is an
+     * index into rounds (whose rounds of one bracket are consecutive), at[k]
+     * where rounds[k] comes in that order. */
+    int order[64], at[64];
+    long pos;                   /* current round: iteration * n_rounds + i, rounds[order[i]] */
     hb_slot *slots;
     long n_slots;
     /* BOHB's model of the current bracket */
     int model, *good, *bad, n_good, n_bad;
 } hb_state;
 
-static const hb_round *round_of(const hb_state *s, long pos) { return &s->rounds[pos % s->n_rounds]; }
+static const hb_round *round_of(const hb_state *s, long pos) { return &s->rounds[s->order[pos % s->n_rounds]]; }
+
+/* The position of the same bracket's round `delta` rounds after (or before)
+ * the one at pos, in the same iteration. */
+static long sibling(const hb_state *s, long pos, int delta)
+{
+    long base = pos - pos % s->n_rounds;
+    return base + s->at[s->order[pos % s->n_rounds] + delta];
+}
+
+/* Hyperband: every round 0, then the promotions by (round, bracket
+ * descending); BOHB: the schedule's own order (see the opening comment). */
+static void set_order(hb_state *s)
+{
+    int n = 0;
+    if (s->bohb) {
+        for (int k = 0; k < s->n_rounds; k++) s->order[n++] = k;
+    } else {
+        for (int r = 0; n < s->n_rounds; r++)
+            for (int k = 0; k < s->n_rounds; k++)
+                if (s->rounds[k].round == r) s->order[n++] = k;
+    }
+    for (int i = 0; i < s->n_rounds; i++) s->at[s->order[i]] = i;
+}
 
 static hb_slot *slot(hb_state *s, long pos)
 {
@@ -141,7 +177,7 @@ static oracle_status hb_next(oracle *o, oracle_request *out)
                 sl->target = R->trials;
             } else {
                 /* Promote once every trial of the previous round is in. */
-                const hb_slot *prev = &s->slots[s->pos - 1];
+                const hb_slot *prev = &s->slots[sibling(s, s->pos, -1)];
                 for (int t = prev->first; t < prev->first + prev->proposed; t++)
                     if (!o->trials[t].reported) return ORACLE_WAIT;
                 int *ids = malloc(sizeof *ids * ((size_t)prev->proposed + 1)), n = 0;
@@ -187,7 +223,7 @@ static int hb_may_promote(const oracle *o, int trial)
     if (t->slot < 0 || (t->reported && t->failed)) return 0;
     const hb_round *R = round_of(s, t->slot);
     if (R->round == R->bracket) return 0;          /* a bracket's last round */
-    long next = (long)t->slot + 1;
+    long next = sibling(s, t->slot, 1);
     if (next >= s->n_slots || s->slots[next].target < 0) return 1;
     /* Promoted: its checkpoint is needed until the child has run. */
     const hb_slot *sl = &s->slots[next];
@@ -248,6 +284,7 @@ static int init(oracle *o, const oracle_config *cfg, int bohb, hpt_error *e)
     if (s->n_rounds <= 0)
         return hpt_fail(e, "%s: max_epochs %ld with factor %ld makes too many brackets", cfg->tuner->name, max_epochs,
                         factor);
+    set_order(s);
     return 0;
 }
 

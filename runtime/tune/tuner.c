@@ -14,13 +14,29 @@
  * job, the same on every rank; this file decides what trains where and
  * when, reads where each execution starts, and commits what it produces.
  *
- * Under MPI a trial trains in a slot: one of rank 0's threads, or a slot of
- * another rank, driven by a thread of its own on rank 0 that takes trials as
- * a local thread does and hands the execution to runtime/tune/cluster.c,
+ * The scheduler (issue 15, "busy"; docs/scheduler.md) hands out work items,
+ * not trials: item x of a trial is its execution x / folds, fold x % folds
+ * (runs = executions x folds items, 1 for most searches).  A free slot
+ * takes the next item of the oldest trial in progress (the ready list, by
+ * id), else starts the oracle's next trial (resumed ones first); it waits
+ * only when the oracle does and items are still out.  A trial's score is
+ * combined when its last item is back (the mean over items, as before), and
+ * an attempt ends as the sequential loop it replaced did: a failure hands
+ * out no more items, the reason is the lowest failed item's (else the early
+ * stop of the highest item that stopped early), a retry starts every item
+ * afresh, and a trial that fails for good keeps only the epochs of items up
+ * to the failed one.  So the trials and epochs tables do not depend on
+ * which slot ran what, or when.  Each item's span (session, slot, rank,
+ * start, end) goes to the store's timeline tables, the utilisation that
+ * `hptc summary` and the report show; timing only, never results.
+ *
+ * Under MPI a work item trains in a slot: one of rank 0's threads, or a slot
+ * of another rank, driven by a thread of its own on rank 0 that takes items
+ * as a local thread does and hands the execution to runtime/tune/cluster.c,
  * which ships it with the checkpoint it starts from and commits the epochs
  * that come back through commit_epoch, exactly as a local epoch's,
  * each before the rank may train the next.  The oracle, the order of
- * take_job and the store are rank 0's alone, so the trial table is the
+ * take_item and the store are rank 0's alone, so the trial table is the
  * single-process one, and a rank that dies loses only its epoch in flight. */
 #include "runtime/tune/tuner.h"
 #include "runtime/json.h"
@@ -401,51 +417,34 @@ static void print_trial_line(tuner *T, job *j, const slot *s)
     fflush(T->o->out);
 }
 
-static void run_job(slot *s, job *j)
+/* ---- the scheduler: work items ------------------------------------------ */
+
+/* The search's best so far; a tie goes to the lower trial id, so the best
+ * (and the checkpoint kept for it) does not depend on which trial finished
+ * first. */
+static void note_best(tuner *T, int trial, double score)
 {
-    tuner *T = s->T;
-    char reason[sizeof(hpt_error)] = "";
-    pthread_mutex_lock(&T->mu);
-    print_trial_line(T, j, s);
-    pthread_mutex_unlock(&T->mu);
+    if (tuner_better(T, score, T->best_score) || (score == T->best_score && trial < T->best_trial))
+        T->best_score = score, T->best_trial = trial;
+}
 
-    int rc = EXEC_DONE, retry = 0;
-    for (;;) {
-        rc = EXEC_DONE;
-        for (int x = 0; x < T->runs && rc == EXEC_DONE; x++) {
-            rc = run_execution(s, j, x, retry, reason, sizeof reason);
-            if (rc == EXEC_DAMAGED) rc = run_again(s, j, x, retry, reason, sizeof reason);
-        }
-        if (rc != EXEC_FAILED || retry >= T->max_retries) break;
-        retry++;
-        pthread_mutex_lock(&T->mu);
-        fprintf(job_out(T, j), "  trial %d failed (%s); retry %d of %d\n", j->trial, reason, retry, T->max_retries);
-        hpt_error e;
-        if (store_trial_reset(T->db, j->trial, -1, &e)) T->has_error = 1, T->error = e, T->stop = 1;
-        pthread_mutex_unlock(&T->mu);
-    }
-
-    pthread_mutex_lock(&T->mu);
-    if (rc == EXEC_STOPPED || T->stop) {
-        /* Interrupted: the trial stays "running" in the store and resumes next time. */
-        job_flush(T, j);
-        T->running--;
-        pthread_cond_broadcast(&T->cv);
-        pthread_mutex_unlock(&T->mu);
-        return;
-    }
+/* Finish a trial whose last item is back (under the mutex): its score (the
+ * mean over its executions and folds), its end row, the oracle's report. */
+static void finish_trial(tuner *T, job *j, int rc)
+{
+    char *reason = j->reason;
     int best_epoch;
     double score = rc == EXEC_DONE ? trial_score(T, j->trial, &best_epoch) : NAN;
     if (rc == EXEC_DONE && isnan(score)) {
         rc = EXEC_FAILED;
-        char why[sizeof reason];
+        char why[sizeof j->reason];
         snprintf(why, sizeof why, "%s", reason);
-        snprintf(reason, sizeof reason, "the objective %s was never computed%s%.300s%s", T->objective,
+        snprintf(reason, sizeof j->reason, "the objective %s was never computed%s%.300s%s", T->objective,
                  *why ? " (" : "", why, *why ? ")" : "");
     }
     hpt_error e;
     double vec[OBJECTIVES_MAX];
-    if (rc == EXEC_DONE && T->objs.pareto && trial_objectives(T, j, score, vec, reason, sizeof reason)) rc = EXEC_FAILED;
+    if (rc == EXEC_DONE && T->objs.pareto && trial_objectives(T, j, score, vec, reason, sizeof j->reason)) rc = EXEC_FAILED;
     int ok = rc == EXEC_DONE;
     if (ok && T->objs.pareto && store_objectives_set(T->db, j->trial, vec, T->objs.n, &e)) {
         T->has_error = 1, T->error = e, T->stop = 1;
@@ -460,7 +459,7 @@ static void run_job(slot *s, job *j)
     }
     T->done++;
     T->completed += ok;
-    if (ok && tuner_better(T, score, T->best_score)) T->best_score = score, T->best_trial = j->trial;
+    if (ok) note_best(T, j->trial, score);
     /* Prune as the search goes, so the store holds only the checkpoints a
      * promotion or the best model may still need, however many trials run. */
     if (!T->has_error && store_prune(T->db, keep_checkpoint, T, &e)) T->has_error = 1, T->error = e, T->stop = 1;
@@ -485,9 +484,91 @@ static void run_job(slot *s, job *j)
         hpt_fail(&T->error, "%d trials failed in a row (max_consecutive_failed_trials); the last: %s",
                  T->failed_in_row, reason);
     }
+}
+
+/* Put a trial with items left into the ready list, which is kept by id so
+ * free slots finish the oldest trials first (under the mutex). */
+static void make_ready(tuner *T, job *j)
+{
+    job **at = &T->ready;
+    while (*at && (*at)->trial < j->trial) at = &(*at)->next;
+    j->next = *at;
+    *at = j;
+}
+
+/* Take it out of the ready list, if it is there. */
+static void unready(tuner *T, job *j)
+{
+    for (job **at = &T->ready; *at; at = &(*at)->next)
+        if (*at == j) {
+            *at = j->next;
+            break;
+        }
+    j->next = NULL;
+}
+
+static void start_attempt(tuner *T, job *j)
+{
+    j->next_item = 0, j->items_out = 0, j->failed_item = -1, j->reason_item = -1;
+    j->attempt_reason[0] = 0;
+    make_ready(T, j);
+}
+
+/* One item is back (under the mutex).  When it was the attempt's last, the
+ * attempt ends as the sequential loop it replaces would have ended it: the
+ * reason is the lowest failed item's, or else the early stop of the highest
+ * item that stopped early; a failed attempt is retried from scratch; a
+ * trial that fails for good keeps the epochs of the items up to the one
+ * that failed, as if those after it had never run.  Returns 1 when the job
+ * is done with (finished, or interrupted): the caller frees it. */
+static int item_done(tuner *T, job *j, int x, int rc, const char *reason)
+{
+    j->items_out--;
+    if (rc == EXEC_STOPPED || T->stop) {
+        j->stopped = 1;
+    } else if (rc != EXEC_DONE) {
+        unready(T, j);          /* a failure hands out no more of this attempt's items */
+        if (j->failed_item < 0 || x < j->failed_item) {
+            j->failed_item = x;
+            snprintf(j->attempt_reason, sizeof j->attempt_reason, "%s", reason);
+        }
+    } else if (*reason && x > j->reason_item && j->failed_item < 0) {
+        j->reason_item = x;
+        snprintf(j->attempt_reason, sizeof j->attempt_reason, "%s", reason);
+    }
+    if (j->stopped) {
+        /* Interrupted: the trial stays "running" in the store and resumes next time. */
+        if (j->items_out > 0) return 0;
+        unready(T, j);
+        job_flush(T, j);
+        T->running--;
+        return 1;
+    }
+    if (j->items_out > 0 || (j->next_item < T->runs && j->failed_item < 0)) return 0;
+    if (j->failed_item >= 0 || j->reason_item >= 0) snprintf(j->reason, sizeof j->reason, "%s", j->attempt_reason);
+    hpt_error e;
+    if (j->failed_item >= 0) {
+        if (j->retry < T->max_retries) {
+            j->retry++;
+            fprintf(job_out(T, j), "  trial %d failed (%s); retry %d of %d\n", j->trial, j->reason, j->retry,
+                    T->max_retries);
+            if (store_trial_reset(T->db, j->trial, -1, &e)) {
+                T->has_error = 1, T->error = e, T->stop = 1;
+                j->stopped = 1;
+                job_flush(T, j);
+                T->running--;
+                return 1;
+            }
+            start_attempt(T, j);
+            return 0;
+        }
+        /* (a resumed trial may hold epochs of later items from before) */
+        for (int y = j->failed_item + 1; y < T->runs; y++)
+            if (store_trial_reset(T->db, j->trial, y, &e)) T->has_error = 1, T->error = e, T->stop = 1;
+    }
+    finish_trial(T, j, j->failed_item >= 0 ? EXEC_FAILED : EXEC_DONE);
     T->running--;
-    pthread_cond_broadcast(&T->cv);
-    pthread_mutex_unlock(&T->mu);
+    return 1;
 }
 
 static job *new_job(const tuner *T, const oracle_request *r)
@@ -512,50 +593,108 @@ static void free_job(job *j)
     free(j);
 }
 
-/* Take the next trial to run (under the mutex): resumed ones first, then the
- * oracle's.  NULL when the search is over or stopping. */
-static job *take_job(tuner *T)
+/* The next trial to start (under the mutex): a resumed one first, then the
+ * oracle's.  NULL with *wait = 1 when the oracle waits for a result, 0 when
+ * the search has no more trials or is stopping. */
+static job *next_trial(tuner *T, int *wait)
+{
+    *wait = 0;
+    if (T->queue) {
+        job *j = T->queue;
+        T->queue = j->next;
+        j->next = NULL;
+        return j;
+    }
+    if (T->oracle_done) return NULL;
+    oracle_request r;
+    oracle_status st = oracle_next(T->orc, &r);
+    if (st == ORACLE_DONE) {
+        T->oracle_done = 1;
+        pthread_cond_broadcast(&T->cv);
+        return NULL;
+    }
+    if (st == ORACLE_WAIT) {
+        *wait = 1;
+        return NULL;
+    }
+    job *j = new_job(T, &r);
+    char *json = tune_values_json(T->p, r.values);
+    store_trial row = { .id = r.trial, .hps_json = json, .seed = rng_key(T->seed, (uint64_t)r.trial),
+                        .parent = r.parent, .bracket = r.bracket, .round = r.round, .epochs = r.epochs,
+                        .initial_epoch = r.initial_epoch, .started = wall(), .data = T->data_fingerprint };
+    if (j) snprintf(row.dtype_policy, sizeof row.dtype_policy, "%s", trial_dtype_policy_name(j->policy));
+    if (!j || !json || store_trial_begin(T->db, &row, &T->error)) {
+        if (!j || !json) hpt_fail(&T->error, "out of memory");
+        free_job(j);
+        free(json);
+        T->has_error = 1, T->stop = 1;
+        return NULL;
+    }
+    free(json);
+    return j;
+}
+
+/* Take the next work item for slot s (under the mutex): an item of a trial
+ * in progress (the oldest first), else the first item of a new trial.
+ * Waits while the oracle does and other items run; NULL when the search is
+ * over or stopping. */
+static job *take_item(tuner *T, const slot *s, int *x)
 {
     for (;;) {
         if (T->stop || (T->o->interrupted && *T->o->interrupted)) return NULL;
-        if (T->queue) {
-            job *j = T->queue;
-            T->queue = j->next;
-            return j;
-        }
-        if (T->oracle_done) return NULL;
-        oracle_request r;
-        oracle_status st = oracle_next(T->orc, &r);
-        if (st == ORACLE_DONE) {
-            T->oracle_done = 1;
-            pthread_cond_broadcast(&T->cv);
-            return NULL;
-        }
-        if (st == ORACLE_TRIAL) {
-            job *j = new_job(T, &r);
-            char *json = tune_values_json(T->p, r.values);
-            store_trial row = { .id = r.trial, .hps_json = json, .seed = rng_key(T->seed, (uint64_t)r.trial),
-                                .parent = r.parent, .bracket = r.bracket, .round = r.round, .epochs = r.epochs,
-                                .initial_epoch = r.initial_epoch, .started = wall(), .data = T->data_fingerprint };
-            if (j) snprintf(row.dtype_policy, sizeof row.dtype_policy, "%s", trial_dtype_policy_name(j->policy));
-            if (!j || !json || store_trial_begin(T->db, &row, &T->error)) {
-                if (!j || !json) hpt_fail(&T->error, "out of memory");
-                free_job(j);
-                free(json);
+        job *j = T->ready;
+        if (!j) {
+            int wait;
+            j = next_trial(T, &wait);
+            if (j) {
+                T->running++;
+                print_trial_line(T, j, s);
+                start_attempt(T, j);
+            } else if (T->stop) {
+                return NULL;
+            } else if (!wait && T->running == 0) {
+                return NULL;    /* nothing left, and no running trial can be retried */
+            } else if (wait && T->running == 0) {
+                hpt_fail(&T->error, "internal error: the oracle waits but no trial is running");
                 T->has_error = 1, T->stop = 1;
                 return NULL;
+            } else {
+                /* A result (or a retry) is needed first. */
+                pthread_cond_wait(&T->cv, &T->mu);
+                continue;
             }
-            free(json);
-            return j;
         }
-        /* WAIT: a running trial's result is needed. */
-        if (T->running == 0) {
-            hpt_fail(&T->error, "internal error: the oracle waits but no trial is running");
-            T->has_error = 1, T->stop = 1;
-            return NULL;
-        }
-        pthread_cond_wait(&T->cv, &T->mu);
+        *x = j->next_item++;
+        j->items_out++;
+        if (j->next_item == T->runs) T->ready = j->next, j->next = NULL;
+        return j;
     }
+}
+
+/* Run item x of j in slot s (without the mutex), its span recorded in the
+ * store's work table. */
+static int run_item(slot *s, job *j, int x, int retry, char *reason, size_t reason_len)
+{
+    tuner *T = s->T;
+    hpt_error e;
+    long long id = -1;
+    pthread_mutex_lock(&T->mu);
+    store_work w = { T->session, j->trial, x, retry, s->rank, s->index, wall(), NAN };
+    if (store_work_begin(T->db, &w, &id, &e)) T->has_error = 1, T->error = e, T->stop = 1;
+    /* A trial's items spread over the ranks: say where each one trains. */
+    if (T->o->dist && T->runs > 1) {
+        FILE *out = job_out(T, j);
+        fprintf(out, "  trial %d, execution %d", j->trial, x / (T->folds ? T->folds : 1) + 1);
+        if (T->folds) fprintf(out, ", fold %d", x % T->folds + 1);
+        fprintf(out, " [rank %d]\n", s->rank);
+    }
+    pthread_mutex_unlock(&T->mu);
+    int rc = run_execution(s, j, x, retry, reason, reason_len);
+    if (rc == EXEC_DAMAGED) rc = run_again(s, j, x, retry, reason, reason_len);
+    pthread_mutex_lock(&T->mu);
+    if (id >= 0 && store_work_end(T->db, id, T->session, wall(), &e)) T->has_error = 1, T->error = e, T->stop = 1;
+    pthread_mutex_unlock(&T->mu);
+    return rc;
 }
 
 static void *worker(void *arg)
@@ -565,15 +704,18 @@ static void *worker(void *arg)
     blas_flush_denormals();
     pthread_mutex_lock(&T->mu);
     for (;;) {
-        job *j = take_job(T);
+        int x;
+        job *j = take_item(T, s, &x);
         if (!j) break;
-        T->running++;
         T->active[s->index] = j;
+        int retry = j->retry;
         pthread_mutex_unlock(&T->mu);
-        run_job(s, j);
+        char reason[sizeof(hpt_error)] = "";
+        int rc = run_item(s, j, x, retry, reason, sizeof reason);
         pthread_mutex_lock(&T->mu);
         T->active[s->index] = NULL;
-        free_job(j);
+        if (item_done(T, j, x, rc, reason)) free_job(j);
+        pthread_cond_broadcast(&T->cv);
     }
     pthread_cond_broadcast(&T->cv);
     pthread_mutex_unlock(&T->mu);
@@ -677,7 +819,7 @@ static int replay(tuner *T, const char *was, hpt_error *e)
             oracle_report(T->orc, rows[k].id, rows[k].score, failed);
             T->done++;
             T->completed += !failed;
-            if (!failed && tuner_better(T, rows[k].score, T->best_score)) T->best_score = rows[k].score, T->best_trial = rows[k].id;
+            if (!failed) note_best(T, rows[k].id, rows[k].score);
         }
     }
     if (rc == 0) T->failed_in_row = failures_in_row(rows, n);
@@ -967,6 +1109,10 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     fprintf(o->out, "\n");
     fflush(o->out);
 
+    /* The timeline's session: from this process's start (its data loading
+     * counts as idle), over every slot of every rank. */
+    store_session session = { .slots = n_slots, .ranks = o->dist ? dist_size(o->dist) : 1, .started = T.started };
+    if (store_session_begin(T.db, &session, &T.session, e)) goto out;
     blas_set_threads(1);
     int started = 0;
     for (int k = 0; k < n_slots; k++)
@@ -979,6 +1125,7 @@ int tune_run(const ir_program *p, const tune_options *o, hpt_error *e)
     }
     hpt_error pe;
     if (store_prune(T.db, keep_checkpoint, &T, &pe) == 0) store_compact(T.db, &pe);
+    store_session_end(T.db, T.session, wall(), &pe);
     if (o->interrupted && *o->interrupted) {
         fprintf(o->out, "\ninterrupted: run the same command again to resume (%ld trials done)\n", T.done);
         rc = 1;
@@ -999,6 +1146,7 @@ out:
     free(ranks);
     free(T.active);
     for (job *j = T.queue, *next; j; j = next) next = j->next, free_job(j);
+    for (job *j = T.ready, *next; j; j = next) next = j->next, job_flush(&T, j), free_job(j);
     tuner_free(&T);
     arena_free(&scratch);
     return rc;

@@ -60,8 +60,8 @@ done
 "$HPTC" run "$tmp/s.hpt" --limit 300 --jobs 1 --dtype-policy float32 > "$tmp/run" 2>&1; st=$?
 check "--dtype-policy float32 overrides the spec's mixed_bfloat16 for every trial ($(policies "$tmp/s"))" \
     "[ $st -eq 0 ] && [ '$(policies "$tmp/s")' = 'float32 float32 ' ] && [ '$(meta "$tmp/s" dtype_policy)' = float32 ]"
-check "the store is schema 4 with a dtype_policy column" \
-    "[ '$(meta "$tmp/s" schema_version)' = 4 ] && [ \"\$(sqlite3 $tmp/s/p/hptc.db 'SELECT dtype_policy FROM trials ORDER BY id' | tr '\n' ' ')\" = 'float32 float32 ' ]"
+check "the store is schema 5 with a dtype_policy column" \
+    "[ '$(meta "$tmp/s" schema_version)' = 5 ] && [ \"\$(sqlite3 $tmp/s/p/hptc.db 'SELECT dtype_policy FROM trials ORDER BY id' | tr '\n' ' ')\" = 'float32 float32 ' ]"
 "$HPTC" run "$tmp/s.hpt" --limit 300 --dtype-policy float32 > "$tmp/again" 2>&1; st=$?
 check "the same --dtype-policy resumes" "[ $st -eq 0 ]"
 "$HPTC" best "$tmp/s/p" --json > "$tmp/best.json"
@@ -125,8 +125,8 @@ db.commit()
 PY
 check "a schema 2 store's trials read as float32" "[ \$(\"$HPTC\" summary $tmp/f/p --csv | grep -c ',float32\$') -eq 32 ]"
 "$HPTC" run "$tmp/f.hpt" --limit 300 --dtype-policy float32 > "$tmp/up" 2>&1; st=$?
-check "resuming it under float32 upgrades it to schema 4, its trials float32" \
-    "[ $st -eq 0 ] && [ '$(meta "$tmp/f" schema_version)' = 4 ] && [ \"\$(sqlite3 $tmp/f/p/hptc.db 'SELECT count(*) FROM trials WHERE dtype_policy IS NULL OR dtype_policy = \"float32\"')\" = 32 ] &&
+check "resuming it under float32 upgrades it to schema 5, its trials float32" \
+    "[ $st -eq 0 ] && [ '$(meta "$tmp/f" schema_version)' = 5 ] && [ \"\$(sqlite3 $tmp/f/p/hptc.db 'SELECT count(*) FROM trials WHERE dtype_policy IS NULL OR dtype_policy = \"float32\"')\" = 32 ] &&
      [ \$(\"$HPTC\" summary $tmp/f/p --csv | grep -c ',float32\$') -eq 32 ]"
 
 # ---- hptc train ----------------------------------------------------------------

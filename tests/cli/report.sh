@@ -147,6 +147,11 @@ check "Hyperband: a promoted trial's learning curve starts at its parent's first
     "grep -q 'class=\"curve-val\" d=\"M[0-9.]*,[0-9.]*L[0-9.]*,[0-9.]*L' $tmp/h.dom"
 check "the random search has no Hyperband diagram" "grep -q 'Not a Hyperband search' $tmp/r.dom"
 
+# Issue 15 "busy": the worker timeline, a bar per work item the store recorded.
+items=$(sqlite3 "$tmp/h/p/hptc.db" 'SELECT count(*) FROM work')
+check "timeline: $items work items drawn as $items bars in one lane per slot, with the utilisation" \
+    "[ $items -ge $hb_trials ] && [ \$(plot $tmp/h.dom plot-timeline | count 'class=\"tl-bar\"') -eq $items ] && grep -q 'data-bars=\"$items\"' $tmp/h.dom && plot $tmp/h.dom plot-timeline | grep -q 'Core utilisation [0-9.]*%' && plot $tmp/h.dom plot-timeline | grep -q '>slot 1<'"
+
 # Failures: the diverged trial is listed with its reason and left out of the plots.
 check "failed trials are listed with their reason" \
     "grep -o 'id=\"failed\".*' $tmp/g.dom | grep -q '<tr data-trial=\"0\"><td class=\"num\">0</td><td><code>{\"learning_rate\": [0-9e+.]*}</code></td><td>loss became'"

@@ -222,14 +222,19 @@ static void test_hyperband_schedule(const ir_program *p, int max_epochs, int fac
     for (int i = 0; i < n; i++) want += x[i].trials;
     CHECK(r.n == want, "Hyperband(%d, %d): %d trials, Keras Tuner's formulas give %ld", max_epochs, factor, r.n, want);
     CHECK(oracle_planned_trials(o) == want, "Hyperband(%d, %d): planned %ld", max_epochs, factor, oracle_planned_trials(o));
+    /* Ids follow hptc's order (docs/scheduler.md): every bracket's round 0
+     * in schedule order, then the promotion rounds by round, then bracket. */
     int i = 0, ok = 1;
-    for (int k = 0; k < n && ok; k++) {
-        int previous = x[k].round ? x[k - 1].epochs : 0;
-        for (int t = 0; t < x[k].trials && ok; t++, i++)
-            ok = i < r.n && r.bracket[i] == x[k].bracket && r.round[i] == x[k].round && r.epochs[i] == x[k].epochs &&
-                 r.initial[i] == previous && (x[k].round == 0) == (r.parent[i] < 0);
-    }
-    CHECK(ok, "Hyperband(%d, %d): every trial's bracket, round, epochs and initial_epoch as Keras Tuner's", max_epochs, factor);
+    for (int round = 0; i < r.n && round < 64 && ok; round++)
+        for (int k = 0; k < n && ok; k++) {
+            if (x[k].round != round) continue;
+            int previous = x[k].round ? x[k - 1].epochs : 0;
+            for (int t = 0; t < x[k].trials && ok; t++, i++)
+                ok = i < r.n && r.bracket[i] == x[k].bracket && r.round[i] == x[k].round && r.epochs[i] == x[k].epochs &&
+                     r.initial[i] == previous && (x[k].round == 0) == (r.parent[i] < 0);
+        }
+    CHECK(ok && i == r.n, "Hyperband(%d, %d): every trial's bracket, round, epochs and initial_epoch as Keras Tuner's, "
+                          "every bracket's round 0 first", max_epochs, factor);
     oracle_free(o);
 }
 
@@ -251,6 +256,18 @@ static void test_hyperband_promotions(const ir_program *p)
         for (int j = 0; j < i; j++) distinct &= !same_values(q[i].values, q[j].values, p->n_hps);
     }
     CHECK(distinct, "round 0's 12 configurations are distinct");
+    /* The later brackets' first rounds come next, before any result:
+     * bracket 1's 6 trials of 4 epochs, bracket 0's 4 of 10. */
+    oracle_request later[10];
+    int fresh = 1;
+    for (int i = 0; i < 10; i++) {
+        fresh &= oracle_next(o, &later[i]) == ORACLE_TRIAL && later[i].trial == 12 + i && later[i].round == 0 &&
+                 later[i].parent < 0 && later[i].bracket == (i < 6 ? 1 : 0) && later[i].epochs == (i < 6 ? 4 : 10);
+        for (int j = 0; j < 12 && fresh; j++) fresh &= !same_values(later[i].values, q[j].values, p->n_hps);
+        for (int j = 0; j < i && fresh; j++) fresh &= !same_values(later[i].values, later[j].values, p->n_hps);
+    }
+    CHECK(fresh, "brackets overlap: brackets 1 and 0's first rounds (trials 12-21) follow before any result, "
+                 "each configuration new");
     oracle_request w;
     CHECK(oracle_next(o, &w) == ORACLE_WAIT, "WAIT before any result of round 0");
     /* Results in a scrambled order; the best one fails. */
@@ -276,7 +293,7 @@ static void test_hyperband_promotions(const ir_program *p)
     int ok = 1;
     for (int i = 0; i < 4; i++) {
         oracle_request r;
-        ok &= oracle_next(o, &r) == ORACLE_TRIAL && r.trial == 12 + i && r.parent == order[i] && r.initial_epoch == 2 &&
+        ok &= oracle_next(o, &r) == ORACLE_TRIAL && r.trial == 22 + i && r.parent == order[i] && r.initial_epoch == 2 &&
               r.epochs == 4 && r.round == 1 && same_values(r.values, q[order[i]].values, p->n_hps);
     }
     CHECK(ok, "round 1 promotes the 4 best completed trials, best first, as new trials (parent, initial_epoch 2, 4 epochs)");
@@ -284,12 +301,18 @@ static void test_hyperband_promotions(const ir_program *p)
     CHECK(oracle_may_promote(o, order[5]) == 0, "a trial not promoted is released once its round is closed");
     CHECK(oracle_may_promote(o, best) == 0, "a failed trial is never promoted");
     CHECK(oracle_next(o, &w) == ORACLE_WAIT, "WAIT for round 1");
-    for (int i = 0; i < 4; i++) oracle_report(o, 12 + i, 0.5 + 0.1 * i, 0);
+    for (int i = 0; i < 4; i++) oracle_report(o, 22 + i, 0.5 + 0.1 * i, 0);
     CHECK(oracle_may_promote(o, order[0]) == 0, "a promoted trial is released once its child has reported");
+    CHECK(oracle_next(o, &w) == ORACLE_WAIT, "bracket 2's round 2 waits behind bracket 1's round 1, which waits for its round 0");
+    for (int i = 0; i < 6; i++) oracle_report(o, 12 + i, 0.1 * i, 0);
+    oracle_request c, d;
+    CHECK(oracle_next(o, &c) == ORACLE_TRIAL && oracle_next(o, &d) == ORACLE_TRIAL && c.trial == 26 && c.parent == 17 &&
+              d.parent == 16 && c.bracket == 1 && c.round == 1 && c.initial_epoch == 4 && c.epochs == 10,
+          "bracket 1's round 1 promotes its 2 best (trials 17, 16) as trials 26, 27");
     oracle_request a, b;
-    CHECK(oracle_next(o, &a) == ORACLE_TRIAL && oracle_next(o, &b) == ORACLE_TRIAL && a.parent == 15 && b.parent == 14 &&
-              a.initial_epoch == 4 && a.epochs == 10 && a.round == 2,
-          "round 2 promotes the 2 best of round 1 (trials 15, 14) to 10 epochs");
+    CHECK(oracle_next(o, &a) == ORACLE_TRIAL && oracle_next(o, &b) == ORACLE_TRIAL && a.trial == 28 && a.parent == 25 &&
+              b.parent == 24 && a.initial_epoch == 4 && a.epochs == 10 && a.round == 2,
+          "round 2 promotes the 2 best of round 1 (trials 25, 24) to 10 epochs");
     oracle_report(o, a.trial, 0.9, 0);
     oracle_report(o, b.trial, 0.8, 0);
     CHECK(oracle_may_promote(o, a.trial) == 0, "a bracket's last round promotes nothing");
