@@ -26,6 +26,21 @@ int tuner_better(const tuner *T, double a, double b)
     return T->maximize ? a > b : a < b;
 }
 
+double tuner_score_rows(const tuner *T, const store_epoch_row *rows, int n, int *best_epoch)
+{
+    double sum = 0, best_any = NAN;
+    int counted = 0;
+    *best_epoch = -1;
+    for (int x = 0; x < T->runs; x++) {
+        int at;
+        double best = tune_execution_best(rows, n, x, T->objective, T->maximize, &at);
+        if (isnan(best)) continue;
+        sum += best, counted++;
+        if (tuner_better(T, best, best_any)) best_any = best, *best_epoch = at;
+    }
+    return counted ? sum / counted : NAN;
+}
+
 typedef struct epoch_ctx {
     tuner *T;
     job *j;

@@ -118,6 +118,10 @@ static inline int tuner_clamp_jobs(int jobs) { return jobs < 1 ? 1 : jobs > 64 ?
 uint32_t tuner_data_crc(const tuner *T);
 /* Is score a better than b for the objective?  A number beats NaN. */
 int tuner_better(const tuner *T, double a, double b);
+/* A trial's score from its epoch rows: the mean over its executions (and
+ * folds) of each one's best objective, and the best one's epoch in
+ * *best_epoch (-1 when none); NAN when none computed the objective. */
+double tuner_score_rows(const tuner *T, const store_epoch_row *rows, int n, int *best_epoch);
 /* Train one execution from st, handing each epoch to commit(user, ...).
  * Returns EXEC_DONE, EXEC_STOPPED (by commit), or EXEC_FAILED /
  * EXEC_DAMAGED with the reason set.  The same code trains on every rank. */

@@ -434,12 +434,9 @@ static oracle_status bayes_next(oracle *o, oracle_request *out)
     if (!values || !ids) goto out;
     int n = 0;
     if (k >= s->n_initial && s->d > 0) {
-        for (int t = 0; t <= k - ORACLE_LAG; t++) {
-            if (!o->trials[t].reported) {
-                st = ORACLE_WAIT;
-                goto out;
-            }
-            if (orc_done_ok(o, t)) ids[n++] = t;
+        if (orc_lagged_results(o, k, ids, &n) == ORACLE_WAIT) {
+            st = ORACLE_WAIT;
+            goto out;
         }
     }
     /* A Gaussian process needs two points to standardise its outputs. */

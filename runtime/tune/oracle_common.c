@@ -454,3 +454,13 @@ void orc_plan_trials(const oracle_config *cfg, int max_trials_arg, FILE *out)
     if (trials < max) fprintf(out, " (the space has only %ld configurations)", trials);
     fputc('\n', out);
 }
+
+oracle_status orc_lagged_results(const oracle *o, int k, int *ids, int *n)
+{
+    *n = 0;
+    for (int t = 0; t <= k - ORACLE_LAG; t++) {
+        if (!o->trials[t].reported) return ORACLE_WAIT;
+        if (orc_done_ok(o, t)) ids[(*n)++] = t;
+    }
+    return ORACLE_TRIAL;
+}

@@ -97,6 +97,11 @@ int orc_propose(oracle *o, const hpt_value *values, int epochs, int initial_epoc
                 int bracket, int round, oracle_request *out);
 /* Id of a trial with the same active values, or -1. */
 int orc_find(const oracle *o, const hpt_value *values);
+/* The results a model-based proposal for trial k may use (oracle.h's
+ * rule): the completed, not failed, trials among 0 .. k - ORACLE_LAG, their
+ * ids into ids (chronological), their count into *n.  ORACLE_WAIT when one
+ * of those has not reported yet, else ORACLE_TRIAL. */
+oracle_status orc_lagged_results(const oracle *o, int k, int *ids, int *n);
 /* Is trial t's result in (and usable: not failed)? */
 static inline int orc_done_ok(const oracle *o, int t) { return o->trials[t].reported && !o->trials[t].failed; }
 

@@ -308,17 +308,9 @@ static double trial_score(tuner *T, int trial, int *best_epoch)
     hpt_error e;
     *best_epoch = -1;
     if (store_load_epochs(T->db, trial, &rows, &n, &e)) return NAN;
-    double sum = 0, best_any = NAN;
-    int counted = 0;
-    for (int x = 0; x < T->runs; x++) {
-        int at;
-        double best = tune_execution_best(rows, n, x, T->objective, T->maximize, &at);
-        if (isnan(best)) continue;
-        sum += best, counted++;
-        if (tuner_better(T, best, best_any)) best_any = best, *best_epoch = at;
-    }
+    double score = tuner_score_rows(T, rows, n, best_epoch);
     free(rows);
-    return counted ? sum / counted : NAN;
+    return score;
 }
 
 /* Issue 15, pareto: a completed trial's value of every objective.  A

@@ -98,24 +98,6 @@ out:
     return rc;
 }
 
-/* The score of a copied trial under this run's objective: the stored one
- * when the objective is the old study's, else the mean over executions of
- * each one's best epoch, as the scheduler scores a trial. */
-static double rescore(const tuner *T, const store_epoch_row *rows, int n, int *best_epoch)
-{
-    double sum = 0, best_any = NAN;
-    int counted = 0;
-    *best_epoch = -1;
-    for (int x = 0; x < T->runs; x++) {
-        int at;
-        double best = tune_execution_best(rows, n, x, T->objective, T->maximize, &at);
-        if (isnan(best)) continue;
-        sum += best, counted++;
-        if (tuner_better(T, best, best_any)) best_any = best, *best_epoch = at;
-    }
-    return counted ? sum / counted : NAN;
-}
-
 /* Copy old trial t (reusable, with its values under the new spec) into the new store as trial id. */
 static int copy_trial(tuner *T, store *old, const store_trial *t, int id, int parent, const hpt_value *values,
                       int same_objective, hpt_error *e)
@@ -125,7 +107,7 @@ static int copy_trial(tuner *T, store *old, const store_trial *t, int id, int pa
     if (store_load_epochs(old, t->id, &rows, &n, e)) return -1;
     store_trial row = *t;
     row.id = id, row.parent = parent, row.bracket = -1, row.round = -1;
-    if (!same_objective) row.score = rescore(T, rows, n, &row.best_epoch);
+    if (!same_objective) row.score = tuner_score_rows(T, rows, n, &row.best_epoch);   /* under this run's objective */
     char from[1200];
     snprintf(from, sizeof from, "%.1100s trial %d", T->o->warm_from, t->id);
     row.reused_from = from;
