@@ -17,6 +17,10 @@
 . "$(dirname "$0")/../lib.sh"
 skip() { echo "SKIP: tests/cli/slurm.sh: $*"; exit 0; }
 
+# The batch script docs/distributed.md shows is the file run below.
+sed -n '/^\[examples\/slurm\/search.sbatch\]/,/^```$/p' docs/distributed.md | sed '1,/^```sh$/d; $d' > "$tmp/doc.sbatch"
+check "docs/distributed.md shows examples/slurm/search.sbatch as it is" "cmp -s $tmp/doc.sbatch examples/slurm/search.sbatch"
+
 for c in munged mungekey slurmctld slurmd sinfo sbatch srun salloc squeue scontrol scancel; do
     command -v $c > /dev/null 2>&1 ||
         skip "no $c: Slurm and munge are not installed (Debian slurmctld slurmd slurm-client munge)"
@@ -58,7 +62,8 @@ stop_all() {
     munged_pid=
 }
 trap 'stop_all; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+# A signal (^C, timeout's TERM, a reader gone: PIPE) exits through the EXIT trap.
+trap 'exit 130' INT TERM HUP PIPE
 # sl COMMAND...: a Slurm command (client or daemon) under this test's slurm.conf.
 sl() { SLURM_CONF=$conf "$@"; }
 
@@ -195,7 +200,7 @@ if [ "$BUILD" = build ]; then
     cp "$tmp/sbatch.hpt" "$tmp/job/search.hpt"
     t0=$(date +%s)
     job=$(sl env PATH="$(dirname "$HPTC"):$PATH" sbatch --parsable --chdir="$tmp/job" --output="$tmp/sbatch.log" \
-        --ntasks-per-node=2 --cpus-per-task=1 examples/slurm/search.sbatch search.hpt)
+        --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 examples/slurm/search.sbatch search.hpt)
     # Polled here: sbatch --wait checks every 2 s and more, which would double the time.
     for i in $(seq 1 600); do
         sl squeue -h -j "$job" -o %T 2> /dev/null | grep -q . || break
