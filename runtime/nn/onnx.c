@@ -54,7 +54,7 @@ static int pb_grow(pb *b, size_t more)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->n + more) cap *= 2;
     unsigned char *p = realloc(b->p, cap);
-    if (!p) return -1;
+    if (!p) return b->oom = 1, -1;
     b->p = p, b->cap = cap;
     return 0;
 }
@@ -103,6 +103,7 @@ static void pb_float(pb *b, int field, float v)
 /* A nested message: sub's bytes as field `field` of b; sub is freed. */
 static void pb_message(pb *b, int field, pb *sub)
 {
+    b->oom |= sub->oom;
     pb_bytes(b, field, sub->p, sub->n);
     free(sub->p);
     *sub = (pb){ 0 };
@@ -212,6 +213,7 @@ const char *onnx_node(onnx_graph *g, const trial_layer *L, const char *op, onnx_
     pb_string(&m, NODE_NAME, fresh(g, L, op));
     pb_string(&m, NODE_OP_TYPE, op);
     if (a) {
+        m.oom |= a->oom;
         pb_raw(&m, a->p, a->n);
         free(a->p);
         *a = (onnx_attrs){ 0 };
@@ -483,6 +485,7 @@ static int build(onnx_graph *g, trial *t, float scale, pb *graph, const char **k
     if (g->failed) return -1;
 
     *kind = output_kind(last, t);
+    graph->oom |= g->nodes.oom | g->inits.oom;
     pb_raw(graph, g->nodes.p, g->nodes.n);
     pb_string(graph, GRAPH_NAME, "hptc");
     pb_raw(graph, g->inits.p, g->inits.n);
@@ -557,7 +560,7 @@ int onnx_export(const ir_program *p, const hpt_value *values, const float *w, si
     meta_entry(&model, "data_scale", text);
     meta_entry(&model, "output_kind", kind);
     for (int k = 0; k < n_meta; k++) meta_entry(&model, meta[k].key, meta[k].value);
-    rc = model.p ? write_file(path, &model, e) : hpt_fail(e, "out of memory");
+    rc = model.p && !model.oom ? write_file(path, &model, e) : hpt_fail(e, "out of memory writing the model");
 out:
     free(description);
     free(model.p), free(graph.p), free(opset.p);

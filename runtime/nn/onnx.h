@@ -58,6 +58,7 @@ void onnx_output(onnx_graph *g, const trial_layer *L, const char *name, int layo
 typedef struct onnx_attrs {
     unsigned char *p;
     size_t n, cap;
+    int oom;                    /* an allocation failed: the bytes are incomplete */
 } onnx_attrs;
 void onnx_attr_int(onnx_attrs *a, const char *name, int64_t v);
 void onnx_attr_float(onnx_attrs *a, const char *name, float v);

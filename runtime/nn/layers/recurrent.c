@@ -533,7 +533,9 @@ static int onnx(const trial_layer *L, onnx_graph *g)
     int gru = L->ops == &layer_gru, U = units_of(L), F = L->in[L->in_rank - 1], G = (gru ? 3 : 4) * U;
     const char *acts[3] = { onnx_rnn_activation(L->gate_act), onnx_rnn_activation(L->cell_act),
                             onnx_rnn_activation(L->cell_act) };
-    if (!acts[0] || !acts[1]) return onnx_fail(g, L, "ONNX's recurrent operators take sigmoid, tanh or relu, not linear");
+    if (!acts[0] || !acts[1])
+        return onnx_fail(g, L, "its activation is linear, and the export maps only sigmoid, tanh and relu onto the "
+                               "activations ONNX's LSTM and GRU name");
     float *w = malloc(sizeof *w * ((size_t)G * F + (size_t)G * U + 2 * (size_t)G));
     if (!w) return onnx_fail(g, L, "out of memory");
     float *rk = w + (size_t)G * F, *b = rk + (size_t)G * U;
