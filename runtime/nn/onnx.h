@@ -11,7 +11,7 @@
  * Input's shape)), its output the last layer's ("output", (N, ...)).
  *
  * The protobuf encoding is written by hand (onnx.c): the file is
- * write-only here and uses 30-odd fields of onnx.proto, named where they
+ * write-only here and uses 40-odd fields of onnx.proto, named where they
  * are written; the checker (python3-onnx) and onnxruntime read it in
  * tests/cli/onnx.sh. */
 #ifndef HPTC_ONNX_H
