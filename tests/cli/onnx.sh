@@ -58,6 +58,10 @@ mlp_spec "RandomSearch(objective = \"val_accuracy\", max_trials = 1, seed = 1, d
     "search(epochs = 1, validation_split = 0.2, batch_size = 32)" > "$tmp/mlp.hpt"
 search mlp
 check "the seed MLP's best trial is exported as ONNX" "grep -q 'written to .*mlp.onnx as ONNX (opset 17)' $tmp/mlp.export"
+"$HPTC" export "$tmp/mlp" --trial 0 --format onnx -o "$tmp/mlp0.onnx" > /dev/null 2>&1
+check "--trial 0 exports the same model (the only trial is the best)" "cmp -s $tmp/mlp.onnx $tmp/mlp0.onnx"
+"$HPTC" export "$tmp/mlp" --trial 7 --format onnx -o "$tmp/mlp7.onnx" > "$tmp/mlp7" 2>&1; st=$?
+check "--trial of a trial the store lacks is an error" "[ $st = 1 ] && grep -q 'has no trial 7' $tmp/mlp7"
 compare mlp "seed MLP"
 if [ -n "$checker" ]; then
     # The metadata: the spec's hash as the weights file has it, the trial's hyperparameters.

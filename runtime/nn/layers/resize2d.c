@@ -68,12 +68,12 @@ static int pad_backward(trial_layer *L, const layer_run *r, const float *x, floa
 static int pad_onnx(const trial_layer *L, onnx_graph *g)
 {
     const resize *s = L->kernel_state;
-    int layout = onnx_has(g, L, 0, ONNX_CF) ? ONNX_CF : ONNX_HPTC, r = L->in_rank + 1;
+    /* A (H, W) sample has no channel axis to move: it is padded as it is. */
+    int layout = L->in_rank == 3 && onnx_has(g, L, 0, ONNX_CF) ? ONNX_CF : ONNX_HPTC, r = L->in_rank + 1;
     int64_t pads[8] = { 0 };
     int h = layout == ONNX_CF ? 2 : 1;  /* the height's axis; the width's is next */
     pads[h] = s->pad[0], pads[r + h] = s->pad[1], pads[h + 1] = s->pad[2], pads[r + h + 1] = s->pad[3];
     const char *x = onnx_input(g, L, 0, layout, 0);
-    if (layout == ONNX_CF && L->in_rank == 2) return onnx_fail(g, L, "a (height, width) input read channels first");
     onnx_output(g, L, onnx_op2(g, L, "Pad", x, onnx_int64s(g, L, 2 * r, pads)), layout);
     return 0;
 }
