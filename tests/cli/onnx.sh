@@ -126,7 +126,7 @@ model {
   Dropout(0.3)
   Concatenate {
     branch { GlobalAveragePooling2D() }
-    branch { Flatten() Dense(8, activation = "softmax") }
+    branch { Flatten() Residual { Dense(8, activation = "softmax") } }
     branch { Reshape([-1, 16]) LayerNormalization() GlobalAveragePooling1D() }
   }
   Dense(10)
@@ -137,7 +137,7 @@ search(epochs = 1, validation_split = 0.2, batch_size = 32)
 SPEC
 search img
 check "an image graph of every 2-D layer kind is exported" "grep -q 'as ONNX' $tmp/img.export"
-compare img "image graph (pads, Conv2D, BatchNormalization, Residual with and without projection, DepthwiseConv2D, SeparableConv2D, Add, pools, UpSampling2D, Concatenate, global pools, Reshape, LayerNormalization, gelu/tanh/sigmoid/softmax)"
+compare img "image graph (pads, Conv2D, BatchNormalization, Residual without and with a projection (1x1 Conv, MatMul), DepthwiseConv2D, SeparableConv2D, Add, pools, UpSampling2D, Concatenate, global pools, Reshape, LayerNormalization, gelu/tanh/sigmoid/softmax)"
 
 # The pixels (0..255, scale 1) are the indices: those >= input_dim give zeros, as hptc's Embedding does.
 cat > "$tmp/seq.hpt" <<SPEC
