@@ -86,7 +86,8 @@ const char *onnx_scalar(onnx_graph *g, const trial_layer *L, float v);
 
 /* x -> act(x); softmax over `axis`.  Returns x itself for linear. */
 const char *onnx_activation(onnx_graph *g, const trial_layer *L, kern_act act, const char *x, int axis);
-/* The ONNX name of a recurrent activation (Sigmoid, Tanh, Relu), NULL for another. */
+/* The ONNX name of a recurrent activation (Sigmoid, Tanh, Relu), NULL for
+ * another (linear is Affine, whose alpha and beta the caller gives). */
 const char *onnx_rnn_activation(kern_act act);
 
 /* A window op's ONNX pads from hptc's geometry (TF's padding, taps dil

@@ -531,11 +531,16 @@ static int onnx(const trial_layer *L, onnx_graph *g)
 {
     static const int lstm_gate[4] = { 0, 3, 1, 2 };    /* ONNX gate k is Keras's gate lstm_gate[k] */
     int gru = L->ops == &layer_gru, U = units_of(L), F = L->in[L->in_rank - 1], G = (gru ? 3 : 4) * U;
-    const char *acts[3] = { onnx_rnn_activation(L->gate_act), onnx_rnn_activation(L->cell_act),
-                            onnx_rnn_activation(L->cell_act) };
-    if (!acts[0] || !acts[1])
-        return onnx_fail(g, L, "its activation is linear, and the export maps only sigmoid, tanh and relu onto the "
-                               "activations ONNX's LSTM and GRU name");
+    /* linear is ONNX's Affine with alpha 1, beta 0 (the lists hold one value per Affine, in order). */
+    kern_act kinds[3] = { L->gate_act, L->cell_act, L->cell_act };
+    const char *acts[3];
+    float alpha[3], beta[3];
+    int n_acts = gru ? 2 : 3, n_affine = 0;
+    for (int k = 0; k < n_acts; k++) {
+        acts[k] = kinds[k] == KERN_LINEAR ? "Affine" : onnx_rnn_activation(kinds[k]);
+        if (kinds[k] == KERN_LINEAR) alpha[n_affine] = 1, beta[n_affine++] = 0;
+        if (!acts[k]) return onnx_fail(g, L, "its activation has no counterpart among ONNX's recurrent activations");
+    }
     float *w = malloc(sizeof *w * ((size_t)G * F + (size_t)G * U + 2 * (size_t)G));
     if (!w) return onnx_fail(g, L, "out of memory");
     float *rk = w + (size_t)G * F, *b = rk + (size_t)G * U;
@@ -556,7 +561,8 @@ static int onnx(const trial_layer *L, onnx_graph *g)
                           onnx_floats(g, L, "recurrent_kernel", rk, 3, rd), onnx_floats(g, L, "bias", b, 2, bd) };
     free(w);
     onnx_attr_int(&a, "hidden_size", U);
-    onnx_attr_strings(&a, "activations", gru ? 2 : 3, acts);
+    onnx_attr_strings(&a, "activations", n_acts, acts);
+    if (n_affine) onnx_attr_floats(&a, "activation_alpha", n_affine, alpha), onnx_attr_floats(&a, "activation_beta", n_affine, beta);
     if (gru) onnx_attr_int(&a, "linear_before_reset", 1);
     const char *out[2];
     onnx_node(g, L, gru ? "GRU" : "LSTM", &a, 4, in, 2, out);
