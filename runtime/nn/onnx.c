@@ -489,7 +489,8 @@ static int build(onnx_graph *g, trial *t, float scale, pb *graph, const char **k
     pb_raw(graph, g->nodes.p, g->nodes.n);
     pb_string(graph, GRAPH_NAME, "hptc");
     pb_raw(graph, g->inits.p, g->inits.n);
-    snprintf(doc, sizeof doc, "float32 %s: one sample per row as hptc reads it%s", shape_text(in->outs, in->out_rank, shape, sizeof shape),
+    snprintf(doc, sizeof doc, "float32 %s: one sample per row as hptc reads it%s",
+             shape_text(in->outs, in->out_rank, shape, sizeof shape),
              scale != 1.0f ? ", before the data's scale (the model multiplies by it)" : "");
     value_info(graph, GRAPH_INPUT, "input", in->outs, in->out_rank, doc);
     snprintf(doc, sizeof doc, "float32 %s: %s", shape_text(last->outs, last->out_rank, shape, sizeof shape), *kind);

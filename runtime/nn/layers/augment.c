@@ -240,8 +240,10 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
 const layer_ops layer_random_flip = { .flags = LAYER_BLAS, .plan = plan_flip, .sizes = sizes, .forward = forward,
                                       .backward = backward, .release = release, .onnx = onnx_identity };
 const layer_ops layer_random_translation = { .flags = LAYER_BLAS, .plan = plan_translation, .sizes = sizes,
-                                             .forward = forward, .backward = backward, .release = release, .onnx = onnx_identity };
+                                             .forward = forward, .backward = backward, .release = release,
+                                             .onnx = onnx_identity };
 const layer_ops layer_random_rotation = { .flags = LAYER_BLAS, .plan = plan_rotation, .sizes = sizes,
-                                          .forward = forward, .backward = backward, .release = release, .onnx = onnx_identity };
+                                          .forward = forward, .backward = backward, .release = release,
+                                          .onnx = onnx_identity };
 const layer_ops layer_random_zoom = { .flags = LAYER_BLAS, .plan = plan_zoom, .sizes = sizes, .forward = forward,
                                       .backward = backward, .release = release, .onnx = onnx_identity };

@@ -124,4 +124,5 @@ static int onnx(const trial_layer *L, onnx_graph *g)
 }
 
 const layer_ops layer_conv2d = { .flags = LAYER_BLAS | LAYER_JIT, .plan = plan, .sizes = sizes, .init = init,
-                                 .forward = forward, .backward = backward, .jit = jit, .release = release, .onnx = onnx };
+                                 .forward = forward, .backward = backward, .jit = jit, .release = release,
+                                 .onnx = onnx };

@@ -119,7 +119,8 @@ static int dw_onnx(const trial_layer *L, onnx_graph *g)
 }
 
 const layer_ops layer_depthwise_conv2d = { .flags = LAYER_BLAS, .plan = dw_plan, .sizes = dw_sizes, .init = dw_init,
-                                           .forward = dw_forward, .backward = dw_backward, .release = release, .onnx = dw_onnx };
+                                           .forward = dw_forward, .backward = dw_backward, .release = release,
+                                           .onnx = dw_onnx };
 
 /* ------------------------------------------------------------ SeparableConv2D */
 
@@ -204,4 +205,5 @@ static int sep_onnx(const trial_layer *L, onnx_graph *g)
 }
 
 const layer_ops layer_separable_conv2d = { .flags = LAYER_BLAS, .plan = sep_plan, .sizes = sep_sizes, .init = sep_init,
-                                           .forward = sep_forward, .backward = sep_backward, .release = release, .onnx = sep_onnx };
+                                           .forward = sep_forward, .backward = sep_backward, .release = release,
+                                           .onnx = sep_onnx };

@@ -130,7 +130,8 @@ static int concat_onnx(const trial_layer *L, onnx_graph *g)
 }
 
 const layer_ops layer_concatenate = { .flags = LAYER_BLAS, .plan = concat_plan, .sizes = out_sizes,
-                                      .forward = concat_forward, .backward_input = concat_backward_input, .onnx = concat_onnx };
+                                      .forward = concat_forward, .backward_input = concat_backward_input,
+                                      .onnx = concat_onnx };
 
 /* ---- Residual ----------------------------------------------------------- */
 
