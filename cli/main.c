@@ -30,7 +30,7 @@ static const cli_command commands[] = {
     { "eval", cli_eval, "evaluate saved weights on the test split", cli_eval_usage },
     { "summary", cli_summary, "the trials of a project, best first", cli_summary_usage },
     { "best", cli_best, "the best trial's hyperparameters", cli_best_usage },
-    { "export", cli_export, "write a trial's weights for hptc eval", cli_export_usage },
+    { "export", cli_export, "write a trial's weights for hptc eval, or as ONNX (--format onnx)", cli_export_usage },
     { "report", cli_report, "one self-contained HTML page over the trials", cli_report_usage },
     { "diff", cli_diff, "what changed between two specs, and which stored trials still hold", cli_diff_usage },
 };

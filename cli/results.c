@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/front.h"
 #include "runtime/json.h"
+#include "runtime/nn/onnx.h"
 #include "runtime/nn/weights.h"
 #include "runtime/store/hps.h"
 #include "runtime/store/store.h"
@@ -340,12 +341,14 @@ int cli_best(int argc, char **argv)
 
 int cli_export(int argc, char **argv)
 {
-    const char *dir, *out = NULL;
+    const char *dir, *out = NULL, *format = "hptc";
     int trial_id = -1;
-    const cli_option opts[] = { CLI_INT_OPT("--trial", &trial_id, 0), CLI_STRING_OPT("-o", &out), CLI_END_OPT };
+    const cli_option opts[] = { CLI_INT_OPT("--trial", &trial_id, 0), CLI_STRING_OPT("-o", &out),
+                                CLI_CHOICE_OPT("--format", &format, "hptc|onnx"), CLI_END_OPT };
     if (cli_parse("export", argc, argv, opts, &dir, 1, 1)) return cli_usage(cli_export_usage);
+    int onnx = !strcmp(format, "onnx");
     if (!out) {
-        fprintf(stderr, "hptc export: -o WEIGHTS says where to write the weights\n");
+        fprintf(stderr, "hptc export: -o FILE says where to write the %s\n", onnx ? "ONNX model" : "weights");
         return cli_usage(cli_export_usage);
     }
     store *s;
@@ -402,6 +405,21 @@ int cli_export(int argc, char **argv)
                 dir, trial_id);
         goto out;
     }
+    if (onnx) {
+        /* The inference graph, with the trial's hyperparameters and the spec's hash in its metadata. */
+        char id[32];
+        snprintf(id, sizeof id, "%d", trial_id);
+        const onnx_meta meta[] = { { "trial", id }, { "hyperparameters", row->hps_json },
+                                   { "dtype_policy", row->dtype_policy }, { "spec_file", file ? file : "spec" } };
+        if (size % sizeof(float) || onnx_export(p, values, w, size / sizeof(float), meta, 4, out, &e)) {
+            fprintf(stderr, "hptc: %s: trial %d: %s\n", dir, trial_id,
+                    size % sizeof(float) ? "its checkpoint is not a whole number of floats" : e.message);
+            goto out;
+        }
+        printf("trial %d's best epoch written to %s as ONNX (opset 17)\n", trial_id, out);
+        rc = 0;
+        goto out;
+    }
     /* weights_save holds the blob against the model the spec rebuilds. */
     if (size % sizeof(float) || weights_save(out, p, values, row->dtype_policy, w, size / sizeof(float), &e)) {
         fprintf(stderr, "hptc: %s: trial %d's best checkpoint does not fit its model: %s\n", dir, trial_id,
@@ -436,6 +454,11 @@ const char cli_best_usage[] =
     "  with its score, best epoch (counted from 1, as run prints epochs) and the dtype\n"
     "  policy it trained under (hptc train --dtype-policy repeats it).";
 const char cli_export_usage[] =
-    "hptc export DIR [--trial ID] -o WEIGHTS\n"
+    "hptc export DIR [--trial ID] [--format hptc|onnx] -o FILE\n"
     "  Write a trial's best-epoch weights (default: the best trial's) for hptc eval: float32\n"
-    "  master weights, with the dtype policy the trial trained under in the header.";
+    "  master weights, with the dtype policy the trial trained under in the header.\n"
+    "  --format onnx writes the trial as an ONNX model instead (opset 17, float32, inference\n"
+    "  graph only: Dropout and augmentation removed): input \"input\" (N, the Input's shape),\n"
+    "  the values hptc reads before the data's scale; output \"output\", the last layer's\n"
+    "  (logits when it has no activation); hyperparameters and spec hash in its metadata\n"
+    "  (docs/onnx.md).  A layer ONNX cannot express is an error naming it.";

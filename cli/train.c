@@ -63,7 +63,7 @@ typedef struct train_opts {
     cli_list sets;
     int epochs, threads, limit, jit, seed;
     int dtype_policy;           /* --dtype-policy: a trial_dtype_policy, or -1 (the spec's) */
-    const char *save, *weights, *file;
+    const char *save, *weights, *file, *predictions;
 } train_opts;
 
 /* train and eval take the same options (eval needs --weights). */
@@ -75,7 +75,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, train_opts *o)
     const cli_option opts[] = { CLI_LIST_OPT("--set", &o->sets), CLI_INT_OPT("--epochs", &o->epochs, 1),
                                 CLI_INT_OPT("--threads", &o->threads, 1), CLI_INT_OPT("--limit", &o->limit, 1),
                                 CLI_INT_OPT("--seed", &o->seed, 0), CLI_STRING_OPT("--save", &o->save),
-                                CLI_STRING_OPT("--weights", &o->weights),
+                                CLI_STRING_OPT("--weights", &o->weights), CLI_STRING_OPT("--predictions", &o->predictions),
                                 CLI_CHOICE_OPT("--backend", &backend, "blas|jit"),
                                 CLI_CHOICE_OPT("--dtype-policy", &policy, "float32|mixed_bfloat16"), CLI_END_OPT };
     if (cli_parse(cmd, argc, argv, opts, &o->file, 1, 1)) return cli_usage(!strcmp(cmd, "eval") ? cli_eval_usage : cli_train_usage);
@@ -105,6 +105,43 @@ static int report_test(trial *t, const source_data *d, float scale, int batch)
     print_metrics("test_", metrics);
     putchar('\n');
     return 0;
+}
+
+/* eval --predictions FILE: the model's outputs on every test row, as CSV
+ * (row,label,output_0,...), each float printed exactly (%.9g), for
+ * comparing with another runtime (docs/onnx.md). */
+static int write_predictions(trial *t, const data_set *test, float scale, int batch, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    uint32_t *rows = malloc(sizeof *rows * (size_t)batch);
+    int32_t *labels = malloc(sizeof *labels * (size_t)batch);
+    int K = trial_output_size(t), rc = 0;
+    if (!f || !rows || !labels) {
+        fprintf(stderr, "hptc: %s: cannot write the predictions\n", path);
+        rc = 1;
+        goto out;
+    }
+    fprintf(f, "row,label");
+    for (int k = 0; k < K; k++) fprintf(f, ",output_%d", k);
+    fputc('\n', f);
+    for (int i = 0; i < test->n; i += batch) {
+        int B = test->n - i < batch ? test->n - i : batch;
+        for (int r = 0; r < B; r++) rows[r] = (uint32_t)(i + r);
+        data_gather(test, rows, B, scale, trial_input(t), labels);
+        const float *y = trial_forward(t, B, 0, 0);
+        for (int r = 0; r < B; r++) {
+            fprintf(f, "%d,%d", i + r, labels[r]);
+            for (int k = 0; k < K; k++) fprintf(f, ",%.9g", y[(size_t)r * K + k]);
+            fputc('\n', f);
+        }
+    }
+    if (fclose(f)) rc = 1, fprintf(stderr, "hptc: %s: cannot write the predictions\n", path);
+    f = NULL;
+out:
+    if (f) fclose(f);
+    free(rows);
+    free(labels);
+    return rc;
 }
 
 /* The trial's dtype policy, right after its expansion; a refusal (a CPU
@@ -274,6 +311,7 @@ static int eval(const train_opts *opts)
     if (set_policy(t, p, train_dtype_policy(p, values, o.dtype_policy), o.dtype_policy, desc)) goto out;
     printf("hyperparameters: %s\n", *desc ? desc : "(none)");
     rc = report_test(t, &d, source_scale(p, values), 256);
+    if (rc == 0 && o.predictions) rc = write_predictions(t, &d.test, source_scale(p, values), 256, o.predictions);
 out:
     free(w);
     arena_free(&a);
@@ -319,9 +357,11 @@ const char cli_train_usage[] =
     "  a CPU with AVX512-BF16 or AMX only.  Exit 1 when the loss becomes NaN or\n"
     "  infinite, this build has no JIT, or this CPU cannot run the dtype policy.";
 const char cli_eval_usage[] =
-    "hptc eval FILE.hpt --weights WEIGHTS [--dtype-policy float32|mixed_bfloat16]\n"
+    "hptc eval FILE.hpt --weights WEIGHTS [--dtype-policy float32|mixed_bfloat16] [--predictions FILE]\n"
     "  Rebuild the model the weights were trained with (hyperparameters are in the file)\n"
     "  and report loss and accuracy on the test split.  The spec may have changed since in\n"
     "  anything that leaves the model alone (comments, tuner, search, optimizer); when the\n"
     "  model differs, eval refuses the file naming what differs (docs/weights.md).\n"
-    "  It evaluates under compile(dtype_policy), or --dtype-policy when given.";
+    "  It evaluates under compile(dtype_policy), or --dtype-policy when given.\n"
+    "  --predictions FILE also writes the model's outputs on every test row as CSV\n"
+    "  (row,label,output_0,...; logits when the last layer has no activation).";

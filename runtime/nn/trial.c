@@ -465,6 +465,8 @@ void trial_set_fitted(trial *t, est_model *m)
 const hpt_value *trial_search_args(const trial *t) { return t->search_args; }
 int trial_batch_size(const trial *t) { return (int)t->search_args[search_batch_size].u.i; }
 float *trial_input(trial *t) { return t->input; }
+int trial_layer_count(const trial *t) { return t->n; }
+const trial_layer *trial_layer_at(const trial *t, int k) { return &t->layers[k]; }
 
 float *trial_weights(trial *t, size_t *n)
 {

@@ -80,6 +80,11 @@ void trial_summary(const trial *t, FILE *out);
  * a loop's range renames the layers after it without changing the model. */
 void trial_describe_model(const trial *t, int with_names, FILE *out);
 
+/* The trial's layers, 0 the Input, in the IR's order (each after the layers
+ * it reads): what runtime/nn/onnx.c walks. */
+int trial_layer_count(const trial *t);
+const trial_layer *trial_layer_at(const trial *t, int k);
+
 /* The input buffer (max_batch, input_size) the caller fills before a step. */
 float *trial_input(trial *t);
 

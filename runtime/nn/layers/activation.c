@@ -2,6 +2,7 @@
  * others elementwise), in place in backward.  On the JIT backend its
  * forward and backward are the compiled epilogue, a following Dropout fused. */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 
 static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
 {
@@ -43,5 +44,14 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
 
 static void jit(const trial_layer *L, int last_fused, jit_layer *J) { layer_jit_elementwise(L, last_fused, 1, J); }
 
+/* ONNX: the activation on whichever layout the input has (softmax over channels). */
+static int onnx(const trial_layer *L, onnx_graph *g)
+{
+    int layout = onnx_has(g, L, 0, ONNX_HPTC) ? ONNX_HPTC : ONNX_CF;
+    int axis = layout == ONNX_CF && L->out_rank > 1 ? 1 : -1;
+    onnx_output(g, L, onnx_activation(g, L, L->act, onnx_input(g, L, 0, layout, 0), axis), layout);
+    return 0;
+}
+
 const layer_ops layer_activation = { .flags = LAYER_BLAS | LAYER_JIT | LAYER_ACT_OF_INPUT, .plan = plan, .sizes = sizes, .forward = forward,
-                                     .backward = backward, .jit = jit };
+                                     .backward = backward, .jit = jit, .onnx = onnx };

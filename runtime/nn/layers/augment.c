@@ -21,6 +21,7 @@
  * (there is no GEMM to take bf16 operands). */
 #include "runtime/nn/image_transform.h"
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 #include "runtime/rng.h"
 
 #include <math.h>
@@ -237,10 +238,12 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
 }
 
 const layer_ops layer_random_flip = { .flags = LAYER_BLAS, .plan = plan_flip, .sizes = sizes, .forward = forward,
-                                      .backward = backward, .release = release };
+                                      .backward = backward, .release = release, .onnx = onnx_identity };
 const layer_ops layer_random_translation = { .flags = LAYER_BLAS, .plan = plan_translation, .sizes = sizes,
-                                             .forward = forward, .backward = backward, .release = release };
+                                             .forward = forward, .backward = backward, .release = release,
+                                             .onnx = onnx_identity };
 const layer_ops layer_random_rotation = { .flags = LAYER_BLAS, .plan = plan_rotation, .sizes = sizes,
-                                          .forward = forward, .backward = backward, .release = release };
+                                          .forward = forward, .backward = backward, .release = release,
+                                          .onnx = onnx_identity };
 const layer_ops layer_random_zoom = { .flags = LAYER_BLAS, .plan = plan_zoom, .sizes = sizes, .forward = forward,
-                                      .backward = backward, .release = release };
+                                      .backward = backward, .release = release, .onnx = onnx_identity };

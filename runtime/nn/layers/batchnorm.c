@@ -5,6 +5,7 @@
  * inverse deviation from forward to backward.  The JIT backend compiles the
  * training-mode reductions both ways; inference runs the C kernel. */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 
 static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
 {
@@ -58,5 +59,17 @@ static void jit(const trial_layer *L, int last_fused, jit_layer *J)
     J->cols = (int)L->size[0];
 }
 
+/* ONNX: BatchNormalization with the moving statistics, over channels first. */
+static int onnx(const trial_layer *L, onnx_graph *g)
+{
+    int64_t C = (int64_t)L->size[0];
+    onnx_attrs a = { 0 };
+    const char *in[5] = { onnx_input(g, L, 0, ONNX_CF, 0) };
+    for (int k = 0; k < 4; k++) in[k + 1] = onnx_floats(g, L, k < 2 ? (k ? "beta" : "gamma") : (k == 2 ? "mean" : "variance"), L->weight[k], 1, &C);
+    onnx_attr_float(&a, "epsilon", L->epsilon);
+    onnx_output(g, L, onnx_node(g, L, "BatchNormalization", &a, 5, in, 1, NULL), ONNX_CF);
+    return 0;
+}
+
 const layer_ops layer_batchnorm = { .flags = LAYER_BLAS | LAYER_JIT, .plan = plan, .sizes = sizes, .init = init,
-                                    .forward = forward, .backward = backward, .jit = jit };
+                                    .forward = forward, .backward = backward, .jit = jit, .onnx = onnx };

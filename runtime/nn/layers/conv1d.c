@@ -9,6 +9,7 @@
  * after, so output t reads steps t and before.  No JIT code: the same
  * kernels under both backends. */
 #include "runtime/nn/layers/conv_step.h"
+#include "runtime/nn/onnx.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,5 +84,17 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     return 1;
 }
 
+/* ONNX: a 1-D Conv over (N, C, steps), dilated, causal as pads before only. */
+static int onnx(const trial_layer *L, onnx_graph *g)
+{
+    kern_geom geo;
+    geom(L, 1, &geo);
+    int d = ((const conv1d *)L->kernel_state)->step.dil_w;
+    const char *y = onnx_conv(g, L, onnx_input(g, L, 0, ONNX_CF, 0), &geo, 1, 1, d, 1, L->weight[0], geo.C, geo.F,
+                              L->size[1] ? L->weight[1] : NULL);
+    onnx_output(g, L, onnx_activation(g, L, L->act, y, 1), ONNX_CF);
+    return 0;
+}
+
 const layer_ops layer_conv1d = { .flags = LAYER_BLAS, .plan = plan, .sizes = sizes, .init = init, .forward = forward,
-                                 .backward = backward, .release = release };
+                                 .backward = backward, .release = release, .onnx = onnx };

@@ -15,6 +15,7 @@
  * On the JIT backend the backward chain (dz, db) is compiled; the
  * convolution's GEMMs then run on dz as on any other backend. */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 
 #include <string.h>
 
@@ -111,5 +112,17 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
 
 static void jit(const trial_layer *L, int last_fused, jit_layer *J) { layer_jit_elementwise(L, last_fused, 0, J); }
 
+/* ONNX: Conv over channels first, then the activation. */
+static int onnx(const trial_layer *L, onnx_graph *g)
+{
+    kern_geom geo;
+    geom(L, 1, &geo);
+    const char *y = onnx_conv(g, L, onnx_input(g, L, 0, ONNX_CF, 1), &geo, 2, 1, 1, 1, L->weight[0], geo.C, geo.F,
+                              L->size[1] ? L->weight[1] : NULL);
+    onnx_output(g, L, onnx_activation(g, L, L->act, y, 1), ONNX_CF);
+    return 0;
+}
+
 const layer_ops layer_conv2d = { .flags = LAYER_BLAS | LAYER_JIT, .plan = plan, .sizes = sizes, .init = init,
-                                 .forward = forward, .backward = backward, .jit = jit, .release = release };
+                                 .forward = forward, .backward = backward, .jit = jit, .release = release,
+                                 .onnx = onnx };

@@ -7,6 +7,7 @@
  * On the JIT backend the bias + activation epilogue (and a following
  * Dropout) is the compiled code's, the GEMMs stay the library's. */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 #include "runtime/nn/matmul.h"
 
 #include <stdio.h>
@@ -173,6 +174,16 @@ static int fused_update(trial_layer *L, const layer_run *r, layer_update_fn upda
 
 static void jit(const trial_layer *L, int last_fused, jit_layer *J) { layer_jit_elementwise(L, last_fused, 1, J); }
 
+/* ONNX: act(x . kernel + bias), MatMul then Add. */
+static int onnx(const trial_layer *L, onnx_graph *g)
+{
+    int64_t dims[2] = { (int64_t)L->in_size, (int64_t)L->out_size };
+    const char *y = onnx_op2(g, L, "MatMul", onnx_input(g, L, 0, ONNX_HPTC, 0), onnx_floats(g, L, "kernel", L->weight[0], 2, dims));
+    if (L->size[1]) y = onnx_op2(g, L, "Add", y, onnx_floats(g, L, "bias", L->weight[1], 1, dims + 1));
+    onnx_output(g, L, onnx_activation(g, L, L->act, y, -1), ONNX_HPTC);
+    return 0;
+}
+
 const layer_ops layer_dense = { .flags = LAYER_BLAS | LAYER_JIT, .plan = plan, .sizes = sizes, .init = init,
                                 .forward = forward, .backward = backward, .jit = jit, .release = release,
-                                .fused_update = fused_update };
+                                .fused_update = fused_update, .onnx = onnx };

@@ -17,6 +17,7 @@
  * mixed_bfloat16 by Conv2D's rule) with direct C kernels as the fallback.
  * No JIT code: the same kernels under both backends. */
 #include "runtime/nn/layers/conv_step.h"
+#include "runtime/nn/onnx.h"
 #include "runtime/rng.h"
 
 #include <stdlib.h>
@@ -105,8 +106,21 @@ static int dw_backward(trial_layer *L, const layer_run *r, const float *x, float
     return 1;
 }
 
+/* ONNX: a grouped Conv, one group per channel; the kernel (kh, kw, C, M) is
+ * (kh, kw, 1, C * M) read as one, output channel c * M + m. */
+static int dw_onnx(const trial_layer *L, onnx_graph *g)
+{
+    kern_geom geo;
+    depthwise_geom(L, 1, &geo);
+    const char *y = onnx_conv(g, L, onnx_input(g, L, 0, ONNX_CF, 1), &geo, 2, 1, 1, channels(L), L->weight[0], 1,
+                              geo.F, L->size[1] ? L->weight[1] : NULL);
+    onnx_output(g, L, onnx_activation(g, L, L->act, y, 1), ONNX_CF);
+    return 0;
+}
+
 const layer_ops layer_depthwise_conv2d = { .flags = LAYER_BLAS, .plan = dw_plan, .sizes = dw_sizes, .init = dw_init,
-                                           .forward = dw_forward, .backward = dw_backward, .release = release };
+                                           .forward = dw_forward, .backward = dw_backward, .release = release,
+                                           .onnx = dw_onnx };
 
 /* ------------------------------------------------------------ SeparableConv2D */
 
@@ -177,5 +191,19 @@ static int sep_backward(trial_layer *L, const layer_run *r, const float *x, floa
     return 1;
 }
 
+/* ONNX: the depthwise Conv (no bias), then the pointwise 1x1 Conv with the bias and activation. */
+static int sep_onnx(const trial_layer *L, onnx_graph *g)
+{
+    kern_geom dg, pg;
+    depthwise_geom(L, 1, &dg);
+    pointwise_geom(L, 1, &pg);
+    const char *mid = onnx_conv(g, L, onnx_input(g, L, 0, ONNX_CF, 1), &dg, 2, 1, 1, channels(L), L->weight[0], 1,
+                                dg.F, NULL);
+    const char *y = onnx_conv(g, L, mid, &pg, 2, 1, 1, 1, L->weight[1], pg.C, pg.F, L->size[2] ? L->weight[2] : NULL);
+    onnx_output(g, L, onnx_activation(g, L, L->act, y, 1), ONNX_CF);
+    return 0;
+}
+
 const layer_ops layer_separable_conv2d = { .flags = LAYER_BLAS, .plan = sep_plan, .sizes = sep_sizes, .init = sep_init,
-                                           .forward = sep_forward, .backward = sep_backward, .release = release };
+                                           .forward = sep_forward, .backward = sep_backward, .release = release,
+                                           .onnx = sep_onnx };

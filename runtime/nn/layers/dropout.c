@@ -4,6 +4,7 @@
  * never stored.  On the JIT backend the layer before writes this output in
  * its epilogue (drop_fused) and applies the mask in its backward chain. */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 
 static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
 {
@@ -30,5 +31,6 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     return 0;
 }
 
+
 const layer_ops layer_dropout = { .flags = LAYER_BLAS, .plan = plan, .sizes = sizes, .forward = forward,
-                                  .backward = backward };
+                                  .backward = backward, .onnx = onnx_identity };

@@ -11,6 +11,7 @@
  * indices have no gradient, so an input gradient asked for is zero.  No
  * GEMM, no JIT code: the same C loops in every policy and backend. */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 #include "runtime/rng.h"
 
 #include <string.h>
@@ -63,5 +64,28 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     return 1;
 }
 
+/* ONNX: Gather of the table at the indices cast to int64; an index outside
+ * [0, input_dim) reads row 0 and is then zeroed, as forward gives zeros. */
+static int onnx(const trial_layer *L, onnx_graph *g)
+{
+    int64_t dims[2] = { vocabulary(L), L->outs[1] };
+    onnx_attrs cast = { 0 }, back = { 0 };
+    const char *x = onnx_input(g, L, 0, ONNX_HPTC, 0);
+    const char *valid = onnx_op2(g, L, "And", onnx_op2(g, L, "GreaterOrEqual", x, onnx_scalar(g, L, 0)),
+                                 onnx_op2(g, L, "Less", x, onnx_scalar(g, L, (float)dims[0])));
+    onnx_attr_int(&cast, "to", 7);     /* INT64: truncates, as forward's (long) cast */
+    const char *idx = onnx_node(g, L, "Cast", &cast, 1, &x, 1, NULL);
+    const char *zero = onnx_int64s(g, L, 1, (const int64_t[]){ 0 });
+    const char *where[3] = { valid, idx, zero };
+    const char *safe = onnx_node(g, L, "Where", NULL, 3, where, 1, NULL);
+    const char *rows = onnx_op2(g, L, "Gather", onnx_floats(g, L, "embeddings", L->weight[0], 2, dims), safe);
+    onnx_attr_int(&back, "to", 1);     /* FLOAT */
+    const char *mask = onnx_node(g, L, "Cast", &back, 1, &valid, 1, NULL);
+    const char *unsq[2] = { mask, onnx_int64s(g, L, 1, (const int64_t[]){ -1 }) };
+    mask = onnx_node(g, L, "Unsqueeze", NULL, 2, unsq, 1, NULL);
+    onnx_output(g, L, onnx_op2(g, L, "Mul", rows, mask), ONNX_HPTC);
+    return 0;
+}
+
 const layer_ops layer_embedding = { .flags = LAYER_BLAS, .plan = plan, .sizes = sizes, .init = init,
-                                    .forward = forward, .backward = backward };
+                                    .forward = forward, .backward = backward, .onnx = onnx };

@@ -8,6 +8,7 @@
  * max pooling keeps each output's winner (argmax) for backward.  No
  * weights; no JIT code. */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 
 extern const layer_ops layer_global_avgpool1d, layer_global_maxpool1d;
 
@@ -62,11 +63,26 @@ static int max_backward(trial_layer *L, const layer_run *r, const float *x, floa
     return 1;
 }
 
+/* ONNX: ReduceMean or ReduceMax over the spatial axes of channels-first values. */
+static int reduce_onnx(const trial_layer *L, onnx_graph *g, const char *op)
+{
+    int64_t axes[2] = { 2, 3 };
+    onnx_attrs a = { 0 };
+    const char *x = onnx_input(g, L, 0, ONNX_CF, !is_1d(L));
+    onnx_attr_ints(&a, "axes", is_1d(L) ? 1 : 2, axes);
+    onnx_attr_int(&a, "keepdims", L->out_rank > 1);
+    onnx_output(g, L, onnx_node(g, L, op, &a, 1, &x, 1, NULL), ONNX_CF);
+    return 0;
+}
+
+static int mean_onnx(const trial_layer *L, onnx_graph *g) { return reduce_onnx(L, g, "ReduceMean"); }
+static int max_onnx(const trial_layer *L, onnx_graph *g) { return reduce_onnx(L, g, "ReduceMax"); }
+
 const layer_ops layer_global_avgpool2d = { .flags = LAYER_BLAS, .plan = plan, .sizes = sizes, .forward = forward,
-                                           .backward = backward };
+                                           .backward = backward, .onnx = mean_onnx };
 const layer_ops layer_global_avgpool1d = { .flags = LAYER_BLAS, .plan = plan, .sizes = sizes, .forward = forward,
-                                           .backward = backward };
+                                           .backward = backward, .onnx = mean_onnx };
 const layer_ops layer_global_maxpool2d = { .flags = LAYER_BLAS, .plan = plan, .sizes = max_sizes,
-                                           .forward = max_forward, .backward = max_backward };
+                                           .forward = max_forward, .backward = max_backward, .onnx = max_onnx };
 const layer_ops layer_global_maxpool1d = { .flags = LAYER_BLAS, .plan = plan, .sizes = max_sizes,
-                                           .forward = max_forward, .backward = max_backward };
+                                           .forward = max_forward, .backward = max_backward, .onnx = max_onnx };

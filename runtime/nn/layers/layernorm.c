@@ -5,6 +5,9 @@
  * scratch keeps each row's mean and inverse deviation for backward.  No
  * JIT code (C kernels on both backends). */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
+
+#include <stdlib.h>
 
 static int plan(trial_layer *L, const hpt_value *args, char *why, size_t n)
 {
@@ -39,5 +42,26 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     return 1;
 }
 
+/* ONNX: LayerNormalization (opset 17) over the last axis; no gamma is ones. */
+static int onnx(const trial_layer *L, onnx_graph *g)
+{
+    int64_t F = features(L);
+    float *ones = NULL;
+    const float *gamma = L->size[0] ? L->weight[0] : NULL;
+    if (!gamma) {
+        if (!(ones = malloc(sizeof *ones * (size_t)F))) return -1;
+        for (int64_t k = 0; k < F; k++) ones[k] = 1;
+        gamma = ones;
+    }
+    onnx_attrs a = { 0 };
+    const char *in[3] = { onnx_input(g, L, 0, ONNX_HPTC, 0), onnx_floats(g, L, "gamma", gamma, 1, &F),
+                          L->size[1] ? onnx_floats(g, L, "beta", L->weight[1], 1, &F) : "" };
+    free(ones);
+    onnx_attr_int(&a, "axis", -1);
+    onnx_attr_float(&a, "epsilon", L->epsilon);
+    onnx_output(g, L, onnx_node(g, L, "LayerNormalization", &a, L->size[1] ? 3 : 2, in, 1, NULL), ONNX_HPTC);
+    return 0;
+}
+
 const layer_ops layer_layernorm = { .flags = LAYER_BLAS, .plan = plan, .sizes = sizes, .init = init,
-                                    .forward = forward, .backward = backward };
+                                    .forward = forward, .backward = backward, .onnx = onnx };

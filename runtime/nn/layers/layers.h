@@ -21,6 +21,7 @@
 
 typedef struct trial_layer trial_layer;
 typedef struct layer_ops layer_ops;
+struct onnx_graph;   /* runtime/nn/onnx.h */
 
 /* One layer of an expanded trial: its plan (shapes, weights, settings) and
  * its views into the trial's buffers, pointed once by trial_expand. */
@@ -133,6 +134,10 @@ struct layer_ops {
      * gradients of the weights on that input's path), reading dy, which it
      * leaves as it is. */
     void (*backward_input)(trial_layer *L, const layer_run *r, const float *dy, int i, float *dx);
+    /* The layer's inference graph in ONNX (runtime/nn/onnx.h's builder): read
+     * the inputs, write nodes and initializers, set the output.  0, or -1
+     * (onnx_fail says why).  NULL: the layer cannot be exported. */
+    int (*onnx)(const trial_layer *L, struct onnx_graph *g);
 };
 
 /* The row of a catalogue entry, or NULL when the runtime has no kernels for it. */

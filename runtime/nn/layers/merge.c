@@ -16,6 +16,7 @@
  * next to the body's 3x3 convolutions.  No JIT code: the C loops run on
  * both backends. */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -46,8 +47,26 @@ static void add_backward_input(trial_layer *L, const layer_run *r, const float *
     if (dx) memcpy(dx, dy, sizeof *dx * (size_t)r->B * L->out_size);
 }
 
+/* ONNX: a chain of Add, channels first when every input is there already. */
+static int inputs_layout(const trial_layer *L, onnx_graph *g)
+{
+    if (L->out_rank < 2) return ONNX_HPTC;
+    for (int k = 0; k < L->n_from; k++)
+        if (!onnx_has(g, L, k, ONNX_CF)) return ONNX_HPTC;
+    return ONNX_CF;
+}
+
+static int add_onnx(const trial_layer *L, onnx_graph *g)
+{
+    int layout = inputs_layout(L, g);
+    const char *y = onnx_input(g, L, 0, layout, 0);
+    for (int k = 1; k < L->n_from; k++) y = onnx_op2(g, L, "Add", y, onnx_input(g, L, k, layout, 0));
+    onnx_output(g, L, y, layout);
+    return 0;
+}
+
 const layer_ops layer_add = { .flags = LAYER_BLAS, .plan = add_plan, .sizes = out_sizes, .forward = add_forward,
-                              .backward_input = add_backward_input };
+                              .backward_input = add_backward_input, .onnx = add_onnx };
 
 /* ---- Concatenate -------------------------------------------------------- */
 
@@ -99,8 +118,20 @@ static void concat_backward_input(trial_layer *L, const layer_run *r, const floa
     for (size_t i = 0; i < rows; i++) memcpy(dx + i * width, dy + i * row + offset, sizeof(float) * width);
 }
 
+/* ONNX: Concat along the joined axis of the channels-last values. */
+static int concat_onnx(const trial_layer *L, onnx_graph *g)
+{
+    const char *in[ST_MAX_INPUTS];
+    onnx_attrs a = { 0 };
+    for (int k = 0; k < L->n_from; k++) in[k] = onnx_input(g, L, k, ONNX_HPTC, 0);
+    onnx_attr_int(&a, "axis", L->kh + 1);
+    onnx_output(g, L, onnx_node(g, L, "Concat", &a, L->n_from, in, 1, NULL), ONNX_HPTC);
+    return 0;
+}
+
 const layer_ops layer_concatenate = { .flags = LAYER_BLAS, .plan = concat_plan, .sizes = out_sizes,
-                                      .forward = concat_forward, .backward_input = concat_backward_input };
+                                      .forward = concat_forward, .backward_input = concat_backward_input,
+                                      .onnx = concat_onnx };
 
 /* ---- Residual ----------------------------------------------------------- */
 
@@ -203,6 +234,30 @@ static void residual_backward_input(trial_layer *L, const layer_run *r, const fl
         }
 }
 
+/* ONNX: input + body; the projection a strided 1x1 Conv for images, a
+ * MatMul over the last axis otherwise. */
+static int residual_onnx(const trial_layer *L, onnx_graph *g)
+{
+    if (!projects(L)) return add_onnx(L, g);
+    int C = proj_in(L), F = proj_out(L);
+    int64_t dims[2] = { C, F };
+    const char *x, *f;
+    int layout = ONNX_HPTC;
+    if (L->out_rank == 3) {
+        const int *in = L->from[0]->outs;
+        kern_geom geo = { .B = 1, .H = in[0], .W = in[1], .C = C, .kh = 1, .kw = 1, .sh = L->sh, .sw = L->sw,
+                          .OH = L->outs[0], .OW = L->outs[1], .F = F };
+        layout = ONNX_CF;
+        x = onnx_conv(g, L, onnx_input(g, L, 0, ONNX_CF, 0), &geo, 2, 1, 1, 1, L->weight[0], C, F, L->weight[1]);
+    } else {
+        x = onnx_op2(g, L, "MatMul", onnx_input(g, L, 0, ONNX_HPTC, 0), onnx_floats(g, L, "kernel", L->weight[0], 2, dims));
+        x = onnx_op2(g, L, "Add", x, onnx_floats(g, L, "bias", L->weight[1], 1, dims + 1));
+    }
+    f = onnx_input(g, L, 1, layout, 0);
+    onnx_output(g, L, onnx_op2(g, L, "Add", x, f), layout);
+    return 0;
+}
+
 const layer_ops layer_residual = { .flags = LAYER_BLAS, .plan = residual_plan, .sizes = residual_sizes,
                                    .init = residual_init, .forward = residual_forward,
-                                   .backward_input = residual_backward_input };
+                                   .backward_input = residual_backward_input, .onnx = residual_onnx };

@@ -6,6 +6,7 @@
  * pooling keeping each output's winning input, argmax, for backward) are
  * the fallback.  No weights; no JIT code (the same kernels on both backends). */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 #include "runtime/nn/onednn_pool.h"
 
 #include <stdio.h>
@@ -115,9 +116,36 @@ static int avg_backward(trial_layer *L, const layer_run *r, const float *x, floa
     return 1;
 }
 
+/* ONNX: MaxPool or AveragePool (padding not counted, as TF) over channels first. */
+static int pool_onnx(const trial_layer *L, onnx_graph *g, const char *op)
+{
+    kern_geom geo;
+    geom(L, 1, &geo);
+    int one_d = L->ops == &layer_maxpool1d;
+    int64_t pads[4], k[2] = { geo.kh, geo.kw }, s[2] = { geo.sh, geo.sw };
+    onnx_pads(&geo, 1, 1, pads);
+    onnx_attrs a = { 0 };
+    if (one_d) {
+        int64_t p1[2] = { pads[1], pads[3] };
+        onnx_attr_ints(&a, "kernel_shape", 1, k + 1);
+        onnx_attr_ints(&a, "strides", 1, s + 1);
+        onnx_attr_ints(&a, "pads", 2, p1);
+    } else {
+        onnx_attr_ints(&a, "kernel_shape", 2, k);
+        onnx_attr_ints(&a, "strides", 2, s);
+        onnx_attr_ints(&a, "pads", 4, pads);
+    }
+    const char *x = onnx_input(g, L, 0, ONNX_CF, !one_d);
+    onnx_output(g, L, onnx_node(g, L, op, &a, 1, &x, 1, NULL), ONNX_CF);
+    return 0;
+}
+
+static int max_onnx(const trial_layer *L, onnx_graph *g) { return pool_onnx(L, g, "MaxPool"); }
+static int avg_onnx(const trial_layer *L, onnx_graph *g) { return pool_onnx(L, g, "AveragePool"); }
+
 const layer_ops layer_maxpool2d = { .flags = LAYER_BLAS, .plan = plan, .sizes = max_sizes, .forward = max_forward,
-                                    .backward = max_backward, .release = release };
+                                    .backward = max_backward, .release = release, .onnx = max_onnx };
 const layer_ops layer_avgpool2d = { .flags = LAYER_BLAS, .plan = plan, .sizes = avg_sizes, .forward = avg_forward,
-                                    .backward = avg_backward, .release = release };
+                                    .backward = avg_backward, .release = release, .onnx = avg_onnx };
 const layer_ops layer_maxpool1d = { .flags = LAYER_BLAS, .plan = plan1d, .sizes = max_sizes, .forward = max_forward,
-                                    .backward = max_backward, .release = release };
+                                    .backward = max_backward, .release = release, .onnx = max_onnx };

@@ -36,6 +36,7 @@
  * scratch (layout() below), sized for the largest batch.  No JIT code: the
  * same kernels run under --backend jit. */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 #include "runtime/nn/matmul.h"
 #include "runtime/rng.h"
 
@@ -521,7 +522,64 @@ static int backward(trial_layer *L, const layer_run *r, const float *x, float *d
     return 1;
 }
 
+/* ONNX: LSTM or GRU over (steps, N, features), the kernels transposed to
+ * (gates, inputs) and the gates put in ONNX's order (the LSTM's i, o, f, c
+ * from Keras's i, f, c, o; the GRU's z, r, h are Keras's), the bias as
+ * ONNX's (input, recurrent) pair: the LSTM's recurrent half zero, the GRU's
+ * Keras's second row; reset_after is linear_before_reset. */
+static int onnx(const trial_layer *L, onnx_graph *g)
+{
+    static const int lstm_gate[4] = { 0, 3, 1, 2 };    /* ONNX gate k is Keras's gate lstm_gate[k] */
+    int gru = L->ops == &layer_gru, U = units_of(L), F = L->in[L->in_rank - 1], G = (gru ? 3 : 4) * U;
+    /* linear is ONNX's Affine with alpha 1, beta 0 (the lists hold one value per Affine, in order). */
+    kern_act kinds[3] = { L->gate_act, L->cell_act, L->cell_act };
+    const char *acts[3];
+    float alpha[3], beta[3];
+    int n_acts = gru ? 2 : 3, n_affine = 0;
+    for (int k = 0; k < n_acts; k++) {
+        acts[k] = kinds[k] == KERN_LINEAR ? "Affine" : onnx_rnn_activation(kinds[k]);
+        if (kinds[k] == KERN_LINEAR) alpha[n_affine] = 1, beta[n_affine++] = 0;
+        if (!acts[k]) return onnx_fail(g, L, "its activation has no counterpart among ONNX's recurrent activations");
+    }
+    float *w = malloc(sizeof *w * ((size_t)G * F + (size_t)G * U + 2 * (size_t)G));
+    if (!w) return onnx_fail(g, L, "out of memory");
+    float *rk = w + (size_t)G * F, *b = rk + (size_t)G * U;
+    const float *bias = L->size[2] ? L->weight[2] : NULL;
+    for (int k = 0; k < G / U; k++)
+        for (int j = 0; j < U; j++) {
+            int row = k * U + j, col = (gru ? k : lstm_gate[k]) * U + j;
+            for (int f = 0; f < F; f++) w[(size_t)row * F + f] = L->weight[0][(size_t)f * G + col];
+            for (int i = 0; i < U; i++) rk[(size_t)row * U + i] = L->weight[1][(size_t)i * G + col];
+            b[row] = bias ? bias[col] : 0;
+            b[G + row] = bias && gru ? bias[G + col] : 0;
+        }
+    int64_t wd[3] = { 1, G, F }, rd[3] = { 1, G, U }, bd[2] = { 1, 2 * G }, tnf[3] = { 1, 0, 2 };
+    onnx_attrs t = { 0 }, a = { 0 };
+    const char *x = onnx_input(g, L, 0, ONNX_HPTC, 0);
+    onnx_attr_ints(&t, "perm", 3, tnf);
+    const char *in[4] = { onnx_node(g, L, "Transpose", &t, 1, &x, 1, NULL), onnx_floats(g, L, "kernel", w, 3, wd),
+                          onnx_floats(g, L, "recurrent_kernel", rk, 3, rd), onnx_floats(g, L, "bias", b, 2, bd) };
+    free(w);
+    onnx_attr_int(&a, "hidden_size", U);
+    onnx_attr_strings(&a, "activations", n_acts, acts);
+    if (n_affine) onnx_attr_floats(&a, "activation_alpha", n_affine, alpha), onnx_attr_floats(&a, "activation_beta", n_affine, beta);
+    if (gru) onnx_attr_int(&a, "linear_before_reset", 1);
+    const char *out[2];
+    onnx_node(g, L, gru ? "GRU" : "LSTM", &a, 4, in, 2, out);
+    if (L->return_sequences) {
+        /* Y (steps, 1, N, units) -> (N, steps, units) */
+        const char *sq[2] = { out[0], onnx_int64s(g, L, 1, (const int64_t[]){ 1 }) };
+        const char *y = onnx_node(g, L, "Squeeze", NULL, 2, sq, 1, NULL);
+        onnx_attr_ints(&t, "perm", 3, tnf);
+        onnx_output(g, L, onnx_node(g, L, "Transpose", &t, 1, &y, 1, NULL), ONNX_HPTC);
+    } else {
+        const char *sq[2] = { out[1], onnx_int64s(g, L, 1, (const int64_t[]){ 0 }) };
+        onnx_output(g, L, onnx_node(g, L, "Squeeze", NULL, 2, sq, 1, NULL), ONNX_HPTC);
+    }
+    return 0;
+}
+
 const layer_ops layer_lstm = { .flags = LAYER_BLAS, .plan = plan, .sizes = sizes, .init = init, .forward = forward,
-                               .backward = backward, .release = release };
+                               .backward = backward, .release = release, .onnx = onnx };
 const layer_ops layer_gru = { .flags = LAYER_BLAS, .plan = plan, .sizes = sizes, .init = init, .forward = forward,
-                              .backward = backward, .release = release };
+                              .backward = backward, .release = release, .onnx = onnx };

@@ -5,6 +5,7 @@
  * half-pixel centres as tf.image.resize).  No weights; no JIT code (the
  * same kernels on both backends). */
 #include "runtime/nn/layers/layers.h"
+#include "runtime/nn/onnx.h"
 #include "runtime/nn/kernels_spatial.h"
 
 #include <stdlib.h>
@@ -63,8 +64,22 @@ static int pad_backward(trial_layer *L, const layer_run *r, const float *x, floa
     return 1;
 }
 
+/* ONNX: Pad with zeros, on whichever layout the input has. */
+static int pad_onnx(const trial_layer *L, onnx_graph *g)
+{
+    const resize *s = L->kernel_state;
+    /* A (H, W) sample has no channel axis to move: it is padded as it is. */
+    int layout = L->in_rank == 3 && onnx_has(g, L, 0, ONNX_CF) ? ONNX_CF : ONNX_HPTC, r = L->in_rank + 1;
+    int64_t pads[8] = { 0 };
+    int h = layout == ONNX_CF ? 2 : 1;  /* the height's axis; the width's is next */
+    pads[h] = s->pad[0], pads[r + h] = s->pad[1], pads[h + 1] = s->pad[2], pads[r + h + 1] = s->pad[3];
+    const char *x = onnx_input(g, L, 0, layout, 0);
+    onnx_output(g, L, onnx_op2(g, L, "Pad", x, onnx_int64s(g, L, 2 * r, pads)), layout);
+    return 0;
+}
+
 const layer_ops layer_zero_padding2d = { .flags = LAYER_BLAS, .plan = pad_plan, .sizes = sizes, .forward = pad_forward,
-                                         .backward = pad_backward, .release = release };
+                                         .backward = pad_backward, .release = release, .onnx = pad_onnx };
 
 /* --------------------------------------------------------------- UpSampling2D */
 
@@ -95,5 +110,21 @@ static int up_backward(trial_layer *L, const layer_run *r, const float *x, float
     return 1;
 }
 
+/* ONNX: Resize by the integer factors; nearest reads floor(i / f) (asymmetric),
+ * bilinear has half-pixel centres as tf.image.resize. */
+static int up_onnx(const trial_layer *L, onnx_graph *g)
+{
+    const resize *s = L->kernel_state;
+    float scales[4] = { 1, 1, (float)s->fh, (float)s->fw };
+    int64_t four = 4;
+    onnx_attrs a = { 0 };
+    const char *in[3] = { onnx_input(g, L, 0, ONNX_CF, 1), "", onnx_floats(g, L, "scales", scales, 1, &four) };
+    onnx_attr_string(&a, "mode", s->bilinear ? "linear" : "nearest");
+    onnx_attr_string(&a, "coordinate_transformation_mode", s->bilinear ? "half_pixel" : "asymmetric");
+    if (!s->bilinear) onnx_attr_string(&a, "nearest_mode", "floor");
+    onnx_output(g, L, onnx_node(g, L, "Resize", &a, 3, in, 1, NULL), ONNX_CF);
+    return 0;
+}
+
 const layer_ops layer_upsampling2d = { .flags = LAYER_BLAS, .plan = up_plan, .sizes = sizes, .forward = up_forward,
-                                       .backward = up_backward, .release = release };
+                                       .backward = up_backward, .release = release, .onnx = up_onnx };
