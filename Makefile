@@ -16,7 +16,9 @@
 # run the build tools, libraries and data only; test adds LLVM and Open MPI
 # (the optional JIT and MPI, which the build detects) and the test peers
 # chromium and scikit-learn; bench adds PyTorch and Optuna; fuzz adds clang;
-# data needs npm only (and no other target has it: `make test` never fetches).
+# data needs npm only (and no other target has it: `make test` never fetches
+# data; when node and npm are there it puts onnxruntime-node, the ONNX test's
+# runtime, in ~/.cache once, before the tests: .ci/onnxruntime.sh).
 #
 # Feature toggles: JIT=auto|0|1  MPI=auto|0|1  SAN=0|1  ARCH=native
 
@@ -179,6 +181,7 @@ test-san:
 # Both builds, then one runner over both: it prints the closing 'N passed, N failed'.
 test:
 	@sh .ci/deps.sh test
+	@sh .ci/onnxruntime.sh
 	@$(MAKE) -s test-opt
 	@$(MAKE) -s test-san
 	@sh tests/run.sh build build-san

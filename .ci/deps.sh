@@ -13,6 +13,8 @@
 #                                    MNIST with; `make run SPEC=...` adds it for
 #                                    a spec that reads datasets.mnist, and no
 #                                    other target has it: `make test` never fetches
+#                                    data (.ci/onnxruntime.sh fetches onnxruntime-
+#                                    node with npm when npm is there)
 # The JIT and MPI are optional and detected by the Makefile, so `make run`
 # installs neither: its hptc is built without them.
 #
