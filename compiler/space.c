@@ -296,10 +296,6 @@ void space_print_hp(const ir_program *p, int k, FILE *out)
     }
     fputs("; default ", out);
     print_value(h->default_value, out);
-    if (h->condition) {
-        fputs("; only when ", out);
-        space_print_condition(p, h->condition, out);
-    }
 }
 
 void space_print(const ir_program *p, FILE *out)
@@ -308,6 +304,10 @@ void space_print(const ir_program *p, FILE *out)
     for (int k = 0; k < p->n_hps; k++) {
         fprintf(out, "  %-20s %-8s ", p->hps[k].name, st_hps[p->hps[k].kind].name);
         space_print_hp(p, k, out);
+        if (p->hps[k].condition) {
+            fputs("; only when ", out);
+            space_print_condition(p, p->hps[k].condition, out);
+        }
         fputc('\n', out);
     }
     double size = space_size(p);
