@@ -322,7 +322,8 @@ cJSON *lsp_completion(lsp_server *sv, const cJSON *params, lsp_error *err)
             snprintf(insert, sizeof insert, "%s = ", c.hp_call->args[k].name);
             add(&it, c.hp_call->args[k].name, ITEM_PROPERTY, c.hp_call->name, NULL, insert);
         }
-        add_entries(&it, c.kind);
+        /* A number, a string, a shape...: no catalogue entry is one. */
+        if (!c.arg || c.kind >= 0) add_entries(&it, c.kind);
         if (c.kind < 0 || c.kind == ST_SCHEDULE) {
             add(&it, "hp", ITEM_MODULE, "hyperparameters: hp.Int, hp.Float, hp.Choice, hp.Boolean, hp.Fixed", NULL, NULL);
             add(&it, "True", ITEM_KEYWORD, NULL, NULL, NULL);
