@@ -52,10 +52,13 @@ cJSON *lsp_range(lsp_server *sv, const lsp_doc *d, uint32_t start, uint32_t end)
     uint32_t at[2] = { start, end };
     cJSON *range = cJSON_CreateObject();
     for (int k = 0; k < 2; k++) {
-        size_t off = at[k] > d->len ? d->len : at[k], bol = 0;
-        long line = 0;
-        for (size_t j = 0; j < off; j++)
-            if (d->text[j] == '\n') line++, bol = j + 1;
+        size_t off = at[k] > d->len ? d->len : at[k], line = 0, hi = d->n_lines;
+        while (hi - line > 1) {     /* the last line start <= off */
+            size_t mid = line + (hi - line) / 2;
+            if (d->lines[mid] <= off) line = mid;
+            else hi = mid;
+        }
+        size_t bol = d->lines[line];
         cJSON *p = cJSON_AddObjectToObject(range, names[k]);
         cJSON_AddNumberToObject(p, "line", (double)line);
         cJSON_AddNumberToObject(p, "character", (double)units_of(sv, d->text, bol, off));
@@ -79,9 +82,7 @@ long lsp_offset_of(lsp_server *sv, const lsp_doc *d, const cJSON *params, lsp_er
         snprintf(err->message, sizeof err->message, "params.position must hold line and character, numbers from 0");
         return -1;
     }
-    size_t k = 0;
-    for (double l = 0; l < line && k < d->len; k++)
-        if (d->text[k] == '\n') l++;
+    size_t k = line < (double)d->n_lines ? d->lines[(size_t)line] : d->len;
     /* Along the line, unit by unit; a position past its end is its end. */
     long units = 0;
     while (k < d->len && d->text[k] != '\n' && units < character) {
@@ -167,7 +168,7 @@ static char *path_of_uri(const char *uri)
 
 static void doc_clear(lsp_doc *d)
 {
-    free(d->uri), free(d->path), free(d->text);
+    free(d->uri), free(d->path), free(d->text), free(d->lines);
     lookup_free(d->spec);
     ir_free(d->program);
 }
@@ -285,12 +286,21 @@ static void check_doc(lsp_server *sv, lsp_doc *d)
 
 static int set_text(lsp_doc *d, const char *text, size_t len)
 {
+    size_t n = 1;
+    for (size_t k = 0; k < len; k++) n += text[k] == '\n';
     char *copy = malloc(len + 1);
-    if (!copy) return -1;
+    uint32_t *lines = malloc(n * sizeof *lines);
+    if (!copy || !lines) {
+        free(copy), free(lines);
+        return -1;
+    }
     memcpy(copy, text, len);
     copy[len] = 0;
-    free(d->text);
-    d->text = copy, d->len = len;
+    lines[0] = 0, n = 1;
+    for (size_t k = 0; k < len; k++)
+        if (text[k] == '\n') lines[n++] = (uint32_t)(k + 1);
+    free(d->text), free(d->lines);
+    d->text = copy, d->len = len, d->lines = lines, d->n_lines = n;
     return 0;
 }
 

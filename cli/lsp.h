@@ -17,6 +17,8 @@ typedef struct lsp_doc {
     char *uri, *path;           /* path: the file the URI names, as diagnostics and the data probe see it */
     char *text;
     size_t len;
+    uint32_t *lines;            /* offsets of the line starts, so a position costs a binary search */
+    size_t n_lines;
     lookup_spec *spec;          /* NULL for a text the parser will not read (too large) */
     ir_program *program;        /* NULL until a version compiles */
     int program_current;        /* program is of this very text */

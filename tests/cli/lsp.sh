@@ -4,6 +4,7 @@
 # bad JSON, an unknown method, a 100 MB Content-Length, input ending
 # mid-message) and by a real client, Neovim headless.
 . "$(dirname "$0")/../lib.sh"
+case $HPTC in /*) ;; *) HPTC=$PWD/$HPTC ;; esac    # Neovim starts the server from its own directory
 
 if command -v python3 >/dev/null; then
     python3 tests/cli/lsp_session.py "$HPTC" examples/fashion_mlp.hpt "$tmp"
