@@ -83,13 +83,12 @@ long lsp_offset_of(lsp_server *sv, const lsp_doc *d, const cJSON *params, lsp_er
         return -1;
     }
     size_t k = line < (double)d->n_lines ? d->lines[(size_t)line] : d->len;
-    /* Along the line, unit by unit; a position past its end is its end. */
-    long units = 0;
-    while (k < d->len && d->text[k] != '\n' && units < character) {
+    /* Along the line, unit by unit (a byte, or a UTF-16 unit: a character
+     * of 4 UTF-8 bytes is 2); a position past the line's end is its end. */
+    for (double units = 0; k < d->len && d->text[k] != '\n' && units < character;) {
         unsigned char c = (unsigned char)d->text[k];
-        size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        units += sv->utf8 ? (long)n : c >= 0xf0 ? 2 : 1;
-        if (sv->utf8) n = 1;    /* a byte position may fall inside a character */
+        size_t n = sv->utf8 || c < 0xc0 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        units += !sv->utf8 && c >= 0xf0 ? 2 : 1;
         k += n;
     }
     return (long)(k > d->len ? d->len : k);

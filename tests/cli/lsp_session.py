@@ -228,6 +228,12 @@ report(hwm - before < 20, "... without holding it: the server's peak RSS %d MB b
 r = s.request("textDocument/hover", at(uri, defs, "Adam(", 1))
 report(r and r.get("result"), "after the 100 MB message the server resynchronises and answers", r)
 
+emoji = defs.replace('metrics = ["accuracy"]', 'metrics = ["😀é", "accuracy"]')
+s.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 6}, "contentChanges": [{"text": emoji}]})
+s.diagnostics(uri)
+h = hover_text(s, uri, emoji, '"accuracy"', 3)
+report("**accuracy** (metric)" in h, "hover after non-ASCII text on the line: UTF-8 columns", h)
+
 r = s.request("shutdown", None)
 report(r and "result" in r and r["result"] is None, "shutdown: result null", r)
 r = s.request("textDocument/hover", at(uri, defs, "Adam(", 1))
@@ -244,7 +250,7 @@ s = Server()
 r = s.request("initialize", {"processId": None, "capabilities": {}})
 report(r and r["result"]["capabilities"]["positionEncoding"] == "utf-16", "no utf-8 offered: utf-16 positions",
        r and r.get("result"))
-wide = spec.replace('activation = "relu"', 'activation = "😀é"')
+wide = spec.replace('activation = "relu"', 'activation = "😀é"').replace('metrics = ["accuracy"]', 'metrics = ["😀é", "accuracy"]')
 uri2 = "file://" + os.path.join(tmp, "wide.hpt")
 s.notify("textDocument/didOpen", {"textDocument": {"uri": uri2, "languageId": "hpt", "version": 1, "text": wide}})
 d = s.diagnostics(uri2) or [{}]
@@ -252,6 +258,9 @@ rng = d[0].get("range", {})
 p = pos(wide, '"😀é"', 0, utf16=True)
 report(rng.get("start") == p and rng.get("end", {}).get("character") == p["character"] + 5,
        "a diagnostic after non-ASCII text: UTF-16 columns (start %s, 5 units wide)" % p, rng)
+r = s.request("textDocument/hover", dict(doc(uri2), position=pos(wide, '"accuracy"', 3, utf16=True)))
+h = r["result"]["contents"]["value"] if r and r.get("result") else ""
+report("**accuracy** (metric)" in h, "hover after non-ASCII text on the line: UTF-16 columns", h)
 # Input ending mid-message: the server ends, cleanly.
 s.raw(b'Content-Length: 100\r\n\r\n{"jsonrpc": "2.0", ')
 s.p.stdin.close()
