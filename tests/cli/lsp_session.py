@@ -195,6 +195,15 @@ report(res and res["range"]["start"] == {"line": 0, "character": 8}, "definition
 h = hover_text(s, uri, defs, "units = width", 9)
 report("constant **width**" in h and 'hp.Int("units"' in h, "hover on a constant: its value", h)
 
+# A conditional hyperparameter: the call in a loop defines units_0..units_2, each active when num_layers allows.
+nas = open("examples/nas.hpt", encoding="utf-8").read()
+uri_nas = "file://" + os.path.abspath("examples/nas.hpt")
+s.notify("textDocument/didOpen", {"textDocument": {"uri": uri_nas, "languageId": "hpt", "version": 1, "text": nas}})
+s.diagnostics(uri_nas)
+h = hover_text(s, uri_nas, nas, 'hp.Int(f"units_', 3)
+report("**units_0**" in h and "**units_2**: hp.Int, 32 .. 512 step 32" in h and "active only when `num_layers > 2`" in h,
+       "hover on an hp.* call in a loop: each hyperparameter it defines, with its condition", h)
+
 # Malformed messages: each answered, and the server reads on.
 s.raw(b'Content-Length: 9\r\n\r\n{"bad": }')
 r = s.wait(lambda m: m.get("error", {}).get("code") == -32700)
