@@ -7,7 +7,9 @@
 #   make test       install what is missing, run every test optimised and under ASan+UBSan
 #   make bench      speed and memory targets, measured against peers in the same run
 #   make fuzz       libFuzzer harness over the front end (FUZZ_SECONDS=600)
-#   make install    copy hptc to $(PREFIX)/bin
+#   make install    hptc to $(PREFIX)/bin, its man page, bash completion and the
+#                   Vim/Neovim and TextMate (VS Code) files (docs/editors.md);
+#                   DESTDIR=DIR stages them under DIR
 #
 # run, test, bench and fuzz first install the Debian packages each needs that
 # are missing (.ci/deps.sh; `sh .ci/deps.sh --list TARGET` lists them):
@@ -139,6 +141,12 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libhptc.a
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d
 
+# The man page, from the program's own --help texts (cli/man.sh).
+all: $(BUILD)/hptc.1
+$(BUILD)/hptc.1: $(BUILD)/hptc cli/man.sh
+	sh cli/man.sh $(BUILD)/hptc > $@.tmp
+	mv $@.tmp $@
+
 # .ci/deps.sh installs what each target needs, only what is missing, and says
 # what and why; `make deps` installs everything `make test` needs.
 deps:
@@ -187,8 +195,16 @@ fuzz:
 	@sh .ci/deps.sh fuzz
 	@$(MAKE) -s -f bench/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600)
 
-install: $(BUILD)/hptc
+# The binary, its man page, bash completion, Vim's and Neovim's runtime files
+# and the TextMate grammar as a VS Code extension folder (docs/editors.md).
+install: $(BUILD)/hptc $(BUILD)/hptc.1
 	install -D -m 755 $(BUILD)/hptc $(DESTDIR)$(PREFIX)/bin/hptc
+	install -D -m 644 $(BUILD)/hptc.1 $(DESTDIR)$(PREFIX)/share/man/man1/hptc.1
+	install -D -m 644 editors/bash/hptc $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hptc
+	for rtp in vim/vimfiles nvim/site; do for d in ftdetect ftplugin syntax; do \
+	    install -D -m 644 editors/vim/$$d/hpt.vim $(DESTDIR)$(PREFIX)/share/$$rtp/$$d/hpt.vim || exit 1; done; done
+	for f in hpt.tmLanguage.json package.json language-configuration.json; do \
+	    install -D -m 644 editors/textmate/$$f $(DESTDIR)$(PREFIX)/share/hptc/editors/textmate/$$f || exit 1; done
 
 clean:
 	rm -rf build build-san build-fuzz
