@@ -46,6 +46,8 @@ LDLIBS  += -ldnnl -lgomp
 # libgit2 (Debian libgit2-dev): the spec's git commit, read without starting git (runtime/store/vcs.c).
 CFLAGS  += $(shell pkg-config --cflags libgit2 2>/dev/null)
 LDLIBS  += $(or $(shell pkg-config --libs libgit2 2>/dev/null),-lgit2)
+# cJSON (Debian libcjson-dev): the language server's JSON-RPC messages (cli/lsp.c).
+LDLIBS  += -lcjson
 ifeq ($(SAN),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined

@@ -28,7 +28,7 @@
 set -e
 
 # The groups: one list each (a new build dependency is one word in BUILD).
-BUILD="make gcc libc6-dev flex bison libopenblas-dev liblapacke-dev zlib1g-dev libsqlite3-dev libgit2-dev libdnnl-dev"
+BUILD="make gcc libc6-dev flex bison libopenblas-dev liblapacke-dev zlib1g-dev libsqlite3-dev libgit2-dev libdnnl-dev libcjson-dev"
 DATA="dataset-fashion-mnist"
 TEST="llvm-16-dev libopenmpi-dev openmpi-bin chromium python3-sklearn git sqlite3 neovim man-db slurmctld slurmd slurm-client munge python3-onnx"
 BENCH="python3-torch python3-optuna libxsmm-dev"

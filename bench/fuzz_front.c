@@ -4,7 +4,9 @@
  * printed (to /dev/null, so the caret and UTF-8 echo code runs too); when it
  * compiles, everything downstream of the compiler that reads only the IR runs
  * as well: the IR printer, the space size and printer, and the default
- * trial's shapes.  With HPTC_FUZZ_FMT (set by bench/fuzz.mk once
+ * trial's shapes.  Diagnostics also go to a sink as data (the language
+ * server's path), and the language server's look-ups (compiler/lookup.h)
+ * run at 17 offsets spread over the input.  With HPTC_FUZZ_FMT (set by bench/fuzz.mk once
  * compiler/fmt.c exists) the formatter runs on the same bytes, and with
  * HPTC_FUZZ_FMT_STRICT (FUZZ_FMT_STRICT=1) its output must be a fixed point
  * that compiles to the same IR as the input.
@@ -12,6 +14,7 @@
  * behaviour or leak into a crash; the harness itself checks only that a
  * clean compile reports no errors and a failed one reports at least one. */
 #include "compiler/compile.h"
+#include "compiler/lookup.h"
 #include "compiler/shapes.h"
 #include "compiler/space.h"
 #ifdef HPTC_FUZZ_FMT
@@ -25,6 +28,12 @@
 #include <string.h>
 
 static FILE *sink;
+
+/* The language server's sink: every diagnostic as data, looked at. */
+static void diagnostic(void *user, const char *level, uint32_t start, uint32_t end, const char *message)
+{
+    *(size_t *)user += strlen(level) + strlen(message) + (start != DIAG_NOWHERE && start > end);
+}
 
 #ifdef HPTC_FUZZ_FMT_STRICT
 /* The IR of a spec without its ';' comments, or NULL when it does not compile. */
@@ -57,8 +66,20 @@ static char *ir_text(const char *src, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!sink) sink = fopen("/dev/null", "w");
-    compile_result r = compile_spec("fuzz.hpt", (const char *)data, size, sink);
+    size_t seen = 0;
+    compile_options o = { .sink = diagnostic, .sink_user = &seen };
+    compile_result r = compile_spec_with("fuzz.hpt", (const char *)data, size, sink, &o);
     if (r.program ? r.errors != 0 : r.errors == 0) abort();
+    if (r.errors && !seen) abort();     /* an error reached the printer but not the sink */
+    lookup_spec *look = lookup_parse((const char *)data, size);
+    for (int k = 0; k <= 16; k++) {
+        uint32_t at = (uint32_t)(size * (size_t)k / 16);
+        lookup_hit h = lookup_at(look, at);
+        if (h.kind != LOOKUP_NOTHING && (h.start > h.end || h.end > size)) abort();
+        lookup_completion c = lookup_complete((const char *)data, size, at);
+        if (c.word_start > at) abort();
+    }
+    lookup_free(look);
     if (r.program) {
         ir_program *p = r.program;
         ir_print(p, sink);

@@ -52,85 +52,6 @@ static const struct { st_kind kind; const char *title, *intro; } sections[] = {
       "*Classic estimators* after this reference says how a trial of one trains and what it records." },
 };
 
-static const char *type_name(const st_arg *a)
-{
-    switch (a->type) {
-    case T_INT: return "int";
-    case T_FLOAT: return "float";
-    case T_BOOL: return "bool";
-    case T_STRING: return "string";
-    case T_SHAPE: return "shape";
-    case T_INT_PAIR: return "int or (int, int)";
-    case T_ACTIVATION: return "activation";
-    case T_OPTIMIZER: return "optimizer";
-    case T_LOSS: return "loss";
-    case T_METRICS: return "list of metrics";
-    case T_CALLBACKS: return "list of callbacks";
-    case T_DATA: return "data source";
-    case T_SPLITTER: return "int or splitter";
-    case T_FEATURES: return "string, int or float";
-    case T_FLOAT_PAIR: return "float or (float, float)";
-    case T_PADDING: return "int, (int, int) or ((int, int), (int, int))";
-    case T_LR: return "float or schedule";
-    case T_NUMBERS: return "list of numbers";
-    case T_OBJECTIVE: return "string, Objective or Pareto";
-    }
-    return "?";
-}
-
-/* A number as the spec would write it: integers without a fraction. */
-static void number(char *buf, size_t n, double x)
-{
-    if (x == (double)(long long)x && x > -1e15 && x < 1e15) snprintf(buf, n, "%lld", (long long)x);
-    else snprintf(buf, n, "%g", x);
-}
-
-static void range_text(const st_arg *a, char *buf, size_t n)
-{
-    char lo[32], hi[32];
-    if (a->flags & A_FOLDER) {
-        snprintf(buf, n, "a folder name: not empty, not `.` or `..`, no `/`");
-        return;
-    }
-    if (a->flags & A_NONEMPTY) {
-        snprintf(buf, n, "not empty");
-        return;
-    }
-    if (a->choices) {
-        size_t len = 0;
-        buf[0] = 0;
-        for (const char *p = a->choices; *p && len + 8 < n;) {
-            const char *bar = strchr(p, '|');
-            int w = bar ? (int)(bar - p) : (int)strlen(p);
-            len += (size_t)snprintf(buf + len, n - len, "%s`\"%.*s\"`", len ? ", " : "", w, p);
-            p = bar ? bar + 1 : p + w;
-        }
-        return;
-    }
-    if (a->type == T_SHAPE) {
-        snprintf(buf, n, "1 to 3 sizes, each 1 to 1000000%s", a->flags & A_INFER_ONE ? ", or one -1" : "");
-        return;
-    }
-    if (a->type == T_FLOAT_PAIR) {
-        number(lo, sizeof lo, a->min);
-        number(hi, sizeof hi, a->max);
-        if (!isnan(a->min) && !isnan(a->max)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper ≤ %s; f ≥ 0 for (-f, f)", lo, hi);
-        else if (!isnan(a->min)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper; f ≥ 0 for (-f, f)", lo);
-        else snprintf(buf, n, "(lower, upper), lower ≤ upper; f ≥ 0 for (-f, f)");
-        return;
-    }
-    bool has_lo = !isnan(a->min), has_hi = !isnan(a->max) && a->max < 1e9;
-    if (!has_lo && !has_hi) {
-        snprintf(buf, n, " ");
-        return;
-    }
-    number(lo, sizeof lo, a->min);
-    number(hi, sizeof hi, a->max);
-    if (has_lo && has_hi) snprintf(buf, n, "%s ≤ x %s %s", lo, (a->flags & A_HI_OPEN) ? "<" : "≤", hi);
-    else if (has_lo) snprintf(buf, n, "x ≥ %s", lo);
-    else snprintf(buf, n, "x %s %s", (a->flags & A_HI_OPEN) ? "<" : "≤", hi);
-}
-
 /* A sentence from a catalogue doc line: capital first, full stop last. */
 static void sentence(const char *doc)
 {
@@ -168,13 +89,13 @@ static void print_entry(const st_entry *e)
             value_format(v, sizeof v, a->default_value);
             snprintf(dflt, sizeof dflt, "`%s`", v);
         }
-        range_text(a, range, sizeof range);
+        st_arg_range_text(a, range, sizeof range);
         /* What the checker does with it beyond its type and range (see the legend). */
         const char *checked = (a->flags & A_SHAPE) && (a->flags & A_CONST) ? "shape, constant"
                               : (a->flags & A_SHAPE)                        ? "shape"
                               : (a->flags & A_CONST)                        ? "constant"
                                                                             : " ";
-        printf("| `%s` | %s%s | %s | %s | %s | %s |\n", a->name, type_name(a),
+        printf("| `%s` | %s%s | %s | %s | %s | %s |\n", a->name, st_arg_type_text(a),
                (a->flags & A_NONE_OK) && a->type != T_ACTIVATION ? " or None" : "", dflt, range, checked, a->doc);
     }
     printf("\n");

@@ -45,6 +45,9 @@ int cli_parse(const char *command, int argc, char **argv, const cli_option *opts
 void cli_list_free(const cli_option *opts);
 /* Read a whole file ("-" = stdin), NUL-terminated; prints its own error. */
 int cli_read_file(const char *path, char **text, size_t *len);
+/* What cli_compile tells the compiler: the runtime's probe of the data and
+ * this machine's memory (HPTC_MEMORY_LIMIT), so every command checks alike. */
+struct compile_options cli_compile_options(void);
 /* Compile a spec, printing diagnostics (warnings too unless quiet_warnings). */
 ir_program *cli_compile(const char *path, int quiet_warnings);
 /* Append ", jit [...]" to the backends line of --version when built with LLVM. */
@@ -71,6 +74,8 @@ int cli_export(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_diff(int argc, char **argv);    /* diff.c */
 extern const char cli_diff_usage[];
+int cli_lsp(int argc, char **argv);     /* lsp.c */
+extern const char cli_lsp_usage[];
 /* run --warm-start (diff.c): from gets p's project; when it holds a study of
  * another spec, *old gets that spec (compiled from its store) and p is
  * pointed at a project of its own beside it (project_name-HASH8), which the

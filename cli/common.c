@@ -67,6 +67,11 @@ static double memory_limit(void)
     return pages > 0 && page > 0 ? (double)pages * (double)page : 0;
 }
 
+compile_options cli_compile_options(void)
+{
+    return (compile_options){ .probe = source_probe, .memory_bytes = memory_limit() };
+}
+
 ir_program *cli_compile(const char *path, int quiet_warnings)
 {
     char *src;
@@ -74,7 +79,7 @@ ir_program *cli_compile(const char *path, int quiet_warnings)
     if (cli_read_file(path, &src, &len)) return NULL;
     FILE *diag = stderr;
     /* The data's headers and this machine's memory: what the checker may not look at itself. */
-    compile_options o = { .probe = source_probe, .memory_bytes = memory_limit() };
+    compile_options o = cli_compile_options();
     const char *name = strcmp(path, "-") ? path : "<stdin>";
     compile_result r = compile_spec_with(name, src, len, quiet_warnings ? NULL : diag, &o);
     if (r.errors && quiet_warnings) {

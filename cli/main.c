@@ -33,6 +33,7 @@ static const cli_command commands[] = {
     { "export", cli_export, "write a trial's weights for hptc eval, or as ONNX (--format onnx)", cli_export_usage },
     { "report", cli_report, "one self-contained HTML page over the trials", cli_report_usage },
     { "diff", cli_diff, "what changed between two specs, and which stored trials still hold", cli_diff_usage },
+    { "lsp", cli_lsp, "a language server for editors (LSP on stdin/stdout)", cli_lsp_usage },
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -20,7 +20,8 @@ compile_result compile_spec_with(const char *file, const char *src, size_t len, 
 {
     compile_result r = { 0 };
     if (len > COMPILE_MAX_SPEC_BYTES) {
-        diag_ctx d = { .file = file, .out = diag_out };
+        diag_ctx d = { .file = file, .out = diag_out, .sink = options ? options->sink : NULL,
+                       .sink_user = options ? options->sink_user : NULL };
         diag_error(&d, DIAG_NOWHERE, DIAG_NOWHERE, "the spec is %.1f MiB, more than the %u MiB a spec may be",
                    (double)len / (1 << 20), COMPILE_MAX_SPEC_BYTES >> 20);
         diag_hint(&d, "a spec describes a search; tables of values belong in data files, read by csv(...) or npy(...)");
@@ -41,7 +42,8 @@ compile_result compile_spec_with(const char *file, const char *src, size_t len, 
     p->source = copy;
     p->source_len = len;
     p->spec_hash = ir_hash_bytes(src, len);
-    diag_ctx d = { .file = file, .src = copy, .len = len, .out = diag_out };
+    diag_ctx d = { .file = file, .src = copy, .len = len, .out = diag_out,
+                   .sink = options ? options->sink : NULL, .sink_user = options ? options->sink_user : NULL };
     parse_ctx pc;
     int syntax_errors = parse_spec(&pc, &a, &d, copy, len);
     parse_ctx_free(&pc);

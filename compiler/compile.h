@@ -10,6 +10,7 @@
 #ifndef HPTC_COMPILE_H
 #define HPTC_COMPILE_H
 #include <stdio.h>
+#include "compiler/diag.h"
 #include "compiler/ir.h"
 #include "compiler/probe.h"
 
@@ -19,6 +20,8 @@ typedef struct compile_options {
     void *probe_user;
     double memory_bytes;        /* the machine's memory: a configuration whose weights, gradients
                                    and optimizer state need more is an error; 0: not checked */
+    diag_sink sink;             /* every diagnostic also given as data (compiler/diag.h); NULL: none */
+    void *sink_user;
 } compile_options;
 
 typedef struct compile_result {

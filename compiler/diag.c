@@ -69,7 +69,7 @@ void diag_free(diag_ctx *d)
 
 int diag_showing(const diag_ctx *d)
 {
-    return d->out && !d->muted;
+    return (d->out || d->sink) && !d->muted;
 }
 
 /* Length of the valid UTF-8 sequence starting at s[k] (before end), 0 if none. */
@@ -230,9 +230,32 @@ static int repeated(diag_ctx *d, const char *level, uint32_t start, uint32_t end
     return 0;
 }
 
+/* The message as data: formatted and escaped as it prints, for d->sink. */
+static void to_sink(diag_ctx *d, const char *level, uint32_t start, uint32_t end, const char *fmt, va_list ap)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem) return;
+    put_message(mem, fmt, ap);
+    if (fclose(mem) == 0 && text) {
+        if (start != DIAG_NOWHERE && start > d->len) start = (uint32_t)d->len;
+        if (end != DIAG_NOWHERE && end > d->len) end = (uint32_t)d->len;
+        d->sink(d->sink_user, level, start, end, text);
+    }
+    free(text);
+}
+
 static void report(diag_ctx *d, const char *level, uint32_t start, uint32_t end, const char *fmt, va_list ap)
 {
-    if (!d->out || d->muted) return;
+    if ((!d->out && !d->sink) || d->muted) return;
+    if (d->sink) {
+        va_list copy;
+        va_copy(copy, ap);
+        to_sink(d, level, start, end, fmt, copy);
+        va_end(copy);
+    }
+    if (!d->out) return;
     put_text(d->out, d->file, strlen(d->file));
     if (start == DIAG_NOWHERE) {
         fprintf(d->out, ": %s: ", level);
@@ -296,9 +319,19 @@ void diag_note(diag_ctx *d, uint32_t start, uint32_t end, const char *fmt, ...)
 
 void diag_hint(diag_ctx *d, const char *fmt, ...)
 {
-    if (!d->out || d->muted) return;
+    if ((!d->out && !d->sink) || d->muted) return;
     va_list ap;
     va_start(ap, fmt);
+    if (d->sink) {
+        va_list copy;
+        va_copy(copy, ap);
+        to_sink(d, "hint", DIAG_NOWHERE, DIAG_NOWHERE, fmt, copy);
+        va_end(copy);
+    }
+    if (!d->out) {
+        va_end(ap);
+        return;
+    }
     fprintf(d->out, " %*s = hint: ", 4, "");
     put_message(d->out, fmt, ap);
     fputc('\n', d->out);

@@ -23,11 +23,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* A diagnostic as data, for a caller that shows it itself (the language
+ * server): level "error", "warning", "note" or "hint"; the byte range
+ * (DIAG_NOWHERE for the spec as a whole, and for a hint, which belongs to
+ * the error or warning before it); the message as `hptc check` prints it,
+ * with the same escapes. */
+typedef void (*diag_sink)(void *user, const char *level, uint32_t start, uint32_t end, const char *message);
+
 typedef struct diag_ctx {
     const char *file;           /* name shown in messages ("<stdin>" for -) */
     const char *src;
     size_t len;
-    FILE *out;                  /* NULL: count only */
+    FILE *out;                  /* NULL: count only (unless sink is set) */
+    diag_sink sink;             /* also given every diagnostic printed; NULL: none */
+    void *sink_user;
     int errors, warnings;
     int max_errors;             /* stop printing after this many errors, and as many warnings (0 = 100) */
     uint64_t seen[128];         /* hashes of the latest diagnostics, for dropping repeats */

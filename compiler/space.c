@@ -268,40 +268,45 @@ void space_print_condition(const ir_program *p, const ir_expr *cond, FILE *out)
 
 static const char *const sampling_names[] = { "linear", "log", "reverse_log" };
 
+void space_print_hp(const ir_program *p, int k, FILE *out)
+{
+    const ir_hp *h = &p->hps[k];
+    long card = ir_hp_cardinality(h);
+    if (h->kind == HP_INT || h->kind == HP_FLOAT) {
+        print_value(h->min, out);
+        fputs(" .. ", out);
+        print_value(h->max, out);
+        if (h->step.type != V_NONE) {
+            fputs(h->sampling == SAMPLING_LOG ? " step x" : " step ", out);
+            print_value(h->step, out);
+        }
+        fprintf(out, ", %s", sampling_names[h->sampling]);
+        if (card > 0) fprintf(out, ", %ld values", card);
+        else fputs(", continuous", out);
+    } else if (h->kind == HP_CHOICE || h->kind == HP_FIXED) {
+        fputc('[', out);
+        for (int j = 0; j < h->n_values; j++) {
+            if (j) fputs(", ", out);
+            print_value(h->values[j], out);
+        }
+        fputc(']', out);
+        if (h->kind == HP_CHOICE) fputs(h->ordered ? ", ordered" : ", unordered", out);
+    } else {
+        fputs("False, True", out);
+    }
+    fputs("; default ", out);
+    print_value(h->default_value, out);
+}
+
 void space_print(const ir_program *p, FILE *out)
 {
     fprintf(out, "%d hyperparameter%s\n", p->n_hps, p->n_hps == 1 ? "" : "s");
     for (int k = 0; k < p->n_hps; k++) {
-        const ir_hp *h = &p->hps[k];
-        fprintf(out, "  %-20s %-8s ", h->name, st_hps[h->kind].name);
-        long card = ir_hp_cardinality(h);
-        if (h->kind == HP_INT || h->kind == HP_FLOAT) {
-            print_value(h->min, out);
-            fputs(" .. ", out);
-            print_value(h->max, out);
-            if (h->step.type != V_NONE) {
-                fputs(h->sampling == SAMPLING_LOG ? " step x" : " step ", out);
-                print_value(h->step, out);
-            }
-            fprintf(out, ", %s", sampling_names[h->sampling]);
-            if (card > 0) fprintf(out, ", %ld values", card);
-            else fputs(", continuous", out);
-        } else if (h->kind == HP_CHOICE || h->kind == HP_FIXED) {
-            fputc('[', out);
-            for (int j = 0; j < h->n_values; j++) {
-                if (j) fputs(", ", out);
-                print_value(h->values[j], out);
-            }
-            fputc(']', out);
-            if (h->kind == HP_CHOICE) fputs(h->ordered ? ", ordered" : ", unordered", out);
-        } else {
-            fputs("False, True", out);
-        }
-        fputs("; default ", out);
-        print_value(h->default_value, out);
-        if (h->condition) {
+        fprintf(out, "  %-20s %-8s ", p->hps[k].name, st_hps[p->hps[k].kind].name);
+        space_print_hp(p, k, out);
+        if (p->hps[k].condition) {
             fputs("; only when ", out);
-            space_print_condition(p, h->condition, out);
+            space_print_condition(p, p->hps[k].condition, out);
         }
         fputc('\n', out);
     }

@@ -15,6 +15,10 @@
  * from 1e18 on. */
 double space_size(const ir_program *p);
 void space_print(const ir_program *p, FILE *out);
+/* Hyperparameter k's line of space_print without its name, its kind and
+ * its condition: its values, sampling and default (the language server's
+ * hover on an hp.* call). */
+void space_print_hp(const ir_program *p, int k, FILE *out);
 /* A condition as Keras Tuner states it ("num_layers > 1", "block == \"cnn\""). */
 void space_print_condition(const ir_program *p, const ir_expr *cond, FILE *out);
 

@@ -1,9 +1,13 @@
 /* catalogue.c: the tables themselves, generated from the rows in
  * catalogue.h (the entries and their arguments, Keras's layer names, the
  * hp.* kinds and their arguments), and the look-ups the checker uses (by
- * name or alias, with suggestions). */
+ * name or alias, with suggestions), and the arguments' types and ranges
+ * in the reference's words. */
 #include "stdlib/catalogue.h"
 
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ARG_ROW(E, nm, ty, dflt, lo, hi, ch, fl, dc) \
@@ -154,4 +158,85 @@ const char *st_kind_name(st_kind k)
         "learning-rate schedule", "objective",
     };
     return names[k];
+}
+
+/* ---- arguments as the reference writes them (docs/language.md, hover) ---- */
+
+const char *st_arg_type_text(const st_arg *a)
+{
+    switch (a->type) {
+    case T_INT: return "int";
+    case T_FLOAT: return "float";
+    case T_BOOL: return "bool";
+    case T_STRING: return "string";
+    case T_SHAPE: return "shape";
+    case T_INT_PAIR: return "int or (int, int)";
+    case T_ACTIVATION: return "activation";
+    case T_OPTIMIZER: return "optimizer";
+    case T_LOSS: return "loss";
+    case T_METRICS: return "list of metrics";
+    case T_CALLBACKS: return "list of callbacks";
+    case T_DATA: return "data source";
+    case T_SPLITTER: return "int or splitter";
+    case T_FEATURES: return "string, int or float";
+    case T_FLOAT_PAIR: return "float or (float, float)";
+    case T_PADDING: return "int, (int, int) or ((int, int), (int, int))";
+    case T_LR: return "float or schedule";
+    case T_NUMBERS: return "list of numbers";
+    case T_OBJECTIVE: return "string, Objective or Pareto";
+    }
+    return "?";
+}
+
+/* A number as the spec would write it: integers without a fraction. */
+static void number(char *buf, size_t n, double x)
+{
+    if (x == (double)(long long)x && x > -1e15 && x < 1e15) snprintf(buf, n, "%lld", (long long)x);
+    else snprintf(buf, n, "%g", x);
+}
+
+void st_arg_range_text(const st_arg *a, char *buf, size_t n)
+{
+    char lo[32], hi[32];
+    if (a->flags & A_FOLDER) {
+        snprintf(buf, n, "a folder name: not empty, not `.` or `..`, no `/`");
+        return;
+    }
+    if (a->flags & A_NONEMPTY) {
+        snprintf(buf, n, "not empty");
+        return;
+    }
+    if (a->choices) {
+        size_t len = 0;
+        buf[0] = 0;
+        for (const char *p = a->choices; *p && len + 8 < n;) {
+            const char *bar = strchr(p, '|');
+            int w = bar ? (int)(bar - p) : (int)strlen(p);
+            len += (size_t)snprintf(buf + len, n - len, "%s`\"%.*s\"`", len ? ", " : "", w, p);
+            p = bar ? bar + 1 : p + w;
+        }
+        return;
+    }
+    if (a->type == T_SHAPE) {
+        snprintf(buf, n, "1 to 3 sizes, each 1 to 1000000%s", a->flags & A_INFER_ONE ? ", or one -1" : "");
+        return;
+    }
+    if (a->type == T_FLOAT_PAIR) {
+        number(lo, sizeof lo, a->min);
+        number(hi, sizeof hi, a->max);
+        if (!isnan(a->min) && !isnan(a->max)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper ≤ %s; f ≥ 0 for (-f, f)", lo, hi);
+        else if (!isnan(a->min)) snprintf(buf, n, "(lower, upper), %s ≤ lower ≤ upper; f ≥ 0 for (-f, f)", lo);
+        else snprintf(buf, n, "(lower, upper), lower ≤ upper; f ≥ 0 for (-f, f)");
+        return;
+    }
+    bool has_lo = !isnan(a->min), has_hi = !isnan(a->max) && a->max < 1e9;
+    if (!has_lo && !has_hi) {
+        snprintf(buf, n, " ");
+        return;
+    }
+    number(lo, sizeof lo, a->min);
+    number(hi, sizeof hi, a->max);
+    if (has_lo && has_hi) snprintf(buf, n, "%s ≤ x %s %s", lo, (a->flags & A_HI_OPEN) ? "<" : "≤", hi);
+    else if (has_lo) snprintf(buf, n, "x ≥ %s", lo);
+    else snprintf(buf, n, "x %s %s", (a->flags & A_HI_OPEN) ? "<" : "≤", hi);
 }

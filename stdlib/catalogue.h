@@ -599,6 +599,11 @@ int st_edit_distance(const char *a, const char *b, int limit);
 const char *st_kind_name(st_kind k);
 /* Whether `s` is one of the '|'-separated words of `choices`. */
 int st_choice_ok(const char *choices, const char *s);
+/* An argument's type and valid values as the reference (docs/language.md)
+ * and the language server's hover write them: "int or (int, int)";
+ * "1 ≤ x ≤ 10000000", the choices in Markdown code spans, " " for none. */
+const char *st_arg_type_text(const st_arg *a);
+void st_arg_range_text(const st_arg *a, char *buf, size_t n);
 
 /* ---- Keras's layer names ---------------------------------------------------
  *
