@@ -162,6 +162,10 @@ data:
 	@sh .ci/deps.sh data
 	@sh .ci/mnist.sh fetch data/mnist
 
+# Builds inside run and test use every core unless -j was given: a clean
+# clone's two test builds take minutes one file at a time.
+JOBS_UNLESS_GIVEN = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+
 # `make run` is a newcomer's first command: it says when it builds, and builds
 # on every core unless -j was given.  SPEC names the spec it runs; one that
 # reads datasets.mnist (mnist( not preceded by a name's letter or _) gets
@@ -172,13 +176,13 @@ run:
 	@sh .ci/deps.sh run
 	$(if $(SPEC_READS_MNIST),@$(MAKE) -s data)
 	@$(MAKE) -sq $(BUILD)/hptc 2>/dev/null || echo "hptc: building $(BUILD)/hptc"
-	@$(MAKE) -s $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc)) $(BUILD)/hptc
+	@$(MAKE) -s $(JOBS_UNLESS_GIVEN) $(BUILD)/hptc
 	$(BUILD)/hptc run $(SPEC)
 
 test-opt:
-	@$(MAKE) -s all
+	@$(MAKE) -s $(JOBS_UNLESS_GIVEN) all
 test-san:
-	@$(MAKE) -s SAN=1 all
+	@$(MAKE) -s $(JOBS_UNLESS_GIVEN) SAN=1 all
 
 # Both builds, then one runner over both: it prints the closing 'N passed, N failed'.
 test:
