@@ -108,7 +108,8 @@ $(B)/parser.c $(B)/parser.h &: grammar/parser.y
 	$(BISON) -Wall -Werror --defines=$(B)/parser.h -o $(B)/parser.c $<
 $(B)/lexer.c $(B)/lexer.h &: grammar/lexer.l $(B)/parser.h
 	$(FLEX) --header-file=$(B)/lexer.h -o $(B)/lexer.c $<
-$(B)/%.o: $(B)/%.c
+# parser.c includes lexer.h (the reentrant scanner's API): both headers first.
+$(B)/%.o: $(B)/%.c $(B)/parser.h $(B)/lexer.h
 	$(CLANG) $(CFLAGS) -Wno-sign-compare -Wno-unused-function -c -o $@ $<
 $(B)/%.o: %.c $(B)/parser.h $(B)/lexer.h
 	@mkdir -p $(dir $@)
