@@ -842,14 +842,16 @@ static void print_summary(tuner *T)
     }
     fprintf(out, "\n%d trials: %d completed, %d failed; %.0f s\n", n, completed, failed, wall() - T->started);
     /* What to do with it: the commands that read this store. */
-    static const char *const next[3][2] = { { "best %s", "the best trial's hyperparameters" },
-                                            { "report %s -o report.html", "every trial, plotted" },
-                                            { "export %s -o best.weights", "the best model, for hptc eval" } };
+    static const char *const next[][2] = { { "best %s", "the best trial's hyperparameters" },
+                                           { "report %s -o report.html", "every trial, plotted" },
+                                           { "export %s -o best.weights", "the best model, for hptc eval" },
+                                           { "export %s --format onnx -o best.onnx", "the best model as ONNX, to serve" } };
+    enum { n_next = sizeof next / sizeof next[0], widest_beyond_path = 34 };
     fprintf(out, "\nNext:\n");
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < n_next; k++) {
         char cmd[1200];
         snprintf(cmd, sizeof cmd, next[k][0], path);
-        fprintf(out, "  hptc %-*s  %s\n", (int)strlen(path) + 25, cmd, next[k][1]);
+        fprintf(out, "  hptc %-*s  %s\n", (int)strlen(path) + widest_beyond_path, cmd, next[k][1]);
     }
     free(order);
     store_free_trials(rows, n);

@@ -19,6 +19,7 @@ check "every command names what it does not take (summary --jsno)" "[ \$? -eq 2 
 
 "$HPTC" run "$tmp/a.hpt" --jobs 2 --limit 400 > "$tmp/run" 2>&1
 check "the search ends pointing at best, report and export" "[ \$? -eq 0 ] && grep -q '^  hptc report $tmp/p -o report.html' $tmp/run && grep -q '^  hptc export $tmp/p -o best.weights' $tmp/run && grep -q '^  hptc best $tmp/p' $tmp/run"
+check "the search ends pointing at the ONNX export too" "grep -q '^  hptc export $tmp/p --format onnx -o best.onnx' $tmp/run"
 # Each trial's lines form one block: from "trial N:" to "trial N done", no other trial's.
 blocks=$(awk '/^trial [0-9]+:/ { if (open != "") bad = 1; open = $2; sub(":", "", open); next }
               /^  trial [0-9]+ epoch/ { if ($2 != open) bad = 1; next }
