@@ -230,14 +230,18 @@ static int repeated(diag_ctx *d, const char *level, uint32_t start, uint32_t end
     return 0;
 }
 
-/* The message as data: formatted and escaped as it prints, for d->sink. */
+/* The message as data: formatted and escaped as it prints, for d->sink.
+ * Reads a copy of ap, so the caller may still print from ap. */
 static void to_sink(diag_ctx *d, const char *level, uint32_t start, uint32_t end, const char *fmt, va_list ap)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
     if (!mem) return;
-    put_message(mem, fmt, ap);
+    va_list copy;
+    va_copy(copy, ap);
+    put_message(mem, fmt, copy);
+    va_end(copy);
     if (fclose(mem) == 0 && text) {
         if (start != DIAG_NOWHERE && start > d->len) start = (uint32_t)d->len;
         if (end != DIAG_NOWHERE && end > d->len) end = (uint32_t)d->len;
@@ -249,12 +253,7 @@ static void to_sink(diag_ctx *d, const char *level, uint32_t start, uint32_t end
 static void report(diag_ctx *d, const char *level, uint32_t start, uint32_t end, const char *fmt, va_list ap)
 {
     if ((!d->out && !d->sink) || d->muted) return;
-    if (d->sink) {
-        va_list copy;
-        va_copy(copy, ap);
-        to_sink(d, level, start, end, fmt, copy);
-        va_end(copy);
-    }
+    if (d->sink) to_sink(d, level, start, end, fmt, ap);
     if (!d->out) return;
     put_text(d->out, d->file, strlen(d->file));
     if (start == DIAG_NOWHERE) {
@@ -322,12 +321,7 @@ void diag_hint(diag_ctx *d, const char *fmt, ...)
     if ((!d->out && !d->sink) || d->muted) return;
     va_list ap;
     va_start(ap, fmt);
-    if (d->sink) {
-        va_list copy;
-        va_copy(copy, ap);
-        to_sink(d, "hint", DIAG_NOWHERE, DIAG_NOWHERE, fmt, copy);
-        va_end(copy);
-    }
+    if (d->sink) to_sink(d, "hint", DIAG_NOWHERE, DIAG_NOWHERE, fmt, ap);
     if (!d->out) {
         va_end(ap);
         return;
